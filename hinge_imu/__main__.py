@@ -1,0 +1,5 @@
+import sys
+
+from hinge_imu.cli import main
+
+sys.exit(main())

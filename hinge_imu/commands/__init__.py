@@ -1,0 +1,1 @@
+"""Sub-commands of ``hinge-imu``; one module each, discovered by ``cli.py``."""

@@ -1,0 +1,84 @@
+"""In-memory form of a recording: per-sensor sample arrays on one clock.
+
+These are the data types passed from the recording reader, the simulator and
+the BLE recorder to the analysis. Arrays are not copied on construction;
+treat them as read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from hinge_imu.conventions import DEFAULT_SIDE, SENSOR_NAMES
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class SensorStream:
+    """All samples of one sensor, in time order.
+
+    Attributes:
+        t_s: sample times (N,), s since recording start, strictly increasing.
+        acc_mps2: specific force (N, 3), m/s², sensor frame.
+        gyr_dps: angular rate (N, 3), deg/s, sensor frame, right-handed.
+        mag_ut: magnetic field (N, 3), µT, or None without a magnetometer.
+        seq: device packet/sample counter (N,), or None.
+        rate_hz: nominal sample rate from the header, or None if not stated.
+    """
+
+    t_s: FloatArray
+    acc_mps2: FloatArray
+    gyr_dps: FloatArray
+    mag_ut: FloatArray | None = None
+    seq: IntArray | None = None
+    rate_hz: float | None = None
+
+    def __len__(self) -> int:
+        return int(self.t_s.shape[0])
+
+    @property
+    def estimated_rate_hz(self) -> float:
+        """Median sample rate from the timestamps, Hz (nan with < 2 samples)."""
+        if len(self) < 2:
+            return float("nan")
+        return float(1.0 / np.median(np.diff(self.t_s)))
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A whole recording: header keys and one stream per sensor.
+
+    Attributes:
+        sensors: sensor name (see ``conventions.SENSOR_NAMES``) → stream.
+        header: every ``# key: value`` header line, unknown keys included,
+            in file order.
+        source: where it came from (a path, ``"simulated"``, ``"ble"``).
+    """
+
+    sensors: Mapping[str, SensorStream]
+    header: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
+
+    @property
+    def side(self) -> str:
+        """Which thigh carries the thigh sensor (``left``/``right``)."""
+        return self.header.get("side", DEFAULT_SIDE).strip().lower() or DEFAULT_SIDE
+
+    @property
+    def duration_s(self) -> float:
+        """Time from 0 to the last sample of any sensor, s."""
+        ends = [float(s.t_s[-1]) for s in self.sensors.values() if len(s)]
+        return max(ends, default=0.0)
+
+    @property
+    def is_simulated(self) -> bool:
+        return "simulated" in self.header.get("note", "").lower() or "simulator" in self.header
+
+    def ordered_sensor_names(self) -> list[str]:
+        return [n for n in SENSOR_NAMES if n in self.sensors]
