@@ -176,7 +176,9 @@ def parse_rules(doc: Mapping[str, object], path: str = "<rules>") -> RuleSet:
     for rid in RULE_IDS:
         spec = table.get(rid)
         if spec is None:
-            raise RulesError(f"rule {rid!r} is missing (every rule of rules.md must be listed)", path)
+            raise RulesError(
+                f"rule {rid!r} is missing (every rule of rules.md must be listed)", path
+            )
         where = f"[rules.{rid}]"
         weight = spec.get("weight")
         if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
@@ -246,7 +248,9 @@ def judge_rep(metrics: RepMetrics, rules: RuleSet, unjudgeable: str = "") -> Jud
         missing = [m for m in rule.metrics if metrics.get(m) is None]
         if missing:
             verdicts.append(
-                Verdict(rule.rule_id, None, rule.weight, reason=f"no value for {', '.join(missing)}")
+                Verdict(
+                    rule.rule_id, None, rule.weight, reason=f"no value for {', '.join(missing)}"
+                )
             )
             continue
         guard_ok = all(c.holds(metrics.get(c.metric) or 0.0) for c in rule.only_if)

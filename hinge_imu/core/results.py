@@ -1,0 +1,185 @@
+"""What an analysed session is: calibration, data quality, angles, reps, verdicts.
+
+Frozen dataclasses shared by the offline analysis, the live session and the
+reports. ``Session.reps_frame()`` is the rep report of formats.md §2.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+
+from hinge_imu.conventions import ANGLE_NAMES, REP_METRICS
+from hinge_imu.core.rep_metrics import RepBounds, RepMetrics
+from hinge_imu.core.rules import Judgement, RuleSet, judge_rep
+
+
+@dataclass(frozen=True)
+class SensorCalibration:
+    """How one sensor was calibrated, and how well.
+
+    Attributes:
+        stance_start_s, stance_end_s: the still standing period used, s.
+        gyro_bias_dps: gyro bias at rest, sensor frame, deg/s.
+        q_S_B: segment frame in the sensor frame, [w, x, y, z] (the mounting).
+        axis_confidence: 0–1, how clearly the movement showed the flexion axis.
+        ok: False when this sensor cannot be trusted for judging.
+        messages: what a user should know (e.g. "stance only 0.8 s").
+    """
+
+    sensor: str
+    stance_start_s: float
+    stance_end_s: float
+    gyro_bias_dps: tuple[float, float, float]
+    q_S_B: tuple[float, float, float, float]
+    axis_confidence: float
+    ok: bool
+    messages: tuple[str, ...] = ()
+
+    @property
+    def stance_s(self) -> float:
+        return self.stance_end_s - self.stance_start_s
+
+
+@dataclass(frozen=True)
+class SensorQuality:
+    """Data quality of one sensor's stream.
+
+    Attributes:
+        rate_hz: measured median rate, Hz.
+        lost_samples: samples missing (from ``seq`` where present, else from t gaps).
+        long_gaps_s: gaps too long to bridge, as (t_from_s, t_to_s); angles are NaN there.
+    """
+
+    sensor: str
+    samples: int
+    rate_hz: float
+    lost_samples: int
+    long_gaps_s: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def lost_share(self) -> float:
+        total = self.samples + self.lost_samples
+        return self.lost_samples / total if total else 0.0
+
+
+@dataclass(frozen=True)
+class RepResult:
+    """One rep: where it lies, what was measured, and the verdicts.
+
+    ``not_judged_reason`` is non-empty when the rep cannot be judged (lost
+    data, poor calibration): then every verdict is "not assessed", the score
+    is NaN, and live feedback stays silent.
+    """
+
+    rep: int
+    bounds: RepBounds
+    metrics: RepMetrics
+    judgement: Judgement
+    not_judged_reason: str = ""
+    #: rule id → time the rule's condition first held in this rep, s.
+    fired_at_s: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def judged(self) -> bool:
+        return not self.not_judged_reason
+
+
+def _cell(value: bool | None) -> str:
+    return "" if value is None else ("true" if value else "false")
+
+
+def _num(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else round(float(value), 2)
+
+
+@dataclass(frozen=True)
+class Session:
+    """An analysed recording.
+
+    Attributes:
+        angles: one row per grid sample: ``t_s`` then ``<angle>_deg`` for every
+            name in ``conventions.ANGLE_NAMES`` (NaN where not measurable).
+        reps: the reps in time order.
+        calibration: sensor → its calibration.
+        quality: sensor → its data quality.
+        missing_sensors: core sensors absent from the recording.
+        warnings: things the user should know, one line each.
+    """
+
+    source: str
+    header: Mapping[str, str]
+    rules: RuleSet
+    angles: pd.DataFrame
+    reps: tuple[RepResult, ...]
+    calibration: Mapping[str, SensorCalibration]
+    quality: Mapping[str, SensorQuality]
+    missing_sensors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def is_simulated(self) -> bool:
+        return "simulated" in " ".join(self.header.values()).lower()
+
+    def angle_series(self) -> dict[str, object]:
+        """Angle name → numpy array (deg), as ``compute_rep_metrics`` takes them."""
+        return {a: self.angles[f"{a}_deg"].to_numpy() for a in ANGLE_NAMES}
+
+    def rejudge(self, rules: RuleSet) -> Session:
+        """The same reps judged by other rules (e.g. a changed threshold)."""
+        reps = tuple(
+            replace(r, judgement=judge_rep(r.metrics, rules, r.not_judged_reason))
+            for r in self.reps
+        )
+        return replace(self, rules=rules, reps=reps)
+
+    def reps_frame(self) -> pd.DataFrame:
+        """The rep report of formats.md §2: contract columns first, then extras.
+
+        Rule columns hold the strings ``true``/``false``/empty (not assessed).
+        Extra columns: ``judged``, ``not_judged_reason`` and the extra
+        quantities the rules read (see docs/outputs.md).
+        """
+        rows = []
+        extras = [
+            "lumbar_flexion_min_descent",
+            "thigh_inclination_at_hip20",
+            "lumbar_flexion_start",
+            "lumbar_flexion_lockout",
+        ]
+        for r in self.reps:
+            m = r.metrics
+            row: dict[str, object] = {
+                "rep": r.rep,
+                "t_start": round(m.t_start, 3),
+                "t_bottom": round(m.t_bottom, 3),
+                "t_end": round(m.t_end, 3),
+            }
+            for name in REP_METRICS:
+                row[name] = _num(m.get(name))
+            row["score"] = _num(r.judgement.score)
+            row["mistakes"] = ";".join(r.judgement.mistakes)
+            for v in r.judgement.verdicts:
+                row[v.rule_id] = _cell(v.fired)
+            row["judged"] = _cell(r.judged)
+            row["not_judged_reason"] = r.not_judged_reason
+            for name in extras:
+                row[name] = _num(m.get(name))
+            rows.append(row)
+        cols = [
+            "rep",
+            "t_start",
+            "t_bottom",
+            "t_end",
+            *REP_METRICS,
+            "score",
+            "mistakes",
+            *self.rules.ids,
+            "judged",
+            "not_judged_reason",
+            *extras,
+        ]
+        return pd.DataFrame(rows, columns=cols)
