@@ -1,0 +1,136 @@
+"""Data-quality gate: a rep with lost data or a stale sensor is not judged, never buzzed.
+
+A false alarm costs the user's trust, so live coaching stays silent when the
+data behind a verdict is doubtful. The gate watches every sensor's sample
+times as they arrive and answers two questions:
+
+* ``check_span(t_from_s, t_to_s)``: is the data of every sensor complete over
+  this span (no gap longer than ``max_gap_s``, at most ``max_lost_share`` of
+  the samples missing, and every sensor has reached ``t_to_s``)?
+* ``stale_sensors()``: which sensors have fallen behind the others by more
+  than ``stale_after_s`` (a sensor that stopped sending)?
+
+It keeps only the last ``memory_s`` seconds of sample times, so memory stays
+flat over long sessions.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass
+class _SensorTrack:
+    chunks: deque[FloatArray]
+    gaps_s: deque[tuple[float, float]]
+    rate_hz: float | None
+    last_t_s: float = float("-inf")
+    first_t_s: float = float("inf")
+
+
+class QualityGate:
+    """Tracks data completeness per sensor.
+
+    Args:
+        max_gap_s: a gap between two samples longer than this makes a span unjudgeable, s.
+        max_lost_share: largest share of missing samples in a span (0–1).
+        stale_after_s: a sensor this far behind the newest sample of any sensor is stale, s.
+        memory_s: how much history is kept, s.
+    """
+
+    def __init__(
+        self,
+        max_gap_s: float = 0.1,
+        max_lost_share: float = 0.1,
+        stale_after_s: float = 0.3,
+        memory_s: float = 60.0,
+    ) -> None:
+        self.max_gap_s = max_gap_s
+        self.max_lost_share = max_lost_share
+        self.stale_after_s = stale_after_s
+        self.memory_s = memory_s
+        self.reset()
+
+    def reset(self) -> None:
+        self._tracks: dict[str, _SensorTrack] = {}
+        self.newest_t_s = float("-inf")
+
+    def add_sensor(self, sensor: str, rate_hz: float | None = None) -> None:
+        """Declare a sensor the session expects (so silence from it counts as stale)."""
+        if sensor not in self._tracks:
+            self._tracks[sensor] = _SensorTrack(deque(), deque(), rate_hz)
+
+    @property
+    def sensors(self) -> tuple[str, ...]:
+        return tuple(self._tracks)
+
+    def update(self, sensor: str, t_s: FloatArray) -> None:
+        """New samples of one sensor arrived (times in s, increasing)."""
+        if len(t_s) == 0:
+            return
+        self.add_sensor(sensor)
+        tr = self._tracks[sensor]
+        t = np.asarray(t_s, dtype=np.float64)
+        prev = np.concatenate(([tr.last_t_s], t[:-1])) if np.isfinite(tr.last_t_s) else None
+        if prev is not None:
+            dt = t - prev
+            for i in np.nonzero(dt > self.max_gap_s)[0]:
+                tr.gaps_s.append((float(prev[i]), float(t[i])))
+        else:
+            internal = np.nonzero(np.diff(t) > self.max_gap_s)[0]
+            for i in internal:
+                tr.gaps_s.append((float(t[i]), float(t[i + 1])))
+            tr.first_t_s = float(t[0])
+        tr.chunks.append(t)
+        tr.last_t_s = float(t[-1])
+        self.newest_t_s = max(self.newest_t_s, tr.last_t_s)
+        horizon = self.newest_t_s - self.memory_s
+        while tr.chunks and tr.chunks[0][-1] < horizon:
+            tr.chunks.popleft()
+        while tr.gaps_s and tr.gaps_s[0][1] < horizon:
+            tr.gaps_s.popleft()
+
+    def rate_hz(self, sensor: str) -> float:
+        """The sensor's nominal rate if given, else the median rate seen, Hz."""
+        tr = self._tracks[sensor]
+        if tr.rate_hz:
+            return tr.rate_hz
+        if not tr.chunks:
+            return float("nan")
+        t = np.concatenate(list(tr.chunks)[-20:])
+        return float(1.0 / np.median(np.diff(t))) if len(t) > 2 else float("nan")
+
+    def stale_sensors(self) -> tuple[str, ...]:
+        return tuple(
+            s
+            for s, tr in self._tracks.items()
+            if tr.last_t_s < self.newest_t_s - self.stale_after_s
+        )
+
+    def check_span(self, t_from_s: float, t_to_s: float) -> str:
+        """Empty if every sensor's data over ``[t_from_s, t_to_s]`` is complete, else why not."""
+        problems = []
+        for sensor, tr in self._tracks.items():
+            if tr.last_t_s < t_to_s - self.stale_after_s:
+                problems.append(f"{sensor} stale (no data after {tr.last_t_s:.2f} s)")
+                continue
+            gaps = [(a, b) for a, b in tr.gaps_s if b > t_from_s and a < t_to_s]
+            if gaps:
+                a, b = max(gaps, key=lambda g: g[1] - g[0])
+                problems.append(f"{sensor} lost {b - a:.2f} s of data at {a:.2f} s")
+                continue
+            rate = self.rate_hz(sensor)
+            if np.isfinite(rate) and t_to_s > t_from_s and tr.chunks:
+                t = np.concatenate(list(tr.chunks))
+                got = int(np.searchsorted(t, t_to_s, "right") - np.searchsorted(t, t_from_s))
+                expected = (min(t_to_s, tr.last_t_s) - max(t_from_s, tr.first_t_s)) * rate
+                if expected > 10 and got < (1.0 - self.max_lost_share) * expected:
+                    lost = 1.0 - got / expected
+                    problems.append(f"{sensor} lost {100 * lost:.0f}% of samples")
+        return "; ".join(problems)
