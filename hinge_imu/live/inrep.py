@@ -64,6 +64,8 @@ class InRepFinding:
     makes_rep_bad: bool
     #: Index of the sample (in the chunk passed to ``update``) that showed it.
     index: int
+    #: When the movement started (hip flexion 5° above standing), s.
+    movement_start_s: float
 
 
 class InRepMonitor:
@@ -87,6 +89,7 @@ class InRepMonitor:
 
     def reset(self) -> None:
         self.candidate = 0
+        self.movement_start_s = float("nan")
         self.in_movement = False
         self._standing_deg = 0.0
         self._last_t_s: float | None = None
@@ -100,8 +103,9 @@ class InRepMonitor:
     def active_rules(self) -> tuple[str, ...]:
         return tuple(self._conds)
 
-    def _start(self) -> None:
+    def _start(self, t_s: float) -> None:
         self.candidate += 1
+        self.movement_start_s = t_s
         self.in_movement = True
         self._fired = set()
         self._peak_hip = -math.inf
@@ -129,7 +133,7 @@ class InRepMonitor:
                 continue
             if not self.in_movement:
                 if h > self._standing_deg + REP_START_RISE_DEG:
-                    self._start()
+                    self._start(t)
                 else:
                     # Follow slow drifts of the standing pose, not the movement.
                     alpha = min(1.0, dt / _STANDING_TAU_S)
@@ -160,7 +164,16 @@ class InRepMonitor:
                     if v is not None and c.holds(v):
                         self._fired.add(rid)
                         out.append(
-                            InRepFinding(rid, self.candidate, t, v, c.threshold, self._bad[rid], i)
+                            InRepFinding(
+                                rid,
+                                self.candidate,
+                                t,
+                                v,
+                                c.threshold,
+                                self._bad[rid],
+                                i,
+                                self.movement_start_s,
+                            )
                         )
                         break
         return out

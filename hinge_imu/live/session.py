@@ -1,0 +1,362 @@
+"""A live coaching session: source → streaming analysis → gate → schedule → sound, events, view.
+
+One :class:`LiveSession` per session. ``run(source)`` consumes blocks of
+samples (from sensors or a replay), writes them to the recording, feeds the
+streaming analysis, warns during a rep through the in-rep monitor, judges
+each completed rep (after the data-quality gate), lets the schedule decide
+which sounds to play, and reports everything as events and on the display.
+
+Latency is measured on the wall clock: from the moment the block holding
+the deciding sample was delivered (``Block.arrival_s``) to the moment the
+sound was handed to the player (or, with no sound due, the event written).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from hinge_imu.core.results import RepResult
+from hinge_imu.core.rules import RuleSet, judge_rep
+from hinge_imu.live.analyser import AnalysisStep, StreamingAnalyser
+from hinge_imu.live.display import LiveDisplay, LiveState, SensorHealth, rep_line
+from hinge_imu.live.events import EventWriter
+from hinge_imu.live.feedback import AudioPlayer, WavRenderer
+from hinge_imu.live.inrep import InRepFinding, InRepMonitor
+from hinge_imu.live.quality_gate import QualityGate
+from hinge_imu.live.schedules import Cue, FeedbackSchedule, SetSummary
+from hinge_imu.live.sources import Block, Link
+
+#: How often a ``health`` event is written, s of session time.
+HEALTH_EVERY_S = 10.0
+
+
+@dataclass
+class SessionOutputs:
+    """Where a session's results go (all optional)."""
+
+    events: EventWriter = field(default_factory=lambda: EventWriter(None))
+    player: AudioPlayer | None = None
+    wav: WavRenderer | None = None
+    display: LiveDisplay | None = None
+    #: Called with each block after it is processed (the recording writer).
+    record: Callable[[Block], None] | None = None
+
+
+@dataclass(frozen=True)
+class IssuedCue:
+    """A sound that was issued: the cue, and when (wall clock, ``perf_counter`` s)."""
+
+    cue: Cue
+    wall_s: float
+    latency_ms: float
+
+
+class LiveSession:
+    """Runs one coaching session.
+
+    Args:
+        analyser: the streaming analysis (calibration → angles → reps).
+        rules: the rules (thresholds for the in-rep monitor and the verdicts).
+        schedule: the feedback schedule.
+        gate: the data-quality gate.
+        outputs: sound, WAV, events, display, recording.
+        source_name: shown on the display and in the ``session`` event.
+    """
+
+    def __init__(
+        self,
+        analyser: StreamingAnalyser,
+        rules: RuleSet,
+        schedule: FeedbackSchedule,
+        gate: QualityGate | None = None,
+        outputs: SessionOutputs | None = None,
+        source_name: str = "",
+    ) -> None:
+        self.analyser = analyser
+        self.rules = rules
+        self.schedule = schedule
+        self.gate = gate if gate is not None else QualityGate()
+        self.out = outputs if outputs is not None else SessionOutputs()
+        self.monitor = InRepMonitor(rules)
+        self.state = LiveState(source=source_name, schedule=schedule.schedule)
+        self.source_name = source_name
+        self.reset()
+
+    def reset(self) -> None:
+        self.analyser.reset()
+        self.schedule.reset()
+        self.gate.reset()
+        self.monitor.reset()
+        self.reps: list[RepResult] = []
+        self.issued: list[IssuedCue] = []
+        self.sets: list[SetSummary] = []
+        #: In-rep findings not yet attached to a completed rep: (finding, sounded).
+        self._findings: list[InRepFinding] = []
+        self.t_s = 0.0
+        self._next_health_s = HEALTH_EVERY_S
+        self._lost: dict[str, int] = {}
+        self._count: dict[str, int] = {}
+        self._last_seq: dict[str, int] = {}
+
+    # ---- the loop -------------------------------------------------------------------------
+
+    def run(self, source: Iterable[Block | Link]) -> None:
+        """Consume the whole source; on Ctrl-C, finish cleanly and re-raise."""
+        ev = self.out.events
+        ev.emit("session", t=0.0, source=self.source_name, schedule=self.schedule.schedule)
+        if self.out.display is not None:
+            self.out.display.start(self.state)
+        try:
+            for item in source:
+                if isinstance(item, Link):
+                    self._on_link(item)
+                else:
+                    self.process(item)
+        finally:
+            self.finish()
+
+    def process(self, block: Block) -> None:
+        """One block of samples: record, gate, analyse, warn, judge, schedule."""
+        if len(block) == 0:
+            return
+        if self.out.record is not None:
+            self.out.record(block)
+        self.gate.update(block.sensor, block.t_s)
+        self._count_losses(block)
+        self.t_s = max(self.t_s, float(block.t_s[-1]))
+        step = self.analyser.update(block)
+        self._on_step(step, block.arrival_s)
+        cues, summary = self.schedule.update(self.t_s, in_rep=self._in_rep(step))
+        self._play(cues, block.arrival_s)
+        if summary is not None:
+            self._on_set_end(summary)
+        if self.t_s >= self._next_health_s:
+            self._next_health_s = self.t_s + HEALTH_EVERY_S
+            self._emit_health()
+        if self.out.display is not None:
+            self.out.display.refresh(self.state)
+
+    def finish(self) -> None:
+        """End of session: flush the analysis, close the set, write the WAV."""
+        now = time.perf_counter()
+        try:
+            self._on_step(self.analyser.finish(), now)
+            cues, summary = self.schedule.finish(self.t_s)
+            self._play(cues, now)
+            if summary is not None:
+                self._on_set_end(summary)
+        finally:
+            self._emit_health()
+            judged = [r for r in self.reps if r.judged]
+            self.out.events.emit(
+                "session_end",
+                t=self.t_s,
+                reps=len(self.reps),
+                judged_reps=len(judged),
+                bad_reps=sum(1 for r in judged if r.judgement.bad),
+                sounds=len(self.issued),
+            )
+            if self.out.wav is not None:
+                self.out.wav.extend_to(self.t_s + 1.0)
+                self.out.wav.write()
+            if self.out.player is not None:
+                self.out.player.close()
+            if self.out.display is not None:
+                self.out.display.stop(self.state)
+
+    # ---- steps ----------------------------------------------------------------------------
+
+    def _in_rep(self, step: AnalysisStep) -> bool:
+        return step.in_rep or self.monitor.in_movement
+
+    def _on_step(self, step: AnalysisStep, arrival_s: float) -> None:
+        ev = self.out.events
+        for msg in step.warnings:
+            self._warn(msg)
+        if step.calibrated is not None:
+            self.state.calibrated = True
+            ev.emit(
+                "calibrated",
+                t=self.t_s,
+                sensors=sorted(step.calibrated),
+                ok={s: c.ok for s, c in step.calibrated.items()},
+                stance_s={s: c.stance_s for s, c in step.calibrated.items()},
+                messages=[m for c in step.calibrated.values() for m in c.messages],
+            )
+            if self.out.display is not None:
+                self.out.display.line(f"calibrated at {self.t_s:.2f} s")
+        if len(step.t_s):
+            self.state.angles_deg = {
+                k: float(v[-1]) for k, v in step.angles_deg.items() if len(v) and np.isfinite(v[-1])
+            }
+            self.state.t_s = self.t_s
+            for f in self.monitor.update(step.t_s, step.angles_deg):
+                self._on_finding(f, arrival_s)
+        for rep in step.reps:
+            self._on_rep(rep, arrival_s)
+
+    def _on_finding(self, f: InRepFinding, arrival_s: float) -> None:
+        doubt = self.gate.check_span(f.movement_start_s - 1.0, f.t_s) or ", ".join(
+            f"{s} stale" for s in self.gate.stale_sensors()
+        )
+        cues = (
+            []
+            if doubt
+            else self.schedule.on_in_rep_warning(f.candidate, f.rule_id, f.makes_rep_bad, self.t_s)
+        )
+        issued = self._play(cues, arrival_s)
+        self._findings.append(f)
+        self.out.events.emit(
+            "in_rep_warning",
+            t=self.t_s,
+            t_sample=f.t_s,
+            rule=f.rule_id,
+            value=f.value_deg,
+            threshold=f.threshold_deg,
+            sounded=bool(issued),
+            suppressed=doubt,
+            latency_ms=(issued[0].wall_s - arrival_s) * 1e3
+            if issued
+            else (time.perf_counter() - arrival_s) * 1e3,
+        )
+
+    def _on_rep(self, rep: RepResult, arrival_s: float) -> None:
+        m = rep.metrics
+        doubt = rep.not_judged_reason or self.gate.check_span(m.t_start, m.t_end)
+        if doubt and rep.judged:
+            rep = replace(rep, not_judged_reason=doubt, judgement=judge_rep(m, self.rules, doubt))
+        elif not rep.judged and rep.judgement.score == rep.judgement.score:
+            rep = replace(rep, judgement=judge_rep(m, self.rules, rep.not_judged_reason))
+        rep = replace(rep, rep=len(self.reps) + 1)
+        self.reps.append(rep)
+        mine = [f for f in self._findings if m.t_start - 0.5 <= f.t_s <= m.t_end + 0.05]
+        self._findings = [f for f in self._findings if f.t_s > m.t_end + 0.05]
+        cands = tuple(sorted({f.candidate for f in mine}))
+        bad = rep.judged and rep.judgement.bad
+        cues = self.schedule.on_rep(rep.rep, m.t_end, rep.judged, bad, self.t_s, cands)
+        issued = self._play(cues, arrival_s)
+        latency_ms = (
+            issued[0].wall_s - arrival_s if issued else time.perf_counter() - arrival_s
+        ) * 1e3
+        self.out.events.emit(
+            "rep",
+            rep=rep.rep,
+            t_start=m.t_start,
+            t_bottom=m.t_bottom,
+            t_end=m.t_end,
+            score=rep.judgement.score if rep.judged else None,
+            mistakes=list(rep.judgement.mistakes),
+            latency_ms=latency_ms,
+            judged=rep.judged,
+            not_judged_reason=rep.not_judged_reason,
+            bad=bad,
+            in_rep_warnings=sorted({f.rule_id for f in mine}),
+            feedback=[i.cue.sound for i in issued],
+            t_decided=self.t_s,
+        )
+        st = self.state
+        st.reps, st.last_rep = len(self.reps), rep.rep
+        st.bad_reps += int(bad)
+        st.last_score = rep.judgement.score if rep.judged else None
+        st.last_mistakes = tuple(rep.judgement.mistakes)
+        st.last_not_judged = rep.not_judged_reason
+        if self.out.display is not None:
+            self.out.display.line(rep_line(st))
+
+    def _on_set_end(self, s: SetSummary) -> None:
+        self.sets.append(s)
+        self.out.events.emit(
+            "set_end",
+            t=self.t_s,
+            set=s.set_number,
+            t_start=s.t_start_s,
+            t_end=s.t_end_s,
+            reps=s.reps,
+            judged_reps=s.judged_reps,
+            bad_reps=s.bad_reps,
+        )
+        if self.out.display is not None:
+            self.out.display.line(
+                f"set {s.set_number} done: {s.reps} reps, {s.bad_reps} bad"
+                + (f", {s.reps - s.judged_reps} not judged" if s.judged_reps < s.reps else "")
+            )
+
+    # ---- outputs --------------------------------------------------------------------------
+
+    def _play(self, cues: list[Cue], arrival_s: float) -> list[IssuedCue]:
+        out = []
+        for cue in cues:
+            if self.out.player is not None:
+                wall = self.out.player.play(cue.sound, cue.count)
+            else:
+                wall = time.perf_counter()
+            if self.out.wav is not None:
+                self.out.wav.add(self.t_s, cue.sound, cue.count)
+            issued = IssuedCue(cue, wall, (wall - arrival_s) * 1e3)
+            self.issued.append(issued)
+            out.append(issued)
+            self.out.events.emit(
+                "feedback",
+                t=self.t_s,
+                sound=cue.sound,
+                reason=cue.reason,
+                rep=cue.rep,
+                count=cue.count,
+                latency_ms=issued.latency_ms,
+            )
+            self.state.last_feedback = f"{cue.sound.replace('_', ' ')}: {cue.reason}"
+            self.state.last_feedback_wall_s = wall
+        return out
+
+    def _warn(self, message: str) -> None:
+        self.out.events.emit("warning", t=self.t_s, message=message)
+        self.state.messages.append(message)
+        if self.out.display is not None:
+            self.out.display.line(f"warning: {message}")
+
+    def _on_link(self, link: Link) -> None:
+        h = self.state.health.setdefault(link.sensor, SensorHealth(link.sensor))
+        if link.kind == "battery":
+            h.battery_pct = link.battery_pct
+            return
+        h.connected = link.kind == "connected"
+        if h.connected:
+            self.gate.add_sensor(link.sensor)
+        fields: dict[str, Any] = {"t": link.t_s, "sensor": link.sensor}
+        if link.message:
+            fields["message"] = link.message
+        self.out.events.emit(link.kind, **fields)
+
+    def _count_losses(self, block: Block) -> None:
+        s = block.sensor
+        self._count[s] = self._count.get(s, 0) + len(block)
+        if block.seq is not None and len(block.seq):
+            seq = block.seq.astype(np.int64)
+            prev = self._last_seq.get(s)
+            steps = np.diff(seq if prev is None else np.concatenate(([prev], seq)))
+            self._lost[s] = self._lost.get(s, 0) + int(np.clip(steps - 1, 0, None).sum())
+            self._last_seq[s] = int(seq[-1])
+        h = self.state.health.setdefault(s, SensorHealth(s))
+        total = self._count[s] + self._lost.get(s, 0)
+        h.lost_share = self._lost.get(s, 0) / total if total else 0.0
+
+    def _emit_health(self) -> None:
+        stale = set(self.gate.stale_sensors())
+        sensors = {}
+        for name in self.gate.sensors:
+            h = self.state.health.setdefault(name, SensorHealth(name))
+            h.rate_hz = self.gate.rate_hz(name)
+            h.stale = name in stale
+            sensors[name] = {
+                "rate_hz": h.rate_hz,
+                "lost_share": h.lost_share,
+                "battery_pct": h.battery_pct,
+                "connected": h.connected,
+                "stale": h.stale,
+            }
+        self.out.events.emit("health", t=self.t_s, sensors=sensors)

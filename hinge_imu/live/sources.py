@@ -1,0 +1,131 @@
+"""Where a live session's samples come from: a replayed recording (or sensors, see ble_source).
+
+A source yields, in arrival order, :class:`Block` (some samples of one
+sensor, stamped with the wall-clock moment they were delivered) and
+:class:`Link` (a sensor connected, disconnected, or reported its battery).
+The session treats both sources the same way.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from hinge_imu.samples import Recording
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Block:
+    """Consecutive samples of one sensor (formats.md §1 units), delivered together.
+
+    ``arrival_s`` is the wall clock (``time.perf_counter``, s) when the block
+    was handed to the session: the start of every latency measurement.
+    """
+
+    sensor: str
+    t_s: FloatArray
+    acc_mps2: FloatArray
+    gyr_dps: FloatArray
+    mag_ut: FloatArray | None
+    seq: IntArray | None
+    arrival_s: float
+
+    def __len__(self) -> int:
+        return int(self.t_s.shape[0])
+
+
+@dataclass(frozen=True)
+class Link:
+    """A change in a sensor's link: ``kind`` is ``connected``, ``disconnected`` or ``battery``."""
+
+    sensor: str
+    kind: str
+    t_s: float
+    battery_pct: float | None = None
+    message: str = ""
+
+
+class ReplaySource:
+    """Replays a recording as if its sensors were sending now.
+
+    Args:
+        recording: what to replay.
+        speed: 1 = real time, 2 = twice as fast, 0 = as fast as possible.
+        block_s: samples of one sensor are delivered in blocks of this
+            length, s (like BLE notifications).
+        block_sizes: instead of ``block_s``, an iterator of block sizes in
+            samples (the parity test uses random sizes).
+    """
+
+    def __init__(
+        self,
+        recording: Recording,
+        speed: float = 1.0,
+        block_s: float = 0.02,
+        block_sizes: Iterator[int] | None = None,
+    ) -> None:
+        if speed < 0:
+            raise ValueError("speed must be ≥ 0")
+        self.recording = recording
+        self.speed = float(speed)
+        self.block_s = float(block_s)
+        self.block_sizes = block_sizes
+        self.delivered_until_s = 0.0
+
+    def _cuts(self, t_s: FloatArray) -> list[int] | IntArray:
+        n = len(t_s)
+        if self.block_sizes is not None:
+            cuts, i = [0], 0
+            while i < n:
+                i = min(n, i + max(1, int(next(self.block_sizes))))
+                cuts.append(i)
+            return cuts
+        edges = np.arange(0.0, float(t_s[-1]) + self.block_s, self.block_s) + self.block_s
+        inner = np.searchsorted(t_s, edges, "right")
+        inner = inner[(inner > 0) & (inner < n)]
+        return np.unique(np.concatenate(([0], inner, [n]))).astype(np.int64)
+
+    def __iter__(self) -> Iterator[Block | Link]:
+        names = self.recording.ordered_sensor_names()
+        for name in names:
+            yield Link(name, "connected", 0.0, message="replay")
+
+        # Each block becomes available when its last sample has been "measured";
+        # the sensors' blocks are merged lazily so memory does not grow with length.
+        def blocks(name: str) -> Iterator[tuple[float, str, int, int]]:
+            t = self.recording.sensors[name].t_s
+            if len(t) == 0:
+                return
+            cuts = self._cuts(t)
+            for a, b in itertools.pairwise(cuts):
+                yield float(t[b - 1]), name, int(a), int(b)
+
+        merged = heapq.merge(*(blocks(n) for n in names))
+        wall0 = time.perf_counter()
+        for t_last, name, a, b in merged:
+            if self.speed > 0:
+                delay = wall0 + t_last / self.speed - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            s = self.recording.sensors[name]
+            self.delivered_until_s = max(self.delivered_until_s, t_last)
+            yield Block(
+                name,
+                s.t_s[a:b],
+                s.acc_mps2[a:b],
+                s.gyr_dps[a:b],
+                None if s.mag_ut is None else s.mag_ut[a:b],
+                None if s.seq is None else s.seq[a:b],
+                time.perf_counter(),
+            )
+        for name in names:
+            yield Link(name, "disconnected", self.delivered_until_s, message="end of replay")
