@@ -59,11 +59,14 @@ class Recording:
         header: every ``# key: value`` header line, unknown keys included,
             in file order.
         source: where it came from (a path, ``"simulated"``, ``"ble"``).
+        warnings: problems the reader tolerated (e.g. a torn last line left
+            by a crashed recorder, dropped), one sentence each.
     """
 
     sensors: Mapping[str, SensorStream]
     header: Mapping[str, str] = field(default_factory=dict)
     source: str = ""
+    warnings: tuple[str, ...] = ()
 
     @property
     def side(self) -> str:

@@ -1,0 +1,217 @@
+"""Line-exact checks of a recording file: header lines, column line, rows.
+
+Used by :mod:`hinge_imu.recording_read` for the header (always) and for the
+table only after the fast vectorised path has found that something is
+wrong, to name the first bad line and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from dataclasses import dataclass
+
+from hinge_imu.conventions import (
+    MAG_COLS,
+    OPTIONAL_COLUMNS,
+    RECORDING_MAGIC,
+    REQUIRED_COLUMNS,
+    SENSOR_NAMES,
+)
+from hinge_imu.errors import RecordingError
+
+_NUMERIC_REQUIRED = tuple(c for c in REQUIRED_COLUMNS if c != "sensor")
+_MAGIC_PREFIX = "# hinge-imu recording"
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """Where the table is: file name, its columns, and the file line of its first row."""
+
+    name: str
+    columns: tuple[str, ...]
+    first_row_line: int
+
+
+def parse_header_lines(data: bytes, name: str) -> tuple[dict[str, str], int, int]:
+    """Parse the leading ``# key: value`` lines (and blank lines among them).
+
+    Returns (header keys in file order, number of lines before the column
+    line, byte offset of the column line). Lines starting with ``#`` that
+    have no ``:`` are plain comments and are skipped.
+    """
+    header: dict[str, str] = {}
+    pos = 0
+    line_no = 0
+    while pos < len(data):
+        end = data.find(b"\n", pos)
+        end = len(data) if end < 0 else end
+        raw = data[pos:end].decode("utf-8").strip()
+        if raw and not raw.startswith("#"):
+            break
+        line_no += 1
+        pos = end + 1
+        if not raw:
+            continue
+        if raw.lower().startswith(_MAGIC_PREFIX):
+            if line_no != 1:
+                raise RecordingError(f"'{RECORDING_MAGIC}' must be the first line", name, line_no)
+            if raw.split() != RECORDING_MAGIC.split():
+                raise RecordingError(
+                    f"unsupported format version '{raw[1:].strip()}' (this reader knows "
+                    f"'{RECORDING_MAGIC[1:].strip()}')",
+                    name,
+                    line_no,
+                )
+            continue
+        key, sep, value = raw[1:].partition(":")
+        key = key.strip()
+        if not sep or not key:
+            continue
+        value = value.strip()
+        if key.startswith("rate_hz."):
+            _check_rate(key, value, name, line_no)
+        header[key] = value
+    return header, line_no, min(pos, len(data))
+
+
+def _check_rate(key: str, value: str, name: str, line_no: int) -> None:
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = math.nan
+    if not (math.isfinite(rate) and rate > 0):
+        raise RecordingError(
+            f"header '{key}' must be a positive number of Hz, not '{value}'", name, line_no
+        )
+
+
+def check_columns(raw: bytes, name: str, line_no: int) -> tuple[str, ...]:
+    """Check the column line: no duplicates, all required columns, mag as a set."""
+    text = raw.decode("utf-8").strip()
+    if not text:
+        raise RecordingError(
+            "no column line: the file has header lines but no table", name, line_no
+        )
+    cols = tuple(c.strip() for c in next(csv.reader([text])))
+    seen: set[str] = set()
+    for c in cols:
+        if not c:
+            raise RecordingError("empty column name in the column line", name, line_no)
+        if c in seen:
+            raise RecordingError(f"duplicate column '{c}'", name, line_no)
+        seen.add(c)
+    missing = [c for c in REQUIRED_COLUMNS if c not in seen]
+    if missing:
+        which = ", ".join(f"'{c}'" for c in missing)
+        raise RecordingError(
+            f"missing required column{'s' if len(missing) > 1 else ''} {which} "
+            f"(the column line must name {', '.join(REQUIRED_COLUMNS)})",
+            name,
+            line_no,
+        )
+    n_mag = sum(c in seen for c in MAG_COLS)
+    if n_mag not in (0, 3):
+        raise RecordingError("mag_x, mag_y, mag_z must come together or not at all", name, line_no)
+    return cols
+
+
+def unknown_columns(columns: tuple[str, ...]) -> list[str]:
+    """Columns neither required nor optional (kept out of the Recording)."""
+    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    return [c for c in columns if c not in known]
+
+
+def row_problem(text: str, columns: tuple[str, ...]) -> str | None:
+    """What is wrong with one data line on its own, or None."""
+    fields = next(csv.reader([text]), [])
+    return _fields_problem(fields, columns)
+
+
+def _fields_problem(fields: list[str], columns: tuple[str, ...]) -> str | None:
+    if len(fields) != len(columns):
+        return f"expected {len(columns)} fields ({','.join(columns)}), found {len(fields)}"
+    row = dict(zip(columns, (f.strip() for f in fields), strict=True))
+    sensor = row["sensor"]
+    if not sensor:
+        return "missing sensor name"
+    if sensor not in SENSOR_NAMES:
+        return f"unknown sensor name '{sensor}' (allowed: {', '.join(SENSOR_NAMES)})"
+    for col in _NUMERIC_REQUIRED:
+        problem = _number_problem(row[col], col, required=True)
+        if problem:
+            return problem
+    for col in OPTIONAL_COLUMNS:
+        if col in row:
+            problem = _number_problem(row[col], col, required=False)
+            if problem:
+                return problem
+    if row.get("seq") and float(row["seq"]) != round(float(row["seq"])):
+        return f"'seq' must be a whole number, not '{row['seq']}'"
+    return None
+
+
+def _number_problem(value: str, col: str, *, required: bool) -> str | None:
+    if not value:
+        return f"missing value in column '{col}'" if required else None
+    try:
+        x = float(value)
+    except ValueError:
+        return f"'{value}' in column '{col}' is not a number"
+    if not math.isfinite(x):
+        return f"non-finite value '{value}' in column '{col}'"
+    return None
+
+
+def diagnose_table(table: bytes, layout: TableLayout) -> None:
+    """Walk the table line by line and raise for the first problem found.
+
+    Returns normally only if it finds nothing (the caller then raises a
+    general error).
+    """
+    cols = layout.columns
+    last_t: dict[str, tuple[float, int]] = {}
+    optional_present: dict[tuple[str, str], bool] = {}
+    reader = csv.reader(io.StringIO(table.decode("utf-8"), newline=""))
+    line_no = layout.first_row_line - 1
+    for fields in reader:
+        line_no = layout.first_row_line + reader.line_num - 1
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue
+        problem = _fields_problem(fields, cols)
+        if problem is None:
+            problem = _order_problem(fields, cols, last_t, optional_present)
+        if problem is not None:
+            raise RecordingError(problem, layout.name, line_no)
+
+
+def _order_problem(
+    fields: list[str],
+    cols: tuple[str, ...],
+    last_t: dict[str, tuple[float, int]],
+    optional_present: dict[tuple[str, str], bool],
+) -> str | None:
+    row = dict(zip(cols, (f.strip() for f in fields), strict=True))
+    sensor = row["sensor"]
+    t = float(row["t"])
+    prev = last_t.get(sensor)
+    if prev is not None and t <= prev[0]:
+        if t == prev[0]:
+            return f"time repeats for sensor '{sensor}' ({t:.3f} s twice; t must increase)"
+        return f"time goes backwards for sensor '{sensor}' ({t:.3f} s after {prev[0]:.3f} s)"
+    last_t[sensor] = (t, 0)
+    for group, names in (("mag", MAG_COLS), ("seq", ("seq",))):
+        if names[0] not in row:
+            continue
+        present = all(row[c] != "" for c in names)
+        if not present and any(row[c] != "" for c in names):
+            return f"{group} values partly empty for sensor '{sensor}'"
+        before = optional_present.setdefault((sensor, group), present)
+        if before != present:
+            state = "empty" if not present else "present"
+            return (
+                f"{group} values {state} here but not on earlier rows of sensor '{sensor}' "
+                f"(give them on every row of a sensor, or on none)"
+            )
+    return None

@@ -1,0 +1,246 @@
+"""Read a recording file (formats.md §1) into a :class:`~hinge_imu.samples.Recording`.
+
+The fast path parses the table with pandas' C parser (explicit dtypes) and
+validates it with vectorised numpy checks. Only when something is wrong does
+the slow path (:mod:`hinge_imu.recording_check`) walk the text line by line
+to name the exact line and problem, so valid files pay nothing for it.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hinge_imu.conventions import (
+    ACC_COLS,
+    GYR_COLS,
+    MAG_COLS,
+    RECORDING_MAGIC,
+    REQUIRED_SENSOR,
+    SENSOR_NAMES,
+)
+from hinge_imu.errors import RecordingError
+from hinge_imu.recording_check import (
+    TableLayout,
+    check_columns,
+    diagnose_table,
+    parse_header_lines,
+    row_problem,
+    unknown_columns,
+)
+from hinge_imu.samples import FloatArray, IntArray, Recording, SensorStream
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def read_recording(path: str | os.PathLike[str]) -> Recording:
+    """Read and validate a ``.csv`` or ``.csv.gz`` recording.
+
+    Returns a :class:`Recording` whose streams are in time order per sensor
+    (t in s, acc in m/s², gyr in deg/s, mag in µT). Tolerated problems, such
+    as a torn last line left by a killed recorder (dropped), are listed in
+    ``Recording.warnings``.
+
+    Raises:
+        RecordingError: anything that breaks the contract, as
+            ``"FILE:LINE: problem"``.
+    """
+    name = str(path)
+    warnings: list[str] = []
+    data = _load_bytes(Path(path), name, warnings)
+    if not data.strip():
+        raise RecordingError("file is empty (no header, no samples)", name, 1)
+    _check_utf8(data, name)
+    if data.startswith(b"\xef\xbb\xbf"):  # BOM from spreadsheet exports
+        data = data[3:]
+
+    header, n_comment_lines, body_start = parse_header_lines(data, name)
+    col_end = data.find(b"\n", body_start)
+    col_end = len(data) if col_end < 0 else col_end
+    column_line_no = n_comment_lines + 1
+    columns = check_columns(data[body_start:col_end], name, column_line_no)
+    layout = TableLayout(name, columns, first_row_line=column_line_no + 1)
+    for col in unknown_columns(columns):
+        warnings.append(f"{name}:{column_line_no}: ignored unknown column '{col}'")
+    table = data[col_end + 1 :] if col_end < len(data) else b""
+    table = _drop_torn_last_line(table, layout, warnings)
+    if not table.strip():
+        raise RecordingError(
+            "no samples: the file has a header but no data rows", name, column_line_no
+        )
+
+    sensors = _parse_table(table, layout, header, name)
+    if REQUIRED_SENSOR not in sensors:
+        found = ", ".join(sensors) or "none"
+        raise RecordingError(
+            f"no '{REQUIRED_SENSOR}' sensor (found: {found}); the pelvis sensor is required", name
+        )
+    return Recording(sensors=sensors, header=header, source=name, warnings=tuple(warnings))
+
+
+def _load_bytes(path: Path, name: str, warnings: list[str]) -> bytes:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise RecordingError("file not found", name) from None
+    except IsADirectoryError:
+        raise RecordingError("is a directory, not a recording file", name) from None
+    except OSError as err:
+        raise RecordingError(f"cannot read file ({err.strerror})", name) from None
+    if not (name.endswith(".gz") or raw.startswith(_GZIP_MAGIC)):
+        return raw
+    if not raw.startswith(_GZIP_MAGIC):
+        raise RecordingError("not a gzip file (the name ends in .gz)", name)
+    return _gunzip(raw, name, warnings)
+
+
+def _gunzip(raw: bytes, name: str, warnings: list[str]) -> bytes:
+    """Decompress all gzip members; a stream cut short (crashed writer) is kept with a warning."""
+    out: list[bytes] = []
+    rest = raw
+    while rest:
+        d = zlib.decompressobj(wbits=31)
+        try:
+            out.append(d.decompress(rest))
+        except zlib.error as err:
+            raise RecordingError(f"corrupt gzip data ({err})", name) from None
+        if not d.eof:
+            warnings.append(
+                "the compressed stream ends early (the recorder did not close the file); "
+                "read what was there"
+            )
+            break
+        rest = d.unused_data
+        if rest and not rest.startswith(_GZIP_MAGIC):
+            break  # trailing garbage after the last member is ignored, as gzip(1) does
+    return b"".join(out)
+
+
+def _check_utf8(data: bytes, name: str) -> None:
+    if data.isascii():
+        return
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data.count(b"\n", 0, err.start) + 1
+        raise RecordingError(
+            f"not UTF-8 text (byte 0x{data[err.start]:02x}); save the file as UTF-8", name, line
+        ) from None
+
+
+def _drop_torn_last_line(table: bytes, layout: TableLayout, warnings: list[str]) -> bytes:
+    """Drop a last line without newline that does not parse: what a killed writer leaves."""
+    if not table or table.endswith(b"\n"):
+        return table
+    cut = table.rfind(b"\n") + 1
+    last = table[cut:]
+    line_no = layout.first_row_line + table.count(b"\n", 0, cut)
+    text = last.decode("utf-8", errors="replace").rstrip("\r")
+    problem = row_problem(text, layout.columns)
+    if problem is None:
+        return table
+    warnings.append(
+        f"{layout.name}:{line_no}: dropped an incomplete last line ({problem}); "
+        "a recorder that was stopped abruptly leaves one"
+    )
+    return table[:cut]
+
+
+def _parse_table(
+    table: bytes, layout: TableLayout, header: dict[str, str], name: str
+) -> dict[str, SensorStream]:
+    cols = layout.columns
+    unknown = set(unknown_columns(cols))
+    dtypes: dict[str, str] = {c: "object" if c in unknown else "float64" for c in cols}
+    dtypes["sensor"] = "category"
+    try:
+        df = pd.read_csv(
+            io.BytesIO(table),
+            header=None,
+            names=list(cols),
+            dtype=dtypes,
+            engine="c",
+            skip_blank_lines=True,
+            skipinitialspace=True,
+        )
+    except (ValueError, pd.errors.ParserError) as err:
+        diagnose_table(table, layout)
+        raise RecordingError(f"cannot parse the table ({err})", name) from None
+
+    sensor_cat = df["sensor"].cat
+    names = [str(c) for c in sensor_cat.categories]
+    codes = sensor_cat.codes.to_numpy()
+    required = ["t", *ACC_COLS, *GYR_COLS]
+    req = df[required].to_numpy(dtype=np.float64)
+    if (codes < 0).any() or not set(names) <= set(SENSOR_NAMES) or not np.isfinite(req).all():
+        diagnose_table(table, layout)
+        raise RecordingError("the table has a bad value (sensor, missing or non-finite)", name)
+
+    has_mag = all(c in cols for c in MAG_COLS)
+    mag = df[list(MAG_COLS)].to_numpy(dtype=np.float64) if has_mag else None
+    seq = df["seq"].to_numpy(dtype=np.float64) if "seq" in cols else None
+
+    streams: dict[str, SensorStream] = {}
+    problems = False
+    for code, sensor in sorted(enumerate(names), key=lambda cs: SENSOR_NAMES.index(cs[1])):
+        idx = np.flatnonzero(codes == code)
+        if idx.size == 0:
+            continue
+        t_s = req[idx, 0]
+        if not (np.diff(t_s) > 0).all():
+            problems = True
+            break
+        mag_ut = _optional_block(mag, idx)
+        seq_i = _optional_seq(seq, idx)
+        if isinstance(mag_ut, bool) or isinstance(seq_i, bool):
+            problems = True
+            break
+        streams[sensor] = SensorStream(
+            t_s=np.ascontiguousarray(t_s),
+            acc_mps2=np.ascontiguousarray(req[idx, 1:4]),
+            gyr_dps=np.ascontiguousarray(req[idx, 4:7]),
+            mag_ut=mag_ut,
+            seq=seq_i,
+            rate_hz=_rate_from_header(header, sensor),
+        )
+    if problems:
+        diagnose_table(table, layout)
+        raise RecordingError("the table breaks the format (time order or optional columns)", name)
+    return streams
+
+
+def _optional_block(mag: FloatArray | None, idx: IntArray) -> FloatArray | bool | None:
+    """Per-sensor magnetometer: all present, or all empty (None); a mix is a problem (False)."""
+    if mag is None:
+        return None
+    block = mag[idx]
+    finite = np.isfinite(block)
+    if finite.all():
+        return np.ascontiguousarray(block)
+    if np.isnan(block).all():
+        return None
+    return False
+
+
+def _optional_seq(seq: FloatArray | None, idx: IntArray) -> IntArray | bool | None:
+    if seq is None:
+        return None
+    s = seq[idx]
+    if np.isnan(s).all():
+        return None
+    if not np.isfinite(s).all() or (s != np.round(s)).any():
+        return False
+    return s.astype(np.int64)
+
+
+def _rate_from_header(header: dict[str, str], sensor: str) -> float | None:
+    value = header.get(f"rate_hz.{sensor}")
+    return None if value is None else float(value)  # checked by parse_header_lines
+
+
+__all__ = ["RECORDING_MAGIC", "read_recording"]
