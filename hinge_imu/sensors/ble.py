@@ -1,0 +1,220 @@
+"""BLE sensors through bleak: data types, the driver interface, and scanning.
+
+The streaming session is in :mod:`hinge_imu.sensors.ble_session`. What a
+device says and how to talk to it (commands, packet layout) comes from a
+*driver*: any object with the :class:`SensorDriver` attributes; the profiles
+in ``firmware_config/`` provide them (see
+:mod:`hinge_imu.sensors.ble_drivers`).
+
+Everything a session hands out is a frozen dataclass: :class:`SampleBlock`
+(decoded samples of one sensor on the session clock), :class:`LinkEvent`
+(connected, disconnected, reconnected, battery, warning) and
+:class:`SensorHealth` (rate, loss, battery).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from hinge_imu.errors import HingeImuError
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+BATTERY_SERVICE_UUID = "0000180f-0000-1000-8000-00805f9b34fb"
+BATTERY_LEVEL_UUID = "00002a19-0000-1000-8000-00805f9b34fb"
+
+
+class BleError(HingeImuError):
+    """No adapter, a sensor not found, a configuration refused, …"""
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Samples decoded from one notification (units of formats.md §1).
+
+    Attributes:
+        acc_mps2: (N, 3) m/s², sensor frame.
+        gyr_dps: (N, 3) deg/s, sensor frame.
+        seq: (N,) the device's sample counter, or None if it sends none.
+    """
+
+    acc_mps2: FloatArray
+    gyr_dps: FloatArray
+    seq: IntArray | None = None
+
+
+class SensorDriver(Protocol):
+    """How to talk to one device model at one configuration.
+
+    ``commands`` are written in order to ``control_uuid`` after connecting;
+    each gets a notification on ``response_uuid`` that ``check_response``
+    judges (``None`` = accepted, otherwise why not). ``decode`` turns one
+    notification of a ``data_uuids`` characteristic into samples (or None
+    for packets without samples).
+    """
+
+    profile: str
+    rate_hz: float
+    data_uuids: tuple[str, ...]
+    control_uuid: str | None
+    response_uuid: str | None
+
+    def commands(self) -> list[bytes]: ...
+
+    def check_response(self, command: bytes, response: bytes) -> str | None: ...
+
+    def decode(self, char_uuid: str, data: bytes) -> Decoded | None: ...
+
+    def reset(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class SampleBlock:
+    """Consecutive samples of one sensor from one notification.
+
+    Attributes:
+        sensor: segment name (``pelvis``, …).
+        t_s: (N,) sample times, s since the session started (session clock).
+        acc_mps2: (N, 3) m/s², sensor frame.
+        gyr_dps: (N, 3) deg/s, sensor frame.
+        seq: (N,) device sample counter, or None.
+        arrival_s: host ``time.perf_counter()`` when the notification reached
+            the callback, s (the start of latency measurements).
+    """
+
+    sensor: str
+    t_s: FloatArray
+    acc_mps2: FloatArray
+    gyr_dps: FloatArray
+    seq: IntArray | None
+    arrival_s: float
+
+    def __len__(self) -> int:
+        return int(self.t_s.shape[0])
+
+
+#: Kinds of :class:`LinkEvent`.
+LINK_KINDS = ("connected", "disconnected", "reconnected", "battery", "warning")
+
+
+@dataclass(frozen=True)
+class LinkEvent:
+    """A change in a sensor's link.
+
+    Attributes:
+        sensor: segment name.
+        kind: one of :data:`LINK_KINDS`.
+        t_s: when, s on the session clock.
+        battery_pct: for ``battery`` events, 0–100.
+        message: human-readable detail (reason of a drop, length of a gap, …).
+    """
+
+    sensor: str
+    kind: str
+    t_s: float
+    battery_pct: float | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class SensorHealth:
+    """How one sensor is doing right now.
+
+    Attributes:
+        rate_hz: samples received per second over the last few seconds.
+        loss_pct: samples missing (by the device counter) since the start, %.
+        battery_pct: last battery reading, or None if the device gives none.
+        received: samples received since the start.
+        lost: samples missing by the counter (gaps during drops included).
+        drops: how often the link dropped.
+        connected: link up now.
+    """
+
+    sensor: str
+    rate_hz: float
+    loss_pct: float
+    battery_pct: float | None
+    received: int
+    lost: int
+    drops: int
+    connected: bool
+
+
+@dataclass(frozen=True)
+class FoundDevice:
+    """One supported device seen during a scan."""
+
+    address: str
+    name: str
+    profile: str
+    rssi_dbm: int
+    battery_pct: float | None = None
+
+
+#: Returns the profile name of an advertisement, or None if unsupported:
+#: ``(name, service_uuids, manufacturer_data, service_data) -> str | None``.
+ProfileMatcher = Callable[[str, Sequence[str], dict[int, bytes], dict[str, bytes]], str | None]
+
+
+def battery_from_service_data(service_data: dict[str, bytes]) -> float | None:
+    """Battery % from advertised Battery Service data (0x180F), if present."""
+    raw = service_data.get(BATTERY_SERVICE_UUID)
+    if raw and 0 <= raw[0] <= 100:
+        return float(raw[0])
+    return None
+
+
+async def scan(
+    matcher: ProfileMatcher, timeout_s: float = 5.0, read_battery: bool = False
+) -> list[FoundDevice]:
+    """Scan for ``timeout_s`` s and list the supported devices, strongest first.
+
+    With ``read_battery``, devices whose advertisement gives no battery level
+    are connected briefly to read the Battery Service (0x180F / 0x2A19).
+    """
+    from bleak import BleakScanner
+    from bleak.exc import BleakError
+
+    try:
+        seen = await BleakScanner.discover(timeout=timeout_s, return_adv=True)
+    except (BleakError, OSError) as err:
+        raise BleError(f"cannot scan for Bluetooth devices: {err}") from err
+    found: list[FoundDevice] = []
+    for device, adv in seen.values():
+        name = adv.local_name or device.name or ""
+        profile = matcher(
+            name, list(adv.service_uuids), dict(adv.manufacturer_data), dict(adv.service_data)
+        )
+        if profile is None:
+            continue
+        battery = battery_from_service_data(dict(adv.service_data))
+        if battery is None and read_battery:
+            battery = await read_battery_level(device)
+        found.append(FoundDevice(device.address, name, profile, int(adv.rssi), battery))
+    return sorted(found, key=lambda d: -d.rssi_dbm)
+
+
+async def read_battery_level(device: object, timeout_s: float = 10.0) -> float | None:
+    """Connect, read 0x2A19, disconnect. None if the device has no battery service."""
+    from bleak import BleakClient
+    from bleak.exc import BleakError
+
+    async def read() -> float | None:
+        async with BleakClient(device) as client:  # type: ignore[arg-type]
+            char = client.services.get_characteristic(BATTERY_LEVEL_UUID)
+            if char is None:
+                return None
+            raw = await client.read_gatt_char(char)
+            return float(raw[0]) if raw else None
+
+    try:
+        return await asyncio.wait_for(read(), timeout_s)
+    except (BleakError, OSError, asyncio.TimeoutError):
+        return None

@@ -1,0 +1,437 @@
+"""A streaming session with several BLE sensors: connect, configure, stream, reconnect.
+
+Usage (the recorder and live coaching both do this)::
+
+    async with BleSession(targets) as session:
+        async for item in session:          # SampleBlock or LinkEvent
+            ...
+        session.health()                    # {sensor: SensorHealth}
+
+Sensors are connected one at a time (BLE stacks dislike parallel connects).
+The notification callback only stamps the host clock and queues the bytes,
+as bleak advises; decoding and clocking run in the consumer
+(``__anext__``). A dropped sensor is reconnected in the background and
+the session yields ``disconnected`` / ``reconnected`` events; the missing
+stretch stays a gap in ``t_s`` and ``seq``. Devices are torn down with an
+``AsyncExitStack`` however the session ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from hinge_imu.sensors.ble import (
+    BATTERY_LEVEL_UUID,
+    BleError,
+    FloatArray,
+    IntArray,
+    LinkEvent,
+    SampleBlock,
+    SensorDriver,
+    SensorHealth,
+)
+
+
+@dataclass(frozen=True)
+class SensorTarget:
+    """Which device to use for one segment: ``device`` is an address or a name."""
+
+    sensor: str
+    device: str
+    driver: SensorDriver
+
+
+def looks_like_address(text: str) -> bool:
+    """``AA:BB:CC:DD:EE:FF`` (Linux/Windows) or a macOS UUID."""
+    parts = text.split(":")
+    if len(parts) == 6 and all(len(p) == 2 for p in parts):
+        return all(c in "0123456789abcdefABCDEF" for p in parts for c in p)
+    return len(text) == 36 and text.count("-") == 4
+
+
+class _Clock:
+    """Device sample index → session time, anchored per connection.
+
+    Samples are spaced at the nominal rate, corrected to the host-measured
+    rate once 10 s have been seen if that differs by < 5 % (crystal drift);
+    larger differences mean the host timing is not to be trusted (bursts,
+    simulated fast-forward) and the nominal rate is kept. After a reconnect
+    the anchor is the host arrival time again, never before the last sample.
+    """
+
+    def __init__(self, rate_hz: float) -> None:
+        self.nominal_rate_hz = float(rate_hz)
+        self.rate_hz = float(rate_hz)
+        self.last_t_s = -np.inf
+        self.anchor: tuple[float, int, float] | None = None  # (t_s, index, arrival_s)
+        self.next_index = 0
+
+    def new_connection(self) -> None:
+        self.anchor = None
+
+    def stamp(self, n: int, first_index: int, arrival_t_s: float) -> FloatArray:
+        if self.anchor is None:
+            t0 = max(arrival_t_s - (n - 1) / self.rate_hz, self.last_t_s + 1.0 / self.rate_hz)
+            self.anchor = (t0, first_index, arrival_t_s)
+        t_a, i_a, arr_a = self.anchor
+        last_index = first_index + n - 1
+        span_s = arrival_t_s - arr_a
+        if span_s > 10.0 and last_index > i_a:
+            measured = (last_index - i_a) / span_s
+            if abs(measured / self.nominal_rate_hz - 1.0) < 0.05:
+                self.rate_hz = measured
+        t = t_a + (np.arange(first_index, first_index + n) - i_a) / self.rate_hz
+        # A rate update must never make time run backwards.
+        t = np.maximum(t, self.last_t_s + 1e-6 + np.arange(n) * 1e-6)
+        self.last_t_s = float(t[-1])
+        return t.astype(np.float64)
+
+
+@dataclass
+class _Link:
+    target: SensorTarget
+    ble_device: Any = None
+    client: Any = None
+    connected: bool = False
+    configuring: bool = False
+    responses: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
+    clock: _Clock | None = None
+    expected_seq: int | None = None
+    received: int = 0
+    lost: int = 0
+    drops: int = 0
+    battery_pct: float | None = None
+    arrivals: deque[tuple[float, int]] = field(default_factory=deque)
+    reconnect_task: asyncio.Task[None] | None = None
+    down_since_s: float | None = None
+
+    @property
+    def sensor(self) -> str:
+        return self.target.sensor
+
+    @property
+    def label(self) -> str:
+        return f"{self.target.sensor} ({self.target.driver.profile} {self.target.device})"
+
+
+class BleSession:
+    """Stream several sensors as one session (an async context manager and iterator).
+
+    Args:
+        targets: one per segment.
+        scan_timeout_s: how long to look for the devices, s.
+        connect_timeout_s: per connection attempt, s.
+        response_timeout_s: how long a device may take to answer a command, s.
+        reconnect: reconnect dropped sensors by itself.
+        reconnect_interval_s: pause between reconnect attempts, s.
+    """
+
+    def __init__(
+        self,
+        targets: Sequence[SensorTarget],
+        scan_timeout_s: float = 10.0,
+        connect_timeout_s: float = 15.0,
+        response_timeout_s: float = 3.0,
+        reconnect: bool = True,
+        reconnect_interval_s: float = 1.0,
+    ) -> None:
+        names = [t.sensor for t in targets]
+        if len(set(names)) != len(names):
+            raise BleError("each sensor may appear only once")
+        self.targets = list(targets)
+        self.scan_timeout_s = scan_timeout_s
+        self.connect_timeout_s = connect_timeout_s
+        self.response_timeout_s = response_timeout_s
+        self.reconnect = reconnect
+        self.reconnect_interval_s = reconnect_interval_s
+        self._links = [_Link(t) for t in targets]
+        self._queue: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._start_perf_s = time.perf_counter()
+        self._stopping = False
+
+    # -- clock ----------------------------------------------------------------
+    def now_s(self) -> float:
+        """Session clock, s since the session started connecting."""
+        return time.perf_counter() - self._start_perf_s
+
+    @property
+    def start_perf_s(self) -> float:
+        """``time.perf_counter()`` at session time 0."""
+        return self._start_perf_s
+
+    # -- lifecycle --------------------------------------------------------------
+    async def __aenter__(self) -> BleSession:
+        self._start_perf_s = time.perf_counter()
+        self._stack = contextlib.AsyncExitStack()
+        try:
+            await self._find_devices()
+            for link in self._links:
+                self._stack.push_async_callback(self._close_link, link)
+                await self._open(link)
+                self._announce(link, reconnected=False)
+        except BaseException:
+            self._stopping = True
+            await self._stack.aclose()
+            raise
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Stop reconnecting and disconnect every sensor."""
+        self._stopping = True
+        for link in self._links:
+            if link.reconnect_task is not None:
+                link.reconnect_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await link.reconnect_task
+        if self._stack is not None:
+            stack, self._stack = self._stack, None
+            await stack.aclose()
+
+    async def _find_devices(self) -> None:
+        from bleak import BleakScanner
+        from bleak.exc import BleakError
+
+        wanted = {link.target.device.upper(): link for link in self._links}
+        found: dict[str, Any] = {}
+        done = asyncio.Event()
+
+        def seen(device: Any, adv: Any) -> None:
+            for key in (device.address.upper(), (adv.local_name or device.name or "").upper()):
+                if key in wanted and key not in found:
+                    found[key] = device
+            if len(found) == len(wanted):
+                done.set()
+
+        try:
+            async with BleakScanner(detection_callback=seen):
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(done.wait(), self.scan_timeout_s)
+        except (BleakError, OSError) as err:
+            raise BleError(f"cannot scan for Bluetooth devices: {err}") from err
+        missing = [link.label for key, link in wanted.items() if key not in found]
+        if missing:
+            raise BleError(
+                f"not found within {self.scan_timeout_s:g} s: {', '.join(missing)}"
+                " (is it switched on, charged, and not connected to another app?)"
+            )
+        for key, link in wanted.items():
+            link.ble_device = found[key]
+
+    async def _open(self, link: _Link) -> None:
+        """Connect, subscribe, configure (commands checked), read the battery."""
+        from bleak import BleakClient
+        from bleak.exc import BleakError
+
+        drv = link.target.driver
+        client = BleakClient(
+            link.ble_device,
+            disconnected_callback=lambda _c: self._queue.put_nowait(
+                ("down", link, time.perf_counter())
+            ),
+            timeout=self.connect_timeout_s,
+        )
+        try:
+            await client.connect()
+        except (BleakError, OSError, asyncio.TimeoutError) as err:
+            raise BleError(f"{link.label}: cannot connect: {err or type(err).__name__}") from err
+        link.client = client
+        try:
+            uuids = set(drv.data_uuids) | ({drv.response_uuid} if drv.response_uuid else set())
+            for uuid in sorted(uuids):
+                await client.start_notify(uuid, self._callback(link, uuid))
+            drv.reset()
+            link.configuring = True
+            while not link.responses.empty():
+                link.responses.get_nowait()
+            for cmd in drv.commands():
+                await self._command(link, cmd)
+            link.configuring = False
+            char = client.services.get_characteristic(BATTERY_LEVEL_UUID)
+            if char is not None and "read" in char.properties:
+                raw = await client.read_gatt_char(char)
+                if raw:
+                    link.battery_pct = float(raw[0])
+        except BaseException as err:
+            link.configuring = False
+            with contextlib.suppress(Exception):
+                await client.disconnect()
+            link.client = None
+            if isinstance(err, (BleakError, OSError, asyncio.TimeoutError)):
+                raise BleError(f"{link.label}: setup failed: {err}") from err
+            raise
+        if link.clock is None:
+            link.clock = _Clock(drv.rate_hz)
+        link.clock.new_connection()
+        link.expected_seq = None
+        link.connected = True
+
+    async def _command(self, link: _Link, cmd: bytes) -> None:
+        drv = link.target.driver
+        if drv.control_uuid is None:
+            return
+        await link.client.write_gatt_char(drv.control_uuid, cmd, response=True)
+        if drv.response_uuid is None:
+            return
+        try:
+            resp = await asyncio.wait_for(link.responses.get(), self.response_timeout_s)
+        except asyncio.TimeoutError:
+            raise BleError(
+                f"{link.label}: no answer to command {cmd.hex()} within "
+                f"{self.response_timeout_s:g} s"
+            ) from None
+        problem = drv.check_response(cmd, resp)
+        if problem is not None:
+            raise BleError(f"{link.label}: configuration refused: {problem}")
+
+    def _callback(self, link: _Link, uuid: str) -> Any:
+        responses = link.target.driver.response_uuid
+        put = self._queue.put_nowait
+
+        def on_notify(_char: Any, data: bytearray) -> None:
+            # Only stamp and queue here (bleak's advice): decoding is off the callback.
+            arrival = time.perf_counter()
+            if link.configuring and uuid == responses:
+                link.responses.put_nowait(bytes(data))
+            else:
+                put(("data", link, uuid, arrival, bytes(data)))
+
+        return on_notify
+
+    def _announce(self, link: _Link, reconnected: bool) -> None:
+        self._queue.put_nowait(("up", link, reconnected))
+        if link.battery_pct is not None:
+            self._queue.put_nowait(("battery", link, link.battery_pct))
+
+    async def _close_link(self, link: _Link) -> None:
+        client, link.client = link.client, None
+        link.connected = False
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.disconnect(), 5.0)
+
+    async def _reconnect(self, link: _Link) -> None:
+        while not self._stopping:
+            await asyncio.sleep(self.reconnect_interval_s)
+            try:
+                await self._open(link)
+            except BleError:
+                continue
+            self._announce(link, reconnected=True)
+            return
+
+    # -- the stream -------------------------------------------------------------
+    def __aiter__(self) -> BleSession:
+        return self
+
+    async def __anext__(self) -> SampleBlock | LinkEvent:
+        while True:
+            if self._stopping and self._queue.empty():
+                raise StopAsyncIteration
+            item = await self._queue.get()
+            out = self._handle(item)
+            if out is not None:
+                return out
+
+    def get_nowait(self) -> SampleBlock | LinkEvent | None:
+        """The next block or event if one is waiting, else None."""
+        while not self._queue.empty():
+            out = self._handle(self._queue.get_nowait())
+            if out is not None:
+                return out
+        return None
+
+    def _handle(self, item: tuple[Any, ...]) -> SampleBlock | LinkEvent | None:
+        kind, link = item[0], item[1]
+        if kind == "data":
+            return self._decode(link, item[2], item[3], item[4])
+        if kind == "up":
+            reconnected = item[2]
+            msg = ""
+            if reconnected and link.down_since_s is not None:
+                msg = f"link was down {self.now_s() - link.down_since_s:.1f} s; gap in the data"
+            link.down_since_s = None
+            return LinkEvent(
+                link.sensor, "reconnected" if reconnected else "connected", self.now_s(), None, msg
+            )
+        if kind == "warn":
+            return LinkEvent(link.sensor, "warning", self.now_s(), None, item[2])
+        if kind == "battery":
+            return LinkEvent(link.sensor, "battery", self.now_s(), item[2])
+        if kind == "down":
+            if not link.connected or self._stopping:
+                return None
+            link.connected = False
+            link.client = None
+            link.drops += 1
+            link.down_since_s = item[2] - self._start_perf_s
+            if self.reconnect:
+                link.reconnect_task = asyncio.create_task(self._reconnect(link))
+            return LinkEvent(link.sensor, "disconnected", link.down_since_s, None, "link lost")
+        return None
+
+    def _decode(self, link: _Link, uuid: str, arrival: float, data: bytes) -> SampleBlock | None:
+        drv = link.target.driver
+        try:
+            dec = drv.decode(uuid, data)
+        except Exception as err:  # a corrupt packet must not end the session
+            self._queue.put_nowait(("warn", link, f"undecodable packet: {err}"))
+            return None
+        if dec is None or len(dec.acc_mps2) == 0 or link.clock is None:
+            return None
+        n = len(dec.acc_mps2)
+        seq: IntArray | None = None
+        if dec.seq is not None:
+            seq = np.asarray(dec.seq, dtype=np.int64)
+            first = int(seq[0])
+            if link.expected_seq is not None and first > link.expected_seq:
+                link.lost += first - link.expected_seq
+            elif link.expected_seq is not None and first < link.expected_seq:
+                link.clock.new_connection()  # counter restarted
+            link.expected_seq = int(seq[-1]) + 1
+        else:
+            first = link.clock.next_index
+        link.clock.next_index = first + n
+        t_s = link.clock.stamp(n, first, arrival - self._start_perf_s)
+        link.received += n
+        link.arrivals.append((arrival, n))
+        while link.arrivals and arrival - link.arrivals[0][0] > 2.0:
+            link.arrivals.popleft()
+        acc: FloatArray = np.asarray(dec.acc_mps2, dtype=np.float64)
+        gyr: FloatArray = np.asarray(dec.gyr_dps, dtype=np.float64)
+        return SampleBlock(link.sensor, t_s, acc, gyr, seq, arrival)
+
+    # -- health -------------------------------------------------------------------
+    def health(self) -> dict[str, SensorHealth]:
+        """Rate over the last 2 s, loss since the start, battery, per sensor."""
+        now = time.perf_counter()
+        out = {}
+        for link in self._links:
+            recent = [(a, n) for a, n in link.arrivals if now - a <= 2.0]
+            rate = 0.0
+            if len(recent) >= 2:
+                span = max(now - recent[0][0], 1e-3)
+                rate = sum(n for _, n in recent[1:]) / span
+            total = link.received + link.lost
+            out[link.sensor] = SensorHealth(
+                link.sensor,
+                rate,
+                100.0 * link.lost / total if total else 0.0,
+                link.battery_pct,
+                link.received,
+                link.lost,
+                link.drops,
+                link.connected,
+            )
+        return out
