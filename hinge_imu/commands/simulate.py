@@ -1,0 +1,149 @@
+"""``hinge-imu simulate``: write a SIMULATED recording and its ground truth."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from hinge_imu.errors import HingeImuError
+
+NAME = "simulate"
+HELP = "write a SIMULATED hip-hinge recording (x.csv) and its ground truth (x.truth.json)"
+ORDER = 70
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="X.csv",
+        help="recording to write (.csv or .csv.gz)",
+    )
+    p.add_argument("--reps", type=int, default=10, help="reps per set (default 10)")
+    p.add_argument("--sets", type=int, default=1, help="number of sets (default 1)")
+    p.add_argument(
+        "--mistake",
+        action="append",
+        default=[],
+        metavar="ID[=DEG]",
+        help="inject a mistake of rules.md (repeatable; DEG = value of its metric,"
+        " see docs/simulator.md)",
+    )
+    p.add_argument(
+        "--mistake-reps",
+        metavar="N,N,…",
+        help="reps (1-based, session order) that get the --mistake(s); default: all reps",
+    )
+    p.add_argument(
+        "--sensors",
+        default="clean",
+        choices=("clean", "typical", "harsh"),
+        help="imperfection preset",
+    )
+    p.add_argument("--mounting", default="nominal", choices=("nominal", "arbitrary"))
+    rates = p.add_mutually_exclusive_group()
+    rates.add_argument(
+        "--rates",
+        metavar="R,R,R[,R]",
+        help="rates in Hz of thigh,pelvis,upper_back[,head] (or thigh=52,pelvis=104,…)",
+    )
+    rates.add_argument("--rate-hz", type=float, help="one rate for every sensor, Hz")
+    p.add_argument("--head", action="store_true", help="add a head sensor")
+    p.add_argument("--side", choices=("left", "right"), default="right", help="thigh sensor side")
+    p.add_argument("--stance-s", type=float, help="calibration stance length, s (preset default)")
+    p.add_argument(
+        "--stance",
+        choices=("still", "swaying", "missing"),
+        help="calibration stance kind (preset default)",
+    )
+    p.add_argument("--duration-min", type=float, help="keep doing sets until this long, min")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--truth-angles", action="store_true", help="also write x.truth_angles.csv")
+
+
+def _rates(text: str, sensors: tuple[str, ...]) -> dict[str, float]:
+    parts = [s.strip() for s in text.split(",") if s.strip()]
+    try:
+        if all("=" in s for s in parts):
+            out = {k.strip(): float(v) for k, v in (s.split("=", 1) for s in parts)}
+        else:
+            if len(parts) not in (1, len(sensors), 3):
+                raise ValueError
+            vals = [float(v) for v in parts]
+            if len(vals) == 1:
+                vals = vals * len(sensors)
+            out = dict(zip(sensors, vals, strict=False))
+    except ValueError:
+        raise HingeImuError(
+            f"--rates {text!r}: give {len(sensors)} numbers (Hz) for {','.join(sensors)}"
+        ) from None
+    unknown = set(out) - set(sensors)
+    if unknown:
+        raise HingeImuError(f"--rates: no sensor {', '.join(sorted(unknown))} in this simulation")
+    return out
+
+
+def _mistakes(args: argparse.Namespace) -> dict[str, float | None] | list[dict[str, float | None]]:
+    from hinge_imu.sim.mistakes import parse_mistake_arg
+
+    one = dict(parse_mistake_arg(m) for m in args.mistake)
+    if args.mistake_reps is None:
+        return one
+    if not one:
+        raise HingeImuError("--mistake-reps needs at least one --mistake")
+    try:
+        chosen = {int(x) for x in args.mistake_reps.split(",") if x.strip()}
+    except ValueError:
+        raise HingeImuError(
+            f"--mistake-reps {args.mistake_reps!r}: give rep numbers like 2,5"
+        ) from None
+    if not chosen or min(chosen) < 1:
+        raise HingeImuError("--mistake-reps: rep numbers start at 1")
+    return [dict(one) if i + 1 in chosen else {} for i in range(max(chosen))]
+
+
+def run(args: argparse.Namespace) -> int:
+    from hinge_imu.sim import SimConfig, simulate
+    from hinge_imu.sim.output import sidecar_paths, write_simulation
+
+    sidecar_paths(args.output)  # fail on a bad name before any work
+    overrides: dict[str, object] = {
+        "reps": args.reps,
+        "sets": args.sets,
+        "mistakes": _mistakes(args),
+        "mounting": args.mounting,
+        "head": args.head,
+        "side": args.side,
+        "seed": args.seed,
+        "duration_min": args.duration_min,
+    }
+    if args.stance_s is not None:
+        overrides["stance_s"] = args.stance_s
+    if args.stance is not None:
+        overrides["stance_kind"] = args.stance
+    cfg = SimConfig.preset(args.sensors, **overrides)
+    if args.rates or args.rate_hz:
+        rates = dict(cfg.rates_hz)
+        if args.rate_hz:
+            rates.update({s: args.rate_hz for s in cfg.sensor_names})
+        else:
+            rates.update(_rates(args.rates, cfg.sensor_names))
+        cfg = SimConfig.preset(args.sensors, **overrides, rates_hz=rates)
+    n_reps = cfg.reps * cfg.sets
+    per_rep = not isinstance(cfg.mistakes, dict)
+    if per_rep and len(cfg.mistakes) > n_reps and cfg.duration_min is None:
+        raise HingeImuError(f"--mistake-reps: the session has only {cfg.reps * cfg.sets} reps")
+    t0 = time.perf_counter()
+    sim = simulate(cfg)
+    paths = write_simulation(sim, args.output, truth_angles=args.truth_angles)
+    reps = sim.truth["reps"]
+    bad = sum(1 for r in reps if r["mistakes"])
+    print(
+        f"SIMULATED {len(reps)} reps ({bad} with mistakes), {sim.truth['duration_s']:.1f} s, "
+        f"sensors {args.sensors}, mounting {args.mounting}, seed {args.seed} "
+        f"in {time.perf_counter() - t0:.1f} s"
+    )
+    for p in paths:
+        print(f"wrote {p}")
+    return 0

@@ -1,0 +1,138 @@
+"""Ideal sensor signals from the body's motion, by physics (SIMULATED data).
+
+For each sensor: orientation ``R_E_S = R_E_B · R_B_S(t)`` (segment
+orientation times the mounting, which may change through soft-tissue motion
+and a strap slip) and the position of its site on the segment. Then
+
+* gyro = angular velocity of the sensor in its own frame, from the relative
+  rotation between ``t − h`` and ``t + h`` (Richardson-extrapolated with
+  ``2h``; h = 1 ms, i.e. a 1 kHz internal rate),
+* accelerometer = specific force in its own frame: ``R_E_Sᵀ (a_E + g ẑ)``
+  with ``a_E`` the 5-point second difference of the site position.
+
+Everything is evaluated only around the requested sample instants, in
+chunks, so an hour-long session needs no dense 1 kHz array.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.spatial.transform import Rotation
+
+from hinge_imu.conventions import GRAVITY_MPS2
+from hinge_imu.sim.body import BodyModel
+from hinge_imu.sim.tracks import min_jerk
+
+FloatArray = npt.NDArray[np.float64]
+
+#: Internal differentiation step, s (1 kHz).
+H_S = 1e-3
+#: Samples per chunk (bounds memory on long sessions).
+CHUNK = 50_000
+#: Which joint angle moves the skin under each sensor, and about which
+#: segment axis the sensor then rolls (unit vector in the segment frame).
+TISSUE_DRIVER = {
+    "thigh": ("hip_flexion", (0.0, 0.6, 0.8)),
+    "pelvis": ("hip_flexion", (0.0, 1.0, 0.0)),
+    "upper_back": ("lumbar_flexion", (0.287, 0.958, 0.0)),
+    "head": ("head_extension", (1.0, 0.0, 0.0)),
+}
+#: Duration of a strap slip, s.
+SLIP_S = 0.08
+
+
+@dataclass(frozen=True)
+class SensorMount:
+    """How one sensor sits on its segment.
+
+    Attributes:
+        site: segment name (``thigh`` …).
+        q_B_S: mounting, scalar-first quaternion, sensor → segment frame.
+        soft_tissue: deg of skin rotation per deg of the driving joint angle.
+        slip_t_s: when the strap slips (None: never), s.
+        slip_rotvec_B_deg: the slip as a rotation vector in the segment frame, deg.
+    """
+
+    site: str
+    q_B_S: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 0.0)
+    soft_tissue: float = 0.0
+    slip_t_s: float | None = None
+    slip_rotvec_B_deg: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    def q_B_S_after_slip(self) -> tuple[float, ...]:
+        slip = Rotation.from_rotvec(np.deg2rad(self.slip_rotvec_B_deg))
+        q = (slip * Rotation.from_quat(self.q_B_S, scalar_first=True)).as_quat(scalar_first=True)
+        return tuple(float(x) for x in q)
+
+
+def _mount_rotation(mount: SensorMount, body: BodyModel, t_s: FloatArray) -> FloatArray:
+    """``R_B_S(t)`` (N,3,3): tissue · slip · mounting."""
+    r = Rotation.from_quat(mount.q_B_S, scalar_first=True).as_matrix()
+    out = np.broadcast_to(r, (t_s.shape[0], 3, 3))
+    if mount.slip_t_s is not None:
+        frac = min_jerk((t_s - mount.slip_t_s) / SLIP_S)
+        rv = frac[:, None] * np.deg2rad(np.asarray(mount.slip_rotvec_B_deg))[None, :]
+        out = Rotation.from_rotvec(rv).as_matrix() @ out
+    if mount.soft_tissue:
+        driver, axis = TISSUE_DRIVER[mount.site]
+        angle = body.angles_deg(t_s)[driver]
+        rv = np.deg2rad(mount.soft_tissue * angle)[:, None] * np.asarray(axis)[None, :]
+        out = Rotation.from_rotvec(rv).as_matrix() @ out
+    return np.asarray(out)
+
+
+def _tissue_offset_B(mount: SensorMount, body: BodyModel, t_s: FloatArray) -> FloatArray:
+    """Slide of the sensor over the bone, segment frame, m (1 mm per 10° at 0.05)."""
+    if not mount.soft_tissue:
+        return np.zeros((t_s.shape[0], 3))
+    driver, _ = TISSUE_DRIVER[mount.site]
+    slide = 0.002 * mount.soft_tissue * body.angles_deg(t_s)[driver]
+    return np.stack([np.zeros_like(slide), np.zeros_like(slide), -slide], axis=1)
+
+
+def sensor_pose(
+    body: BodyModel, mount: SensorMount, t_s: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """True ``R_E_S`` (N,3,3) and earth position (N,3, m) of a sensor."""
+    rot = body.segment_rotations(t_s)
+    r_e_b = rot[mount.site]
+    pos = body.site_positions(t_s, rot)[mount.site]
+    pos = pos + np.einsum("nij,nj->ni", r_e_b, _tissue_offset_B(mount, body, t_s))
+    return r_e_b @ _mount_rotation(mount, body, t_s), pos
+
+
+def true_orientation(body: BodyModel, mount: SensorMount, t_s: FloatArray) -> FloatArray:
+    """True ``q_E_S`` (N,4), scalar first."""
+    r, _ = sensor_pose(body, mount, np.asarray(t_s, float))
+    return np.asarray(Rotation.from_matrix(r).as_quat(scalar_first=True))
+
+
+def _rate(r0: FloatArray, r1: FloatArray, dt: float) -> FloatArray:
+    return np.asarray(Rotation.from_matrix(np.swapaxes(r0, 1, 2) @ r1).as_rotvec()) / dt
+
+
+def ideal_signals(
+    body: BodyModel, mount: SensorMount, t_s: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Ideal specific force (N,3, m/s²) and angular rate (N,3, deg/s), sensor frame."""
+    n = t_s.shape[0]
+    acc = np.empty((n, 3))
+    gyr = np.empty((n, 3))
+    offsets = np.array([-2, -1, 0, 1, 2]) * H_S
+    g_up = np.array([0.0, 0.0, GRAVITY_MPS2])
+    for a in range(0, n, CHUNK):
+        t = t_s[a : a + CHUNK]
+        m = t.shape[0]
+        tt = (t[None, :] + offsets[:, None]).reshape(-1)
+        r, p = sensor_pose(body, mount, tt)
+        r = r.reshape(5, m, 3, 3)
+        p = p.reshape(5, m, 3)
+        acc_e = (-p[4] + 16 * p[3] - 30 * p[2] + 16 * p[1] - p[0]) / (12 * H_S**2)
+        acc[a : a + m] = np.einsum("nji,nj->ni", r[2], acc_e + g_up)
+        w1 = _rate(r[1], r[3], 2 * H_S)
+        w2 = _rate(r[0], r[4], 4 * H_S)
+        gyr[a : a + m] = np.rad2deg((4 * w1 - w2) / 3)
+    return acc, gyr
