@@ -15,9 +15,11 @@ Everything a session hands out is a frozen dataclass: :class:`SampleBlock`
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -42,12 +44,16 @@ class Decoded:
     Attributes:
         acc_mps2: (N, 3) m/s², sensor frame.
         gyr_dps: (N, 3) deg/s, sensor frame.
-        seq: (N,) the device's sample counter, or None if it sends none.
+        seq: (N,) the device's sample counter as sent (may wrap), or None;
+            this is what the recording's ``seq`` column gets.
+        index: (N,) running sample index (no wrap; a jump = lost samples),
+            used for timing and loss; None: taken from ``seq``, else counted.
     """
 
     acc_mps2: FloatArray
     gyr_dps: FloatArray
     seq: IntArray | None = None
+    index: IntArray | None = None
 
 
 class SensorDriver(Protocol):
@@ -55,7 +61,8 @@ class SensorDriver(Protocol):
 
     ``commands`` are written in order to ``control_uuid`` after connecting;
     each gets a notification on ``response_uuid`` that ``check_response``
-    judges (``None`` = accepted, otherwise why not). ``decode`` turns one
+    judges (``None`` = accepted, otherwise why not); ``is_response`` tells
+    answers from sample packets where both share a characteristic. ``decode`` turns one
     notification of a ``data_uuids`` characteristic into samples (or None
     for packets without samples).
     """
@@ -67,6 +74,8 @@ class SensorDriver(Protocol):
     response_uuid: str | None
 
     def commands(self) -> list[bytes]: ...
+
+    def is_response(self, data: bytes) -> bool: ...
 
     def check_response(self, command: bytes, response: bytes) -> str | None: ...
 
@@ -172,32 +181,51 @@ def battery_from_service_data(service_data: dict[str, bytes]) -> float | None:
 
 
 async def scan(
-    matcher: ProfileMatcher, timeout_s: float = 5.0, read_battery: bool = False
+    matcher: ProfileMatcher,
+    timeout_s: float = 5.0,
+    read_battery: bool = False,
+    wanted: Sequence[str] = (),
 ) -> list[FoundDevice]:
     """Scan for ``timeout_s`` s and list the supported devices, strongest first.
 
-    With ``read_battery``, devices whose advertisement gives no battery level
-    are connected briefly to read the Battery Service (0x180F / 0x2A19).
+    With ``wanted`` (addresses or names), the scan ends as soon as all of
+    them were seen. With ``read_battery``, devices whose advertisement gives
+    no battery level are connected briefly to read the Battery Service
+    (0x180F / 0x2A19).
     """
     from bleak import BleakScanner
     from bleak.exc import BleakError
 
+    seen: dict[str, FoundDevice] = {}
+    ble_devices: dict[str, object] = {}
+    keys = {w.upper() for w in wanted}
+    done = asyncio.Event()
+
+    def on_adv(device: Any, adv: Any) -> None:
+        name = adv.local_name or device.name or ""
+        service_data = {k: bytes(v) for k, v in adv.service_data.items()}
+        profile = matcher(name, list(adv.service_uuids), dict(adv.manufacturer_data), service_data)
+        if profile is None:
+            return
+        battery = battery_from_service_data(service_data)
+        seen[device.address] = FoundDevice(device.address, name, profile, int(adv.rssi), battery)
+        ble_devices[device.address] = device
+        got = {k.upper() for d in seen.values() for k in (d.address, d.name)}
+        if keys and keys <= got:
+            done.set()
+
     try:
-        seen = await BleakScanner.discover(timeout=timeout_s, return_adv=True)
+        async with BleakScanner(detection_callback=on_adv):
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(done.wait(), timeout_s)
     except (BleakError, OSError) as err:
         raise BleError(f"cannot scan for Bluetooth devices: {err}") from err
-    found: list[FoundDevice] = []
-    for device, adv in seen.values():
-        name = adv.local_name or device.name or ""
-        profile = matcher(
-            name, list(adv.service_uuids), dict(adv.manufacturer_data), dict(adv.service_data)
-        )
-        if profile is None:
-            continue
-        battery = battery_from_service_data(dict(adv.service_data))
-        if battery is None and read_battery:
-            battery = await read_battery_level(device)
-        found.append(FoundDevice(device.address, name, profile, int(adv.rssi), battery))
+    found = list(seen.values())
+    if read_battery:
+        for i, d in enumerate(found):
+            if d.battery_pct is None:
+                battery = await read_battery_level(ble_devices[d.address])
+                found[i] = dataclasses.replace(d, battery_pct=battery)
     return sorted(found, key=lambda d: -d.rssi_dbm)
 
 

@@ -102,7 +102,7 @@ class _Link:
     client: Any = None
     connected: bool = False
     configuring: bool = False
-    responses: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
+    responses: asyncio.Queue[tuple[float, bytes]] = field(default_factory=asyncio.Queue)
     clock: _Clock | None = None
     expected_seq: int | None = None
     received: int = 0
@@ -258,6 +258,12 @@ class BleSession:
             for cmd in drv.commands():
                 await self._command(link, cmd)
             link.configuring = False
+            # Samples that came on a shared response/data characteristic
+            # while configuring are data, not answers.
+            while not link.responses.empty():
+                arrival, data = link.responses.get_nowait()
+                if drv.response_uuid in drv.data_uuids:
+                    self._queue.put_nowait(("data", link, drv.response_uuid, arrival, data))
             char = client.services.get_characteristic(BATTERY_LEVEL_UUID)
             if char is not None and "read" in char.properties:
                 raw = await client.read_gatt_char(char)
@@ -274,7 +280,6 @@ class BleSession:
         if link.clock is None:
             link.clock = _Clock(drv.rate_hz)
         link.clock.new_connection()
-        link.expected_seq = None
         link.connected = True
 
     async def _command(self, link: _Link, cmd: bytes) -> None:
@@ -284,13 +289,22 @@ class BleSession:
         await link.client.write_gatt_char(drv.control_uuid, cmd, response=True)
         if drv.response_uuid is None:
             return
-        try:
-            resp = await asyncio.wait_for(link.responses.get(), self.response_timeout_s)
-        except asyncio.TimeoutError:
-            raise BleError(
-                f"{link.label}: no answer to command {cmd.hex()} within "
-                f"{self.response_timeout_s:g} s"
-            ) from None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.response_timeout_s
+        while True:
+            try:
+                arrival, resp = await asyncio.wait_for(
+                    link.responses.get(), max(deadline - loop.time(), 0.0)
+                )
+            except asyncio.TimeoutError:
+                raise BleError(
+                    f"{link.label}: no answer to command {cmd.hex()} within "
+                    f"{self.response_timeout_s:g} s"
+                ) from None
+            if drv.is_response(resp):
+                break
+            # A sample packet on a shared characteristic: keep it as data.
+            self._queue.put_nowait(("data", link, drv.response_uuid, arrival, resp))
         problem = drv.check_response(cmd, resp)
         if problem is not None:
             raise BleError(f"{link.label}: configuration refused: {problem}")
@@ -303,7 +317,7 @@ class BleSession:
             # Only stamp and queue here (bleak's advice): decoding is off the callback.
             arrival = time.perf_counter()
             if link.configuring and uuid == responses:
-                link.responses.put_nowait(bytes(data))
+                link.responses.put_nowait((arrival, bytes(data)))
             else:
                 put(("data", link, uuid, arrival, bytes(data)))
 
@@ -391,15 +405,15 @@ class BleSession:
         if dec is None or len(dec.acc_mps2) == 0 or link.clock is None:
             return None
         n = len(dec.acc_mps2)
-        seq: IntArray | None = None
-        if dec.seq is not None:
-            seq = np.asarray(dec.seq, dtype=np.int64)
-            first = int(seq[0])
+        seq: IntArray | None = None if dec.seq is None else np.asarray(dec.seq, dtype=np.int64)
+        index = dec.index if dec.index is not None else seq
+        if index is not None:
+            first = int(index[0])
             if link.expected_seq is not None and first > link.expected_seq:
                 link.lost += first - link.expected_seq
             elif link.expected_seq is not None and first < link.expected_seq:
                 link.clock.new_connection()  # counter restarted
-            link.expected_seq = int(seq[-1]) + 1
+            link.expected_seq = first + n
         else:
             first = link.clock.next_index
         link.clock.next_index = first + n

@@ -45,7 +45,9 @@ DBUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Confi
 
 @pytest.fixture(scope="session")
 def dbus_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    exe = shutil.which("dbus-daemon") or ("/usr/bin/dbus-daemon" if Path("/usr/bin/dbus-daemon").exists() else None)
+    exe = shutil.which("dbus-daemon") or (
+        "/usr/bin/dbus-daemon" if Path("/usr/bin/dbus-daemon").exists() else None
+    )
     if exe is None:
         pytest.skip("dbus-daemon not installed (Debian package 'dbus'); BLE stand-in tests need it")
     d = tmp_path_factory.mktemp("dbus")

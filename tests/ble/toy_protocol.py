@@ -16,8 +16,8 @@ import struct
 
 import numpy as np
 
-from hinge_imu.sensors.ble import Decoded, FloatArray
 from hinge_imu.samples import SensorStream
+from hinge_imu.sensors.ble import Decoded, FloatArray
 from tests.ble.bluez_standin import GattChar, GattService, SimDevice
 
 SERVICE = "0000aa00-0000-1000-8000-00805f9b34fb"
@@ -44,6 +44,9 @@ class ToyDriver:
 
     def commands(self) -> list[bytes]:
         return [b"\x01" + struct.pack("<H", int(self.rate_hz)), b"\x02"]
+
+    def is_response(self, data: bytes) -> bool:
+        return len(data) == 3 and data[0] == 0x80
 
     def check_response(self, command: bytes, response: bytes) -> str | None:
         if len(response) != 3 or response[0] != 0x80 or response[1] != command[0]:
@@ -95,7 +98,9 @@ class ToyDevice(SimDevice):
                         GattChar(RESPONSE, ["notify"]),
                     ],
                 ),
-                GattService(BATTERY_SERVICE, [GattChar(BATTERY_LEVEL, ["read"], bytes([battery_pct]))]),
+                GattService(
+                    BATTERY_SERVICE, [GattChar(BATTERY_LEVEL, ["read"], bytes([battery_pct]))]
+                ),
             ],
             rssi_dbm=rssi_dbm,
             adv_uuids=[SERVICE],
