@@ -1,0 +1,135 @@
+"""``hinge-imu analyse``: reps and verdicts of one recording, or of a folder of them."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from hinge_imu.core.results import Session
+
+NAME = "analyse"
+HELP = "find and judge every rep of a recording (or of every recording in a folder)"
+ORDER = 10
+
+EXIT_SOME_FAILED = 1
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("recording", help="a recording (.csv or .csv.gz), or a folder of them")
+    p.add_argument("--rules", metavar="FILE", help="rules TOML (default: the rules of rules.md)")
+    p.add_argument("--reps-csv", metavar="FILE", help="write the rep report (formats.md §2)")
+    p.add_argument("--angles-csv", metavar="FILE", help="write the angle time series")
+    p.add_argument(
+        "--out", metavar="DIR", help="folder mode: write DIR/<name>.reps.csv and .angles.csv"
+    )
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="folder mode: N processes")
+
+
+def _stem(path: Path) -> str:
+    name = path.name
+    for ext in (".csv.gz", ".csv"):
+        if name.endswith(ext):
+            return name[: -len(ext)]
+    return path.stem
+
+
+def write_reps_csv(session: Session, path: str | os.PathLike[str]) -> None:
+    from hinge_imu.atomic import atomic_write
+
+    with atomic_write(path, newline="") as fh:
+        session.reps_frame().to_csv(fh, index=False)
+
+
+def write_angles_csv(session: Session, path: str | os.PathLike[str]) -> None:
+    from hinge_imu.atomic import atomic_write
+
+    with atomic_write(path, newline="") as fh:
+        session.angles.to_csv(fh, index=False, float_format="%.3f")
+
+
+def run(args: argparse.Namespace) -> int:
+    from hinge_imu.errors import HingeImuError
+
+    src = Path(args.recording)
+    if args.jobs < 1:
+        raise HingeImuError("--jobs must be at least 1")
+    if src.is_dir():
+        if args.out is None:
+            raise HingeImuError("a folder needs --out DIR for the results", src)
+        if args.reps_csv or args.angles_csv:
+            raise HingeImuError("with a folder use --out, not --reps-csv/--angles-csv", src)
+        return _run_folder(src, Path(args.out), args.rules, args.jobs)
+    from hinge_imu.commands._analyse_table import print_session
+    from hinge_imu.core.pipeline import analyse
+    from hinge_imu.core.rules import load_rules
+
+    rules = load_rules(args.rules)
+    session = analyse(src, rules)
+    if args.reps_csv:
+        write_reps_csv(session, args.reps_csv)
+    if args.angles_csv:
+        write_angles_csv(session, args.angles_csv)
+    print_session(session)
+    return 0
+
+
+def _one(job: tuple[str, str, str | None]) -> tuple[str, int, str]:
+    """Worker: analyse one file and write its outputs; (name, reps, error line)."""
+    from hinge_imu.core.pipeline import analyse
+    from hinge_imu.core.rules import load_rules
+    from hinge_imu.errors import HingeImuError
+
+    path, out, rules_path = job
+    p = Path(path)
+    try:
+        session = analyse(p, load_rules(rules_path))
+        stem = _stem(p)
+        write_reps_csv(session, Path(out) / f"{stem}.reps.csv")
+        write_angles_csv(session, Path(out) / f"{stem}.angles.csv")
+        return p.name, len(session.reps), ""
+    except HingeImuError as err:
+        return p.name, 0, str(err)
+    except Exception as err:  # a broken file must not stop the others
+        return p.name, 0, f"{p}: {type(err).__name__}: {err}"
+
+
+def _run_folder(src: Path, out: Path, rules_path: str | None, jobs: int) -> int:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from rich.progress import Progress
+
+    from hinge_imu.core.rules import load_rules
+    from hinge_imu.errors import HingeImuError
+
+    load_rules(rules_path)  # a bad rules file fails once, up front
+    files = sorted(p for p in src.iterdir() if p.is_file() and p.name.endswith((".csv", ".csv.gz")))
+    if not files:
+        raise HingeImuError("no recordings (*.csv, *.csv.gz) in the folder", src)
+    out.mkdir(parents=True, exist_ok=True)
+    jobs_list = [(str(p), str(out), rules_path) for p in files]
+    failed = 0
+    results: list[tuple[str, int, str]] = []
+    with Progress(transient=False, disable=not sys.stderr.isatty()) as progress:
+        task = progress.add_task("analysing", total=len(files))
+        if jobs == 1:
+            it = map(_one, jobs_list)
+            for res in it:
+                results.append(res)
+                progress.advance(task)
+        else:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                for res in pool.map(_one, jobs_list):
+                    results.append(res)
+                    progress.advance(task)
+    for name, n, err in results:
+        if err:
+            failed += 1
+            print(f"hinge-imu: error: {err}", file=sys.stderr)
+        else:
+            print(f"{name}: {n} reps")
+    print(f"{len(files) - failed} of {len(files)} recordings analysed; results in {out}")
+    return EXIT_SOME_FAILED if failed else 0

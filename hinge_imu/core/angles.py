@@ -1,0 +1,111 @@
+"""Segment and joint angles of rules.md from orientations (pure functions).
+
+A segment's angles come from one thing only: where the earth's vertical
+points in the segment frame B (x anterior, y left, z superior). With
+``v_B = R_S_B^T · R_E_S^T · [0, 0, 1]`` and the segment orientation written
+as heading · sagittal · frontal (``R_E_B = Rz(heading) · Ry(sagittal) ·
+Rx(frontal)``, so ``v_B = (−sin s, cos s · sin f, cos s · cos f)``):
+
+* sagittal angle ``s = atan2(−v_B.x, hypot(v_B.y, v_B.z))``: + when the segment
+  tilts forward (its superior axis towards anterior, a rotation about +y);
+* frontal angle ``f = atan2(v_B.y, v_B.z)``: + when the superior axis tips to
+  the right (a rotation about +x).
+
+The arbitrary, drifting heading of a 6D filter never enters. The frontal
+part is innermost, so a sideways tilt does not change the sagittal angle
+(the simulator's body model uses the same order). Because B is defined at
+the calibration stance with z along the vertical, both angles are 0 there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+from hinge_imu.conventions import ANGLE_NAMES
+
+FloatArray = npt.NDArray[np.float64]
+
+
+def quat_to_matrix(q: FloatArray) -> FloatArray:
+    """Rotation matrices (..., 3, 3) of unit quaternions (..., 4), scalar first."""
+    q = np.asarray(q, dtype=np.float64)
+    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
+    m = np.empty((*q.shape[:-1], 3, 3))
+    m[..., 0, 0] = 1 - 2 * (y * y + z * z)
+    m[..., 0, 1] = 2 * (x * y - w * z)
+    m[..., 0, 2] = 2 * (x * z + w * y)
+    m[..., 1, 0] = 2 * (x * y + w * z)
+    m[..., 1, 1] = 1 - 2 * (x * x + z * z)
+    m[..., 1, 2] = 2 * (y * z - w * x)
+    m[..., 2, 0] = 2 * (x * z - w * y)
+    m[..., 2, 1] = 2 * (y * z + w * x)
+    m[..., 2, 2] = 1 - 2 * (x * x + y * y)
+    return m
+
+
+def matrix_to_quat(m: FloatArray) -> FloatArray:
+    """Unit quaternion [w, x, y, z] of one rotation matrix (3, 3)."""
+    from scipy.spatial.transform import Rotation
+
+    return np.asarray(Rotation.from_matrix(m).as_quat(scalar_first=True), dtype=np.float64)
+
+
+def vertical_in_sensor(q_E_S: FloatArray) -> FloatArray:
+    """Earth up expressed in the sensor frame, (N, 3): the third row of R_E_S."""
+    q = np.asarray(q_E_S, dtype=np.float64)
+    w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
+    return np.stack((2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)), axis=1)
+
+
+def segment_angles_deg(vertical_s: FloatArray, R_S_B: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Sagittal and frontal angle of a segment, deg, from the vertical in its sensor frame.
+
+    Args:
+        vertical_s: earth up in the sensor frame (N, 3) (see ``vertical_in_sensor``).
+        R_S_B: the segment frame in the sensor frame (3, 3); columns x, y, z of B.
+    """
+    v_b = np.asarray(vertical_s) @ np.asarray(R_S_B)
+    sagittal = np.degrees(np.arctan2(-v_b[:, 0], np.hypot(v_b[:, 1], v_b[:, 2])))
+    frontal = np.degrees(np.arctan2(v_b[:, 1], v_b[:, 2]))
+    return sagittal, frontal
+
+
+def joint_angles_deg(
+    segments: Mapping[str, tuple[FloatArray, FloatArray]], n: int, side: str = "right"
+) -> dict[str, FloatArray]:
+    """The angles of rules.md from segment angles (pure).
+
+    Args:
+        segments: sensor name → (sagittal_deg, frontal_deg) arrays (n,), NaN where unknown.
+        n: number of samples (for the all-NaN series of missing sensors).
+        side: which thigh carries the thigh sensor (``left``/``right``).
+
+    Returns: angle name (every ``conventions.ANGLE_NAMES``) → (n,) deg, NaN
+    where a needed sensor is missing.
+    """
+    nan = np.full(n, np.nan)
+
+    def sag(name: str) -> FloatArray:
+        return segments[name][0] if name in segments else nan
+
+    pelvic = sag("pelvis")
+    trunk = sag("upper_back")
+    # Knee forward of the hip is a negative rotation of the thigh's superior axis.
+    thigh = -sag("thigh")
+    cave_sign = 1.0 if side != "left" else -1.0
+    knee_cave = cave_sign * segments["thigh"][1] if "thigh" in segments else nan
+    # Chin up is a backward (negative) rotation of the head on the upper back.
+    head_ext = -(sag("head") - trunk)
+    out = {
+        "hip_flexion": pelvic + thigh,
+        "trunk_inclination": trunk,
+        "pelvic_tilt": pelvic,
+        "lumbar_flexion": trunk - pelvic,
+        "thigh_inclination": thigh,
+        "knee_cave": knee_cave,
+        "head_extension": head_ext,
+    }
+    return {a: np.asarray(out[a], dtype=np.float64) for a in ANGLE_NAMES}

@@ -1,0 +1,303 @@
+"""Calibration: still standing stance, gravity, gyro bias, functional flexion axis.
+
+Works on sensor data already on the analysis grid (see ``timegrid``):
+
+1. **Stance.** A sample is *still* when, for every present sensor, the
+   smoothed gyro rate (after a rough bias) is small and the accelerometer is
+   steady. Still runs ≥ ``min_stance_s`` are candidates. Candidates are
+   grouped by pose (pelvis and upper-back gravity directions within
+   ``pose_tolerance_deg``); the standing pose is the group where the person
+   spends most still time (standing between sets, pauses at lockout), and the
+   stance is the first candidate of that group. If that is not at the start
+   of the recording, the calibration says so.
+2. **Gyro bias** of each sensor: its mean rate over the stance.
+3. **Vertical** (segment z axis): earth up in the sensor frame over the stance,
+   from the orientation filter (so it is consistent with the later angles).
+4. **Flexion axis** (segment y axis): the dominant axis of the bias-free gyro
+   during movement, made orthogonal to the vertical (which removes turning
+   about the vertical). Its sign comes from what a hinge does: the pelvis
+   and upper back tilt forward, far (the large tilts are positive); the
+   thigh's knee goes forward as the pelvis tilts forward.
+   ``axis_confidence`` = 1 − λ₂/λ₁ of that movement (1: a clean single axis).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from hinge_imu.core.angles import (
+    matrix_to_quat,
+    quat_to_matrix,
+    segment_angles_deg,
+    vertical_in_sensor,
+)
+from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
+from hinge_imu.core.results import SensorCalibration
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+class NoStanceError(ValueError):
+    """No still standing period of the required length anywhere."""
+
+
+@dataclass(frozen=True)
+class CalibrationSettings:
+    """How the stance and the axes are found.
+
+    Attributes:
+        min_stance_s: shortest still period accepted as the stance, s.
+        max_stance_s: only the first this-many seconds of a still period are
+            used (a long "still" period may hide a slow weight shift), s.
+        still_gyro_dps: smoothed gyro rate below which a sensor is still, deg/s.
+        still_acc_mps2: accelerometer standard deviation below which it is still, m/s².
+        smooth_s: smoothing window for the still test, s.
+        pose_tolerance_deg: still periods within this of each other are one pose.
+        moving_gyro_dps: gyro rate above which a sample counts as movement (axis fit).
+        axis_window_s: movement after the stance used for the axis, s.
+        min_axis_confidence: below this a sensor's calibration is not ok.
+        min_movement_deg: a sensor that never turned this far cannot show its axis.
+    """
+
+    min_stance_s: float = 1.0
+    max_stance_s: float = 2.0
+    still_gyro_dps: float = 6.0
+    still_acc_mps2: float = 0.35
+    smooth_s: float = 0.2
+    pose_tolerance_deg: float = 12.0
+    moving_gyro_dps: float = 15.0
+    axis_window_s: float = 240.0
+    min_axis_confidence: float = 0.5
+    min_movement_deg: float = 8.0
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The calibration of every sensor plus the stance it came from.
+
+    Attributes:
+        sensors: sensor → its calibration (``q_S_B`` is the mounting).
+        stance_start_s, stance_end_s: the stance used, s.
+        messages: what the user should know, one line each.
+    """
+
+    sensors: Mapping[str, SensorCalibration]
+    stance_start_s: float
+    stance_end_s: float
+    messages: tuple[str, ...] = ()
+
+    def R_S_B(self, sensor: str) -> FloatArray:
+        return quat_to_matrix(np.asarray(self.sensors[sensor].q_S_B))
+
+
+def _moving_mean(x: FloatArray, n: int) -> FloatArray:
+    """Centred moving mean along axis 0 (edges use the available samples)."""
+    if n <= 1:
+        return x
+    k = np.ones(n) / n
+    if x.ndim == 1:
+        num = np.convolve(x, k, mode="same")
+        den = np.convolve(np.ones_like(x), k, mode="same")
+        return num / den
+    return np.stack([_moving_mean(x[:, j], n) for j in range(x.shape[1])], axis=1)
+
+
+def still_mask(
+    acc_mps2: FloatArray, gyr_dps: FloatArray, rate_hz: float, settings: CalibrationSettings
+) -> BoolArray:
+    """Samples where one sensor is still (small smoothed rotation, steady acc)."""
+    n = round(settings.smooth_s * rate_hz)
+    norm = np.linalg.norm(gyr_dps, axis=1)
+    quiet = norm < 2 * settings.still_gyro_dps
+    rough_bias = np.median(gyr_dps[quiet], axis=0) if quiet.any() else np.zeros(3)
+    rate = np.linalg.norm(_moving_mean(gyr_dps - rough_bias, n), axis=1)
+    mean_acc = _moving_mean(acc_mps2, n)
+    var = _moving_mean(np.sum((acc_mps2 - mean_acc) ** 2, axis=1), n)
+    return (rate < settings.still_gyro_dps) & (
+        np.sqrt(np.maximum(var, 0.0)) < settings.still_acc_mps2
+    )
+
+
+def runs(mask: BoolArray) -> list[tuple[int, int]]:
+    """Half-open [start, end) index runs where ``mask`` is True."""
+    m = np.concatenate(([False], np.asarray(mask, dtype=bool), [False]))
+    d = np.diff(m.astype(np.int8))
+    starts = np.nonzero(d == 1)[0]
+    ends = np.nonzero(d == -1)[0]
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _unit(v: FloatArray) -> FloatArray:
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else v
+
+
+def _angle_deg(a: FloatArray, b: FloatArray) -> float:
+    return float(np.degrees(np.arccos(np.clip(np.dot(_unit(a), _unit(b)), -1.0, 1.0))))
+
+
+def find_stance(
+    acc: Mapping[str, FloatArray],
+    gyr: Mapping[str, FloatArray],
+    valid: Mapping[str, BoolArray],
+    rate_hz: float,
+    settings: CalibrationSettings,
+) -> tuple[int, int, list[str]]:
+    """The standing stance as grid indices [start, end), plus messages.
+
+    Raises NoStanceError when no still period ≥ ``min_stance_s`` exists.
+    """
+    names = list(acc)
+    n = min(a.shape[0] for a in acc.values())
+    still = np.ones(n, dtype=bool)
+    for s in names:
+        still &= still_mask(acc[s][:n], gyr[s][:n], rate_hz, settings) & valid[s][:n]
+    min_len = round(settings.min_stance_s * rate_hz)
+    cands = [(a, b) for a, b in runs(still) if b - a >= min_len]
+    if not cands:
+        raise NoStanceError(
+            f"no still standing period of {settings.min_stance_s:g} s anywhere "
+            "(the recording must contain the wearer standing still)"
+        )
+    pose_sensors = [s for s in ("pelvis", "upper_back") if s in acc] or names[:1]
+    poses = [{s: acc[s][a:b].mean(axis=0) for s in pose_sensors} for a, b in cands]
+
+    def same(i: int, j: int) -> bool:
+        return all(
+            _angle_deg(poses[i][s], poses[j][s]) < settings.pose_tolerance_deg for s in pose_sensors
+        )
+
+    durations = [b - a for a, b in cands]
+    group_time = [
+        sum(durations[j] for j in range(len(cands)) if same(i, j)) for i in range(len(cands))
+    ]
+    best = max(group_time)
+    # The first candidate whose pose holds most of the still time (ties: earliest).
+    pick = next(i for i in range(len(cands)) if group_time[i] >= 0.999 * best)
+    a, b = cands[pick]
+    b = min(b, a + round(settings.max_stance_s * rate_hz))
+    msgs: list[str] = []
+    first_still = runs(still)
+    if a > 0.5 * rate_hz or (first_still and first_still[0][0] != a):
+        msgs.append(
+            f"the recording does not start with a still stance of {settings.min_stance_s:g} s; "
+            f"calibrated on the still standing period at {a / rate_hz:.1f}–{b / rate_hz:.1f} s"
+        )
+    return a, b, msgs
+
+
+def _axis_from_gyro(
+    gyr_dps: FloatArray, vertical_s: FloatArray, settings: CalibrationSettings
+) -> tuple[FloatArray, float, float]:
+    """(unit axis ⟂ vertical, confidence 0–1, rotation seen in deg) from movement."""
+    w = gyr_dps - np.outer(gyr_dps @ vertical_s, vertical_s)
+    moving = np.linalg.norm(gyr_dps, axis=1) > settings.moving_gyro_dps
+    wm = w[moving]
+    if wm.shape[0] < 10:
+        # Nothing moved: any horizontal axis is as good as another.
+        helper = (
+            np.array([1.0, 0.0, 0.0]) if abs(vertical_s[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+        )
+        return _unit(np.cross(vertical_s, helper)), 0.0, 0.0
+    c = wm.T @ wm
+    evals, evecs = np.linalg.eigh(c)
+    axis = _unit(evecs[:, 2] - (evecs[:, 2] @ vertical_s) * vertical_s)
+    conf = float(1.0 - evals[1] / evals[2]) if evals[2] > 0 else 0.0
+    return axis, conf, 0.0
+
+
+def _frame(vertical_s: FloatArray, left_s: FloatArray) -> FloatArray:
+    """R_S_B with columns x (anterior) = y × z, y (left), z (superior)."""
+    z = _unit(vertical_s)
+    y = _unit(left_s - (left_s @ z) * z)
+    x = np.cross(y, z)
+    return np.stack((x, y, z), axis=1)
+
+
+def calibrate(
+    acc: Mapping[str, FloatArray],
+    gyr: Mapping[str, FloatArray],
+    valid: Mapping[str, BoolArray],
+    rate_hz: float,
+    settings: CalibrationSettings | None = None,
+    orientation: OrientationSettings | None = None,
+) -> Calibration:
+    """Calibrate every sensor from grid data (each (N, 3); ``valid`` (N,) False in gaps).
+
+    Raises NoStanceError when no still standing period exists.
+    """
+    cs = settings or CalibrationSettings()
+    os_ = orientation or OrientationSettings(rate_hz=rate_hz)
+    a, b, msgs = find_stance(acc, gyr, valid, rate_hz, cs)
+    n = min(x.shape[0] for x in acc.values())
+    end = min(n, b + int(cs.axis_window_s * rate_hz))
+    t0, t1 = a / rate_hz, b / rate_hz
+    vert: dict[str, FloatArray] = {}
+    bias: dict[str, FloatArray] = {}
+    axis: dict[str, FloatArray] = {}
+    conf: dict[str, float] = {}
+    # Orientation from the start (the filter initialises from the first sample)
+    # to the end of the axis window, with the stance bias removed.
+    for s in acc:
+        bias[s] = gyr[s][a:b].mean(axis=0)
+        tracker = OrientationTracker(
+            OrientationSettings(
+                rate_hz, os_.tau_acc_s, tuple(bias[s].tolist()), os_.rest_bias_estimation
+            )
+        )
+        v = vertical_in_sensor(tracker.update(acc[s][:end], gyr[s][:end]))
+        vert[s] = v
+        z = _unit(v[a:b].mean(axis=0))
+        seg = slice(a, end)
+        mov = (gyr[s][seg] - bias[s])[valid[s][seg]]
+        axis[s], conf[s], _ = _axis_from_gyro(mov, z, cs)
+    # Signs: pelvis and upper back tilt forward, far; the thigh's knee goes
+    # forward while the pelvis (or trunk) tilts forward.
+    frames: dict[str, FloatArray] = {}
+    sag: dict[str, FloatArray] = {}
+    for s in acc:
+        z = _unit(vert[s][a:b].mean(axis=0))
+        frames[s] = _frame(z, axis[s])
+        sag[s] = segment_angles_deg(vert[s][a:end], frames[s])[0]
+    trunkish = [s for s in ("pelvis", "upper_back", "head") if s in acc]
+    for s in trunkish:
+        lo, hi = np.nanpercentile(sag[s], [0.5, 99.5])
+        if -lo > hi:
+            frames[s] = _frame(frames[s][:, 2], -frames[s][:, 1])
+            sag[s] = -sag[s]
+    ref = sag.get("pelvis", sag.get("upper_back"))
+    for s in acc:
+        if s in trunkish or ref is None:
+            continue
+        in_rep = ref > 15.0
+        if in_rep.any() and float(np.nansum(-sag[s][in_rep] * ref[in_rep])) < 0:
+            frames[s] = _frame(frames[s][:, 2], -frames[s][:, 1])
+            sag[s] = -sag[s]
+    out: dict[str, SensorCalibration] = {}
+    for s in acc:
+        span = float(np.nanmax(np.abs(sag[s]))) if sag[s].size else 0.0
+        smsgs: list[str] = []
+        ok = True
+        if span < cs.min_movement_deg:
+            smsgs.append(f"{s}: too little movement ({span:.0f}°) to find its flexion axis")
+            ok = s == "thigh"  # a still thigh (knees locked) still measures ~0 honestly
+        elif conf[s] < cs.min_axis_confidence:
+            smsgs.append(f"{s}: flexion axis unclear (confidence {conf[s]:.2f})")
+            ok = False
+        out[s] = SensorCalibration(
+            sensor=s,
+            stance_start_s=t0,
+            stance_end_s=t1,
+            gyro_bias_dps=(float(bias[s][0]), float(bias[s][1]), float(bias[s][2])),
+            q_S_B=tuple(float(x) for x in matrix_to_quat(frames[s])),  # type: ignore[arg-type]
+            axis_confidence=round(conf[s], 3),
+            ok=ok,
+            messages=tuple(smsgs),
+        )
+        msgs.extend(smsgs)
+    return Calibration(out, t0, t1, tuple(msgs))

@@ -1,0 +1,66 @@
+"""Per-sensor orientation from accelerometer and gyroscope (6D), via ``vqf``.
+
+A thin wrapper: settings in a frozen dataclass, ``update()`` per chunk of
+evenly spaced samples (the grid), ``reset()``. The heading of a 6D
+orientation is arbitrary and drifts; the analysis never uses it (every angle
+is measured against the earth vertical within the segment's own frame).
+
+Why VQF's real-time filter (``vqf.VQF``) and not its offline one: the same
+stage must serve live coaching, which is causal; the accuracy evidence is in
+docs/analysis.md ("Choice of orientation filter").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import vqf
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class OrientationSettings:
+    """Settings of the orientation filter.
+
+    Attributes:
+        rate_hz: sample rate of the (evenly spaced) input, Hz.
+        tau_acc_s: time constant of the accelerometer (inclination) correction, s.
+        gyro_bias_dps: gyro bias subtracted before filtering (sensor frame, deg/s).
+        rest_bias_estimation: let VQF refine the gyro bias while at rest.
+    """
+
+    rate_hz: float = 100.0
+    tau_acc_s: float = 3.0
+    gyro_bias_dps: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    rest_bias_estimation: bool = True
+
+
+class OrientationTracker:
+    """Causal 6D orientation of one sensor: ``q_E_S`` (scalar first, earth z up)."""
+
+    def __init__(self, settings: OrientationSettings | None = None) -> None:
+        self.settings = settings or OrientationSettings()
+        self.reset()
+
+    def reset(self) -> None:
+        s = self.settings
+        self._filter = vqf.VQF(
+            1.0 / s.rate_hz,
+            tauAcc=s.tau_acc_s,
+            restBiasEstEnabled=s.rest_bias_estimation,
+            motionBiasEstEnabled=False,
+        )
+        self._bias_rps = np.deg2rad(np.asarray(s.gyro_bias_dps, dtype=np.float64))
+
+    def update(self, acc_mps2: FloatArray, gyr_dps: FloatArray) -> FloatArray:
+        """Filter M evenly spaced samples; return ``q_E_S`` (M, 4)."""
+        n = int(np.shape(acc_mps2)[0])
+        if n == 0:
+            return np.zeros((0, 4))
+        gyr_rps = np.ascontiguousarray(np.deg2rad(gyr_dps) - self._bias_rps, dtype=np.float64)
+        acc = np.ascontiguousarray(acc_mps2, dtype=np.float64)
+        out = self._filter.updateBatch(gyr_rps, acc)
+        return np.asarray(out["quat6D"], dtype=np.float64)

@@ -1,0 +1,180 @@
+"""Offline analysis of one recording: ``analyse(path_or_recording) -> Session``.
+
+Calibration may look at the whole recording (the flexion axis is found from
+the movement itself); then the SAME streaming stages the live session uses
+(:class:`~hinge_imu.core.stream.StreamingAnalyser`) run over the recording,
+fed in big blocks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from hinge_imu.conventions import ANGLE_NAMES, CORE_SENSORS
+from hinge_imu.core.calibration import Calibration, NoStanceError, calibrate
+from hinge_imu.core.results import RepResult, SensorQuality, Session
+from hinge_imu.core.rules import RuleSet, load_rules
+from hinge_imu.core.stream import AnalysisSettings, StreamingAnalyser, driver_angle
+from hinge_imu.core.timegrid import GridResampler
+from hinge_imu.errors import RecordingError
+from hinge_imu.samples import Recording, SensorStream
+
+__all__ = ["AnalysisSettings", "Session", "analyse", "calibrate_recording"]
+
+#: Offline block size per sensor, samples (big blocks: fast; bounded memory).
+OFFLINE_BLOCK = 200_000
+
+
+def _quality(name: str, s: SensorStream, gap_runs: list[tuple[float, float]]) -> SensorQuality:
+    n = len(s)
+    rate = s.rate_hz or s.estimated_rate_hz
+    lost = 0
+    if n > 1:
+        if s.seq is not None:
+            d = np.diff(s.seq.astype(np.int64))
+            lost = int(np.sum(np.clip(d - 1, 0, None)))
+        elif np.isfinite(rate):
+            steps = np.diff(s.t_s) * rate
+            lost = int(np.sum(np.clip(np.round(steps) - 1, 0, None)))
+    return SensorQuality(
+        sensor=name,
+        samples=n,
+        rate_hz=round(float(s.estimated_rate_hz), 2),
+        lost_samples=lost,
+        long_gaps_s=tuple(gap_runs),
+    )
+
+
+def _gap_runs(t_s: np.ndarray, max_bridge_s: float) -> list[tuple[float, float]]:
+    if t_s.size < 2:
+        return []
+    d = np.diff(t_s)
+    idx = np.nonzero(d > max_bridge_s)[0]
+    return [(round(float(t_s[i]), 3), round(float(t_s[i + 1]), 3)) for i in idx]
+
+
+def calibrate_recording(rec: Recording, settings: AnalysisSettings | None = None) -> Calibration:
+    """Calibrate every sensor of a recording (whole-recording look allowed).
+
+    Raises RecordingError (one line, naming the file) when no still standing
+    period exists.
+    """
+    st = settings or AnalysisSettings()
+    acc, gyr, valid = {}, {}, {}
+    for name in rec.ordered_sensor_names():
+        s = rec.sensors[name]
+        chunk = GridResampler(st.grid).update(s.t_s, s.acc_mps2, s.gyr_dps)
+        acc[name], gyr[name], valid[name] = chunk.acc_mps2, chunk.gyr_dps, ~chunk.gap
+    n = max(a.shape[0] for a in acc.values())
+    for name in acc:
+        pad = n - acc[name].shape[0]
+        if pad:
+            acc[name] = np.vstack((acc[name], np.repeat(acc[name][-1:], pad, axis=0)))
+            gyr[name] = np.vstack((gyr[name], np.zeros((pad, 3))))
+            valid[name] = np.concatenate((valid[name], np.zeros(pad, dtype=bool)))
+    try:
+        return calibrate(acc, gyr, valid, st.grid.rate_hz, st.calibration, st.orientation())
+    except NoStanceError as err:
+        raise RecordingError(str(err), rec.source or None) from None
+
+
+def _load(source: str | os.PathLike[str] | Recording) -> Recording:
+    if isinstance(source, Recording):
+        return source
+    from hinge_imu.recording import read_recording
+
+    return read_recording(source)
+
+
+def analyse(
+    source: str | os.PathLike[str] | Recording,
+    rules: RuleSet | str | os.PathLike[str] | None = None,
+    settings: AnalysisSettings | None = None,
+) -> Session:
+    """Analyse one recording: calibrate, estimate the angles, find and judge every rep.
+
+    Args:
+        source: a recording file path (formats.md §1) or a ``Recording``.
+        rules: a ``RuleSet``, a rules TOML path, or None for the defaults.
+        settings: analysis settings (defaults suit 50–200 Hz sensors).
+
+    Raises RecordingError for a malformed recording (one line, naming the file).
+    """
+    st = settings or AnalysisSettings()
+    rec = _load(source)
+    rs = rules if isinstance(rules, RuleSet) else load_rules(None if rules is None else str(rules))
+    if "pelvis" not in rec.sensors or len(rec.sensors["pelvis"]) == 0:
+        raise RecordingError("no pelvis sensor (the pelvis sensor is required)", rec.source or None)
+    cal = calibrate_recording(rec, st)
+    stream = StreamingAnalyser(cal, rs, st, side=rec.side)
+    names = rec.ordered_sensor_names()
+    t_parts: list[np.ndarray] = []
+    a_parts: dict[str, list[np.ndarray]] = {a: [] for a in ANGLE_NAMES}
+    reps: list[RepResult] = []
+
+    def keep(step: object) -> None:
+        from hinge_imu.core.stream import StreamStep
+
+        assert isinstance(step, StreamStep)
+        if step.t_s.size:
+            t_parts.append(step.t_s)
+            for a in ANGLE_NAMES:
+                a_parts[a].append(step.angles_deg[a])
+        reps.extend(step.reps)
+
+    longest = max(len(rec.sensors[n]) for n in names)
+    for lo in range(0, longest, OFFLINE_BLOCK):
+        for name in names:
+            s = rec.sensors[name]
+            if lo < len(s):
+                sl = slice(lo, lo + OFFLINE_BLOCK)
+                keep(stream.update(name, s.t_s[sl], s.acc_mps2[sl], s.gyr_dps[sl]))
+    keep(stream.finish())
+    angles = pd.DataFrame({"t_s": np.concatenate(t_parts) if t_parts else np.zeros(0)})
+    for a in ANGLE_NAMES:
+        angles[f"{a}_deg"] = np.concatenate(a_parts[a]) if a_parts[a] else np.zeros(0)
+    quality = {
+        n: _quality(n, rec.sensors[n], _gap_runs(rec.sensors[n].t_s, st.grid.max_bridge_s))
+        for n in names
+    }
+    missing = tuple(s for s in CORE_SENSORS if s not in rec.sensors)
+    warnings = list(cal.messages)
+    if "thigh" not in rec.sensors:
+        warnings.append(
+            f"no thigh sensor: reps found on {driver_angle(names).replace('_', ' ')}; "
+            "rules needing the thigh are not assessed"
+        )
+    if "upper_back" not in rec.sensors:
+        warnings.append("no upper_back sensor: rules needing the upper back are not assessed")
+    for q in quality.values():
+        if q.long_gaps_s:
+            warnings.append(
+                f"{q.sensor}: {len(q.long_gaps_s)} gap(s) too long to bridge; reps there not judged"
+            )
+    return Session(
+        source=rec.source,
+        header=dict(rec.header),
+        rules=rs,
+        angles=angles,
+        reps=tuple(reps),
+        calibration=dict(cal.sensors),
+        quality=quality,
+        missing_sensors=missing,
+        warnings=tuple(warnings),
+    )
+
+
+def session_summary(session: Session) -> Mapping[str, object]:
+    """Counts for a one-line summary: reps, judged, bad, mean score."""
+    judged = [r for r in session.reps if r.judged]
+    scores = [r.judgement.score for r in judged]
+    return {
+        "reps": len(session.reps),
+        "judged": len(judged),
+        "bad": sum(1 for r in judged if r.judgement.bad),
+        "mean_score": float(np.mean(scores)) if scores else float("nan"),
+    }

@@ -1,0 +1,295 @@
+"""Rep detection on the angle grid, causal (rules.md "A rep runs from standing to standing").
+
+:class:`RepDetector` reads one *driver* angle (hip flexion; pelvic tilt or
+trunk inclination without a thigh sensor) and a *tilt* angle (the larger of
+pelvic tilt and trunk inclination), sample by sample, and reports events:
+
+* ``started``: the driver rose ``start_above_deg`` above its standing level;
+* ``bottom``: the peak is confirmed (the driver fell ``bottom_confirm_deg`` below it);
+* ``finished``: the lockout is known, with the rep's :class:`RepBounds`.
+  Either the pose settled (range under ``settle_range_deg`` for ``settle_s``,
+  below the peak by ``lockout_drop_deg``; the lockout is the first settled
+  sample), or the next rep began without a pause (the driver rose
+  ``rise_again_deg`` above its lowest value since the peak; the lockout is
+  that lowest sample). A finished event therefore comes at most
+  ``settle_s`` after the lockout.
+* ``rejected``: the movement was not a rep (peak under ``min_peak_deg``, the
+  pelvis and trunk never tilted ``min_tilt_deg`` — a step or a turn —, or
+  shorter than ``min_duration_s`` — a knock).
+
+The standing level follows still, near-upright periods between reps, so a
+small drift of the calibration does not move the start of every rep.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from hinge_imu.core.rep_metrics import RepBounds
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class RepSettings:
+    """Thresholds of rep detection (degrees and seconds)."""
+
+    start_above_deg: float = 5.0
+    min_peak_deg: float = 20.0
+    min_tilt_deg: float = 15.0
+    bottom_confirm_deg: float = 5.0
+    lockout_drop_deg: float = 10.0
+    settle_s: float = 0.3
+    settle_range_deg: float = 2.0
+    settle_tol_deg: float = 0.4
+    rise_again_deg: float = 5.0
+    min_duration_s: float = 0.6
+    max_rep_s: float = 30.0
+    #: The standing level follows settled poses (and lockouts) within this of
+    #: the stance, deg (0: the standing level is always the calibration stance).
+    max_standing_drift_deg: float = 45.0
+
+
+@dataclass(frozen=True)
+class RepEvent:
+    """Something the rep detector found.
+
+    Attributes:
+        kind: ``started``, ``bottom``, ``finished`` or ``rejected``.
+        index: grid index the event refers to (start, bottom, or lockout).
+        t_s: time of that index, s.
+        bounds: the rep's bounds for ``finished`` (and ``rejected``), else None.
+        reason: why a movement was rejected.
+    """
+
+    kind: str
+    index: int
+    t_s: float
+    bounds: RepBounds | None = None
+    reason: str = ""
+
+
+_IDLE, _DOWN, _UP = 0, 1, 2
+
+
+class RepDetector:
+    """Causal rep segmentation; ``update()`` per chunk of grid samples."""
+
+    def __init__(self, settings: RepSettings | None = None, rate_hz: float = 100.0) -> None:
+        self.settings = settings or RepSettings()
+        self.rate_hz = rate_hz
+        self.reset()
+
+    def reset(self) -> None:
+        self._settle_n = max(2, round(self.settings.settle_s * self.rate_hz))
+        self._k = 0  # grid index of the next sample
+        self._state = _IDLE
+        self._base = 0.0
+        self._start = 0
+        self._peak = -np.inf
+        self._peak_i = 0
+        self._min = np.inf
+        self._min_i = 0
+        self._tilt_max = -np.inf
+        self._bottom_sent = False
+        # Recent driver values (for the settle test and the back-to-back start).
+        self._hist_k0 = 0
+        self._hist: list[float] = []
+
+    @property
+    def in_rep(self) -> bool:
+        return self._state != _IDLE
+
+    @property
+    def rep_start(self) -> int:
+        """Grid index where the open rep started (meaningful while ``in_rep``)."""
+        return self._start
+
+    def _t(self, i: int) -> float:
+        return i / self.rate_hz
+
+    def update(self, driver_deg: FloatArray, tilt_deg: FloatArray) -> list[RepEvent]:
+        """Feed the next samples (M,) of the driver and tilt angles; return events."""
+        x = np.asarray(driver_deg, dtype=np.float64)
+        tilt = np.asarray(tilt_deg, dtype=np.float64)
+        events: list[RepEvent] = []
+        s = self.settings
+        settle_n = self._settle_n
+        j = 0
+        m = x.shape[0]
+        while j < m:
+            if self._state == _IDLE:
+                j = self._idle(x, j, events)
+                continue
+            i = self._k + j
+            v = x[j]
+            self._push(v)
+            if np.isfinite(tilt[j]):
+                self._tilt_max = max(self._tilt_max, float(tilt[j]))
+            j += 1
+            if not np.isfinite(v):
+                continue
+            if i - self._start > s.max_rep_s * self.rate_hz:
+                events.append(self._close(i, "longer than the longest rep"))
+                continue
+            if self._state == _DOWN:
+                if v > self._peak:
+                    self._peak, self._peak_i = float(v), i
+                elif v < self._peak - s.bottom_confirm_deg:
+                    self._state = _UP
+                    self._min, self._min_i = float(v), i
+                    events.append(RepEvent("bottom", self._peak_i, self._t(self._peak_i)))
+                continue
+            # _UP: after the peak, waiting for the lockout.
+            if v < self._min:
+                self._min, self._min_i = float(v), i
+            if v > self._min + s.rise_again_deg:
+                if self._min > self._peak - s.lockout_drop_deg:
+                    # Back up to the peak region without a lockout: still the same rep.
+                    self._state = _DOWN
+                    if v > self._peak:
+                        self._peak, self._peak_i = float(v), i
+                    continue
+                lock = self._min_i
+                events.append(self._finish(lock, lock + 1))
+                self._follow_level(self._min)
+                # The next rep began at once: it starts where it rose above the standing level.
+                start = self._first_above(lock + 1, i, self._base + s.start_above_deg)
+                self._begin(start, events)
+                for k in range(start, i + 1):
+                    hv = self._hist_at(k)
+                    if np.isfinite(hv) and hv > self._peak:
+                        self._peak, self._peak_i = hv, k
+                continue
+            # Settled: the last settle_n samples lie within a small range, below the peak.
+            if i - self._peak_i >= settle_n:
+                w = np.asarray(self._hist[-settle_n:])
+                w = w[np.isfinite(w)]
+                if (
+                    w.size >= settle_n // 2
+                    and float(w.max() - w.min()) < s.settle_range_deg
+                    and float(w.max()) < self._peak - s.lockout_drop_deg
+                ):
+                    # The lockout: where the driver came within settle_tol of where it settled.
+                    final = float(np.median(w))
+                    lock = i
+                    while (
+                        lock - 1 > self._peak_i
+                        and abs(self._hist_at(lock - 1) - final) < s.settle_tol_deg
+                    ):
+                        lock -= 1
+                    events.append(self._finish(lock, lock + 1))
+                    self._state = _IDLE
+                    self._follow_level(final)
+        self._k += m
+        self._trim()
+        return events
+
+    def finish(self) -> list[RepEvent]:
+        """End of data: close a rep that is past its bottom at its lowest point."""
+        if self._state == _UP:
+            ev = self._finish(self._min_i, self._min_i + 1)
+            self._state = _IDLE
+            return [ev]
+        if self._state == _DOWN:
+            self._state = _IDLE
+            return [RepEvent("rejected", self._start, self._t(self._start), reason="data ended")]
+        return []
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _idle(self, x: FloatArray, j: int, events: list[RepEvent]) -> int:
+        """Standing: follow the standing level and look for the start of a rep.
+
+        Works in blocks aligned to absolute multiples of the settle window, so
+        the result does not depend on how the data was chunked. Returns the
+        index after the start sample (or the chunk end).
+        """
+        s = self.settings
+        n = self._settle_n
+        m = x.shape[0]
+        while j < m:
+            i = self._k + j
+            stop = min(m, j + (n - i % n))  # up to the next aligned boundary
+            seg = x[j:stop]
+            above = np.nonzero(seg > self._base + s.start_above_deg)[0]
+            if above.size:
+                at = j + int(above[0])
+                self._push_many(x[j : at + 1])
+                start = self._k + at
+                self._begin(start, events)
+                self._peak, self._peak_i = float(x[at]), start
+                return at + 1
+            self._push_many(seg)
+            j = stop
+            if (self._k + j) % n == 0 and len(self._hist) >= n:
+                w = np.asarray(self._hist[-n:])
+                if np.isfinite(w).all() and float(w.max() - w.min()) < s.settle_range_deg:
+                    level = float(np.median(w))
+                    if abs(level) <= s.max_standing_drift_deg:
+                        self._base = level
+        return m
+
+    def _follow_level(self, level: float) -> None:
+        """The standing level a next rep rises from: the pose the last rep ended in."""
+        if abs(level) <= self.settings.max_standing_drift_deg:
+            self._base = level
+
+    def _begin(self, start: int, events: list[RepEvent]) -> None:
+        self._state = _DOWN
+        self._start = start
+        self._peak, self._peak_i = -np.inf, start
+        self._min, self._min_i = np.inf, start
+        self._tilt_max = -np.inf
+        events.append(RepEvent("started", start, self._t(start)))
+
+    def _finish(self, lock: int, end: int) -> RepEvent:
+        s = self.settings
+        b = RepBounds(self._start, min(self._peak_i, end - 1), end)
+        peak = self._peak
+        dur = (end - self._start) / self.rate_hz
+        reason = ""
+        if peak < s.min_peak_deg:
+            reason = f"peak {peak:.0f}° under {s.min_peak_deg:g}°"
+        elif self._tilt_max < s.min_tilt_deg:
+            reason = f"pelvis/trunk tilted only {self._tilt_max:.0f}° (a step or turn)"
+        elif dur < s.min_duration_s:
+            reason = f"lasted only {dur:.2f} s (a knock)"
+        kind = "rejected" if reason else "finished"
+        return RepEvent(kind, lock, self._t(lock), b, reason)
+
+    def _close(self, i: int, reason: str) -> RepEvent:
+        self._state = _IDLE
+        return RepEvent("rejected", self._start, self._t(self._start), reason=reason)
+
+    def _first_above(self, lo: int, hi: int, thr: float) -> int:
+        for k in range(lo, hi + 1):
+            v = self._hist_at(k)
+            if np.isfinite(v) and v > thr:
+                return k
+        return hi
+
+    def _hist_at(self, k: int) -> float:
+        idx = k - self._hist_k0
+        return self._hist[idx] if 0 <= idx < len(self._hist) else float("nan")
+
+    def _push(self, v: float) -> None:
+        self._hist.append(float(v))
+
+    def _push_many(self, seg: FloatArray) -> None:
+        if seg.size > 4096:
+            # Only the recent past is ever read back in IDLE.
+            self._hist_k0 += len(self._hist) + seg.size - 4096
+            self._hist = seg[-4096:].tolist()
+        else:
+            self._hist.extend(seg.tolist())
+
+    def _trim(self) -> None:
+        keep_from = self._start if self._state != _IDLE else self._k - 1024
+        drop = keep_from - self._hist_k0 - 64
+        if drop > 4096:
+            del self._hist[:drop]
+            self._hist_k0 += drop

@@ -1,0 +1,231 @@
+"""The streaming analysis core: raw samples in, angle rows and judged reps out.
+
+One :class:`StreamingAnalyser` serves live coaching (small blocks) and the
+offline analysis (whole streams as one block): per sensor a
+:class:`SensorChain` (grid resampler → orientation filter → segment angles),
+a :class:`~hinge_imu.core.timegrid.GridAligner` joining the sensors, the
+joint angles of rules.md, a :class:`~hinge_imu.core.reps.RepDetector` and the
+rules. It needs a :class:`~hinge_imu.core.calibration.Calibration`; live, get
+one from :class:`~hinge_imu.core.live_calibration.LiveCalibrator` first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from hinge_imu.conventions import ANGLE_NAMES
+from hinge_imu.core.angles import joint_angles_deg, segment_angles_deg, vertical_in_sensor
+from hinge_imu.core.calibration import Calibration, CalibrationSettings
+from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
+from hinge_imu.core.rep_metrics import RepBounds, compute_rep_metrics
+from hinge_imu.core.reps import RepDetector, RepEvent, RepSettings
+from hinge_imu.core.results import RepResult
+from hinge_imu.core.rules import RuleSet, judge_rep
+from hinge_imu.core.timegrid import GridAligner, GridResampler, GridSettings
+
+FloatArray = npt.NDArray[np.float64]
+_EMPTY = np.zeros(0)
+#: An angle that is NaN exactly where a sensor's data is missing.
+_OWN_ANGLE = {
+    "pelvis": "pelvic_tilt",
+    "upper_back": "trunk_inclination",
+    "thigh": "thigh_inclination",
+    "head": "head_extension",
+}
+
+
+@dataclass(frozen=True)
+class AnalysisSettings:
+    """Every setting of the analysis, grouped by stage."""
+
+    grid: GridSettings = field(default_factory=GridSettings)
+    tau_acc_s: float = 3.0
+    calibration: CalibrationSettings = field(default_factory=CalibrationSettings)
+    reps: RepSettings = field(default_factory=RepSettings)
+
+    def orientation(self, bias_dps: Sequence[float] = (0.0, 0.0, 0.0)) -> OrientationSettings:
+        b = tuple(float(x) for x in bias_dps)
+        return OrientationSettings(self.grid.rate_hz, self.tau_acc_s, (b[0], b[1], b[2]))
+
+
+class SensorChain:
+    """One sensor: raw samples → grid → orientation → (sagittal, frontal) deg per tick."""
+
+    def __init__(self, R_S_B: FloatArray, orientation: OrientationSettings, grid: GridSettings):
+        self.R_S_B = np.asarray(R_S_B, dtype=np.float64)
+        self.resampler = GridResampler(grid)
+        self.tracker = OrientationTracker(orientation)
+
+    def reset(self) -> None:
+        self.resampler.reset()
+        self.tracker.reset()
+
+    def update(self, t_s: FloatArray, acc_mps2: FloatArray, gyr_dps: FloatArray) -> FloatArray:
+        """New grid ticks as (M, 2): sagittal and frontal angle, deg; NaN in long gaps."""
+        chunk = self.resampler.update(t_s, acc_mps2, gyr_dps)
+        if len(chunk) == 0:
+            return np.zeros((0, 2))
+        q = self.tracker.update(chunk.acc_mps2, chunk.gyr_dps)
+        sag, fro = segment_angles_deg(vertical_in_sensor(q), self.R_S_B)
+        out = np.stack((sag, fro), axis=1)
+        out[chunk.gap] = np.nan
+        return out
+
+
+@dataclass(frozen=True)
+class StreamStep:
+    """What one ``update()`` produced.
+
+    Attributes:
+        t_s: times of the new angle rows on the grid (M,), s.
+        angles_deg: angle name → the new values (M,), deg (NaN: not measurable).
+        events: rep events (started, bottom, finished, rejected), in order.
+        reps: reps completed in this step, judged.
+    """
+
+    t_s: FloatArray = field(default_factory=lambda: _EMPTY)
+    angles_deg: Mapping[str, FloatArray] = field(default_factory=dict)
+    events: tuple[RepEvent, ...] = ()
+    reps: tuple[RepResult, ...] = ()
+
+
+def driver_angle(sensors: Sequence[str]) -> str:
+    """The angle reps are segmented on: hip flexion, else trunk inclination, else pelvic tilt."""
+    if "thigh" in sensors:
+        return "hip_flexion"
+    return "trunk_inclination" if "upper_back" in sensors else "pelvic_tilt"
+
+
+class StreamingAnalyser:
+    """Calibrated streaming analysis of one session.
+
+    Args:
+        calibration: per-sensor mounting and gyro bias (offline ``calibrate`` or live).
+        rules: the rules reps are judged by.
+        settings: analysis settings.
+        side: which thigh carries the thigh sensor.
+
+    ``update(sensor, t_s, acc_mps2, gyr_dps)`` takes any number (≥ 0) of new
+    samples of one sensor (formats.md units) and returns the angle rows and
+    rep events that became known; ``finish()`` flushes at the end of data.
+    """
+
+    def __init__(
+        self,
+        calibration: Calibration,
+        rules: RuleSet,
+        settings: AnalysisSettings | None = None,
+        side: str = "right",
+    ) -> None:
+        self.calibration = calibration
+        self.rules = rules
+        self.settings = settings or AnalysisSettings()
+        self.side = side
+        self.sensors = tuple(calibration.sensors)
+        self.driver = driver_angle(self.sensors)
+        self.reset()
+
+    def reset(self) -> None:
+        st = self.settings
+        self.chains = {
+            s: SensorChain(
+                self.calibration.R_S_B(s),
+                st.orientation(self.calibration.sensors[s].gyro_bias_dps),
+                st.grid,
+            )
+            for s in self.sensors
+        }
+        self.aligner = GridAligner(self.sensors, 2, st.grid.rate_hz)
+        self.detector = RepDetector(st.reps, st.grid.rate_hz)
+        self._buf_k0 = 0
+        self._buf: dict[str, list[FloatArray]] = {a: [] for a in ANGLE_NAMES}
+        self._buf_n = 0
+        self._rep_count = 0
+
+    def update(
+        self, sensor: str, t_s: FloatArray, acc_mps2: FloatArray, gyr_dps: FloatArray
+    ) -> StreamStep:
+        if sensor not in self.chains:
+            return StreamStep()
+        seg = self.chains[sensor].update(t_s, acc_mps2, gyr_dps)
+        return self._rows(self.aligner.update(sensor, seg).channels, flush=False)
+
+    def finish(self) -> StreamStep:
+        """End of data: emit the remaining rows and close an open rep."""
+        return self._rows(self.aligner.flush().channels, flush=True)
+
+    # ---- internals -----------------------------------------------------------------------
+
+    def _rows(self, channels: Mapping[str, FloatArray], flush: bool) -> StreamStep:
+        n = next(iter(channels.values())).shape[0] if channels else 0
+        k0 = self._buf_k0 + self._buf_n
+        segs = {s: (v[:, 0], v[:, 1]) for s, v in channels.items()}
+        angles = joint_angles_deg(segs, n, self.side)
+        for a in ANGLE_NAMES:
+            self._buf[a].append(angles[a])
+        self._buf_n += n
+        tilt = np.fmax(angles["pelvic_tilt"], angles["trunk_inclination"])
+        events = self.detector.update(angles[self.driver], tilt) if n else []
+        if flush:
+            events += self.detector.finish()
+        reps = [self._judge(ev.bounds) for ev in events if ev.kind == "finished" and ev.bounds]
+        self._trim()
+        t = (k0 + np.arange(n)) / self.settings.grid.rate_hz
+        return StreamStep(t, angles, tuple(events), tuple(r for r in reps if r is not None))
+
+    def _series(self) -> dict[str, FloatArray]:
+        out = {}
+        for a in ANGLE_NAMES:
+            parts = self._buf[a]
+            if len(parts) > 1:
+                self._buf[a] = [np.concatenate(parts)]
+            out[a] = self._buf[a][0] if self._buf[a] else _EMPTY
+        return out
+
+    def _judge(self, bounds: RepBounds) -> RepResult:
+        series = self._series()
+        off = self._buf_k0
+        local = RepBounds(bounds.start - off, bounds.bottom - off, bounds.end - off)
+        t = (off + np.arange(self._buf_n)) / self.settings.grid.rate_hz
+        metrics = compute_rep_metrics(t, series, local)
+        reason = self._unjudgeable(series, local)
+        self._rep_count += 1
+        return RepResult(
+            rep=self._rep_count,
+            bounds=bounds,
+            metrics=metrics,
+            judgement=judge_rep(metrics, self.rules, reason),
+            not_judged_reason=reason,
+        )
+
+    def _unjudgeable(self, series: Mapping[str, FloatArray], b: RepBounds) -> str:
+        reasons = []
+        for s in self.sensors:
+            cal = self.calibration.sensors[s]
+            if not cal.ok:
+                reasons.append(f"{s} calibration not ok")
+        lost = [
+            s
+            for s in self.sensors
+            if s in _OWN_ANGLE and np.isnan(series[_OWN_ANGLE[s]][b.start : b.end]).any()
+        ]
+        if lost:
+            reasons.append("data lost during the rep (" + ", ".join(lost) + ")")
+        return "; ".join(reasons)
+
+    def _trim(self) -> None:
+        """Keep only what an open rep (or the next one) can still need."""
+        keep_from = self.detector.rep_start if self.detector.in_rep else self._buf_k0 + self._buf_n
+        keep_from -= int(2 * self.settings.grid.rate_hz)
+        drop = keep_from - self._buf_k0
+        if drop <= 20_000:
+            return
+        series = self._series()
+        for a in ANGLE_NAMES:
+            self._buf[a] = [series[a][drop:]]
+        self._buf_k0 += drop
+        self._buf_n -= drop
