@@ -58,13 +58,16 @@ def looks_like_address(text: str) -> bool:
 
 
 class _Clock:
-    """Device sample index → session time, anchored per connection.
+    """Device sample index → session time.
 
     Samples are spaced at the nominal rate, corrected to the host-measured
     rate once 10 s have been seen if that differs by < 5 % (crystal drift);
     larger differences mean the host timing is not to be trusted (bursts,
-    simulated fast-forward) and the nominal rate is kept. After a reconnect
-    the anchor is the host arrival time again, never before the last sample.
+    simulated fast-forward) and the nominal rate is kept. The anchor (host
+    arrival of the first packet) is kept across reconnects while the
+    device's counter runs on, so a drop leaves a gap of the right length; a
+    counter that restarted, or none at all, anchors anew on the host clock,
+    never before the last sample.
     """
 
     def __init__(self, rate_hz: float) -> None:
@@ -112,6 +115,7 @@ class _Link:
     arrivals: deque[tuple[float, int]] = field(default_factory=deque)
     reconnect_task: asyncio.Task[None] | None = None
     down_since_s: float | None = None
+    new_segment: bool = True  # first packet of a connection not yet seen
 
     @property
     def sensor(self) -> str:
@@ -279,7 +283,7 @@ class BleSession:
             raise
         if link.clock is None:
             link.clock = _Clock(drv.rate_hz)
-        link.clock.new_connection()
+        link.new_segment = True
         link.connected = True
 
     async def _command(self, link: _Link, cmd: bytes) -> None:
@@ -412,10 +416,13 @@ class BleSession:
             if link.expected_seq is not None and first > link.expected_seq:
                 link.lost += first - link.expected_seq
             elif link.expected_seq is not None and first < link.expected_seq:
-                link.clock.new_connection()  # counter restarted
+                link.clock.new_connection()  # counter restarted: anchor anew
             link.expected_seq = first + n
         else:
+            if link.new_segment:
+                link.clock.new_connection()  # no counter: the host clock must bridge the gap
             first = link.clock.next_index
+        link.new_segment = False
         link.clock.next_index = first + n
         t_s = link.clock.stamp(n, first, arrival - self._start_perf_s)
         link.received += n

@@ -106,6 +106,7 @@ class ToyDevice(SimDevice):
             adv_uuids=[SERVICE],
         )
         self.stream = stream
+        self.service_battery_pct = battery_pct
         self.samples_per_packet = samples_per_packet
         self.rate_hz = 0
         self.next_index = 0

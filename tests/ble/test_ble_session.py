@@ -1,0 +1,172 @@
+"""Streaming through real bleak and D-Bus against the BlueZ stand-in (SIMULATED sensors)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from hinge_imu.errors import HingeImuError
+from hinge_imu.recording import read_recording
+from hinge_imu.sensors.ble import LinkEvent, SampleBlock
+from hinge_imu.sensors.ble_session import BleSession, SensorTarget
+from hinge_imu.sensors.record import events_path_for, record_session, recording_header
+from tests.ble.bluez_standin import BlueZStandIn
+from tests.ble.helpers import rows_of, sim_stream
+from tests.ble.toy_protocol import CONTROL, ToyDevice, ToyDriver, quantise
+
+pytestmark = pytest.mark.ble
+
+ADDRS = {
+    "pelvis": "C0:FF:EE:00:00:01",
+    "thigh": "C0:FF:EE:00:00:02",
+    "upper_back": "C0:FF:EE:00:00:03",
+}
+
+
+def _toy_devices(standin: BlueZStandIn) -> dict[str, ToyDevice]:
+    devs = {}
+    for i, (sensor, addr) in enumerate(ADDRS.items()):
+        devs[sensor] = ToyDevice(addr, f"TOY-{i}", sim_stream(sensor), battery_pct=80 + i)
+        standin.add_device(devs[sensor])
+    return devs
+
+
+def _check_file_matches_sent(rec_sensor: tuple, dev: ToyDevice) -> None:
+    """Every recorded sample is the sample the device sent under that counter."""
+    t, acc, gyr, seq = rec_sensor
+    sent = np.asarray(dev.sent_index)
+    assert np.all(np.diff(seq) > 0)
+    assert set(seq.tolist()) <= set(sent.tolist())
+    # Anything sent but not recorded came after the recording stopped.
+    missing = np.setdiff1d(sent, seq)
+    assert missing.size == 0 or missing.min() > seq.max()
+    idx = seq % len(dev.stream)
+    want_acc, want_gyr = quantise(dev.stream.acc_mps2[idx], dev.stream.gyr_dps[idx])
+    np.testing.assert_allclose(acc, want_acc, atol=1e-6 + 1e-6 * np.abs(want_acc).max())
+    np.testing.assert_allclose(gyr, want_gyr, atol=1e-4)
+
+
+def test_three_sensors_stream_30_s_at_100_hz_nothing_lost(standin: BlueZStandIn, tmp_path):
+    devs = _toy_devices(standin)
+    targets = [SensorTarget(s, a, ToyDriver(100)) for s, a in ADDRS.items()]
+    out = tmp_path / "rec.csv"
+    # The stand-in runs device time 10× real time: 3.2 s of wall clock ≈ 32 s of data.
+    summary = asyncio.run(
+        record_session(
+            BleSession(targets, scan_timeout_s=5),
+            out,
+            recording_header(targets, {"side": "right", "note": "SIMULATED sensors"}),
+            duration_s=3.2,
+        )
+    )
+    rec = read_recording(out)
+    assert rec.header["device.pelvis"] == f"toy {ADDRS['pelvis']}"
+    assert rec.header["rate_hz.thigh"] == "100"
+    for sensor, dev in devs.items():
+        h = summary.health[sensor]
+        assert h.lost == 0 and h.drops == 0
+        assert h.battery_pct == dev.service_battery_pct
+        t, _, _, seq = rows_of(rec, sensor)
+        assert len(t) >= 3000, f"{sensor}: only {len(t)} samples in 30 s at 100 Hz"
+        assert np.all(np.diff(seq) == 1), "no sample may be lost"
+        np.testing.assert_allclose(np.diff(t), 0.01, atol=1e-6)  # nominal spacing
+        _check_file_matches_sent(rows_of(rec, sensor), dev)
+    kinds = [e.kind for e in summary.events]
+    assert kinds.count("connected") == 3 and kinds.count("battery") == 3
+
+
+def test_configuration_is_written_and_answered(standin: BlueZStandIn):
+    dev = ToyDevice(ADDRS["pelvis"], "TOY-0", sim_stream("pelvis"))
+    standin.add_device(dev)
+
+    async def go() -> list[SampleBlock | LinkEvent]:
+        items: list[SampleBlock | LinkEvent] = []
+        async with BleSession([SensorTarget("pelvis", "TOY-0", ToyDriver(200))]) as s:
+            async for item in s:
+                items.append(item)
+                if sum(len(i) for i in items if isinstance(i, SampleBlock)) >= 400:
+                    break
+        return items
+
+    items = asyncio.run(go())
+    writes = [w for a, u, w in standin.writes if u == CONTROL]
+    assert writes[:2] == [bytes([0x01, 200, 0]), b"\x02"]  # rate 200 Hz, then start
+    assert dev.rate_hz == 200
+    blocks = [i for i in items if isinstance(i, SampleBlock)]
+    assert all(b.sensor == "pelvis" for b in blocks)
+    t = np.concatenate([b.t_s for b in blocks])
+    np.testing.assert_allclose(np.diff(t), 1 / 200, atol=1e-6)
+
+
+def test_refused_configuration_is_reported(standin: BlueZStandIn, tmp_path):
+    standin.add_device(ToyDevice(ADDRS["pelvis"], "TOY-0", sim_stream("pelvis")))
+    targets = [SensorTarget("pelvis", ADDRS["pelvis"], ToyDriver(120))]  # 120 Hz: unsupported
+    out = tmp_path / "rec.csv"
+    with pytest.raises(HingeImuError, match=r"pelvis \(toy C0:FF:EE:00:00:01\).*refused"):
+        asyncio.run(record_session(BleSession(targets), out, {}, duration_s=1))
+    assert not out.exists(), "a failed setup must not leave a file"
+    assert not standin.is_connected(ADDRS["pelvis"]), "the refused sensor must be let go"
+
+
+def test_missing_sensor_is_reported(standin: BlueZStandIn):
+    standin.add_device(ToyDevice(ADDRS["pelvis"], "TOY-0", sim_stream("pelvis")))
+    targets = [
+        SensorTarget("pelvis", "TOY-0", ToyDriver()),
+        SensorTarget("thigh", "TOY-9", ToyDriver()),
+    ]
+
+    async def go() -> None:
+        async with BleSession(targets, scan_timeout_s=1.0):
+            pass
+
+    with pytest.raises(HingeImuError, match=r"not found within 1 s: thigh \(toy TOY-9\)"):
+        asyncio.run(go())
+
+
+def test_dropped_sensor_reconnects_and_the_gap_is_recorded(standin: BlueZStandIn, tmp_path):
+    devs = _toy_devices(standin)
+    targets = [SensorTarget(s, a, ToyDriver(100)) for s, a in ADDRS.items()]
+    out = tmp_path / "rec.csv"
+
+    async def go():
+        stop = asyncio.Event()
+
+        async def drop_later() -> None:
+            await asyncio.sleep(1.0)
+            # out of range for 0.6 s of wall clock (≈ 6 s of device time)
+            await asyncio.to_thread(standin.drop, ADDRS["thigh"], 0.6)
+            await asyncio.sleep(2.5)
+            stop.set()
+
+        task = asyncio.create_task(drop_later())
+        session = BleSession(targets, reconnect_interval_s=0.2)
+        summary = await record_session(session, out, {"side": "left"}, stop=stop)
+        await task
+        return summary
+
+    summary = asyncio.run(go())
+    kinds = [(e.sensor, e.kind) for e in summary.events if e.kind != "battery"]
+    thigh = [k for s, k in kinds if s == "thigh"]
+    assert thigh == ["connected", "disconnected", "reconnected"]
+    assert summary.health["thigh"].drops == 1
+    assert summary.health["pelvis"].drops == 0
+    events_text = events_path_for(out).read_text()
+    assert '"event": "reconnected"' in events_text and "gap" in events_text
+
+    rec = read_recording(out)
+    t, _, _, seq = rows_of(rec, "thigh")
+    jumps = np.flatnonzero(np.diff(seq) > 1)
+    assert jumps.size == 1, "exactly one gap, where the link was down"
+    j = jumps[0]
+    gap_samples = int(seq[j + 1] - seq[j] - 1)
+    assert gap_samples >= 300  # ≥ 0.6 s wall × 10 × 100 Hz, minus nothing
+    assert summary.health["thigh"].lost == gap_samples
+    # The gap in time matches the samples missed (the counter carried time over).
+    assert t[j + 1] - t[j] == pytest.approx((gap_samples + 1) / 100, abs=1e-6)
+    assert t[-1] > t[j + 1] + 5  # streaming went on after the reconnect
+    for sensor, dev in devs.items():
+        _check_file_matches_sent(rows_of(rec, sensor), dev)
+    for sensor in ("pelvis", "upper_back"):
+        assert np.all(np.diff(rows_of(rec, sensor)[3]) == 1)
