@@ -8,10 +8,12 @@ to name the exact line and problem, so valid files pay nothing for it.
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
 import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -36,6 +38,11 @@ from hinge_imu.recording_check import (
 from hinge_imu.samples import FloatArray, IntArray, Recording, SensorStream
 
 _GZIP_MAGIC = b"\x1f\x8b"
+_NUMERIC_COLS = ("t", *ACC_COLS, *GYR_COLS)
+
+
+class _SlowPath(Exception):
+    """The fast path met something it does not diagnose itself."""
 
 
 def read_recording(path: str | os.PathLike[str]) -> Recording:
@@ -51,9 +58,44 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
             ``"FILE:LINE: problem"``.
     """
     name = str(path)
+    try:
+        return _read_fast(Path(path), name)
+    except (_SlowPath, OSError, EOFError, zlib.error, ValueError, pd.errors.ParserError):
+        # UnicodeDecodeError is a ValueError; gzip.BadGzipFile an OSError
+        return _read_slow(Path(path), name)
+
+
+def _read_fast(path: Path, name: str) -> Recording:
+    """pandas' C parser straight from the file (no copy), then vectorised checks."""
+    opener = gzip.open if name.endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        head: list[bytes] = []
+        while True:
+            line = fh.readline()
+            if not line:
+                raise _SlowPath  # empty, or header without table
+            head.append(line)
+            stripped = line.strip()
+            if stripped and not stripped.startswith(b"#"):
+                break
+        head_bytes = b"".join(head)
+        if head_bytes.startswith((b"\xef\xbb\xbf", _GZIP_MAGIC)):
+            raise _SlowPath
+        header, n_comment_lines, body_start = parse_header_lines(head_bytes, name)
+        columns = check_columns(head_bytes[body_start:], name, n_comment_lines + 1)
+        df = pd.read_csv(fh, **_read_csv_options(columns))
+    sensors = _streams_from_frame(df, columns, header)
+    if sensors is None or not sensors:
+        raise _SlowPath
+    warnings = _column_warnings(name, columns, n_comment_lines + 1)
+    return _finish(sensors, header, name, warnings)
+
+
+def _read_slow(path: Path, name: str) -> Recording:
+    """Whole file in memory; tolerant of a torn end; names the exact bad line."""
     warnings: list[str] = []
-    data = _load_bytes(Path(path), name, warnings)
-    if not data.strip():
+    data = _load_bytes(path, name, warnings)
+    if not data or data.isspace():
         raise RecordingError("file is empty (no header, no samples)", name, 1)
     _check_utf8(data, name)
     if data.startswith(b"\xef\xbb\xbf"):  # BOM from spreadsheet exports
@@ -65,22 +107,53 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
     column_line_no = n_comment_lines + 1
     columns = check_columns(data[body_start:col_end], name, column_line_no)
     layout = TableLayout(name, columns, first_row_line=column_line_no + 1)
-    for col in unknown_columns(columns):
-        warnings.append(f"{name}:{column_line_no}: ignored unknown column '{col}'")
+    warnings.extend(_column_warnings(name, columns, column_line_no))
     table = data[col_end + 1 :] if col_end < len(data) else b""
     table = _drop_torn_last_line(table, layout, warnings)
-    if not table.strip():
+    if not table or table.isspace():
         raise RecordingError(
             "no samples: the file has a header but no data rows", name, column_line_no
         )
+    try:
+        df = pd.read_csv(io.BytesIO(table), **_read_csv_options(columns))
+        sensors = _streams_from_frame(df, columns, header)
+    except (ValueError, pd.errors.ParserError) as err:
+        diagnose_table(table, layout)
+        raise RecordingError(f"cannot parse the table ({err})", name) from None
+    if sensors is None:
+        diagnose_table(table, layout)
+        raise RecordingError("the table breaks the format", name)
+    return _finish(sensors, header, name, warnings)
 
-    sensors = _parse_table(table, layout, header, name)
+
+def _finish(
+    sensors: dict[str, SensorStream], header: dict[str, str], name: str, warnings: list[str]
+) -> Recording:
     if REQUIRED_SENSOR not in sensors:
         found = ", ".join(sensors) or "none"
         raise RecordingError(
             f"no '{REQUIRED_SENSOR}' sensor (found: {found}); the pelvis sensor is required", name
         )
     return Recording(sensors=sensors, header=header, source=name, warnings=tuple(warnings))
+
+
+def _column_warnings(name: str, columns: tuple[str, ...], line_no: int) -> list[str]:
+    return [f"{name}:{line_no}: ignored unknown column '{c}'" for c in unknown_columns(columns)]
+
+
+def _read_csv_options(columns: tuple[str, ...]) -> dict[str, Any]:
+    unknown = set(unknown_columns(columns))
+    dtypes = {c: "object" if c in unknown else "float64" for c in columns}
+    dtypes["sensor"] = "category"
+    return {
+        "header": None,
+        "names": list(columns),
+        "dtype": dtypes,
+        "engine": "c",
+        "skip_blank_lines": True,
+        "skipinitialspace": True,
+        "encoding": "utf-8",
+    }
 
 
 def _load_bytes(path: Path, name: str, warnings: list[str]) -> bytes:
@@ -151,66 +224,41 @@ def _drop_torn_last_line(table: bytes, layout: TableLayout, warnings: list[str])
     return table[:cut]
 
 
-def _parse_table(
-    table: bytes, layout: TableLayout, header: dict[str, str], name: str
-) -> dict[str, SensorStream]:
-    cols = layout.columns
-    unknown = set(unknown_columns(cols))
-    dtypes: dict[str, str] = {c: "object" if c in unknown else "float64" for c in cols}
-    dtypes["sensor"] = "category"
-    try:
-        df = pd.read_csv(
-            io.BytesIO(table),
-            header=None,
-            names=list(cols),
-            dtype=dtypes,
-            engine="c",
-            skip_blank_lines=True,
-            skipinitialspace=True,
-        )
-    except (ValueError, pd.errors.ParserError) as err:
-        diagnose_table(table, layout)
-        raise RecordingError(f"cannot parse the table ({err})", name) from None
-
+def _streams_from_frame(
+    df: pd.DataFrame, cols: tuple[str, ...], header: dict[str, str]
+) -> dict[str, SensorStream] | None:
+    """Split the long table per sensor; None if any check fails (then diagnose)."""
     sensor_cat = df["sensor"].cat
     names = [str(c) for c in sensor_cat.categories]
     codes = sensor_cat.codes.to_numpy()
-    required = ["t", *ACC_COLS, *GYR_COLS]
-    req = df[required].to_numpy(dtype=np.float64)
-    if (codes < 0).any() or not set(names) <= set(SENSOR_NAMES) or not np.isfinite(req).all():
-        diagnose_table(table, layout)
-        raise RecordingError("the table has a bad value (sensor, missing or non-finite)", name)
-
+    # column by column: views into pandas' float block, no interleaving copy
+    col: dict[str, FloatArray] = {c: df[c].to_numpy(dtype=np.float64) for c in _NUMERIC_COLS}
+    if (codes < 0).any() or not set(names) <= set(SENSOR_NAMES):
+        return None
+    if not all(np.isfinite(col[c]).all() for c in _NUMERIC_COLS):
+        return None
     has_mag = all(c in cols for c in MAG_COLS)
     mag = df[list(MAG_COLS)].to_numpy(dtype=np.float64) if has_mag else None
     seq = df["seq"].to_numpy(dtype=np.float64) if "seq" in cols else None
 
     streams: dict[str, SensorStream] = {}
-    problems = False
     for code, sensor in sorted(enumerate(names), key=lambda cs: SENSOR_NAMES.index(cs[1])):
         idx = np.flatnonzero(codes == code)
         if idx.size == 0:
             continue
-        t_s = req[idx, 0]
-        if not (np.diff(t_s) > 0).all():
-            problems = True
-            break
+        t_s = col["t"][idx]
         mag_ut = _optional_block(mag, idx)
         seq_i = _optional_seq(seq, idx)
-        if isinstance(mag_ut, bool) or isinstance(seq_i, bool):
-            problems = True
-            break
+        if not (np.diff(t_s) > 0).all() or isinstance(mag_ut, bool) or isinstance(seq_i, bool):
+            return None
         streams[sensor] = SensorStream(
-            t_s=np.ascontiguousarray(t_s),
-            acc_mps2=np.ascontiguousarray(req[idx, 1:4]),
-            gyr_dps=np.ascontiguousarray(req[idx, 4:7]),
+            t_s=t_s,
+            acc_mps2=np.column_stack([col[c][idx] for c in ACC_COLS]),
+            gyr_dps=np.column_stack([col[c][idx] for c in GYR_COLS]),
             mag_ut=mag_ut,
             seq=seq_i,
             rate_hz=_rate_from_header(header, sensor),
         )
-    if problems:
-        diagnose_table(table, layout)
-        raise RecordingError("the table breaks the format (time order or optional columns)", name)
     return streams
 
 
