@@ -77,24 +77,23 @@ class QualityGate:
         self.add_sensor(sensor)
         tr = self._tracks[sensor]
         t = np.asarray(t_s, dtype=np.float64)
-        prev = np.concatenate(([tr.last_t_s], t[:-1])) if np.isfinite(tr.last_t_s) else None
-        if prev is not None:
-            dt = t - prev
-            for i in np.nonzero(dt > self.max_gap_s)[0]:
-                tr.gaps_s.append((float(prev[i]), float(t[i])))
+        if np.isfinite(tr.last_t_s):
+            if t[0] - tr.last_t_s > self.max_gap_s:
+                tr.gaps_s.append((tr.last_t_s, float(t[0])))
         else:
-            internal = np.nonzero(np.diff(t) > self.max_gap_s)[0]
-            for i in internal:
-                tr.gaps_s.append((float(t[i]), float(t[i + 1])))
             tr.first_t_s = float(t[0])
+        if len(t) > 1 and t[-1] - t[0] > self.max_gap_s:
+            for i in np.nonzero(np.diff(t) > self.max_gap_s)[0]:
+                tr.gaps_s.append((float(t[i]), float(t[i + 1])))
         tr.chunks.append(t)
         tr.last_t_s = float(t[-1])
         self.newest_t_s = max(self.newest_t_s, tr.last_t_s)
         horizon = self.newest_t_s - self.memory_s
-        while tr.chunks and tr.chunks[0][-1] < horizon:
-            tr.chunks.popleft()
-        while tr.gaps_s and tr.gaps_s[0][1] < horizon:
-            tr.gaps_s.popleft()
+        if tr.chunks[0][-1] < horizon:
+            while tr.chunks and tr.chunks[0][-1] < horizon:
+                tr.chunks.popleft()
+            while tr.gaps_s and tr.gaps_s[0][1] < horizon:
+                tr.gaps_s.popleft()
 
     def rate_hz(self, sensor: str) -> float:
         """The sensor's nominal rate if given, else the median rate seen, Hz."""

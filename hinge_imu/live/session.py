@@ -334,16 +334,19 @@ class LiveSession:
 
     def _count_losses(self, block: Block) -> None:
         s = block.sensor
-        self._count[s] = self._count.get(s, 0) + len(block)
-        if block.seq is not None and len(block.seq):
-            seq = block.seq.astype(np.int64)
-            prev = self._last_seq.get(s)
-            steps = np.diff(seq if prev is None else np.concatenate(([prev], seq)))
-            self._lost[s] = self._lost.get(s, 0) + int(np.clip(steps - 1, 0, None).sum())
-            self._last_seq[s] = int(seq[-1])
-        h = self.state.health.setdefault(s, SensorHealth(s))
-        total = self._count[s] + self._lost.get(s, 0)
-        h.lost_share = self._lost.get(s, 0) / total if total else 0.0
+        n = len(block)
+        self._count[s] = self._count.get(s, 0) + n
+        if block.seq is not None and n:
+            # Counters increase by one per sample: what the block skipped was lost.
+            first, last = int(block.seq[0]), int(block.seq[-1])
+            prev = self._last_seq.get(s, first - 1)
+            self._lost[s] = self._lost.get(s, 0) + max(0, (last - prev) - n)
+            self._last_seq[s] = last
+        h = self.state.health.get(s)
+        if h is None:
+            h = self.state.health[s] = SensorHealth(s)
+        lost = self._lost.get(s, 0)
+        h.lost_share = lost / (self._count[s] + lost)
 
     def _emit_health(self) -> None:
         stale = set(self.gate.stale_sensors())
