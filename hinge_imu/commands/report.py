@@ -1,0 +1,60 @@
+"""``hinge-imu report``: PDF, PNG figures and CSV exports of one or more sessions."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+NAME = "report"
+HELP = "write a PDF report, PNG figures and CSV files (reps, angles, summary) for physios"
+ORDER = 20
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and 1.0 <= value <= 1000.0):
+        raise argparse.ArgumentTypeError("must be 1–1000 Hz")
+    return value
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "recordings",
+        nargs="+",
+        metavar="REC",
+        help="recording(s) (.csv or .csv.gz); with several, in date order, "
+        "a page comparing them is added",
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
+    p.add_argument("--rules", metavar="FILE", help="rules TOML (default: the rules of rules.md)")
+    p.add_argument(
+        "--angles-rate-hz",
+        type=_rate,
+        default=50.0,
+        metavar="HZ",
+        help="time grid of angles.csv, Hz (default 50)",
+    )
+    p.add_argument("--no-png", action="store_true", help="write the PDF and CSVs only")
+
+
+def run(args: argparse.Namespace) -> int:
+    from hinge_imu.core.pipeline import analyse
+    from hinge_imu.core.rules import load_rules
+    from hinge_imu.report.build import ReportSettings, check_out_dir, write_report
+
+    # Check everything before writing anything: bad input leaves DIR untouched.
+    out = check_out_dir(args.out)
+    rules = load_rules(args.rules)
+    sessions = [analyse(path, rules) for path in args.recordings]
+    settings = ReportSettings(angles_rate_hz=args.angles_rate_hz, png=not args.no_png)
+    written = write_report(sessions, out, settings)
+    if any(s.is_simulated for s in sessions):
+        print("*** SIMULATED DATA — not a real person ***")
+    for s in sessions:
+        judged = [r for r in s.reps if r.judged]
+        print(f"{s.source}: {len(s.reps)} reps, {len(judged)} judged")
+    print(f"wrote {len(written)} files into {out}/ (open {out / 'report.pdf'})")
+    return 0

@@ -1,0 +1,153 @@
+"""Assemble a whole report (PDF, PNGs, CSVs) in memory, then write it file by file.
+
+Everything is rendered before the first byte reaches the disk, and each file
+is written atomically, so bad input or a plotting failure leaves the output
+folder as it was.
+
+Layout of ``out_dir``:
+
+* one session: ``report.pdf``, ``1_session_over_time.png`` … ``5_rep_table.png``,
+  ``reps.csv``, ``angles.csv``, ``summary.csv``, ``columns.csv``;
+* several sessions: ``report.pdf`` (the progress page first, then every
+  session's pages), ``0_progress.png``, ``summary.csv`` (one row per
+  session), ``columns.csv``, and one folder per session with its PNGs and
+  CSVs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from hinge_imu.atomic import atomic_write
+from hinge_imu.core.results import Session
+from hinge_imu.errors import HingeImuError
+from hinge_imu.report import exports
+from hinge_imu.report.compare import progress_figure, unique_names
+from hinge_imu.report.pdf import pdf_bytes, png_bytes
+from hinge_imu.report.plots import reps_overlay_figure, scores_figure, timeline_figure
+from hinge_imu.report.style import PNG_DPI, session_name
+from hinge_imu.report.tables import quality_figure, rep_table_figures
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """What to write.
+
+    Attributes:
+        angles_rate_hz: rate of the fixed time grid of ``angles.csv``, Hz.
+        png: also write every figure as a PNG.
+        png_dpi: PNG resolution, dots per inch (A4 landscape).
+    """
+
+    angles_rate_hz: float = exports.ANGLES_RATE_HZ
+    png: bool = True
+    png_dpi: int = PNG_DPI
+
+
+def session_figures(session: Session) -> list[tuple[str, Figure]]:
+    """(file stem, figure) of every page of one session's report, in page order."""
+    figs = [
+        ("1_session_over_time", timeline_figure(session)),
+        ("2_reps_overlaid", reps_overlay_figure(session)),
+        ("3_scores_and_mistakes", scores_figure(session)),
+        ("4_calibration_and_quality", quality_figure(session)),
+    ]
+    tables = rep_table_figures(session)
+    for k, fig in enumerate(tables):
+        figs.append(("5_rep_table" + (f"_{k + 1}" if len(tables) > 1 else ""), fig))
+    return figs
+
+
+def _folder_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "session"
+
+
+def render_report(
+    sessions: Sequence[Session], settings: ReportSettings | None = None
+) -> dict[str, bytes]:
+    """Every output file of the report: relative path → content (nothing written)."""
+    if not sessions:
+        raise HingeImuError("no session to report on")
+    settings = settings or ReportSettings()
+    files: dict[str, bytes] = {}
+    pages: list[Figure] = []
+    several = len(sessions) > 1
+    names = unique_names(sessions)
+    folders = [_folder_name(n) for n in names]
+    for k in range(len(folders)):
+        while folders[k] in folders[:k]:
+            folders[k] += "_"
+    if several:
+        fig = progress_figure(sessions)
+        pages.append(fig)
+        if settings.png:
+            files["0_progress.png"] = png_bytes(fig, settings.png_dpi)
+
+    for session, folder in zip(sessions, folders, strict=True):
+        prefix = f"{folder}/" if several else ""
+        for stem, fig in session_figures(session):
+            pages.append(fig)
+            if settings.png:
+                files[f"{prefix}{stem}.png"] = png_bytes(fig, settings.png_dpi)
+        reps = exports.reps_frame(session)
+        angles = exports.angles_frame(session, settings.angles_rate_hz)
+        files[f"{prefix}reps.csv"] = exports.csv_bytes(reps)
+        files[f"{prefix}angles.csv"] = exports.csv_bytes(angles)
+        if several:
+            files[f"{prefix}summary.csv"] = exports.csv_bytes(exports.summary_frame([session]))
+
+    summary = exports.summary_frame(sessions)
+    files["summary.csv"] = exports.csv_bytes(summary)
+    # Every session has the same columns (same rules), so the last one describes them all.
+    columns = exports.columns_frame(
+        exports.reps_frame(sessions[-1]), exports.angles_frame(sessions[-1]), summary
+    )
+    files["columns.csv"] = exports.csv_bytes(columns)
+    title = (
+        f"hinge-imu progress report, {len(sessions)} sessions"
+        if several
+        else f"hinge-imu session report: {session_name(sessions[0])}"
+    )
+    simulated = any(s.is_simulated for s in sessions)
+    files["report.pdf"] = pdf_bytes(pages, title, simulated)
+    return files
+
+
+def check_out_dir(out_dir: str | Path) -> Path:
+    """The output folder, if it is (or can become) a writable folder; else HingeImuError."""
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise HingeImuError("output exists and is not a folder", out)
+    parent = out
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise HingeImuError("cannot write here (permission denied)", parent)
+    return out
+
+
+def write_report(
+    sessions: Sequence[Session], out_dir: str | Path, settings: ReportSettings | None = None
+) -> list[Path]:
+    """Render the report of ``sessions`` and write it into ``out_dir``; the paths written."""
+    out = check_out_dir(out_dir)
+    files = render_report(sessions, settings)
+    written = []
+    try:
+        for rel, content in files.items():
+            path = out / rel
+            with atomic_write(path, "wb") as fh:
+                fh.write(content)
+            # The temp file behind atomic_write is private (0600); these files
+            # are meant to be shared with a physiotherapist.
+            os.chmod(path, 0o644)
+            written.append(path)
+    except OSError as err:
+        raise HingeImuError(f"cannot write the report: {err.strerror}", err.filename) from None
+    return written

@@ -1,0 +1,378 @@
+"""The session's figures: angles over time, reps overlaid, scores and mistakes.
+
+Every function takes an analysed :class:`~hinge_imu.core.results.Session`
+and returns a new A4-landscape :class:`matplotlib.figure.Figure`; nothing is
+shown or saved here (``pdf.py`` and ``build.py`` do that). The calibration,
+data-quality and rep-table pages are in ``tables.py``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+
+from hinge_imu.core.results import RepResult, Session
+from hinge_imu.core.rules import RuleSet
+from hinge_imu.report.style import (
+    ANGLE_COLOURS,
+    ANGLE_LABELS,
+    ANGLE_SIGNS,
+    NOT_JUDGED,
+    RULE_LABELS,
+    STATUS_COLOURS,
+    STATUS_LINESTYLES,
+    STATUS_WORDS,
+    TIMELINE_ANGLES,
+    angle_axis_label,
+    metric_angle,
+    new_page,
+    rep_status,
+)
+
+#: Where a rule's condition is read when the analysis gave no firing time.
+_FALLBACK_TIME = {"_lockout": "t_end", "_start": "t_start"}
+
+
+def thresholds_for(rules: RuleSet, angle: str) -> list[tuple[float, str]]:
+    """(threshold, label) of every rule condition read from ``angle``, deg."""
+    out = []
+    for rule in rules.rules:
+        for cond in rule.fires_when:
+            if metric_angle(cond.metric) == angle:
+                label = f"{RULE_LABELS[rule.rule_id]} {cond.op} {cond.threshold:g}°"
+                out.append((cond.threshold, label))
+    return out
+
+
+def fired_time_s(rep: RepResult, rule_id: str, rules: RuleSet) -> float:
+    """When a fired rule's condition first held in ``rep``, s on the recording clock."""
+    if rule_id in rep.fired_at_s:
+        return float(rep.fired_at_s[rule_id])
+    metric = rep.judgement[rule_id].condition.split(" ", 1)[0]
+    for suffix, attr in _FALLBACK_TIME.items():
+        if metric.endswith(suffix):
+            return float(getattr(rep.metrics, attr))
+    return float(rep.metrics.t_bottom)
+
+
+def _draw_thresholds(ax: Axes, rules: RuleSet, angle: str) -> None:
+    """Dotted lines at the thresholds, labelled in the right margin without overlap."""
+    items = sorted(set(thresholds_for(rules, angle)))
+    if not items:
+        return
+    lo, hi = ax.get_ylim()
+    lo, hi = min(lo, items[0][0] - 3), max(hi, items[-1][0] + 3)
+    ax.set_ylim(lo, hi)
+    min_gap = 0.09 * (hi - lo)
+    placed: list[float] = []
+    for value, label in items:
+        ax.axhline(value, color="#555555", linestyle=(0, (2, 2)), linewidth=0.9, zorder=1)
+        y = value if not placed else max(value, placed[-1] + min_gap)
+        placed.append(y)
+        ax.annotate(
+            label,
+            xy=(1.0, value),
+            xycoords=("axes fraction", "data"),
+            xytext=(1.005, y),
+            textcoords=("axes fraction", "data"),
+            fontsize=7.5,
+            va="center",
+            color="#333333",
+            annotation_clip=False,
+        )
+
+
+def _status_legend(statuses: set[str]) -> list[Patch]:
+    order = ["good", "minor", "bad", "not_judged"]
+    return [
+        Patch(facecolor=STATUS_COLOURS[s], alpha=0.35, label=STATUS_WORDS[s])
+        for s in order
+        if s in statuses
+    ]
+
+
+def timeline_figure(session: Session) -> Figure:
+    """The whole session over time: four angles, reps shaded, mistakes marked."""
+    fig = new_page("The session over time", session)
+    angles = [a for a in TIMELINE_ANGLES if np.isfinite(session.angles[f"{a}_deg"]).any()]
+    missing = [a for a in TIMELINE_ANGLES if a not in angles]
+    t_s = session.angles["t_s"].to_numpy()
+    fired_rows = sorted(
+        {m for r in session.reps for m in r.judgement.mistakes},
+        key=session.rules.ids.index,
+    )
+    # The mistake strip grows with the number of different mistakes (one row each).
+    heights = [0.5 + 0.32 * len(fired_rows)] + [3.0] * max(1, len(angles))
+    axes = fig.subplots(len(heights), 1, sharex=True, gridspec_kw={"height_ratios": heights})
+    strip, panels = axes[0], list(axes[1:])
+
+    for ax, angle in zip(panels, angles, strict=False):
+        ax.plot(t_s, session.angles[f"{angle}_deg"], color=ANGLE_COLOURS[angle], linewidth=1.2)
+        ax.set_ylabel("degrees", fontsize=9)
+        ax.set_title(
+            f"{ANGLE_LABELS[angle]}  ({ANGLE_SIGNS[angle]})",
+            loc="left",
+            fontsize=10,
+            fontweight="bold",
+            color=ANGLE_COLOURS[angle],
+            pad=3,
+        )
+        ax.axhline(0, color="#BBBBBB", linewidth=0.6, zorder=0)
+        ax.grid(axis="x", color="#EEEEEE")
+        _draw_thresholds(ax, session.rules, angle)
+    if not angles:
+        panels[0].text(0.5, 0.5, "No angle could be measured.", ha="center", va="center")
+
+    statuses: set[str] = set()
+    for rep in session.reps:
+        status = rep_status(rep)
+        statuses.add(status)
+        for ax in (strip, *panels):
+            ax.axvspan(
+                rep.metrics.t_start,
+                rep.metrics.t_end,
+                color=STATUS_COLOURS[status],
+                alpha=0.18,
+                linewidth=0,
+                zorder=0,
+            )
+        strip.text(
+            (rep.metrics.t_start + rep.metrics.t_end) / 2,
+            len(fired_rows) + 0.1,
+            str(rep.rep),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            fontweight="bold",
+        )
+        for rule_id in rep.judgement.mistakes:
+            t_fire = fired_time_s(rep, rule_id, session.rules)
+            row = len(fired_rows) - 1 - fired_rows.index(rule_id)
+            strip.plot(t_fire, row + 0.5, marker="v", color="#B00020", markersize=7)
+            metric = rep.judgement[rule_id].condition.split(" ", 1)[0]
+            fire_angle = metric_angle(metric)
+            if fire_angle in angles:
+                ax = panels[angles.index(fire_angle)]
+                i = int(np.clip(np.searchsorted(t_s, t_fire), 0, len(t_s) - 1))
+                y = float(session.angles[f"{fire_angle}_deg"].iloc[i])
+                if math.isfinite(y):
+                    ax.plot(t_fire, y, marker="o", mfc="none", mec="#B00020", mew=1.8, ms=9)
+
+    strip.set_ylim(0, max(1, len(fired_rows)) + 0.9)
+    strip.set_yticks([len(fired_rows) - 0.5 - i for i in range(len(fired_rows))])
+    strip.set_yticklabels([RULE_LABELS[r] for r in fired_rows], fontsize=8)
+    strip.tick_params(axis="y", length=0)
+    strip.set_title(
+        "Rep numbers on top; ▼ = mistake found (when it happened)"
+        + ("" if fired_rows else " — no mistakes in this session"),
+        fontsize=9,
+        loc="left",
+    )
+    for side in ("top", "right"):
+        strip.spines[side].set_visible(False)
+    panels[-1].set_xlabel("Time since the recording started (s)")
+    panels[-1].set_xlim(float(t_s[0]), float(t_s[-1]))
+
+    handles: list[Patch | Line2D] = [*_status_legend(statuses)]
+    handles.append(Line2D([], [], color="#555555", linestyle=(0, (2, 2)), label="threshold"))
+    handles.append(
+        Line2D([], [], marker="o", mfc="none", mec="#B00020", mew=1.8, ls="", label="mistake")
+    )
+    note = ""
+    if missing:
+        note = "Not measured (sensor missing): " + ", ".join(ANGLE_LABELS[a] for a in missing)
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9)
+    if note:
+        fig.text(0.01, 0.005, note, fontsize=8, color="#555555")
+    return fig
+
+
+def _normalised(session: Session, rep: RepResult, angle: str) -> tuple[np.ndarray, np.ndarray]:
+    """A rep's curve on 0–100 % of rep time (start of descent → lockout)."""
+    b = rep.bounds
+    t = session.angles["t_s"].to_numpy()[b.start : b.end]
+    y = session.angles[f"{angle}_deg"].to_numpy()[b.start : b.end]
+    span = t[-1] - t[0] if len(t) > 1 else 1.0
+    return 100.0 * (t - t[0]) / span, y
+
+
+def reps_overlay_figure(session: Session) -> Figure:
+    """Every rep's curves on normalised rep time, coloured by verdict."""
+    fig = new_page("Every rep, on top of each other", session)
+    axes = fig.subplots(2, 2, sharex=True).ravel()
+    statuses: set[str] = set()
+    for ax, angle in zip(axes, TIMELINE_ANGLES, strict=True):
+        ax.set_title(ANGLE_LABELS[angle], fontsize=11, loc="left")
+        ax.axhline(0, color="#BBBBBB", linewidth=0.6, zorder=0)
+        has_data = False
+        # Good reps first, so flagged reps are drawn on top and stand out.
+        order = sorted(
+            session.reps, key=lambda r: ["good", "not_judged", "minor", "bad"].index(rep_status(r))
+        )
+        for rep in order:
+            x, y = _normalised(session, rep, angle)
+            if not np.isfinite(y).any():
+                continue
+            has_data = True
+            status = rep_status(rep)
+            statuses.add(status)
+            ax.plot(
+                x,
+                y,
+                color=STATUS_COLOURS[status],
+                linestyle=STATUS_LINESTYLES[status],
+                linewidth=2.2 if status == "bad" else 1.4,
+                alpha=0.9,
+            )
+            end = np.flatnonzero(np.isfinite(y))[-1]
+            ax.annotate(
+                str(rep.rep),
+                (x[end], y[end]),
+                xytext=(3, 0),
+                textcoords="offset points",
+                fontsize=7,
+                color=STATUS_COLOURS[status],
+                va="center",
+            )
+        if not has_data:
+            ax.text(
+                0.5,
+                0.5,
+                "not measured (sensor missing)",
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+                color="#777777",
+            )
+        else:
+            _draw_thresholds(ax, session.rules, angle)
+        ax.set_ylabel(angle_axis_label(angle), fontsize=9)
+        ax.grid(color="#EEEEEE")
+        ax.set_xlim(0, 104)
+    for ax in axes[2:]:
+        ax.set_xlabel("Rep time (%): 0 = starts bending, 100 = stands tall again")
+    handles = [
+        Line2D(
+            [],
+            [],
+            color=STATUS_COLOURS[s],
+            linestyle=STATUS_LINESTYLES[s],
+            linewidth=2.2 if s == "bad" else 1.4,
+            label=STATUS_WORDS[s],
+        )
+        for s in ("good", "minor", "bad", "not_judged")
+        if s in statuses
+    ]
+    handles.append(Line2D([], [], color="#555555", linestyle=(0, (2, 2)), label="threshold"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9)
+    if not session.reps:
+        fig.text(0.5, 0.5, "No reps were found in this recording.", ha="center", fontsize=14)
+    return fig
+
+
+def scores_figure(session: Session) -> Figure:
+    """Score per rep, which mistake happened in which rep, and how often."""
+    fig = new_page("Scores and mistakes", session)
+    grid = fig.add_gridspec(2, 2, width_ratios=[2.2, 1], height_ratios=[1, 1.3])
+    ax_score = fig.add_subplot(grid[0, 0])
+    ax_dots = fig.add_subplot(grid[1, 0], sharex=ax_score)
+    ax_count = fig.add_subplot(grid[:, 1])
+    reps = session.reps
+    x = [float(i) for i in range(1, len(reps) + 1)]
+    rules = [r for r in session.rules.rules if r.observable]
+
+    for xi, rep in zip(x, reps, strict=True):
+        status = rep_status(rep)
+        score = rep.judgement.score
+        if rep.judged:
+            ax_score.bar(xi, score, color=STATUS_COLOURS[status], width=0.7)
+            ax_score.text(xi, score + 2, f"{score:.0f}", ha="center", fontsize=8)
+        else:
+            ax_score.bar(
+                xi, 100, color="none", edgecolor=STATUS_COLOURS[status], hatch="//", width=0.7
+            )
+            ax_score.text(xi, 50, "not\njudged", ha="center", va="center", fontsize=7)
+    ax_score.set_ylim(0, 112)
+    ax_score.set_ylabel("Score (0–100)\n100 = no mistake")
+    ax_score.set_title("Score of each rep", loc="left", fontsize=11)
+    ax_score.grid(axis="y", color="#EEEEEE")
+    judged_scores = [r.judgement.score for r in reps if r.judged]
+    if judged_scores:
+        mean = float(np.mean(judged_scores))
+        ax_score.axhline(mean, color="#333333", linewidth=1, linestyle="--")
+    statuses = {rep_status(r) for r in reps}
+    handles: list[Patch | Line2D] = [
+        Patch(facecolor=STATUS_COLOURS[s], label=STATUS_WORDS[s])
+        for s in ("good", "minor", "bad")
+        if s in statuses
+    ]
+    if "not_judged" in statuses:
+        handles.append(
+            Patch(
+                facecolor="none", edgecolor=NOT_JUDGED, hatch="//", label=STATUS_WORDS["not_judged"]
+            )
+        )
+    if judged_scores:
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="#333333",
+                linestyle="--",
+                label=f"mean score {np.mean(judged_scores):.0f}",
+            )
+        )
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9)
+
+    # Dot matrix: one row per rule, one column per rep.
+    for row, rule in enumerate(rules):
+        y = len(rules) - 1 - row
+        for xi, rep in zip(x, reps, strict=True):
+            fired = rep.judgement[rule.rule_id].fired
+            if fired is None:
+                ax_dots.text(xi, y, "–", ha="center", va="center", color="#AAAAAA", fontsize=9)
+            elif fired:
+                ax_dots.plot(xi, y, "o", color="#B00020", markersize=9)
+            else:
+                ax_dots.plot(xi, y, "o", mfc="none", mec="#BBBBBB", markersize=6)
+    ax_dots.set_yticks(range(len(rules)))
+    ax_dots.set_yticklabels([RULE_LABELS[r.rule_id] for r in reversed(rules)], fontsize=9)
+    ax_dots.set_ylim(-0.6, len(rules) - 0.4)
+    ax_dots.set_xticks(x)
+    ax_dots.set_xlim(0.4, max(1, len(reps)) + 0.6)
+    ax_dots.set_xlabel("Rep")
+    ax_dots.set_title(
+        "Which mistake in which rep  (● found, ○ not found, – not assessed)\n"
+        "Tripod foot is not listed: body-worn sensors cannot feel the pressure under the foot.",
+        loc="left",
+        fontsize=9,
+    )
+    ax_dots.tick_params(axis="y", length=0)
+    plt_setp_labels_hidden(ax_score)
+
+    counts = [sum(bool(r.judgement[rule.rule_id].fired) for r in reps) for rule in rules]
+    assessed = [sum(r.judgement[rule.rule_id].assessed for r in reps) for rule in rules]
+    ypos = np.arange(len(rules))[::-1]
+    ax_count.barh(ypos, counts, color="#B00020", height=0.6)
+    for y, c, a in zip(ypos, counts, assessed, strict=True):
+        text = f"{c} of {a} reps" if a else "not assessed"
+        ax_count.text(c + 0.1, y, text, va="center", fontsize=8)
+    ax_count.set_yticks(ypos)
+    ax_count.set_yticklabels([RULE_LABELS[r.rule_id] for r in rules], fontsize=9)
+    ax_count.set_xlim(0, max(1, max(assessed, default=1)) * 1.45)
+    ax_count.set_xlabel("Reps in which the mistake was found")
+    ax_count.set_title("How often each mistake happened", loc="left", fontsize=11)
+    ax_count.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return fig
+
+
+def plt_setp_labels_hidden(ax: Axes) -> None:
+    """Hide an axis' x tick labels (it shares them with the axis below)."""
+    for label in ax.get_xticklabels():
+        label.set_visible(False)
