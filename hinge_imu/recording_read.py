@@ -183,6 +183,8 @@ def _gunzip(raw: bytes, name: str, warnings: list[str]) -> bytes:
         except zlib.error as err:
             raise RecordingError(f"corrupt gzip data ({err})", name) from None
         if not d.eof:
+            if not out[0]:
+                raise RecordingError("gzip stream cut short before any data", name)
             warnings.append(
                 "the compressed stream ends early (the recorder did not close the file); "
                 "read what was there"
