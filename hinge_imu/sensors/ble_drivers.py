@@ -4,7 +4,8 @@
 :class:`~hinge_imu.sensors.ble.SensorDriver` interface the session uses. It
 also turns the device's wrapping counters into a running sample index: from
 the sample counter where the device sends one, else from its time stamps
-(at the nominal rate), so lost packets show as gaps either way.
+(at the nominal rate), so lost packets show as gaps either way. Across a
+reconnect, where counters often restart, the device clock bridges the gap.
 """
 
 from __future__ import annotations
@@ -62,10 +63,10 @@ class ProfileDriver:
         self._decoder = make_decoder(profile, rate_hz=rate, acc_range_g=acc, gyr_range_dps=gyr)
         self._peeked: dict[bytes, DecodedPacket] = {}
         self._last_seq: int | None = None
-        self._seq_index = 0
-        self._t0_dev_s: float | None = None
-        self._last_dev_s: float | None = None
+        self._last_index: int | None = None
+        self._last_t_dev: float | None = None
         self._dev_offset_s = 0.0
+        self._fresh = True
 
     def commands(self) -> list[bytes]:
         return self.device_profile.command_bytes(
@@ -85,6 +86,7 @@ class ProfileDriver:
         """
         self._decoder.reset()
         self._peeked.clear()
+        self._fresh = True
 
     def _decode_once(self, data: bytes) -> DecodedPacket:
         got = self._peeked.pop(data, None)
@@ -105,45 +107,41 @@ class ProfileDriver:
         n = len(dec)
         if n == 0:
             return None
+        t_dev = None
+        if dec.device_time_s is not None:
+            t_dev = self._unwrap_time(np.asarray(dec.device_time_s, dtype=np.float64))
         seq: IntArray | None = None
-        index: IntArray | None = None
         if dec.seq is not None and self.device_profile.sequence.counts == "samples":
             seq = np.asarray(dec.seq, dtype=np.int64)
-            index = self._unwrap_seq(seq)
-        elif dec.device_time_s is not None:
-            index = self._index_from_time(np.asarray(dec.device_time_s, dtype=np.float64))
+        if self._last_index is None:
+            start = 0 if seq is None else int(seq[0])
+        elif self._fresh and t_dev is not None and self._last_t_dev is not None:
+            # First packet after a reconnect: counters may have restarted,
+            # the device clock has not; it says how many samples were missed.
+            start = self._last_index + max(1, round((t_dev[0] - self._last_t_dev) * self.rate_hz))
+        elif seq is not None and self._last_seq is not None:
+            mod = self.device_profile.sequence.modulus or (1 << 62)
+            step = (int(seq[0]) - self._last_seq) % mod
+            # More than half the counter range back: the device restarted counting.
+            start = self._last_index + (step if step < mod // 2 else 1)
+        elif t_dev is not None and self._last_t_dev is not None:
+            start = self._last_index + max(1, round((t_dev[0] - self._last_t_dev) * self.rate_hz))
+        else:
+            start = self._last_index + 1
+        self._fresh = False
+        self._last_index = start + n - 1
+        self._last_seq = None if seq is None else int(seq[-1])
+        self._last_t_dev = None if t_dev is None else float(t_dev[-1])
         return Decoded(
             np.asarray(dec.acc_mps2, dtype=np.float64),
             np.asarray(dec.gyr_dps, dtype=np.float64),
             seq,
-            index,
+            np.arange(start, start + n, dtype=np.int64),
         )
 
-    def _unwrap_seq(self, seq: IntArray) -> IntArray:
-        mod = self.device_profile.sequence.modulus or (1 << 62)
-        first = int(seq[0])
-        if self._last_seq is None:
-            self._seq_index = first
-        else:
-            step = (first - self._last_seq) % mod
-            # More than half the counter range back: the device restarted counting.
-            self._seq_index += step if step < mod // 2 else 1
-        self._last_seq = int(seq[-1])
-        start = self._seq_index
-        self._seq_index = start + len(seq) - 1
-        return np.arange(start, start + len(seq), dtype=np.int64)
-
-    def _index_from_time(self, t_dev_s: np.ndarray) -> IntArray:
+    def _unwrap_time(self, t_dev_s: np.ndarray) -> np.ndarray:
         wrap = self._decoder.time_wrap_s
-        first = float(t_dev_s[0])
-        if (
-            self._last_dev_s is not None
-            and wrap
-            and first + self._dev_offset_s < self._last_dev_s - wrap / 2
-        ):
+        last = self._last_t_dev
+        if last is not None and wrap and t_dev_s[0] + self._dev_offset_s < last - wrap / 2:
             self._dev_offset_s += wrap
-        t = t_dev_s + self._dev_offset_s
-        if self._t0_dev_s is None:
-            self._t0_dev_s = float(t[0])
-        self._last_dev_s = float(t[-1])
-        return np.round((t - self._t0_dev_s) * self.rate_hz).astype(np.int64)
+        return t_dev_s + self._dev_offset_s

@@ -142,7 +142,11 @@ class SimDevice:
         return None
 
     def packets_until(self, device_t_s: float) -> list[tuple[str, bytes]]:
-        """Notifications due while streaming, up to device time ``device_t_s``."""
+        """Notifications due while streaming, up to ``device_t_s``.
+
+        ``device_t_s`` is the stand-in's simulated time (s since it started,
+        times ``speed``), the same for every device.
+        """
         return []
 
 
@@ -166,7 +170,6 @@ class _DevState:
     char_paths: dict[str, str] = field(default_factory=dict)  # path -> uuid
     notifying: set[str] = field(default_factory=set)
     gatt_paths: list[str] = field(default_factory=list)
-    t0_perf_s: float = 0.0
 
 
 class BlueZStandIn:
@@ -194,6 +197,7 @@ class BlueZStandIn:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._tick_task: asyncio.Task[None] | None = None
+        self._t0_perf_s = 0.0
 
     # -- lifecycle ----------------------------------------------------------
     def start(self) -> None:
@@ -238,6 +242,7 @@ class BlueZStandIn:
         if reply != RequestNameReply.PRIMARY_OWNER:
             raise RuntimeError(f"could not own org.bluez: {reply}")
         self._bus = bus
+        self._t0_perf_s = time.perf_counter()
         self._tick_task = asyncio.create_task(self._tick_loop())
 
     async def _shutdown(self) -> None:
@@ -525,11 +530,9 @@ class BlueZStandIn:
             for st in self._devs.values():
                 if not (st.connected and st.dev.streaming):
                     continue
-                # Device time runs on from the first start, through drops: the
-                # wearer keeps moving while the link is down.
-                if st.t0_perf_s == 0.0:
-                    st.t0_perf_s = now
-                device_t_s = (now - st.t0_perf_s) * self.speed
+                # One time for all devices, running on through drops: they
+                # sit on one body that keeps moving while a link is down.
+                device_t_s = (now - self._t0_perf_s) * self.speed
                 self._notify_all(st, st.dev.packets_until(device_t_s))
 
 

@@ -35,7 +35,7 @@ def _toy_devices(standin: BlueZStandIn) -> dict[str, ToyDevice]:
 
 def _check_file_matches_sent(rec_sensor: tuple, dev: ToyDevice) -> None:
     """Every recorded sample is the sample the device sent under that counter."""
-    t, acc, gyr, seq = rec_sensor
+    _t, acc, gyr, seq = rec_sensor
     sent = np.asarray(dev.sent_index)
     assert np.all(np.diff(seq) > 0)
     assert set(seq.tolist()) <= set(sent.tolist())

@@ -1,0 +1,105 @@
+"""SIMULATED sensors that speak a real profile's protocol, through the project's encoders.
+
+A :class:`ProfileDevice` lays out its GATT table from the profile, answers
+commands with ``Encoder.command_response`` and, once started, streams the
+samples of a simulator stream packed by ``Encoder.encode``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hinge_imu.samples import SensorStream
+from hinge_imu.sensors.encode import make_encoder
+from hinge_imu.sensors.profiles import DeviceProfile, load_profile
+from tests.ble.bluez_standin import GattChar, GattService, SimDevice
+
+#: Device clock at the first sample, s: not zero, like a sensor that booted a while ago.
+BOOT_S = 1234.5
+
+
+class ProfileDevice(SimDevice):
+    """A SIMULATED device of ``profile`` streaming ``stream`` (looped) once started."""
+
+    def __init__(
+        self,
+        address: str,
+        name: str,
+        profile: str | DeviceProfile,
+        stream: SensorStream,
+        battery_pct: int | None = 77,
+        rssi_dbm: int = -58,
+    ) -> None:
+        prof = load_profile(profile) if isinstance(profile, str) else profile
+        g = prof.gatt
+        chars: dict[str, set[str]] = {}
+        for u in g.data:
+            chars.setdefault(u, set()).add("notify")
+        if g.control:
+            chars.setdefault(g.control, set()).add("write")
+        if g.response:
+            chars.setdefault(g.response, set()).add("notify")
+        services = [GattService(g.service, [GattChar(u, sorted(f)) for u, f in chars.items()])]
+        if battery_pct is not None:
+            services.append(
+                GattService(
+                    g.battery_service, [GattChar(g.battery_level, ["read"], bytes([battery_pct]))]
+                )
+            )
+        super().__init__(
+            address,
+            name,
+            services,
+            rssi_dbm=rssi_dbm,
+            adv_uuids=list(prof.advertisement.service_uuids[:1]),
+        )
+        self.profile = prof
+        self.stream = stream
+        self.battery_pct = battery_pct
+        self.encoder = make_encoder(prof)
+        self._starts = {prof.command_bytes("start", r)[-1] for r in prof.rates_hz}
+        self._stops = {prof.command_bytes("stop", r)[-1] for r in prof.rates_hz}
+        self.next_index = 0
+        self._resume = False
+        self._fifo: list[int] = []
+        self.sent_index: list[int] = []  # sample indices sent, in order
+
+    @property
+    def rate_hz(self) -> float:
+        return self.encoder.rate_hz
+
+    def on_write(self, char_uuid: str, data: bytes) -> list[tuple[str, bytes]]:
+        if char_uuid != self.profile.gatt.control:
+            return []
+        answer = self.encoder.command_response(data)
+        if data in self._starts and answer is not None:
+            self.encoder.reset()
+            self._fifo.clear()
+            self.streaming = True
+            self._resume = True
+        elif data in self._stops:
+            self.streaming = False
+        if answer is None or not self.profile.gatt.response:
+            return []
+        return [(self.profile.gatt.response, answer)]
+
+    def packets_until(self, device_t_s: float) -> list[tuple[str, bytes]]:
+        due = int(device_t_s * self.rate_hz)
+        if self._resume:  # samples taken while the link was down are lost
+            self.next_index = max(self.next_index, due)
+            self._resume = False
+        if due <= self.next_index:
+            return []
+        idx = np.arange(self.next_index, due)
+        self.next_index = due
+        rows = idx % len(self.stream)
+        before = self.encoder.samples_sent
+        packets = self.encoder.encode(
+            self.stream.acc_mps2[rows], self.stream.gyr_dps[rows], BOOT_S + idx / self.rate_hz
+        )
+        self._fifo.extend(idx.tolist())
+        done = self.encoder.samples_sent - before
+        self.sent_index.extend(self._fifo[:done])
+        del self._fifo[:done]
+        data = self.profile.gatt.data[0]
+        return [(data, p) for p in packets]

@@ -1,0 +1,88 @@
+"""Real device profiles over the BlueZ stand-in: scan, mixed-profile streaming (SIMULATED)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from hinge_imu.cli import main
+from hinge_imu.recording import read_recording
+from hinge_imu.sensors.ble_drivers import driver_for
+from hinge_imu.sensors.ble_session import BleSession, SensorTarget
+from hinge_imu.sensors.record import record_session, recording_header
+from tests.ble.bluez_standin import BlueZStandIn, SimDevice
+from tests.ble.helpers import sim_stream
+from tests.ble.profile_devices import ProfileDevice
+from tests.ble.toy_protocol import ToyDevice, ToyDriver
+
+pytestmark = pytest.mark.ble
+
+CUSTOM = "D4:CA:6E:00:00:01"
+MOVESENSE = "0C:8C:DC:00:00:02"
+TOY = "C0:FF:EE:00:00:03"
+
+
+def test_scan_lists_supported_sensors_with_profile_rssi_and_battery(
+    standin: BlueZStandIn, capsys: pytest.CaptureFixture[str]
+):
+    standin.add_device(
+        ProfileDevice(CUSTOM, "HingeIMU-A1", "custom", sim_stream("pelvis"), 64, rssi_dbm=-48)
+    )
+    standin.add_device(
+        ProfileDevice(MOVESENSE, "Movesense 2134A1", "movesense", sim_stream("thigh"), None, -71)
+    )
+    standin.add_device(SimDevice("11:22:33:44:55:66", "Kettle", [], rssi_dbm=-40))
+    assert main(["scan", "--timeout", "1", "--battery"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    rows = {line.split()[0]: line for line in out[1:]}
+    assert set(rows) == {CUSTOM, MOVESENSE}, out  # the kettle is not a sensor
+    assert out[1].startswith(CUSTOM), "strongest signal first"
+    assert "custom" in rows[CUSTOM] and "-48 dBm" in rows[CUSTOM] and "64 %" in rows[CUSTOM]
+    assert "movesense" in rows[MOVESENSE] and "-71 dBm" in rows[MOVESENSE]
+    assert "%" not in rows[MOVESENSE]  # no battery service: no battery shown
+
+
+def _recorded_indices(t: np.ndarray, rate_hz: float, first_index: int) -> np.ndarray:
+    idx = np.round((t - t[0]) * rate_hz) + first_index
+    np.testing.assert_allclose((t - t[0]) * rate_hz + first_index, idx, atol=1e-3)
+    return idx.astype(int)
+
+
+def test_three_profiles_stream_together_and_the_file_equals_what_was_sent(
+    standin: BlueZStandIn, tmp_path
+):
+    custom = ProfileDevice(CUSTOM, "HingeIMU-A1", "custom", sim_stream("pelvis"))
+    movesense = ProfileDevice(MOVESENSE, "Movesense 2134A1", "movesense", sim_stream("thigh"))
+    toy = ToyDevice(TOY, "TOY-3", sim_stream("upper_back"))
+    for d in (custom, movesense, toy):
+        standin.add_device(d)
+    targets = [
+        SensorTarget("pelvis", CUSTOM, driver_for("custom", rate_hz=100)),
+        SensorTarget("thigh", "Movesense 2134A1", driver_for("movesense", rate_hz=104)),
+        SensorTarget("upper_back", TOY, ToyDriver(100)),
+    ]
+    out = tmp_path / "mixed.csv.gz"
+    summary = asyncio.run(
+        record_session(BleSession(targets), out, recording_header(targets), duration_s=3.2)
+    )
+    rec = read_recording(out)
+    assert rec.header["device.thigh"] == "movesense Movesense 2134A1"
+    assert rec.header["rate_hz.thigh"] == "104"
+    for sensor, dev, q_acc, q_gyr in (
+        ("pelvis", custom, 8 * 9.80665 / 32768, 2000 / 32768),  # int16 at ±8 g, ±2000 deg/s
+        ("thigh", movesense, 1e-4, 1e-3),  # float32
+    ):
+        s = rec.sensors[sensor]
+        h = summary.health[sensor]
+        assert h.lost == 0 and h.drops == 0, h
+        assert len(s) >= 30 * dev.rate_hz * 0.95
+        idx = _recorded_indices(s.t_s, dev.rate_hz, dev.sent_index[0])
+        assert np.all(np.diff(idx) == 1), f"{sensor}: samples missing"
+        assert set(idx) <= set(dev.sent_index)
+        rows = idx % len(dev.stream)
+        np.testing.assert_allclose(s.acc_mps2, dev.stream.acc_mps2[rows], atol=q_acc)
+        np.testing.assert_allclose(s.gyr_dps, dev.stream.gyr_dps[rows], atol=q_gyr)
+    assert summary.health["upper_back"].lost == 0
+    assert next(w for w in standin.writes if w[0] == CUSTOM)[2] == bytes.fromhex("0164000204")
