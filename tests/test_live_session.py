@@ -6,7 +6,6 @@ right time and frequency, schedules, and the data-quality gate.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -90,7 +89,7 @@ def test_replay_in_random_chunks_gives_the_offline_reps_and_verdicts(sim, tmp_pa
 
 
 def test_wav_has_each_sound_at_the_right_time(sim, tmp_path) -> None:
-    session, events, x, fs = run_session(sim.recording, tmp_path)
+    _session, events, x, fs = run_session(sim.recording, tmp_path)
     truth = sim.truth["reps"]
     warn = tone_onsets_s(x, fs, 1320.0)
     buzz = tone_onsets_s(x, fs, 220.0)
