@@ -44,27 +44,27 @@ CHANNELS = (
 SITES = ("thigh", "pelvis", "upper_back", "head")
 
 
-def rot_x(a_rad: FloatArray) -> FloatArray:
-    c, s = np.cos(a_rad), np.sin(a_rad)
-    o, z = np.ones_like(a_rad), np.zeros_like(a_rad)
-    return np.stack([o, z, z, z, c, -s, z, s, c], axis=-1).reshape(*np.shape(a_rad), 3, 3)
-
-
-def rot_y(a_rad: FloatArray) -> FloatArray:
-    c, s = np.cos(a_rad), np.sin(a_rad)
-    o, z = np.ones_like(a_rad), np.zeros_like(a_rad)
-    return np.stack([c, z, s, z, o, z, -s, z, c], axis=-1).reshape(*np.shape(a_rad), 3, 3)
-
-
-def rot_z(a_rad: FloatArray) -> FloatArray:
-    c, s = np.cos(a_rad), np.sin(a_rad)
-    o, z = np.ones_like(a_rad), np.zeros_like(a_rad)
-    return np.stack([c, -s, z, s, c, z, z, z, o], axis=-1).reshape(*np.shape(a_rad), 3, 3)
+def rot_zyx(yaw_rad: FloatArray, pitch_rad: FloatArray, roll_rad: FloatArray) -> FloatArray:
+    """``Rz(yaw) · Ry(pitch) · Rx(roll)`` (N,3,3) in closed form (fast)."""
+    cz, sz = np.cos(yaw_rad), np.sin(yaw_rad)
+    cy, sy = np.cos(pitch_rad), np.sin(pitch_rad)
+    cx, sx = np.cos(roll_rad), np.sin(roll_rad)
+    r = np.empty((*np.shape(yaw_rad), 3, 3))
+    r[..., 0, 0] = cz * cy
+    r[..., 0, 1] = cz * sy * sx - sz * cx
+    r[..., 0, 2] = cz * sy * cx + sz * sx
+    r[..., 1, 0] = sz * cy
+    r[..., 1, 1] = sz * sy * sx + cz * cx
+    r[..., 1, 2] = sz * sy * cx - cz * sx
+    r[..., 2, 0] = -sy
+    r[..., 2, 1] = cy * sx
+    r[..., 2, 2] = cy * cx
+    return r
 
 
 def apply(r: FloatArray, v: FloatArray) -> FloatArray:
-    """Rotate vectors: (N,3,3) · (3,) or (N,3) → (N,3)."""
-    return np.einsum("nij,...j->ni", r, v) if v.ndim == 1 else np.einsum("nij,nj->ni", r, v)
+    """Rotate one constant vector by each matrix: (N,3,3) · (3,) → (N,3)."""
+    return r[..., 0] * v[0] + r[..., 1] * v[1] + r[..., 2] * v[2]
 
 
 @dataclass
@@ -129,55 +129,62 @@ class BodyModel:
         # +1 for a right thigh: its lateral direction is −y, its medial +y.
         return 1.0 if self.side == "right" else -1.0
 
+    def channels(self, t_s: FloatArray) -> dict[str, FloatArray]:
+        """Every driving channel at ``t_s`` (evaluate once, derive the rest)."""
+        return {c: self.motion.channel(c, t_s) for c in CHANNELS}
+
     def angles_deg(self, t_s: FloatArray) -> dict[str, FloatArray]:
         """True angles of rules.md at ``t_s``, degrees (derived identities exact)."""
-        ch = self.motion.channel
-        pelvis, trunk = ch("pelvic_tilt", t_s), ch("trunk_inclination", t_s)
-        thigh = ch("thigh_inclination", t_s)
-        # Frontal rotation of the thigh about +x; knee cave is its medial part.
-        frontal = self._thigh_frontal_deg(t_s)
+        return self.angles_from(self.channels(t_s))
+
+    def angles_from(self, ch: Mapping[str, FloatArray]) -> dict[str, FloatArray]:
+        pelvis, trunk = ch["pelvic_tilt"], ch["trunk_inclination"]
+        thigh = ch["thigh_inclination"]
         return {
             "hip_flexion": pelvis + thigh,
             "trunk_inclination": trunk,
             "pelvic_tilt": pelvis,
             "lumbar_flexion": trunk - pelvis,
             "thigh_inclination": thigh,
-            "knee_cave": self._lat * frontal,
-            "head_extension": ch("head_extension", t_s),
+            # the medial part of the thigh's frontal rotation
+            "knee_cave": self._lat * self._thigh_frontal_deg(ch),
+            "head_extension": ch["head_extension"],
         }
 
-    def _thigh_frontal_deg(self, t_s: FloatArray) -> FloatArray:
-        ch = self.motion.channel
-        return self._lat * ch("knee_cave", t_s) + ch("body_lean", t_s)
+    def _thigh_frontal_deg(self, ch: Mapping[str, FloatArray]) -> FloatArray:
+        """Rotation of the thigh about +x, deg (knee cave plus whole-body lean)."""
+        return self._lat * ch["knee_cave"] + ch["body_lean"]
 
     def segment_rotations(self, t_s: FloatArray) -> dict[str, FloatArray]:
         """``R_E_B`` (N,3,3) of shank, thigh, pelvis, upper_back, head."""
-        ch = self.motion.channel
-        d = np.deg2rad
-        yaw = rot_z(d(ch("heading", t_s)))
-        lean = d(ch("body_lean", t_s))
-        trunk = ch("trunk_inclination", t_s)
-        r = {
-            "shank": rot_y(-d(ch("shank_inclination", t_s))) @ rot_x(lean),
-            "thigh": rot_y(-d(ch("thigh_inclination", t_s)))
-            @ rot_x(d(self._thigh_frontal_deg(t_s))),
-            "pelvis": rot_y(d(ch("pelvic_tilt", t_s))) @ rot_x(lean),
-            "upper_back": rot_y(d(trunk)) @ rot_x(lean),
-            # head extension = chin up = negative flexion of the head on the trunk
-            "head": rot_y(d(trunk - ch("head_extension", t_s))) @ rot_x(lean),
-        }
-        return {k: yaw @ v for k, v in r.items()}
+        return self.rotations_from(self.channels(t_s))
 
-    def site_positions(
-        self, t_s: FloatArray, rotations: Mapping[str, FloatArray] | None = None
-    ) -> dict[str, FloatArray]:
+    def rotations_from(self, ch: Mapping[str, FloatArray]) -> dict[str, FloatArray]:
+        d = np.deg2rad
+        yaw = d(ch["heading"])
+        lean = d(ch["body_lean"])
+        trunk = ch["trunk_inclination"]
+        return {
+            "shank": rot_zyx(yaw, -d(ch["shank_inclination"]), lean),
+            "thigh": rot_zyx(yaw, -d(ch["thigh_inclination"]), d(self._thigh_frontal_deg(ch))),
+            "pelvis": rot_zyx(yaw, d(ch["pelvic_tilt"]), lean),
+            "upper_back": rot_zyx(yaw, d(trunk), lean),
+            # head extension = chin up = negative flexion of the head on the trunk
+            "head": rot_zyx(yaw, d(trunk - ch["head_extension"]), lean),
+        }
+
+    def site_positions(self, t_s: FloatArray) -> dict[str, FloatArray]:
         """Earth positions (N,3), m, of each segment's sensor site."""
-        rot = self.segment_rotations(t_s) if rotations is None else rotations
+        ch = self.channels(t_s)
+        return self.positions_from(ch, self.rotations_from(ch))
+
+    def positions_from(
+        self, ch: Mapping[str, FloatArray], rot: Mapping[str, FloatArray]
+    ) -> dict[str, FloatArray]:
         a = self.anthropometry
         lat = self._lat
-        ch = self.motion.channel
-        n = np.shape(t_s)[0]
-        ankle = np.stack([ch("base_x_m", t_s), ch("base_y_m", t_s), np.full(n, 0.08)], axis=1)
+        n = ch["base_x_m"].shape[0]
+        ankle = np.stack([ch["base_x_m"], ch["base_y_m"], np.full(n, 0.08)], axis=1)
         knee = ankle + apply(rot["shank"], np.array([0.0, 0.0, a.shank_m]))
         hip = knee + apply(rot["thigh"], np.array([0.0, 0.0, a.thigh_m]))
         pelvis_c = hip + apply(rot["pelvis"], np.array([0.0, lat * a.half_hip_width_m, 0.0]))

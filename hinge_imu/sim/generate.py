@@ -183,13 +183,16 @@ def simulate(config: SimConfig) -> Simulation:
     )
     streams: dict[str, SensorStream] = {}
     sensors_truth: dict[str, Any] = {}
-    for s, child in zip(
-        config.sensor_names, sensors_ss.spawn(len(config.sensor_names)), strict=True
-    ):
-        rng = np.random.default_rng(child)
-        rate = float(config.rates_hz[s])
-        t_dev, counter = sample_times(duration_s, rate, rng)
-        acc, gyr = ideal_signals(body, mounts[s], t_dev)
+    children = sensors_ss.spawn(len(config.sensor_names))
+    rngs = {s: np.random.default_rng(c) for s, c in zip(config.sensor_names, children, strict=True)}
+    t_dev_all, counters = {}, {}
+    for s in config.sensor_names:
+        t_dev_all[s], counters[s] = sample_times(duration_s, float(config.rates_hz[s]), rngs[s])
+    ideal = ideal_signals(body, mounts, t_dev_all)
+    for s in config.sensor_names:
+        rng, rate = rngs[s], float(config.rates_hz[s])
+        t_dev, counter = t_dev_all[s], counters[s]
+        acc, gyr = ideal[s]
         err = SensorErrors.draw(imp, rng)
         acc, gyr = apply_errors(acc, gyr, t_dev, err, imp, rng)
         add_knocks(acc, gyr, t_dev, knocks[s])

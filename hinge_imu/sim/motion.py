@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from hinge_imu.sim.body import Motion
-from hinge_imu.sim.tracks import Oscillation, Sway, Track
+from hinge_imu.sim.tracks import Oscillations, Sway, Track
 
 #: Channels that make up a posture (degrees).
 POSE_CHANNELS = (
@@ -65,6 +65,18 @@ class SessionScript:
     non_rep: list[dict[str, Any]] = field(default_factory=list)
     walks: list[dict[str, float]] = field(default_factory=list)
     sets: list[dict[str, Any]] = field(default_factory=list)
+    oscillations: dict[str, Oscillations] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for ch in (
+            "body_lean",
+            "pelvic_tilt",
+            "trunk_inclination",
+            "thigh_inclination",
+            "shank_inclination",
+        ):
+            self.oscillations[ch] = Oscillations()
+            self.motion.extras[ch].append(self.oscillations[ch].evaluate)
 
     # --- low-level knot writing ------------------------------------------------
     def _tr(self, ch: str) -> Track:
@@ -99,10 +111,9 @@ class SessionScript:
         t0 = self.t
         self.hold_all(t0 + duration_s)
         if swaying_deg > 0:
-            env = Track().to(t0, 1.0).hold(t0 + duration_s - 0.3).to(t0 + duration_s, 0.0)
             for ch, f in (("body_lean", 0.7), ("pelvic_tilt", 0.5), ("trunk_inclination", 0.9)):
-                osc = Oscillation(env, swaying_deg, f * float(self.rng.uniform(0.8, 1.2)))
-                self.motion.extras[ch].append(osc.evaluate)
+                fr = f * float(self.rng.uniform(0.8, 1.2))
+                self.oscillations[ch].add(t0, t0 + duration_s, swaying_deg, fr, 0.0, 0.3)
 
     def rest(self, duration_s: float) -> None:
         self.hold_all(self.t + duration_s)
@@ -147,8 +158,7 @@ class SessionScript:
         """Walk away ~2 m, turn round, walk back, turn round again (not a rep)."""
         t0 = self.t
         leg_s, turn_s, speed = 2.5, 1.5, 0.8
-        env = Track().to(t0, 0.0).to(t0 + 0.4, 1.0)
-        env.hold(t0 + 2 * leg_s + 2 * turn_s - 0.4).to(t0 + 2 * leg_s + 2 * turn_s, 0.0)
+        t_end = t0 + 2 * leg_s + 2 * turn_s
         f = float(self.rng.uniform(0.8, 1.0))
         swings = (
             ("thigh_inclination", 18.0, f, 0.0),
@@ -157,7 +167,7 @@ class SessionScript:
             ("trunk_inclination", 1.5, 2 * f, 0.8),
         )
         for ch, amp, fr, ph in swings:
-            self.motion.extras[ch].append(Oscillation(env, amp, fr, ph).evaluate)
+            self.oscillations[ch].add(t0, t_end, amp, fr, ph)
         head = self._tr("heading")
         bx, by = self._tr("base_x_m"), self._tr("base_y_m")
         psi = np.deg2rad(head.last_value)
@@ -196,7 +206,7 @@ class SessionScript:
             "pelvic_tilt": pelvis,
             "trunk_inclination": pelvis + lumbar,
             "thigh_inclination": thigh,
-            "knee_cave": mist.get("knees_caving", float(r(0.0, 3.0))),
+            "knee_cave": mist.get("knees_caving", float(r(0.0, 2.5))),
             "head_extension": mist.get("neck_extended", float(r(-5.0, 5.0))),
             "shank_inclination": SHANK_PER_THIGH * thigh,
         }
@@ -235,7 +245,7 @@ class SessionScript:
         else:
             # Hips back first, the knees soften late.
             self.move(UPPER, t0, t_b, bottom)
-            self.move(LOWER, t0 + float(r(0.35, 0.45)) * td, t_b, bottom)
+            self.move(LOWER, t0 + float(r(0.4, 0.5)) * td, t_b, bottom)
         self.hold_all(t_b + tbh)
         t_end = t_b + tbh + ta
         self.move(POSE_CHANNELS, t_b + tbh, t_end, lockout)

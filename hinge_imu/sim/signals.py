@@ -16,6 +16,7 @@ chunks, so an hour-long session needs no dense 1 kHz array.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,7 +69,7 @@ class SensorMount:
         return tuple(float(x) for x in q)
 
 
-def _mount_rotation(mount: SensorMount, body: BodyModel, t_s: FloatArray) -> FloatArray:
+def _mount_rotation(mount: SensorMount, t_s: FloatArray, driver_deg: FloatArray) -> FloatArray:
     """``R_B_S(t)`` (N,3,3): tissue · slip · mounting."""
     r = Rotation.from_quat(mount.q_B_S, scalar_first=True).as_matrix()
     out = np.broadcast_to(r, (t_s.shape[0], 3, 3))
@@ -77,31 +78,40 @@ def _mount_rotation(mount: SensorMount, body: BodyModel, t_s: FloatArray) -> Flo
         rv = frac[:, None] * np.deg2rad(np.asarray(mount.slip_rotvec_B_deg))[None, :]
         out = Rotation.from_rotvec(rv).as_matrix() @ out
     if mount.soft_tissue:
-        driver, axis = TISSUE_DRIVER[mount.site]
-        angle = body.angles_deg(t_s)[driver]
-        rv = np.deg2rad(mount.soft_tissue * angle)[:, None] * np.asarray(axis)[None, :]
+        axis = np.asarray(TISSUE_DRIVER[mount.site][1])
+        rv = np.deg2rad(mount.soft_tissue * driver_deg)[:, None] * axis[None, :]
         out = Rotation.from_rotvec(rv).as_matrix() @ out
     return np.asarray(out)
 
 
-def _tissue_offset_B(mount: SensorMount, body: BodyModel, t_s: FloatArray) -> FloatArray:
-    """Slide of the sensor over the bone, segment frame, m (1 mm per 10° at 0.05)."""
-    if not mount.soft_tissue:
-        return np.zeros((t_s.shape[0], 3))
-    driver, _ = TISSUE_DRIVER[mount.site]
-    slide = 0.002 * mount.soft_tissue * body.angles_deg(t_s)[driver]
-    return np.stack([np.zeros_like(slide), np.zeros_like(slide), -slide], axis=1)
+def _pose_from(
+    mount: SensorMount,
+    t_s: FloatArray,
+    ang: dict[str, FloatArray],
+    rot: dict[str, FloatArray],
+    pos: dict[str, FloatArray],
+    sel: npt.NDArray[np.bool_] | slice,
+) -> tuple[FloatArray, FloatArray]:
+    """``R_E_S`` and position of one sensor from body quantities (rows ``sel``)."""
+    r_e_b = rot[mount.site][sel]
+    p = pos[mount.site][sel]
+    driver = ang[TISSUE_DRIVER[mount.site][0]][sel]
+    if mount.soft_tissue:
+        # the sensor slides along the segment: 1 mm per 10° at soft_tissue 0.05
+        slide = 0.002 * mount.soft_tissue * driver
+        off = np.stack([np.zeros_like(slide), np.zeros_like(slide), -slide], axis=1)
+        p = p + np.einsum("nij,nj->ni", r_e_b, off)
+    return r_e_b @ _mount_rotation(mount, t_s[sel], driver), p
 
 
 def sensor_pose(
     body: BodyModel, mount: SensorMount, t_s: FloatArray
 ) -> tuple[FloatArray, FloatArray]:
     """True ``R_E_S`` (N,3,3) and earth position (N,3, m) of a sensor."""
-    rot = body.segment_rotations(t_s)
-    r_e_b = rot[mount.site]
-    pos = body.site_positions(t_s, rot)[mount.site]
-    pos = pos + np.einsum("nij,nj->ni", r_e_b, _tissue_offset_B(mount, body, t_s))
-    return r_e_b @ _mount_rotation(mount, body, t_s), pos
+    ch = body.channels(t_s)
+    rot = body.rotations_from(ch)
+    pos = body.positions_from(ch, rot)
+    return _pose_from(mount, t_s, body.angles_from(ch), rot, pos, slice(None))
 
 
 def true_orientation(body: BodyModel, mount: SensorMount, t_s: FloatArray) -> FloatArray:
@@ -115,24 +125,44 @@ def _rate(r0: FloatArray, r1: FloatArray, dt: float) -> FloatArray:
 
 
 def ideal_signals(
-    body: BodyModel, mount: SensorMount, t_s: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Ideal specific force (N,3, m/s²) and angular rate (N,3, deg/s), sensor frame."""
-    n = t_s.shape[0]
-    acc = np.empty((n, 3))
-    gyr = np.empty((n, 3))
+    body: BodyModel, mounts: Mapping[str, SensorMount], times_s: Mapping[str, FloatArray]
+) -> dict[str, tuple[FloatArray, FloatArray]]:
+    """Ideal specific force (N,3, m/s²) and angular rate (N,3, deg/s) of each
+    sensor at its own sample times, in its own frame.
+
+    All sensors' instants are evaluated together, so the body is computed
+    once per instant whatever the number of sensors.
+    """
+    names = list(times_s)
+    all_t = np.concatenate([times_s[n] for n in names])
+    owner = np.concatenate([np.full(times_s[n].shape[0], i) for i, n in enumerate(names)])
+    out = {
+        n: (np.empty((times_s[n].shape[0], 3)), np.empty((times_s[n].shape[0], 3))) for n in names
+    }
+    filled = dict.fromkeys(names, 0)
     offsets = np.array([-2, -1, 0, 1, 2]) * H_S
     g_up = np.array([0.0, 0.0, GRAVITY_MPS2])
-    for a in range(0, n, CHUNK):
-        t = t_s[a : a + CHUNK]
-        m = t.shape[0]
+    for a in range(0, all_t.shape[0], CHUNK):
+        t = all_t[a : a + CHUNK]
+        own = owner[a : a + CHUNK]
         tt = (t[None, :] + offsets[:, None]).reshape(-1)
-        r, p = sensor_pose(body, mount, tt)
-        r = r.reshape(5, m, 3, 3)
-        p = p.reshape(5, m, 3)
-        acc_e = (-p[4] + 16 * p[3] - 30 * p[2] + 16 * p[1] - p[0]) / (12 * H_S**2)
-        acc[a : a + m] = np.einsum("nji,nj->ni", r[2], acc_e + g_up)
-        w1 = _rate(r[1], r[3], 2 * H_S)
-        w2 = _rate(r[0], r[4], 4 * H_S)
-        gyr[a : a + m] = np.rad2deg((4 * w1 - w2) / 3)
-    return acc, gyr
+        ch = body.channels(tt)
+        rot = body.rotations_from(ch)
+        pos = body.positions_from(ch, rot)
+        ang = body.angles_from(ch)
+        for i, n in enumerate(names):
+            sel = own == i
+            m = int(sel.sum())
+            if not m:
+                continue
+            r, p = _pose_from(mounts[n], tt, ang, rot, pos, np.tile(sel, 5))
+            r = r.reshape(5, m, 3, 3)
+            p = p.reshape(5, m, 3)
+            acc_e = (-p[4] + 16 * p[3] - 30 * p[2] + 16 * p[1] - p[0]) / (12 * H_S**2)
+            w1 = _rate(r[1], r[3], 2 * H_S)
+            w2 = _rate(r[0], r[4], 4 * H_S)
+            k = filled[n]
+            out[n][0][k : k + m] = np.einsum("nji,nj->ni", r[2], acc_e + g_up)
+            out[n][1][k : k + m] = np.rad2deg((4 * w1 - w2) / 3)
+            filled[n] = k + m
+    return out

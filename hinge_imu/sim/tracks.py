@@ -105,19 +105,43 @@ class Sway:
         return out
 
 
-@dataclass(frozen=True)
-class Oscillation:
-    """``envelope(t) · amplitude · sin(2π f t + phase)``: gait swings during walking.
+@dataclass
+class Oscillations:
+    """Windows of ``env(t) · amplitude · sin(2π f (t − t_start) + phase)``:
+    gait swings while walking, a swaying stance.
 
-    The envelope is a :class:`Track` between 0 and 1, so steps start and stop
-    smoothly.
+    ``env`` rises smoothly (minimum jerk, ``ramp_s``) from 0 at ``t_start`` to 1
+    and falls back to 0 at ``t_end``, so movements start and stop smoothly.
+    Windows must not overlap; evaluation finds each sample's window by binary
+    search, so an hour with many walks stays fast.
     """
 
-    envelope: Track
-    amplitude: float
-    freq_hz: float
-    phase_rad: float = 0.0
+    windows: list[tuple[float, float, float, float, float, float]] = field(default_factory=list)
+
+    def add(
+        self,
+        t_start_s: float,
+        t_end_s: float,
+        amplitude: float,
+        freq_hz: float,
+        phase_rad: float = 0.0,
+        ramp_s: float = 0.4,
+    ) -> None:
+        if self.windows and t_start_s < self.windows[-1][1]:
+            raise ValueError("oscillation windows must not overlap")
+        self.windows.append((t_start_s, t_end_s, amplitude, freq_hz, phase_rad, ramp_s))
 
     def evaluate(self, t_s: FloatArray) -> FloatArray:
-        env = self.envelope.evaluate(t_s)
-        return env * self.amplitude * np.sin(2 * np.pi * self.freq_hz * t_s + self.phase_rad)
+        out = np.zeros(np.shape(t_s))
+        if not self.windows:
+            return out
+        w = np.asarray(self.windows)
+        k = np.searchsorted(w[:, 0], t_s, side="right") - 1
+        inside = (k >= 0) & (t_s <= w[np.maximum(k, 0), 1])
+        if not inside.any():
+            return out
+        t, ww = t_s[inside], w[k[inside]]
+        ts, te, amp, f, ph, ramp = ww.T
+        env = min_jerk((t - ts) / ramp) * min_jerk((te - t) / ramp)
+        out[inside] = env * amp * np.sin(2 * np.pi * f * (t - ts) + ph)
+        return out
