@@ -24,7 +24,7 @@ Works on sensor data already on the analysis grid (see ``timegrid``):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -62,6 +62,9 @@ class CalibrationSettings:
         axis_window_s: movement after the stance used for the axis, s.
         min_axis_confidence: below this a sensor's calibration is not ok.
         min_movement_deg: a sensor that never turned this far cannot show its axis.
+        slip_rate_dps: a sensor turning this much faster than its smooth motion
+            (the 0.3 s running median) is slipping on its strap, deg/s.
+        slip_min_deg, slip_max_s: a slip turns at least this far, this quickly.
     """
 
     min_stance_s: float = 1.0
@@ -74,6 +77,9 @@ class CalibrationSettings:
     axis_window_s: float = 240.0
     min_axis_confidence: float = 0.5
     min_movement_deg: float = 8.0
+    slip_rate_dps: float = 150.0
+    slip_min_deg: float = 5.0
+    slip_max_s: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -90,9 +96,20 @@ class Calibration:
     stance_start_s: float
     stance_end_s: float
     messages: tuple[str, ...] = ()
+    #: sensor → strap slips found: (time s, mounting ``q_S_B`` from then on).
+    slips: Mapping[str, tuple[tuple[float, tuple[float, ...]], ...]] = field(
+        default_factory=dict
+    )
 
     def R_S_B(self, sensor: str) -> FloatArray:
         return quat_to_matrix(np.asarray(self.sensors[sensor].q_S_B))
+
+    def mountings(self, sensor: str) -> list[tuple[float, FloatArray]]:
+        """The sensor's mounting over time: [(from_s, R_S_B), …], first from −inf."""
+        out = [(-np.inf, self.R_S_B(sensor))]
+        for t, q in self.slips.get(sensor, ()):
+            out.append((t, quat_to_matrix(np.asarray(q))))
+        return out
 
 
 def _moving_mean(x: FloatArray, n: int) -> FloatArray:
@@ -193,8 +210,8 @@ def find_stance(
 
 def _axis_from_gyro(
     gyr_dps: FloatArray, vertical_s: FloatArray, settings: CalibrationSettings
-) -> tuple[FloatArray, float, float]:
-    """(unit axis ⟂ vertical, confidence 0–1, rotation seen in deg) from movement."""
+) -> tuple[FloatArray, float]:
+    """(unit axis ⟂ vertical, confidence 0–1) from the movement in bias-free gyro data."""
     w = gyr_dps - np.outer(gyr_dps @ vertical_s, vertical_s)
     moving = np.linalg.norm(gyr_dps, axis=1) > settings.moving_gyro_dps
     wm = w[moving]
@@ -203,12 +220,57 @@ def _axis_from_gyro(
         helper = (
             np.array([1.0, 0.0, 0.0]) if abs(vertical_s[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
         )
-        return _unit(np.cross(vertical_s, helper)), 0.0, 0.0
+        return _unit(np.cross(vertical_s, helper)), 0.0
     c = wm.T @ wm
     evals, evecs = np.linalg.eigh(c)
     axis = _unit(evecs[:, 2] - (evecs[:, 2] @ vertical_s) * vertical_s)
     conf = float(1.0 - evals[1] / evals[2]) if evals[2] > 0 else 0.0
-    return axis, conf, 0.0
+    return axis, conf
+
+
+def _limb_axis(
+    gyr_dps: FloatArray,
+    vertical_s: FloatArray,
+    valid: BoolArray,
+    tilt_deg: FloatArray | None,
+    rate_hz: float,
+    settings: CalibrationSettings,
+) -> tuple[FloatArray, float]:
+    """Flexion axis of a limb sensor (thigh): from walking, else the median rep axis.
+
+    Walking swings the thigh about its flexion axis alone, far; in a hinge the
+    thigh moves less and knee cave (a rotation about another axis) moves with
+    it, so one fit over all reps would tilt the axis towards the cave axis.
+    """
+    if tilt_deg is None:
+        return _axis_from_gyro(gyr_dps[valid], vertical_s, settings)
+    moving = np.linalg.norm(gyr_dps, axis=1) > settings.moving_gyro_dps
+    walking = valid & moving & (np.abs(tilt_deg) < 8.0)
+    if walking.sum() >= 2.0 * rate_hz:
+        return _axis_from_gyro(gyr_dps[walking], vertical_s, settings)
+    # Median of per-rep axes (a rep: a run where the pelvis/trunk tilt > 15°).
+    helper = np.eye(3)[0] if abs(vertical_s[0]) < 0.9 else np.eye(3)[1]
+    e1 = _unit(np.cross(vertical_s, helper))
+    e2 = np.cross(vertical_s, e1)
+    angles, confs, weights = [], [], []
+    for lo, hi in runs(np.nan_to_num(tilt_deg) > 15.0):
+        ax, cf = _axis_from_gyro(gyr_dps[lo:hi][valid[lo:hi]], vertical_s, settings)
+        if cf <= 0:
+            continue
+        # Axis direction as a doubled angle: the sign of an axis is arbitrary.
+        angles.append(2.0 * np.arctan2(ax @ e2, ax @ e1))
+        confs.append(cf)
+        weights.append(hi - lo)
+    if not angles:
+        return _axis_from_gyro(gyr_dps[valid], vertical_s, settings)
+    ang = np.asarray(angles)
+    # Robust centre on the circle: the per-rep angle closest to all others.
+    dist = np.abs(np.angle(np.exp(1j * (ang[:, None] - ang[None, :]))))
+    centre = ang[int(np.argmin(np.median(dist, axis=1)))]
+    near = np.abs(np.angle(np.exp(1j * (ang - centre)))) < np.deg2rad(20.0)
+    mean = np.angle(np.sum(np.exp(1j * ang[near]))) / 2.0
+    axis = np.cos(mean) * e1 + np.sin(mean) * e2
+    return axis, float(np.median(np.asarray(confs)[near]))
 
 
 def _frame(vertical_s: FloatArray, left_s: FloatArray) -> FloatArray:
@@ -217,6 +279,38 @@ def _frame(vertical_s: FloatArray, left_s: FloatArray) -> FloatArray:
     y = _unit(left_s - (left_s @ z) * z)
     x = np.cross(y, z)
     return np.stack((x, y, z), axis=1)
+
+
+def find_slips(
+    gyr_dps: FloatArray, valid: BoolArray, rate_hz: float, settings: CalibrationSettings
+) -> list[tuple[int, int, FloatArray]]:
+    """Strap slips of one sensor: [(first, last grid index, rotation vector in S, deg)].
+
+    A slip is a short burst of rotation on top of the smooth body movement:
+    the gyro minus its 0.3 s running median exceeds ``slip_rate_dps`` and the
+    burst, integrated, turns the sensor at least ``slip_min_deg``.
+    """
+    from scipy.ndimage import median_filter
+
+    w = max(3, int(round(0.3 * rate_hz)) | 1)
+    smooth = median_filter(gyr_dps, size=(w, 1), mode="nearest")
+    resid = gyr_dps - smooth
+    norm = np.linalg.norm(resid, axis=1)
+    norm[~valid] = 0.0
+    out = []
+    for lo, hi in runs(norm > 0.25 * settings.slip_rate_dps):
+        if norm[lo:hi].max() < settings.slip_rate_dps or (hi - lo) > settings.slip_max_s * rate_hz:
+            continue
+        rotvec = resid[lo:hi].sum(axis=0) / rate_hz
+        if float(np.linalg.norm(rotvec)) >= settings.slip_min_deg:
+            out.append((lo, hi, rotvec))
+    return out
+
+
+def _rotvec_matrix(rotvec_deg: FloatArray) -> FloatArray:
+    from scipy.spatial.transform import Rotation
+
+    return np.asarray(Rotation.from_rotvec(np.deg2rad(rotvec_deg)).as_matrix())
 
 
 def calibrate(
@@ -239,10 +333,10 @@ def calibrate(
     t0, t1 = a / rate_hz, b / rate_hz
     vert: dict[str, FloatArray] = {}
     bias: dict[str, FloatArray] = {}
-    axis: dict[str, FloatArray] = {}
     conf: dict[str, float] = {}
     # Orientation from the start (the filter initialises from the first sample)
     # to the end of the axis window, with the stance bias removed.
+    seg = slice(a, end)
     for s in acc:
         bias[s] = gyr[s][a:b].mean(axis=0)
         tracker = OrientationTracker(
@@ -250,34 +344,55 @@ def calibrate(
                 rate_hz, os_.tau_acc_s, tuple(bias[s].tolist()), os_.rest_bias_estimation
             )
         )
-        v = vertical_in_sensor(tracker.update(acc[s][:end], gyr[s][:end]))
-        vert[s] = v
-        z = _unit(v[a:b].mean(axis=0))
-        seg = slice(a, end)
-        mov = (gyr[s][seg] - bias[s])[valid[s][seg]]
-        axis[s], conf[s], _ = _axis_from_gyro(mov, z, cs)
-    # Signs: pelvis and upper back tilt forward, far; the thigh's knee goes
-    # forward while the pelvis (or trunk) tilts forward.
+        vert[s] = vertical_in_sensor(tracker.update(acc[s][:end], gyr[s][:end]))
     frames: dict[str, FloatArray] = {}
     sag: dict[str, FloatArray] = {}
-    for s in acc:
-        z = _unit(vert[s][a:b].mean(axis=0))
-        frames[s] = _frame(z, axis[s])
-        sag[s] = segment_angles_deg(vert[s][a:end], frames[s])[0]
+    # Pelvis, upper back, head first: one clear axis, and they tilt forward, far.
     trunkish = [s for s in ("pelvis", "upper_back", "head") if s in acc]
     for s in trunkish:
+        z = _unit(vert[s][a:b].mean(axis=0))
+        w = (gyr[s][seg] - bias[s])[valid[s][seg]]
+        axis, conf[s] = _axis_from_gyro(w, z, cs)
+        frames[s] = _frame(z, axis)
+        sag[s] = segment_angles_deg(vert[s][seg], frames[s])[0]
         lo, hi = np.nanpercentile(sag[s], [0.5, 99.5])
         if -lo > hi:
-            frames[s] = _frame(frames[s][:, 2], -frames[s][:, 1])
+            frames[s] = _frame(z, -axis)
             sag[s] = -sag[s]
     ref = sag.get("pelvis", sag.get("upper_back"))
+    tilt = np.fmax(sag["pelvis"], sag["upper_back"]) if "upper_back" in sag else ref
+    # Thigh (and any other limb sensor): its axis from walking if there was
+    # any, else the median over reps (knee cave moving with the hinge would
+    # tilt a single fit); the knee goes forward as the pelvis tilts forward.
     for s in acc:
-        if s in trunkish or ref is None:
+        if s in trunkish:
             continue
-        in_rep = ref > 15.0
+        z = _unit(vert[s][a:b].mean(axis=0))
+        w = gyr[s][seg] - bias[s]
+        axis, conf[s] = _limb_axis(w, z, valid[s][seg], tilt, rate_hz, cs)
+        frames[s] = _frame(z, axis)
+        sag[s] = segment_angles_deg(vert[s][seg], frames[s])[0]
+        in_rep = ref > 15.0 if ref is not None else np.zeros(0, dtype=bool)
         if in_rep.any() and float(np.nansum(-sag[s][in_rep] * ref[in_rep])) < 0:
-            frames[s] = _frame(frames[s][:, 2], -frames[s][:, 1])
+            frames[s] = _frame(z, -axis)
             sag[s] = -sag[s]
+    slips: dict[str, tuple[tuple[float, tuple[float, ...]], ...]] = {}
+    for s in acc:
+        found = []
+        r = frames[s]
+        for lo, hi, rotvec in find_slips(gyr[s] - bias[s], valid[s], rate_hz, cs):
+            if hi <= b:
+                continue
+            # The sensor turned by rotvec (its own frame) while the segment did
+            # not: the segment frame seen from the sensor turns back by it.
+            r = _rotvec_matrix(rotvec).T @ r
+            found.append((hi / rate_hz, tuple(float(x) for x in matrix_to_quat(r))))
+            msgs.append(
+                f"{s}: strap slipped at {lo / rate_hz:.1f} s "
+                f"({float(np.linalg.norm(rotvec)):.0f}°); mounting re-estimated from then on"
+            )
+        if found:
+            slips[s] = tuple(found)
     out: dict[str, SensorCalibration] = {}
     for s in acc:
         span = float(np.nanmax(np.abs(sag[s]))) if sag[s].size else 0.0
@@ -300,4 +415,4 @@ def calibrate(
             messages=tuple(smsgs),
         )
         msgs.extend(smsgs)
-    return Calibration(out, t0, t1, tuple(msgs))
+    return Calibration(out, t0, t1, tuple(msgs), slips)

@@ -55,8 +55,15 @@ class AnalysisSettings:
 class SensorChain:
     """One sensor: raw samples → grid → orientation → (sagittal, frontal) deg per tick."""
 
-    def __init__(self, R_S_B: FloatArray, orientation: OrientationSettings, grid: GridSettings):
-        self.R_S_B = np.asarray(R_S_B, dtype=np.float64)
+    def __init__(
+        self,
+        mountings: Sequence[tuple[float, FloatArray]],
+        orientation: OrientationSettings,
+        grid: GridSettings,
+    ):
+        #: [(from_s, R_S_B)]: the mounting, changed by strap slips.
+        self.mountings = [(float(t), np.asarray(r, dtype=np.float64)) for t, r in mountings]
+        self.rate_hz = grid.rate_hz
         self.resampler = GridResampler(grid)
         self.tracker = OrientationTracker(orientation)
 
@@ -70,8 +77,15 @@ class SensorChain:
         if len(chunk) == 0:
             return np.zeros((0, 2))
         q = self.tracker.update(chunk.acc_mps2, chunk.gyr_dps)
-        sag, fro = segment_angles_deg(vertical_in_sensor(q), self.R_S_B)
-        out = np.stack((sag, fro), axis=1)
+        vert = vertical_in_sensor(q)
+        t = (chunk.k0 + np.arange(len(chunk))) / self.rate_hz
+        out = np.empty((len(chunk), 2))
+        for i, (t_from, r) in enumerate(self.mountings):
+            t_to = self.mountings[i + 1][0] if i + 1 < len(self.mountings) else np.inf
+            sel = (t >= t_from) & (t < t_to)
+            if sel.any():
+                sag, fro = segment_angles_deg(vert[sel], r)
+                out[sel, 0], out[sel, 1] = sag, fro
         out[chunk.gap] = np.nan
         return out
 
@@ -133,7 +147,7 @@ class StreamingAnalyser:
         st = self.settings
         self.chains = {
             s: SensorChain(
-                self.calibration.R_S_B(s),
+                self.calibration.mountings(s),
                 st.orientation(self.calibration.sensors[s].gyro_bias_dps),
                 st.grid,
             )

@@ -36,7 +36,7 @@ class GridSettings:
     """
 
     rate_hz: float = 100.0
-    max_bridge_s: float = 0.15
+    max_bridge_s: float = 0.25
 
     @property
     def dt_s(self) -> float:
