@@ -82,7 +82,8 @@ def run_one(job: tuple[str, str, str, int, int, str]) -> dict[str, Any]:
     try:
         session = analyse(sim.recording)
     except Exception as err:  # a failure is a result here
-        return {"job": job, "error": f"{type(err).__name__}: {err}", "n_true": len(sim.truth["reps"])}
+        error = f"{type(err).__name__}: {err}"
+        return {"job": job, "error": error, "n_true": len(sim.truth["reps"])}
     dt = time.perf_counter() - t0
     truth = sim.truth["reps"]
     est = session.reps
@@ -162,8 +163,10 @@ def summarise(results: list[dict[str, Any]]) -> None:
         )
         for r in rs:
             if r.get("n_est") != r["n_true"]:
-                print(f"  count off: {r['job']}: true {r['n_true']}, found {r.get('n_est')}"
-                      f" {r.get('error', '')}")
+                print(
+                    f"  count off: {r['job']}: true {r['n_true']}, found {r.get('n_est')}"
+                    f" {r.get('error', '')}"
+                )
         print(f"{'metric':28s} {'MAE °':>7s} {'p95 |err| °':>12s} {'n':>5s}")
         for m in METRICS:
             errs = sorted(
@@ -177,8 +180,10 @@ def summarise(results: list[dict[str, Any]]) -> None:
             mae = sum(errs) / len(errs)
             p95 = errs[min(len(errs) - 1, int(0.95 * len(errs)))]
             print(f"{m:28s} {mae:7.2f} {p95:12.2f} {len(errs):5d}")
-        print(f"{'rule':16s} {'TP':>4s} {'FP':>4s} {'FN':>4s} {'TN':>5s} "
-              f"{'prec':>6s} {'recall':>6s} {'F1':>6s}")
+        print(
+            f"{'rule':16s} {'TP':>4s} {'FP':>4s} {'FN':>4s} {'TN':>5s} "
+            f"{'prec':>6s} {'recall':>6s} {'F1':>6s}"
+        )
         for rule in rules.rules:
             if not rule.observable:
                 continue
@@ -197,8 +202,10 @@ def summarise(results: list[dict[str, Any]]) -> None:
             prec = tp / (tp + fp) if tp + fp else math.nan
             rec = tp / (tp + fn) if tp + fn else math.nan
             f1 = 2 * prec * rec / (prec + rec) if tp else (math.nan if tp + fp + fn == 0 else 0.0)
-            print(f"{rule.rule_id:16s} {tp:4d} {fp:4d} {fn:4d} {tn:5d} "
-                  f"{prec:6.3f} {rec:6.3f} {f1:6.3f}")
+            print(
+                f"{rule.rule_id:16s} {tp:4d} {fp:4d} {fn:4d} {tn:5d} "
+                f"{prec:6.3f} {rec:6.3f} {f1:6.3f}"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,8 +230,9 @@ def main(argv: list[str] | None = None) -> int:
         for s in range(seeds)
     ]
     t0 = time.perf_counter()
-    print(f"accuracy benchmark: {len(jobs)} simulated recordings, {a.jobs} processes",
-          file=sys.stderr)
+    print(
+        f"accuracy benchmark: {len(jobs)} simulated recordings, {a.jobs} processes", file=sys.stderr
+    )
     with ProcessPoolExecutor(max_workers=a.jobs) as pool:
         results = list(pool.map(run_one, jobs))
     summarise(results)

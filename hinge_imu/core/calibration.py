@@ -97,9 +97,7 @@ class Calibration:
     stance_end_s: float
     messages: tuple[str, ...] = ()
     #: sensor → strap slips found: (time s, mounting ``q_S_B`` from then on).
-    slips: Mapping[str, tuple[tuple[float, tuple[float, ...]], ...]] = field(
-        default_factory=dict
-    )
+    slips: Mapping[str, tuple[tuple[float, tuple[float, ...]], ...]] = field(default_factory=dict)
 
     def R_S_B(self, sensor: str) -> FloatArray:
         return quat_to_matrix(np.asarray(self.sensors[sensor].q_S_B))
@@ -292,7 +290,7 @@ def find_slips(
     """
     from scipy.ndimage import median_filter
 
-    w = max(3, int(round(0.3 * rate_hz)) | 1)
+    w = max(3, round(0.3 * rate_hz) | 1)
     smooth = median_filter(gyr_dps, size=(w, 1), mode="nearest")
     resid = gyr_dps - smooth
     norm = np.linalg.norm(resid, axis=1)
