@@ -370,7 +370,9 @@ def calibrate(
         axis, conf[s] = _limb_axis(w, z, valid[s][seg], tilt, rate_hz, cs)
         frames[s] = _frame(z, axis)
         sag[s] = segment_angles_deg(vert[s][seg], frames[s])[0]
-        in_rep = ref > 15.0 if ref is not None else np.zeros(0, dtype=bool)
+        if ref is None:
+            continue
+        in_rep = ref > 15.0
         if in_rep.any() and float(np.nansum(-sag[s][in_rep] * ref[in_rep])) < 0:
             frames[s] = _frame(z, -axis)
             sag[s] = -sag[s]
