@@ -144,8 +144,8 @@ class SimDevice:
     def packets_until(self, device_t_s: float) -> list[tuple[str, bytes]]:
         """Notifications due while streaming, up to ``device_t_s``.
 
-        ``device_t_s`` is the stand-in's simulated time (s since it started,
-        times ``speed``), the same for every device.
+        ``device_t_s`` is the stand-in's simulated time (s since the first
+        device started streaming, times ``speed``), the same for every device.
         """
         return []
 
@@ -197,7 +197,7 @@ class BlueZStandIn:
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._tick_task: asyncio.Task[None] | None = None
-        self._t0_perf_s = 0.0
+        self._t0_perf_s: float | None = None
 
     # -- lifecycle ----------------------------------------------------------
     def start(self) -> None:
@@ -242,7 +242,6 @@ class BlueZStandIn:
         if reply != RequestNameReply.PRIMARY_OWNER:
             raise RuntimeError(f"could not own org.bluez: {reply}")
         self._bus = bus
-        self._t0_perf_s = time.perf_counter()
         self._tick_task = asyncio.create_task(self._tick_loop())
 
     async def _shutdown(self) -> None:
@@ -530,8 +529,10 @@ class BlueZStandIn:
             for st in self._devs.values():
                 if not (st.connected and st.dev.streaming):
                     continue
-                # One time for all devices, running on through drops: they
-                # sit on one body that keeps moving while a link is down.
+                # One time for all devices, from the first start, running on
+                # through drops: they sit on one body that keeps moving.
+                if self._t0_perf_s is None:
+                    self._t0_perf_s = now
                 device_t_s = (now - self._t0_perf_s) * self.speed
                 self._notify_all(st, st.dev.packets_until(device_t_s))
 
