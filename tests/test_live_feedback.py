@@ -102,10 +102,17 @@ def test_no_portaudio_means_no_device_and_bell_fallback() -> None:
         has_portaudio = False
     if not has_portaudio:
         assert sd is None and "no audio output" in why
-    buf = io.StringIO()
-    player = AudioPlayer(bell_play_fn(buf), sample_rate_hz=8000)
-    player.play("in_rep_warning")
-    player.play("set_bad_count", 3)
-    player.close()
-    assert buf.getvalue() == "\a\a"
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    term, log = Terminal(), io.StringIO()
+    for stream in (term, log):
+        player = AudioPlayer(bell_play_fn(stream), sample_rate_hz=8000)
+        player.play("in_rep_warning")
+        player.play("set_bad_count", 3)
+        player.close()
+    assert term.getvalue() == "\a\a"
+    assert log.getvalue() == ""  # no bell characters in a log file
     assert np.isfinite(render_sound("good_set")).all()

@@ -33,6 +33,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     for seg in ("pelvis", "thigh", "upper-back", "head"):
         src.add_argument(
             f"--{seg}",
+            dest=seg.replace("-", "_"),
             metavar="NAME|ADDR",
             help=f"BLE sensor on the {seg.replace('-', ' ')} (name or address, as for `record`)",
         )
@@ -62,6 +63,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_SET_PAUSE_S,
         metavar="S",
         help=f"a set ends after S seconds without a rep (default {DEFAULT_SET_PAUSE_S:g})",
+    )
+    p.add_argument(
+        "--duration", type=_positive, metavar="S", help="stop after S seconds of session time"
+    )
+    p.add_argument(
+        "--side",
+        choices=("left", "right"),
+        default="right",
+        help="which thigh wears the thigh sensor (sensors only; a replay's header says)",
     )
     p.add_argument("--rules", metavar="FILE", help="rules TOML (default: the rules of rules.md)")
     p.add_argument(

@@ -34,6 +34,9 @@ FloatArray = npt.NDArray[np.float64]
 #: Movement after the stance (pelvis gyro above the calibration's moving rate)
 #: needed before the flexion axis is trusted, s.
 MIN_AXIS_MOVEMENT_S = 1.0
+#: With this much movement after the stance, calibrate even if a sensor (a thigh
+#: that hardly moves in a perfect hinge) has not shown its axis clearly, s.
+MAX_AXIS_WAIT_S = 6.0
 #: How often a calibration is attempted while waiting for one, s of data.
 RETRY_EVERY_S = 0.25
 #: Longest stretch of raw samples kept while waiting for a calibration, s.
@@ -133,8 +136,11 @@ class CoreAnalyser:
             cal = calibrate_recording(rec, self.settings)
         except RecordingError:
             return self._nag(final)
-        enough = self._movement_after_stance_s(rec, cal) >= MIN_AXIS_MOVEMENT_S
-        if not final and not (enough and all(c.ok for c in cal.sensors.values())):
+        moved_s = self._movement_after_stance_s(rec, cal)
+        clear = all(c.ok and not c.messages for c in cal.sensors.values())
+        if not final and not (
+            (moved_s >= MIN_AXIS_MOVEMENT_S and clear) or moved_s >= MAX_AXIS_WAIT_S
+        ):
             return self._nag(final)
         self.calibration = cal
         self.stream = StreamingAnalyser(cal, self.rules, self.settings, side=self.side)

@@ -207,9 +207,16 @@ def sounddevice_play_fn(sd: Any) -> Callable[[FloatArray, int], None]:
 
 
 def bell_play_fn(stream: Any) -> Callable[[FloatArray, int], None]:
-    """The fallback without a sound device: the terminal bell (``\\a``) on ``stream``."""
+    """The fallback without a sound device: the terminal bell (``\\a``) on ``stream``.
+
+    Only on a terminal: in a pipe or a log file a bell character is noise (the
+    view's feedback line is the fallback there).
+    """
+    is_tty = bool(getattr(stream, "isatty", lambda: False)())
 
     def play(waveform: FloatArray, sample_rate_hz: int) -> None:
+        if not is_tty:
+            return
         try:
             stream.write("\a")
             stream.flush()

@@ -39,6 +39,7 @@ def _sensor_args(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _check_outputs(args: argparse.Namespace, out_path: Path) -> None:
+    """Fail before anything is opened if an output cannot be written."""
     replay = Path(args.replay).resolve() if args.replay else None
     for name, value in (("-o", out_path), ("--audio-file", args.audio_file)):
         if value is None:
@@ -66,87 +67,132 @@ def run_live(args: argparse.Namespace) -> int:
     if sensors and "pelvis" not in sensors:
         raise HingeImuError("the pelvis sensor is required (--pelvis NAME|ADDR)")
     out_path = Path(args.output) if args.output else default_output_path()
+    if not (out_path.name.endswith(".csv") or out_path.name.endswith(".csv.gz")):
+        raise HingeImuError("the recording (-o) must end in .csv or .csv.gz", out_path)
     _check_outputs(args, out_path)
     rules = load_rules(args.rules)
+    if not args.replay:
+        import asyncio
 
+        return asyncio.run(_live_on_sensors(args, sensors, rules, out_path))
+
+    from hinge_imu.recording import read_recording
+
+    recording = read_recording(args.replay)
+    header = {**recording.header, "live_replay_of": str(args.replay)}
+    name = f"replay of {args.replay}" + (" (SIMULATED)" if recording.is_simulated else "")
+    rates = {n: s.rate_hz for n, s in recording.sensors.items()}
     with ExitStack() as stack:
-        events = EventWriter(args.events)
-        stack.callback(events.close)
-        # Events on stdout: the human-readable view goes to stderr.
-        view_stream = sys.stderr if events.to_stdout else sys.stdout
-        display = LiveDisplay(view_stream, rich_view=False if args.plain else None)
-        player = _open_player(args, display, events)
-        wav = WavRenderer(args.audio_file) if args.audio_file else None
-
-        if args.replay:
-            from hinge_imu.recording import read_recording
-
-            recording = read_recording(args.replay)
-            header = dict(recording.header)
-            header.setdefault("note", "")
-            header["live_replay_of"] = str(args.replay)
-            source: Iterable[Block | Link] = ReplaySource(recording, speed=args.speed)
-            source_name = f"replay {args.replay}" + (
-                " (SIMULATED)" if recording.is_simulated else ""
-            )
-            rates = {n: s.rate_hz for n, s in recording.sensors.items()}
-        else:
-            from hinge_imu.live.ble_source import open_ble_source
-
-            source, header, rates = open_ble_source(sensors, args.ble_timeout, stack)
-            source_name = "sensors " + ", ".join(f"{k}={v}" for k, v in sensors.items())
-
-        from hinge_imu.live.core_analyser import CoreAnalyser
-
-        analyser = CoreAnalyser(header, rules, tuple(rates))
-        record, close_record = _open_recording(out_path, header)
-        gate = QualityGate()
-        for name, rate in rates.items():
-            gate.add_sensor(name, rate)
-        session = LiveSession(
-            analyser,
-            rules,
-            FeedbackSchedule(args.schedule, set_pause_s=args.set_pause),
-            gate=gate,
-            outputs=SessionOutputs(events, player, wav, display, record),
-            source_name=source_name,
-        )
-        try:
-            session.run(source)
-        finally:
-            close_record()
-        display.line(
-            f"recorded to {out_path}"
-            + (f"; sounds in {args.audio_file}" if args.audio_file else "")
-            + f"; {len(session.reps)} reps, {len(session.issued)} sounds"
-        )
+        session = _build_session(args, header, rates, rules, out_path, name, stack)
+        session.run(_limited(ReplaySource(recording, speed=args.speed), args.duration))
+        _goodbye(session, args, out_path)
     return 0
 
 
-def _open_player(
-    args: argparse.Namespace, display: LiveDisplay, events: EventWriter
-) -> AudioPlayer | None:
-    """A player on the sound device, or the terminal bell (one warning) without one."""
+def _limited(source: Iterable[Block | Link], duration_s: float | None) -> Iterable[Block | Link]:
+    """The source up to ``duration_s`` of session time (all of it if None)."""
+    for item in source:
+        if duration_s is not None and isinstance(item, Block) and item.t_s[0] > duration_s:
+            return
+        yield item
+
+
+async def _live_on_sensors(
+    args: argparse.Namespace, sensors: dict[str, str], rules: Any, out_path: Path
+) -> int:
+    import asyncio
+
+    from hinge_imu.live.ble_source import find_sensors, pump
+    from hinge_imu.sensors.record import install_stop_signal
+
+    stop = asyncio.Event()
+    undo = install_stop_signal(stop)
+    try:
+        setup = await find_sensors(sensors, args.ble_timeout, args.side)
+        name = "sensors " + ", ".join(f"{k}={v}" for k, v in sensors.items())
+        with ExitStack() as stack:
+            session = _build_session(
+                args, setup.header, dict(setup.rates_hz), rules, out_path, name, stack
+            )
+            session.start()
+            try:
+                await pump(setup, session.handle, stop, args.duration, args.ble_timeout)
+            finally:
+                session.finish()
+            _goodbye(session, args, out_path)
+    finally:
+        undo()
+    return 0
+
+
+def _build_session(
+    args: argparse.Namespace,
+    header: dict[str, str],
+    rates: dict[str, float | None],
+    rules: Any,
+    out_path: Path,
+    source_name: str,
+    stack: ExitStack,
+) -> LiveSession:
+    """Events, view, sound, WAV, recording and analysis for one session."""
+    from hinge_imu.live.core_analyser import CoreAnalyser
+
+    events = EventWriter(args.events)
+    stack.callback(events.close)
+    # Events on stdout: the human-readable view goes to stderr.
+    view_stream = sys.stderr if events.to_stdout else sys.stdout
+    display = LiveDisplay(view_stream, rich_view=False if args.plain else None)
+    player, no_sound = _open_player(args, display)
+    wav = WavRenderer(args.audio_file) if args.audio_file else None
+    record = _open_recording(out_path, header, stack)
+    gate = QualityGate()
+    for name, rate in rates.items():
+        gate.add_sensor(name, rate)
+    session = LiveSession(
+        CoreAnalyser(header, rules, tuple(rates)),
+        rules,
+        FeedbackSchedule(args.schedule, set_pause_s=args.set_pause),
+        gate=gate,
+        outputs=SessionOutputs(events, player, wav, display, record),
+        source_name=source_name,
+    )
+    if no_sound:
+        session.pending_warnings.append(no_sound)
+    return session
+
+
+def _goodbye(session: LiveSession, args: argparse.Namespace, out_path: Path) -> None:
+    judged = [r for r in session.reps if r.judged]
+    bad = sum(1 for r in judged if r.judgement.bad)
+    assert session.out.display is not None
+    session.out.display.line(
+        f"{len(session.reps)} reps ({len(judged)} judged, {bad} bad), "
+        f"{len(session.issued)} sounds; recorded to {out_path}"
+        + (f"; sounds in {args.audio_file}" if args.audio_file else "")
+    )
+
+
+def _open_player(args: argparse.Namespace, display: LiveDisplay) -> tuple[AudioPlayer | None, str]:
+    """A player on the sound device, or the terminal bell and a warning without one."""
     if args.mute:
-        return None
+        return None, ""
     sd, why = open_sound_device()
     if sd is not None:
-        return AudioPlayer(sounddevice_play_fn(sd))
+        return AudioPlayer(sounddevice_play_fn(sd)), ""
     message = f"{why}: feedback is shown on screen and rung as the terminal bell"
-    print(f"hinge-imu: warning: {message}", file=sys.stderr)
-    events.emit("warning", t=0.0, message=message)
-    return AudioPlayer(bell_play_fn(display.stream))
+    return AudioPlayer(bell_play_fn(display.stream)), message
 
 
-def _open_recording(path: Path, header: dict[str, str]) -> tuple[Any, Any]:
-    """The crash-safe recording writer as a per-block callback, and its closer."""
+def _open_recording(path: Path, header: dict[str, str], stack: ExitStack) -> Any:
+    """The crash-safe recording writer as a per-block callback (closed by ``stack``)."""
     from hinge_imu.recording import RecordingWriter
 
-    writer = RecordingWriter(path, header, flush_interval_s=1.0)
+    writer = RecordingWriter(path, header, flush_interval_s=1.0, with_seq=True)
+    stack.callback(writer.close)
 
     def record(block: Block) -> None:
         writer.write_block(
             block.sensor, block.t_s, block.acc_mps2, block.gyr_dps, block.mag_ut, block.seq
         )
 
-    return record, writer.close
+    return record

@@ -85,6 +85,8 @@ class LiveSession:
         self.monitor = InRepMonitor(rules)
         self.state = LiveState(source=source_name, schedule=schedule.schedule)
         self.source_name = source_name
+        #: Warnings known before the session starts (e.g. no sound device).
+        self.pending_warnings: list[str] = []
         self.reset()
 
     def reset(self) -> None:
@@ -107,18 +109,30 @@ class LiveSession:
 
     def run(self, source: Iterable[Block | Link]) -> None:
         """Consume the whole source; on Ctrl-C, finish cleanly and re-raise."""
-        ev = self.out.events
-        ev.emit("session", t=0.0, source=self.source_name, schedule=self.schedule.schedule)
-        if self.out.display is not None:
-            self.out.display.start(self.state)
+        self.start()
         try:
             for item in source:
-                if isinstance(item, Link):
-                    self._on_link(item)
-                else:
-                    self.process(item)
+                self.handle(item)
         finally:
             self.finish()
+
+    def start(self) -> None:
+        """Announce the session (first event) and show the view."""
+        self.out.events.emit(
+            "session", t=0.0, source=self.source_name, schedule=self.schedule.schedule
+        )
+        if self.out.display is not None:
+            self.out.display.start(self.state)
+        for message in self.pending_warnings:
+            self.warn(message)
+        self.pending_warnings = []
+
+    def handle(self, item: Block | Link) -> None:
+        """One item from a source."""
+        if isinstance(item, Link):
+            self._on_link(item)
+        else:
+            self.process(item)
 
     def process(self, block: Block) -> None:
         """One block of samples: record, gate, analyse, warn, judge, schedule."""
@@ -177,7 +191,7 @@ class LiveSession:
     def _on_step(self, step: AnalysisStep, arrival_s: float) -> None:
         ev = self.out.events
         for msg in step.warnings:
-            self._warn(msg)
+            self.warn(msg)
         if step.calibrated is not None:
             self.state.calibrated = True
             ev.emit(
@@ -311,9 +325,11 @@ class LiveSession:
             )
             self.state.last_feedback = f"{cue.sound.replace('_', ' ')}: {cue.reason}"
             self.state.last_feedback_wall_s = wall
+            if self.out.display is not None:
+                self.out.display.line(f"♪ {self.state.last_feedback} at {self.t_s:.2f} s")
         return out
 
-    def _warn(self, message: str) -> None:
+    def warn(self, message: str) -> None:
         self.out.events.emit("warning", t=self.t_s, message=message)
         self.state.messages.append(message)
         if self.out.display is not None:
@@ -324,13 +340,20 @@ class LiveSession:
         if link.kind == "battery":
             h.battery_pct = link.battery_pct
             return
-        h.connected = link.kind == "connected"
+        if link.kind == "warning":
+            self.warn(f"{link.sensor}: {link.message}")
+            return
+        h.connected = link.kind in ("connected", "reconnected")
         if h.connected:
             self.gate.add_sensor(link.sensor)
         fields: dict[str, Any] = {"t": link.t_s, "sensor": link.sensor}
+        if link.kind == "reconnected":
+            fields["reconnected"] = True
         if link.message:
             fields["message"] = link.message
-        self.out.events.emit(link.kind, **fields)
+        self.out.events.emit("connected" if h.connected else "disconnected", **fields)
+        if self.out.display is not None and link.kind != "connected":
+            self.out.display.line(f"{link.sensor}: {link.kind} {link.message}".rstrip())
 
     def _count_losses(self, block: Block) -> None:
         s = block.sensor

@@ -45,7 +45,11 @@ class Block:
 
 @dataclass(frozen=True)
 class Link:
-    """A change in a sensor's link: ``kind`` is ``connected``, ``disconnected`` or ``battery``."""
+    """A change in a sensor's link.
+
+    ``kind``: ``connected``, ``disconnected``, ``reconnected``, ``battery`` or
+    ``warning`` (the kinds of the BLE layer's ``LinkEvent``).
+    """
 
     sensor: str
     kind: str
