@@ -94,8 +94,9 @@ def test_events_on_stdout_are_pure_json(rec_file, tmp_path, capsys) -> None:
     import json
 
     lines = capsys.readouterr().out.splitlines()
-    assert [json.loads(line)["event"] for line in lines][0] == "session"
-    assert not any(json.loads(line)["event"] == "feedback" for line in lines)
+    kinds = [json.loads(line)["event"] for line in lines]  # every line is JSON
+    assert kinds[0] == "session" and kinds[-1] == "session_end"
+    assert "rep" in kinds and "feedback" not in kinds
 
 
 def test_ctrl_c_still_writes_the_wav_and_the_recording(rec_file, tmp_path, monkeypatch) -> None:
