@@ -26,9 +26,19 @@ def atomic_write(
         with os.fdopen(fd, mode, **open_kwargs) as fh:  # type: ignore[call-overload]
             yield fh
             fh.flush()
+            # mkstemp makes the file owner-only (0600); give it the mode a
+            # plain open() would, so shared outputs stay readable by others
+            os.chmod(fh.fileno(), 0o666 & ~_umask())
             os.fsync(fh.fileno())
         os.replace(tmp, final)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    """The process umask (read by setting and restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
