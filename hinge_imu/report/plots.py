@@ -72,7 +72,7 @@ def _draw_thresholds(ax: Axes, rules: RuleSet, angle: str) -> None:
     min_gap = 0.09 * (hi - lo)
     placed: list[float] = []
     for value, label in items:
-        ax.axhline(value, color="#555555", linestyle=(0, (2, 2)), linewidth=0.9, zorder=1)
+        ax.axhline(value, color="#444444", linestyle=(0, (2, 2)), linewidth=1.0, zorder=2)
         y = value if not placed else max(value, placed[-1] + min_gap)
         placed.append(y)
         ax.annotate(
@@ -230,16 +230,18 @@ def reps_overlay_figure(session: Session) -> Figure:
                 linewidth=2.2 if status == "bad" else 1.4,
                 alpha=0.9,
             )
-            end = np.flatnonzero(np.isfinite(y))[-1]
-            ax.annotate(
-                str(rep.rep),
-                (x[end], y[end]),
-                xytext=(3, 0),
-                textcoords="offset points",
-                fontsize=7,
-                color=STATUS_COLOURS[status],
-                va="center",
-            )
+            if status != "good":
+                # Name the flagged reps where they stray furthest from standing.
+                far = int(np.nanargmax(np.abs(y)))
+                ax.annotate(
+                    f"rep {rep.rep}",
+                    (x[far], y[far]),
+                    xytext=(0, 4 if y[far] >= 0 else -10),
+                    textcoords="offset points",
+                    fontsize=8,
+                    color=STATUS_COLOURS[status],
+                    ha="center",
+                )
         if not has_data:
             ax.text(
                 0.5,

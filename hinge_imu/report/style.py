@@ -16,7 +16,7 @@ from matplotlib.figure import Figure
 from hinge_imu.core.results import RepResult, Session
 
 #: A4 landscape, inches (the PDF pages and the PNGs share it).
-A4_LANDSCAPE_IN = (11.69, 8.27)
+A4_LANDSCAPE_IN = (297 / 25.4, 210 / 25.4)
 PNG_DPI = 150
 
 #: The four angles of the session figures, in the order a coach reads them.
