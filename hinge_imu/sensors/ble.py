@@ -59,7 +59,8 @@ class Decoded:
 class SensorDriver(Protocol):
     """How to talk to one device model at one configuration.
 
-    ``commands`` are written in order to ``control_uuid`` after connecting;
+    ``commands`` are written in order to ``control_uuid`` after connecting
+    (``stop_commands`` before a deliberate disconnect);
     each gets a notification on ``response_uuid`` that ``check_response``
     judges (``None`` = accepted, otherwise why not); ``is_response`` tells
     answers from sample packets where both share a characteristic. ``decode`` turns one
@@ -74,6 +75,8 @@ class SensorDriver(Protocol):
     response_uuid: str | None
 
     def commands(self) -> list[bytes]: ...
+
+    def stop_commands(self) -> list[bytes]: ...
 
     def is_response(self, data: bytes) -> bool: ...
 

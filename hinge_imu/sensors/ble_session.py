@@ -335,9 +335,18 @@ class BleSession:
     async def _close_link(self, link: _Link) -> None:
         client, link.client = link.client, None
         link.connected = False
-        if client is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(client.disconnect(), 5.0)
+        if client is None:
+            return
+        drv = link.target.driver
+        # Tell the device to stop streaming (saves its battery); it may already be gone.
+        with contextlib.suppress(Exception):
+            if drv.control_uuid is not None and client.is_connected:
+                for cmd in drv.stop_commands():
+                    await asyncio.wait_for(
+                        client.write_gatt_char(drv.control_uuid, cmd, response=True), 2.0
+                    )
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.disconnect(), 5.0)
 
     async def _reconnect(self, link: _Link) -> None:
         while not self._stopping:

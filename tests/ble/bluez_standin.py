@@ -24,10 +24,12 @@ thread-safe methods (``add_device``, ``drop``, ``allow_reconnect``).
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from dbus_fast import BusType, Message, MessageType, Variant
@@ -170,6 +172,41 @@ class _DevState:
     char_paths: dict[str, str] = field(default_factory=dict)  # path -> uuid
     notifying: set[str] = field(default_factory=set)
     gatt_paths: list[str] = field(default_factory=list)
+
+
+DBUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path={socket}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <allow own="*"/>
+    <allow send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_type="method_return"/>
+    <allow send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="signal"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+  </policy>
+</busconfig>
+"""
+
+
+def start_private_bus(dbus_daemon: str, workdir: Path) -> tuple[subprocess.Popen[str], str]:
+    """Start a private system-type bus that allows everything; returns (process, address)."""
+    conf = workdir / "system.conf"
+    conf.write_text(DBUS_CONFIG.format(socket=workdir / "bus.sock"))
+    proc = subprocess.Popen(
+        [dbus_daemon, f"--config-file={conf}", "--nofork", "--print-address"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    return proc, proc.stdout.readline().strip()
 
 
 class BlueZStandIn:

@@ -8,39 +8,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.ble.bluez_standin import BlueZStandIn
-
-DBUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_type="method_return"/>
-    <allow send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="signal"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-  </policy>
-  <limit name="max_incoming_bytes">1000000000</limit>
-  <limit name="max_outgoing_bytes">1000000000</limit>
-  <limit name="max_message_size">1000000000</limit>
-</busconfig>
-"""
+from tests.ble.bluez_standin import BlueZStandIn, start_private_bus
 
 
 @pytest.fixture(scope="session")
@@ -50,16 +23,7 @@ def dbus_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     if exe is None:
         pytest.skip("dbus-daemon not installed (Debian package 'dbus'); BLE stand-in tests need it")
-    d = tmp_path_factory.mktemp("dbus")
-    conf = d / "system.conf"
-    conf.write_text(DBUS_CONFIG.format(socket=d / "bus.sock"))
-    proc = subprocess.Popen(
-        [exe, f"--config-file={conf}", "--nofork", "--print-address"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    address = proc.stdout.readline().strip()
+    proc, address = start_private_bus(exe, tmp_path_factory.mktemp("dbus"))
     old = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
     os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = address
     try:

@@ -29,6 +29,7 @@ class ProfileDevice(SimDevice):
         stream: SensorStream,
         battery_pct: int | None = 77,
         rssi_dbm: int = -58,
+        samples_per_packet: int | None = None,
     ) -> None:
         prof = load_profile(profile) if isinstance(profile, str) else profile
         g = prof.gatt
@@ -56,7 +57,7 @@ class ProfileDevice(SimDevice):
         self.profile = prof
         self.stream = stream
         self.battery_pct = battery_pct
-        self.encoder = make_encoder(prof)
+        self.encoder = make_encoder(prof, samples_per_packet=samples_per_packet)
         self._starts = {prof.command_bytes("start", r)[-1] for r in prof.rates_hz}
         self._stops = {prof.command_bytes("stop", r)[-1] for r in prof.rates_hz}
         self.next_index = 0

@@ -45,6 +45,9 @@ class ToyDriver:
     def commands(self) -> list[bytes]:
         return [b"\x01" + struct.pack("<H", int(self.rate_hz)), b"\x02"]
 
+    def stop_commands(self) -> list[bytes]:
+        return []
+
     def is_response(self, data: bytes) -> bool:
         return len(data) == 3 and data[0] == 0x80
 
