@@ -2,9 +2,10 @@
 
 ``SimConfig.preset("typical", reps=10, seed=1)`` is the usual way in; every
 field can be overridden by keyword. Presets (``clean``, ``typical``,
-``harsh``) set the imperfections, the sample rates and the stance; the
-motion itself depends only on the seed and the session fields, so the same
-seed gives the same movement under every preset.
+``harsh``) set the imperfections, the sample rates and the stance. The
+movement depends only on the seed and the session (reps, sets, mistakes,
+stance, walking), not on noise, mounting or rates: ``clean`` and ``typical``
+with one seed and one set move identically.
 """
 
 from __future__ import annotations

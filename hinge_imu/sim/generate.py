@@ -29,7 +29,7 @@ from hinge_imu.sim.imperfections import (
     sample_times,
 )
 from hinge_imu.sim.motion import SessionScript
-from hinge_imu.sim.signals import SensorMount, ideal_signals, true_orientation
+from hinge_imu.sim.signals import SensorMount, ideal_signals, sensor_pose, true_orientation
 from hinge_imu.sim.tracks import Track
 from hinge_imu.sim.truth import rep_truth, truth_angles
 
@@ -66,6 +66,10 @@ class Simulation:
     def true_q_E_S(self, sensor: str, t_s: FloatArray) -> FloatArray:
         """True orientation ``q_E_S`` (N,4, scalar first) of a sensor at ``t_s``."""
         return true_orientation(self.body, self.mounts[sensor], np.asarray(t_s, float))
+
+    def true_position_m(self, sensor: str, t_s: FloatArray) -> FloatArray:
+        """True earth position (N,3), m, of a sensor at ``t_s``."""
+        return sensor_pose(self.body, self.mounts[sensor], np.asarray(t_s, float))[1]
 
 
 def _script(cfg: SimConfig, rng: np.random.Generator) -> tuple[SessionScript, dict[str, Any]]:
