@@ -203,3 +203,12 @@ def test_killed_recorder_leaves_a_file_that_reads_back(tmp_path: Path, name: str
         np.testing.assert_allclose(s.t_s, t, atol=1e-9)
         np.testing.assert_allclose(s.acc_mps2, np.c_[t, -t, np.full_like(t, 9.81 + k)])
         np.testing.assert_array_equal(s.seq, np.arange(len(s)))  # type: ignore[arg-type]
+
+
+def test_written_file_gets_the_usual_permissions(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        write_recording(tmp_path / "r.csv", Recording({"pelvis": _stream(5, 100.0, 0.0, 1)}))
+    finally:
+        os.umask(old)
+    assert (tmp_path / "r.csv").stat().st_mode & 0o777 == 0o644
