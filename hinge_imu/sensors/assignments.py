@@ -17,6 +17,7 @@ address or name, plus optional ``side``. The file is rewritten atomically.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -56,8 +57,11 @@ def load_assignments(path: Path | None = None) -> dict[str, dict[str, str]]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as err:
-        line = getattr(err, "lineno", None)
-        raise HingeImuError(f"not valid TOML: {err}", path, line) from err
+        # Python < 3.14 has the line only in the message: "… (at line 3, column 5)".
+        found = re.search(r"\(at line (\d+), column \d+\)", str(err))
+        line = int(found.group(1)) if found else getattr(err, "lineno", None)
+        text = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(err))
+        raise HingeImuError(f"not valid TOML: {text}", path, line) from err
     except OSError as err:
         raise HingeImuError(f"cannot read: {err.strerror}", path) from err
     out: dict[str, dict[str, str]] = {}
