@@ -183,7 +183,15 @@ class StreamingAnalyser:
             self._buf[a].append(angles[a])
         self._buf_n += n
         tilt = np.fmax(angles["pelvic_tilt"], angles["trunk_inclination"])
-        events = self.detector.update(angles[self.driver], tilt) if n else []
+        driver = angles[self.driver]
+        # Reps are looked for from the calibration stance on: before it (a
+        # recording that starts mid-walk) the orientation filter is still
+        # settling from its first sample.
+        first = int(np.ceil(self.calibration.stance_start_s * self.settings.grid.rate_hz))
+        if k0 < first:
+            driver = driver.copy()
+            driver[: first - k0] = np.nan
+        events = self.detector.update(driver, tilt) if n else []
         if flush:
             events += self.detector.finish()
         reps = [self._judge(ev.bounds) for ev in events if ev.kind == "finished" and ev.bounds]

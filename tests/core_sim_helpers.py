@@ -1,0 +1,47 @@
+"""Shared helpers of the analysis tests: simulated recordings (SIMULATED data)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import lru_cache
+from typing import Any
+
+from hinge_imu.sim import SimConfig, simulate
+
+
+@lru_cache(maxsize=32)
+def _sim_cached(preset: str, key: tuple[tuple[str, Any], ...], imp: tuple[tuple[str, Any], ...]):
+    cfg = SimConfig.preset(preset, **dict(key))
+    if imp:
+        cfg = replace(cfg, imperfections=replace(cfg.imperfections, **dict(imp)))
+    return simulate(cfg)
+
+
+def sim(preset: str = "typical", imperfections: dict[str, Any] | None = None, **kw: Any):
+    """A simulated session (cached per arguments): ``.recording``, ``.truth``."""
+    key = tuple(sorted((k, _freeze(v)) for k, v in kw.items()))
+    imp = tuple(sorted((imperfections or {}).items()))
+    return _sim_cached(preset, key, imp)
+
+
+def _freeze(v: Any) -> Any:
+    if isinstance(v, list):
+        return tuple(_freeze(x) for x in v)
+    if isinstance(v, dict):
+        return _FrozenDict(v)
+    return v
+
+
+class _FrozenDict(dict):  # type: ignore[type-arg]
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items())))
+
+
+def matched(session, truth_reps, tol_s: float = 0.6):
+    """Pairs (estimated rep, true rep dict) matched by bottom time."""
+    out = []
+    for tr in truth_reps:
+        best = min(session.reps, key=lambda r: abs(r.metrics.t_bottom - tr["t_bottom"]))
+        if abs(best.metrics.t_bottom - tr["t_bottom"]) < tol_s:
+            out.append((best, tr))
+    return out

@@ -1,0 +1,96 @@
+"""Rep segmentation on synthetic hip-flexion traces (rules.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hinge_imu.core.reps import RepDetector
+
+RATE = 100.0
+
+
+def _ramp(a: float, b: float, dur_s: float) -> np.ndarray:
+    n = int(dur_s * RATE)
+    x = np.linspace(0, 1, n, endpoint=False)
+    return a + (b - a) * (10 * x**3 - 15 * x**4 + 6 * x**5)
+
+
+def _rep(peak: float, down_s: float, up_s: float, end: float = 0.0, hold_s: float = 1.0):
+    return np.concatenate(
+        [_ramp(0, peak, down_s), _ramp(peak, end, up_s), np.full(int(hold_s * RATE), end)]
+    )
+
+
+def _run(hip: np.ndarray, tilt: np.ndarray | None = None, chunk: int | None = None):
+    det = RepDetector(rate_hz=RATE)
+    tilt = hip * 0.8 if tilt is None else tilt
+    events = []
+    step = chunk or hip.size
+    for i in range(0, hip.size, step):
+        events += det.update(hip[i : i + step], tilt[i : i + step])
+    events += det.finish()
+    return [e for e in events if e.kind == "finished"], [e for e in events if e.kind == "rejected"]
+
+
+def test_reps_with_pauses_slow_and_fast() -> None:
+    hip = np.concatenate(
+        [np.zeros(200), _rep(70, 2.5, 2.0), _rep(60, 0.7, 0.6), _rep(80, 3.5, 3.0)]
+    )
+    fin, _ = _run(hip)
+    assert len(fin) == 3
+    b = fin[0].bounds
+    assert b is not None
+    assert hip[b.start] > 5.0 and hip[b.start - 1] <= 5.0  # starts 5° above standing
+    assert b.bottom == int(np.argmax(hip[: b.end]))
+    assert abs(hip[b.end - 1]) < 1.0  # lockout within 1° of the settled pose
+
+
+def test_back_to_back_reps_split_at_the_lowest_point() -> None:
+    one = np.concatenate([_ramp(0, 70, 1.5), _ramp(70, 2, 1.0)])
+    hip = np.concatenate(
+        [
+            np.zeros(200),
+            one,
+            one + np.concatenate([np.full(1, 2), np.zeros(one.size - 1)]),
+            np.zeros(150),
+        ]
+    )
+    fin, _ = _run(hip)
+    assert len(fin) == 2
+    first, second = fin[0].bounds, fin[1].bounds
+    assert first is not None and second is not None
+    assert first.end <= second.start
+    assert hip[first.end - 1] < 3.0
+
+
+def test_small_bows_steps_and_knocks_are_not_reps() -> None:
+    bow = _rep(15, 1.0, 1.0)  # peak under 20°
+    step = _rep(30, 0.4, 0.4)  # thigh swing; pelvis/trunk stay upright
+    hip = np.concatenate([np.zeros(100), bow, step, np.zeros(100)])
+    tilt = np.concatenate([np.zeros(100), bow * 0.8, step * 0.1, np.zeros(100)])
+    fin, rej = _run(hip, tilt)
+    assert fin == []
+    assert len(rej) == 2
+    knock = np.concatenate([np.zeros(100), _ramp(0, 30, 0.15), _ramp(30, 0, 0.15), np.zeros(100)])
+    fin, rej = _run(knock)
+    assert fin == [] and "knock" in rej[0].reason
+
+
+def test_missed_lockout_still_ends_the_rep() -> None:
+    hip = np.concatenate(
+        [np.zeros(100), _rep(70, 1.5, 1.2, end=22.0, hold_s=1.5), _ramp(22, 0, 1.0), np.zeros(100)]
+    )
+    fin, _ = _run(hip)
+    assert len(fin) == 1
+    b = fin[0].bounds
+    assert b is not None and abs(hip[b.end - 1] - 22.0) < 1.0
+
+
+def test_chunking_does_not_change_the_reps() -> None:
+    hip = np.concatenate(
+        [np.zeros(150), _rep(70, 1.5, 1.0), _rep(65, 1.2, 1.0, hold_s=0.1), _rep(50, 2.0, 1.5)]
+    )
+    whole, _ = _run(hip)
+    for chunk in (1, 7, 64):
+        parts, _ = _run(hip, chunk=chunk)
+        assert [e.bounds for e in parts] == [e.bounds for e in whole]
