@@ -1,0 +1,112 @@
+"""``hinge-imu analyse`` end to end on files (SIMULATED recordings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from core_sim_helpers import sim
+
+from hinge_imu.cli import main
+from hinge_imu.conventions import REP_METRICS
+from hinge_imu.core.rules import default_rules_text, load_rules
+from hinge_imu.recording import write_recording
+
+#: formats.md §2, in order.
+CONTRACT_COLUMNS = [
+    "rep",
+    "t_start",
+    "t_bottom",
+    "t_end",
+    *REP_METRICS,
+    "score",
+    "mistakes",
+    *load_rules().ids,
+]
+
+
+@pytest.fixture(scope="module")
+def rec_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    s = sim(
+        "typical", reps=3, seed=21, mounting="arbitrary", mistakes=[{}, {"back_rounded": 26.0}, {}]
+    )
+    path = tmp_path_factory.mktemp("rec") / "session.csv.gz"
+    write_recording(path, s.recording)
+    return path
+
+
+def test_prints_the_table_and_writes_contract_columns(
+    rec_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reps_csv, angles_csv = tmp_path / "r.csv", tmp_path / "a.csv"
+    rc = main(
+        ["analyse", str(rec_file), "--reps-csv", str(reps_csv), "--angles-csv", str(angles_csv)]
+    )
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "SIMULATED" in out
+    assert "back_rounded +" in out  # the mistake and by how much
+    assert "3 reps, 3 judged" in out
+    df = pd.read_csv(reps_csv, dtype=str, keep_default_na=False)
+    assert list(df.columns[: len(CONTRACT_COLUMNS)]) == CONTRACT_COLUMNS
+    assert list(df["rep"]) == ["1", "2", "3"]
+    assert list(df["back_rounded"]) == ["false", "true", "false"]
+    assert list(df["tripod_foot"]) == ["", "", ""]
+    assert df.loc[1, "mistakes"] == "back_rounded"
+    ang = pd.read_csv(angles_csv)
+    assert list(ang.columns) == [
+        "t_s",
+        "hip_flexion_deg",
+        "trunk_inclination_deg",
+        "pelvic_tilt_deg",
+        "lumbar_flexion_deg",
+        "thigh_inclination_deg",
+        "knee_cave_deg",
+        "head_extension_deg",
+    ]
+    assert ang["hip_flexion_deg"].max() > 45
+
+
+def test_rules_override_changes_verdicts(rec_file: Path, tmp_path: Path) -> None:
+    text = default_rules_text().replace(
+        '{ metric = "lumbar_flexion_max", op = ">", threshold = 20.0 }',
+        '{ metric = "lumbar_flexion_max", op = ">", threshold = 40.0 }',
+    )
+    rules = tmp_path / "mine.toml"
+    rules.write_text(text, encoding="utf-8")
+    out = tmp_path / "r.csv"
+    assert main(["analyse", str(rec_file), "--rules", str(rules), "--reps-csv", str(out)]) == 0
+    df = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert list(df["back_rounded"]) == ["false", "false", "false"]
+
+
+def test_bad_file_is_one_line_exit_2_and_nothing_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("t,sensor,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n0.0,pelvis,1,2,x,0,0,0\n")
+    out = tmp_path / "r.csv"
+    rc = main(["analyse", str(bad), "--reps-csv", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert err.count("\n") == 1 and "bad.csv" in err
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == [bad]
+
+
+def test_folder_mode_skips_a_broken_file(
+    rec_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "good.csv.gz").write_bytes(rec_file.read_bytes())
+    (src / "broken.csv").write_text("not,a,recording\n")
+    out = tmp_path / "out"
+    rc = main(["analyse", str(src), "--out", str(out), "--jobs", "2"])
+    captured = capsys.readouterr()
+    assert rc != 0
+    assert len([ln for ln in captured.err.splitlines() if "broken.csv" in ln]) == 1
+    assert (out / "good.reps.csv").exists() and (out / "good.angles.csv").exists()
+    assert not (out / "broken.reps.csv").exists()
+    assert len(pd.read_csv(out / "good.reps.csv")) == 3
