@@ -105,9 +105,13 @@ def check_columns(raw: bytes, name: str, line_no: int) -> tuple[str, ...]:
     missing = [c for c in REQUIRED_COLUMNS if c not in seen]
     if missing:
         which = ", ".join(f"'{c}'" for c in missing)
+        hint = (
+            "; the file seems to use ';' between fields: save it with ',' (and '.' for decimals)"
+            if len(cols) == 1 and ";" in text
+            else f" (the column line must name {', '.join(REQUIRED_COLUMNS)})"
+        )
         raise RecordingError(
-            f"missing required column{'s' if len(missing) > 1 else ''} {which} "
-            f"(the column line must name {', '.join(REQUIRED_COLUMNS)})",
+            f"missing required column{'s' if len(missing) > 1 else ''} {which}{hint}",
             name,
             line_no,
         )

@@ -231,8 +231,11 @@ def _streams_from_frame(
 ) -> dict[str, SensorStream] | None:
     """Split the long table per sensor; None if any check fails (then diagnose)."""
     sensor_cat = df["sensor"].cat
-    names = [str(c) for c in sensor_cat.categories]
-    codes = sensor_cat.codes.to_numpy()
+    # "pelvis " and "pelvis" are one sensor (the slow path strips fields too)
+    raw_names = [str(c).strip() for c in sensor_cat.categories]
+    names = list(dict.fromkeys(raw_names))
+    remap = np.array([names.index(n) for n in raw_names] + [-1], dtype=np.int64)
+    codes = remap[sensor_cat.codes.to_numpy()]  # code -1 (missing) stays -1
     # column by column: views into pandas' float block, no interleaving copy
     col: dict[str, FloatArray] = {c: df[c].to_numpy(dtype=np.float64) for c in _NUMERIC_COLS}
     if (codes < 0).any() or not set(names) <= set(SENSOR_NAMES):

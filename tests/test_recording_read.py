@@ -83,7 +83,7 @@ def test_optional_mag_and_seq_columns(tmp_path: Path) -> None:
 def test_spreadsheet_quirks_crlf_bom_blank_lines_unknown_column(tmp_path: Path) -> None:
     text = (
         "\ufeff# hinge-imu recording v1\r\n# side: right\r\n"
-        f"{COLS},comment\r\n0,pelvis,0,0,9.8,0,0,0,ok\r\n\r\n0.01,pelvis,0,0,9.7,0,0,0,fine\r\n"
+        f"{COLS},comment\r\n0,pelvis,0,0,9.8,0,0,0,ok\r\n\r\n0.01, pelvis ,0,0,9.7,0,0,0,fine\r\n"
     )
     rec = read_recording(_write(tmp_path / "r.csv", text))
     np.testing.assert_array_equal(rec.sensors["pelvis"].acc_mps2[:, 2], [9.8, 9.7])
@@ -163,3 +163,10 @@ def test_unknown_sensor_found_on_its_line_among_many(tmp_path: Path) -> None:
         read_recording(path)
     assert info.value.line == 4321 + 3
     assert "unknown sensor name 'Pelvis'" in info.value.message
+
+
+def test_semicolon_separated_file_gets_a_hint(tmp_path: Path) -> None:
+    path = _write(tmp_path / "r.csv", COLS.replace(",", ";") + "\n0;pelvis;0;0;9,8;0;0;0\n")
+    with pytest.raises(RecordingError, match="seems to use ';' between fields") as info:
+        read_recording(path)
+    assert info.value.line == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 NAME = "validate"
@@ -46,13 +47,18 @@ def summary_line(path: str, recording: object) -> str:
     for name in recording.ordered_sensor_names():
         s = summarise_stream(recording.sensors[name])
         total += s.n_samples
-        rate = f"{s.rate_hz:.4g} Hz" + ("" if s.rate_from_header else " (from t)")
+        if s.rate_from_header:
+            rate = f"@ {s.rate_hz:.4g} Hz"
+        elif math.isfinite(s.rate_hz):
+            rate = f"@ {s.rate_hz:.4g} Hz (from t)"
+        else:
+            rate = "(rate unknown)"
         lost = (
             f"{s.n_lost} lost in {s.n_gaps} gaps (from {s.lost_from})"
             if s.n_gaps
             else f"no gaps (from {s.lost_from})"
         )
-        parts.append(f"{name} {s.n_samples} @ {rate}, {lost}")
+        parts.append(f"{name} {s.n_samples} {rate}, {lost}")
     keys = ", ".join(recording.header) or "none"
     return (
         f"{path}: ok, {recording.duration_s:.2f} s, {total} samples; "
