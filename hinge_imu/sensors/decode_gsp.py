@@ -10,9 +10,10 @@ reference::
     03 <ref> <bytes …>                  DATA_PART2: the rest of a DATA message
                                         too long for one notification
 
-A DATA notification whose payload is not a whole number of samples (or
-holds fewer than the rate's samples per message) is the first part of a
-split message; it is kept until its DATA_PART2 arrives.
+A DATA notification whose payload is not a whole number of samples (or that
+fills a notification but holds fewer than the rate's samples per message)
+is the first part of a split message; it is kept until its DATA_PART2
+arrives.
 """
 
 from __future__ import annotations
@@ -82,7 +83,10 @@ class GspDecoder(Decoder):
         payload = length - self.header
         if payload <= 0 or payload % BYTES_PER_SAMPLE:
             return False
-        return self.expected_n is None or payload // BYTES_PER_SAMPLE >= self.expected_n
+        # A message that fits one notification is never split; a full-size one
+        # is whole only if it holds the rate's samples (else it is a first part).
+        fits = length < int(self.profile.packet["max_notification_bytes"])
+        return fits or self.expected_n is None or payload // BYTES_PER_SAMPLE >= self.expected_n
 
     def _length_hint(self) -> str:
         n = self.expected_n

@@ -51,6 +51,7 @@ class HingeV1Encoder(Encoder):
                 gyr = _decode_code(self.profile.gyr_range_codes, command[4])
                 if rate in {int(r) for r in self.profile.rates_hz} and acc and gyr:
                     self.rate_hz, self.acc_range_g, self.gyr_range_dps = float(rate), acc, gyr
+                    self.samples_per_packet = self.profile.samples_in_packet(rate) or 1
                     status = 0
             return bytes([op, 0x01, status])
         if command[0] in (0x02, 0x03) and len(command) == 1:
@@ -108,3 +109,42 @@ def _decode_code(codes: object, code: int) -> float | None:
         if int(v) == code:
             return float(k)
     return None
+
+
+class MetaWearEncoder(Encoder):
+    """MetaWear packed acceleration and rotation packets (3 samples each).
+
+    Each call packs whole groups; a leftover of 1 or 2 samples at ``flush``
+    goes out as single-sample packets, as the device's unpacked registers.
+    """
+
+    def _pack(self, acc: FloatArray, gyr: FloatArray, t_s: FloatArray) -> list[bytes]:
+        pk = self.profile.packet
+        acc_lsb = acc_lsb_to_mps2(self.acc_range_g, float(pk["acc_lsb_per_g_times_range"]))
+        gyr_lsb = self.gyr_range_dps / float(pk["gyr_lsb_per_dps_times_range"])
+        a, g = quantise(acc, acc_lsb), quantise(gyr, gyr_lsb)
+        am, gm = int(pk["acc_module"]), int(pk["gyr_module"])
+        if len(t_s) == 3:
+            return [
+                bytes([am, int(pk["acc_packed_register"])]) + a.tobytes(),
+                bytes([gm, int(pk["gyr_packed_register"])]) + g.tobytes(),
+            ]
+        out: list[bytes] = []
+        for i in range(len(t_s)):
+            out.append(bytes([am, int(pk["acc_data_register"])]) + a[i].tobytes())
+            out.append(bytes([gm, int(pk["gyr_data_register"])]) + g[i].tobytes())
+        return out
+
+    def command_response(self, command: bytes) -> bytes | None:
+        """MetaWear acknowledges nothing; config writes still set the ranges used."""
+        pk = self.profile.packet
+        if len(command) == 4 and command[1] == 0x03:
+            rate = _decode_code(self.profile.rate_codes, command[2])
+            if command[0] == int(pk["acc_module"]):
+                acc = _decode_code(self.profile.acc_range_codes, command[3])
+                self.acc_range_g = acc if acc is not None else self.acc_range_g
+            elif command[0] == int(pk["gyr_module"]):
+                gyr = _decode_code(self.profile.gyr_range_codes, command[3])
+                self.gyr_range_dps = gyr if gyr is not None else self.gyr_range_dps
+            self.rate_hz = rate if rate is not None else self.rate_hz
+        return None

@@ -366,11 +366,15 @@ def _parse(name: str, path: Path) -> DeviceProfile:
         packet=MappingProxyType(dict(r.table_("packet"))),
         path=str(path),
     )
-    prof.check_settings(None, None, None)  # defaults must be among the choices
     for cmd in ("start", "stop"):
         if cmd not in prof.commands:
             raise ProfileError(f"[commands] needs a {cmd!r} list", path)
-    prof.command_bytes("start")  # every placeholder must resolve
+    try:
+        prof.check_settings(None, None, None)  # defaults must be among the choices
+        for rate in prof.rates_hz:  # every placeholder must resolve at every rate
+            prof.command_bytes("start", rate)
+    except ProfileError as err:
+        raise ProfileError(err.message, path) from err
     return prof
 
 
