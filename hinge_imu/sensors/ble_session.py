@@ -136,6 +136,7 @@ class BleSession:
         response_timeout_s: how long a device may take to answer a command, s.
         reconnect: reconnect dropped sensors by itself.
         reconnect_interval_s: pause between reconnect attempts, s.
+        battery_interval_s: how often the battery level is read again, s.
     """
 
     def __init__(
@@ -146,6 +147,7 @@ class BleSession:
         response_timeout_s: float = 3.0,
         reconnect: bool = True,
         reconnect_interval_s: float = 1.0,
+        battery_interval_s: float = 60.0,
     ) -> None:
         names = [t.sensor for t in targets]
         if len(set(names)) != len(names):
@@ -156,6 +158,8 @@ class BleSession:
         self.response_timeout_s = response_timeout_s
         self.reconnect = reconnect
         self.reconnect_interval_s = reconnect_interval_s
+        self.battery_interval_s = battery_interval_s
+        self._battery_task: asyncio.Task[None] | None = None
         self._links = [_Link(t) for t in targets]
         self._queue: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
         self._stack: contextlib.AsyncExitStack | None = None
@@ -182,6 +186,7 @@ class BleSession:
                 self._stack.push_async_callback(self._close_link, link)
                 await self._open(link)
                 self._announce(link, reconnected=False)
+            self._battery_task = asyncio.create_task(self._battery_loop())
         except BaseException:
             self._stopping = True
             await self._stack.aclose()
@@ -194,6 +199,10 @@ class BleSession:
     async def aclose(self) -> None:
         """Stop reconnecting and disconnect every sensor."""
         self._stopping = True
+        if self._battery_task is not None:
+            self._battery_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._battery_task
         for link in self._links:
             if link.reconnect_task is not None:
                 link.reconnect_task.cancel()
@@ -326,6 +335,20 @@ class BleSession:
                 put(("data", link, uuid, arrival, bytes(data)))
 
         return on_notify
+
+    async def _battery_loop(self) -> None:
+        """Read the battery level of connected sensors now and then; report changes."""
+        while not self._stopping:
+            await asyncio.sleep(self.battery_interval_s)
+            for link in self._links:
+                client = link.client
+                if not link.connected or client is None or link.battery_pct is None:
+                    continue
+                with contextlib.suppress(Exception):
+                    raw = await asyncio.wait_for(client.read_gatt_char(BATTERY_LEVEL_UUID), 5.0)
+                    if raw and float(raw[0]) != link.battery_pct:
+                        link.battery_pct = float(raw[0])
+                        self._queue.put_nowait(("battery", link, link.battery_pct))
 
     def _announce(self, link: _Link, reconnected: bool) -> None:
         self._queue.put_nowait(("up", link, reconnected))

@@ -170,3 +170,35 @@ def test_dropped_sensor_reconnects_and_the_gap_is_recorded(standin: BlueZStandIn
         _check_file_matches_sent(rows_of(rec, sensor), dev)
     for sensor in ("pelvis", "upper_back"):
         assert np.all(np.diff(rows_of(rec, sensor)[3]) == 1)
+
+
+def test_battery_changes_and_corrupt_packets_are_reported_without_stopping(
+    standin: BlueZStandIn,
+):
+    dev = ToyDevice(ADDRS["pelvis"], "TOY-0", sim_stream("pelvis"), battery_pct=90)
+    standin.add_device(dev)
+
+    async def go() -> tuple[list[LinkEvent], int]:
+        events: list[LinkEvent] = []
+        n_after = 0
+        target = SensorTarget("pelvis", "TOY-0", ToyDriver(100))
+        async with BleSession([target], battery_interval_s=0.2) as s:
+            await asyncio.sleep(0.3)
+            dev.service_battery_pct = 41
+            standin.call(lambda: setattr(dev, "corrupt_next", True))
+            t_end = asyncio.get_running_loop().time() + 1.5
+            async for item in s:
+                if isinstance(item, LinkEvent):
+                    events.append(item)
+                elif any(e.kind == "warning" for e in events):
+                    n_after += len(item)
+                if asyncio.get_running_loop().time() > t_end:
+                    break
+        return events, n_after
+
+    events, n_after = asyncio.run(go())
+    batteries = [e.battery_pct for e in events if e.kind == "battery"]
+    assert batteries == [90.0, 41.0]
+    warnings = [e for e in events if e.kind == "warning"]
+    assert len(warnings) == 1 and "undecodable packet" in warnings[0].message
+    assert n_after > 500, "streaming goes on after a bad packet"

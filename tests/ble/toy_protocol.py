@@ -115,9 +115,13 @@ class ToyDevice(SimDevice):
         self.next_index = 0
         self._resume = False
         self.sent_index: list[int] = []  # sample indices sent, in order
+        self.corrupt_next = False  # send one malformed packet next
 
     def on_connect(self) -> None:
         self.streaming = False
+
+    def on_read(self, char_uuid: str) -> bytes | None:
+        return bytes([self.service_battery_pct]) if char_uuid == BATTERY_LEVEL else None
 
     def on_write(self, char_uuid: str, data: bytes) -> list[tuple[str, bytes]]:
         if char_uuid != CONTROL or not data:
@@ -142,6 +146,9 @@ class ToyDevice(SimDevice):
             self.next_index = max(self.next_index, due)
             self._resume = False
         out = []
+        if self.corrupt_next:
+            self.corrupt_next = False
+            out.append((DATA, b"\x07"))
         k = self.samples_per_packet
         while self.next_index + k <= due:
             i = self.next_index
