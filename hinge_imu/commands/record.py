@@ -169,7 +169,11 @@ class _View:
     def update(self, now_s: float, health: Mapping[str, Any], event: Any) -> None:
         if event is not None and event.kind != "battery":
             text = f"{event.t_s:7.1f} s  {event.sensor}: {event.kind}"
-            print(text + (f" ({event.message})" if event.message else ""), flush=True)
+            text += f" ({event.message})" if event.message else ""
+            if self.live is not None:
+                self.live.console.print(text, markup=False, highlight=False)
+            else:
+                print(text, flush=True)
         if self.live is not None:
             self.live.update(self._table(now_s, health))
         elif event is None and now_s - self.last_plain_s >= 5.0:
