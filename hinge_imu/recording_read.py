@@ -151,7 +151,6 @@ def _read_csv_options(columns: tuple[str, ...]) -> dict[str, Any]:
         "dtype": dtypes,
         "engine": "c",
         "skip_blank_lines": True,
-        "skipinitialspace": True,
         "encoding": "utf-8",
     }
 
