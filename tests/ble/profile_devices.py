@@ -58,6 +58,7 @@ class ProfileDevice(SimDevice):
         self.stream = stream
         self.battery_pct = battery_pct
         self.encoder = make_encoder(prof, samples_per_packet=samples_per_packet)
+        self._forced_spp = samples_per_packet
         self._starts = {prof.command_bytes("start", r)[-1] for r in prof.rates_hz}
         self._stops = {prof.command_bytes("stop", r)[-1] for r in prof.rates_hz}
         self.next_index = 0
@@ -73,6 +74,8 @@ class ProfileDevice(SimDevice):
         if char_uuid != self.profile.gatt.control:
             return []
         answer = self.encoder.command_response(data)
+        if self._forced_spp:  # configuring sets the profile's packing; keep the forced one
+            self.encoder.samples_per_packet = self._forced_spp
         if data in self._starts and answer is not None:
             self.encoder.reset()
             self._fifo.clear()
