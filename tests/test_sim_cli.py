@@ -44,6 +44,31 @@ def test_simulate_writes_recording_truth_and_angles(tmp_path: Path) -> None:
     assert angles["hip_flexion"].max() > 45.0
 
 
+def test_mistakes_on_chosen_reps(tmp_path: Path) -> None:
+    out = tmp_path / "sim_z.csv"
+    args = [
+        "simulate",
+        "--reps",
+        "3",
+        "--mistake",
+        "back_rounded@2",
+        "--mistake",
+        "knees_caving=12",
+    ]
+    assert main([*args, "-o", str(out)]) == 0
+    truth = json.loads((tmp_path / "sim_z.truth.json").read_text())
+    assert [r["injected"] for r in truth["reps"]] == [
+        {"knees_caving": 12.0},
+        {"knees_caving": 12.0, "back_rounded": 32.0},
+        {"knees_caving": 12.0},
+    ]
+    assert [sorted(r["mistakes"]) for r in truth["reps"]] == [
+        ["knees_caving"],
+        ["back_rounded", "knees_caving"],
+        ["knees_caving"],
+    ]
+
+
 def test_simulate_gz_rates_head_and_side(tmp_path: Path) -> None:
     out = tmp_path / "sim_y.csv.gz"
     rc = main(
@@ -88,6 +113,7 @@ def test_simulate_gz_rates_head_and_side(tmp_path: Path) -> None:
         ["--mistake-reps", "2"],
         ["--rates", "52,x,208"],
         ["--reps", "0"],
+        ["--reps", "3", "--mistake", "squatting@4"],
     ],
 )
 def test_bad_options_exit_2_and_write_nothing(

@@ -26,9 +26,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--mistake",
         action="append",
         default=[],
-        metavar="ID[=DEG]",
-        help="inject a mistake of rules.md (repeatable; DEG = value of its metric,"
-        " see docs/simulator.md)",
+        metavar="ID[=DEG][@REPS]",
+        help="inject a mistake of rules.md (repeatable; DEG = value of its metric, see"
+        " docs/simulator.md; @2,5 = only reps 2 and 5)",
     )
     p.add_argument(
         "--mistake-reps",
@@ -84,23 +84,43 @@ def _rates(text: str, sensors: tuple[str, ...]) -> dict[str, float]:
     return out
 
 
-def _mistakes(args: argparse.Namespace) -> dict[str, float | None] | list[dict[str, float | None]]:
+def _rep_numbers(text: str, what: str) -> set[int]:
+    try:
+        chosen = {int(x) for x in text.split(",") if x.strip()}
+    except ValueError:
+        raise HingeImuError(f"{what} {text!r}: give rep numbers like 2,5") from None
+    if not chosen or min(chosen) < 1:
+        raise HingeImuError(f"{what} {text!r}: rep numbers start at 1")
+    return chosen
+
+
+def _mistakes(
+    args: argparse.Namespace, n_reps: int
+) -> dict[str, float | None] | list[dict[str, float | None]]:
+    """All reps get the same mistakes, unless reps are chosen (``--mistake-reps``
+    or ``ID@2,5``): then a per-rep list."""
     from hinge_imu.sim.mistakes import parse_mistake_arg
 
-    one = dict(parse_mistake_arg(m) for m in args.mistake)
-    if args.mistake_reps is None:
-        return one
-    if not one:
-        raise HingeImuError("--mistake-reps needs at least one --mistake")
-    try:
-        chosen = {int(x) for x in args.mistake_reps.split(",") if x.strip()}
-    except ValueError:
-        raise HingeImuError(
-            f"--mistake-reps {args.mistake_reps!r}: give rep numbers like 2,5"
-        ) from None
-    if not chosen or min(chosen) < 1:
-        raise HingeImuError("--mistake-reps: rep numbers start at 1")
-    return [dict(one) if i + 1 in chosen else {} for i in range(max(chosen))]
+    default = None
+    if args.mistake_reps is not None:
+        if not args.mistake:
+            raise HingeImuError("--mistake-reps needs at least one --mistake")
+        default = _rep_numbers(args.mistake_reps, "--mistake-reps")
+    parsed = []
+    for text in args.mistake:
+        spec, at, reps = text.partition("@")
+        rid, mag = parse_mistake_arg(spec)
+        parsed.append((rid, mag, _rep_numbers(reps, f"--mistake {text}") if at else default))
+    if all(r is None for _, _, r in parsed):
+        return {rid: mag for rid, mag, _ in parsed}
+    last = max(max(r) for _, _, r in parsed if r is not None)
+    if last > n_reps and args.duration_min is None:
+        raise HingeImuError(f"--mistake: rep {last} chosen but the session has only {n_reps} reps")
+    plan: list[dict[str, float | None]] = [{} for _ in range(max(last, n_reps))]
+    for rid, mag, reps in parsed:
+        for number in range(1, len(plan) + 1) if reps is None else reps:
+            plan[number - 1][rid] = mag
+    return plan
 
 
 def run(args: argparse.Namespace) -> int:
@@ -111,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
     overrides: dict[str, object] = {
         "reps": args.reps,
         "sets": args.sets,
-        "mistakes": _mistakes(args),
+        "mistakes": _mistakes(args, args.reps * args.sets),
         "mounting": args.mounting,
         "head": args.head,
         "side": args.side,
@@ -130,10 +150,6 @@ def run(args: argparse.Namespace) -> int:
         else:
             rates.update(_rates(args.rates, cfg.sensor_names))
         cfg = SimConfig.preset(args.sensors, **overrides, rates_hz=rates)
-    n_reps = cfg.reps * cfg.sets
-    per_rep = not isinstance(cfg.mistakes, dict)
-    if per_rep and len(cfg.mistakes) > n_reps and cfg.duration_min is None:
-        raise HingeImuError(f"--mistake-reps: the session has only {cfg.reps * cfg.sets} reps")
     t0 = time.perf_counter()
     sim = simulate(cfg)
     paths = write_simulation(sim, args.output, truth_angles=args.truth_angles)

@@ -44,12 +44,20 @@ CHANNELS = (
 SITES = ("thigh", "pelvis", "upper_back", "head")
 
 
-def rot_zyx(yaw_rad: FloatArray, pitch_rad: FloatArray, roll_rad: FloatArray) -> FloatArray:
-    """``Rz(yaw) · Ry(pitch) · Rx(roll)`` (N,3,3) in closed form (fast)."""
-    cz, sz = np.cos(yaw_rad), np.sin(yaw_rad)
-    cy, sy = np.cos(pitch_rad), np.sin(pitch_rad)
-    cx, sx = np.cos(roll_rad), np.sin(roll_rad)
-    r = np.empty((*np.shape(yaw_rad), 3, 3))
+CosSin = tuple[FloatArray, FloatArray]
+
+
+def cos_sin(a_rad: FloatArray) -> CosSin:
+    return np.cos(a_rad), np.sin(a_rad)
+
+
+def rot_zyx(yaw: CosSin, pitch: CosSin, roll: CosSin) -> FloatArray:
+    """``Rz(yaw) · Ry(pitch) · Rx(roll)`` (N,3,3) in closed form, from the
+    angles' (cos, sin) so that shared angles are evaluated once."""
+    cz, sz = yaw
+    cy, sy = pitch
+    cx, sx = roll
+    r = np.empty((*np.shape(cz), 3, 3))
     r[..., 0, 0] = cz * cy
     r[..., 0, 1] = cz * sy * sx - sz * cx
     r[..., 0, 2] = cz * sy * cx + sz * sx
@@ -161,16 +169,17 @@ class BodyModel:
 
     def rotations_from(self, ch: Mapping[str, FloatArray]) -> dict[str, FloatArray]:
         d = np.deg2rad
-        yaw = d(ch["heading"])
-        lean = d(ch["body_lean"])
+        yaw = cos_sin(d(ch["heading"]))
+        lean = cos_sin(d(ch["body_lean"]))
         trunk = ch["trunk_inclination"]
+        thigh_frontal = cos_sin(d(self._thigh_frontal_deg(ch)))
         return {
-            "shank": rot_zyx(yaw, -d(ch["shank_inclination"]), lean),
-            "thigh": rot_zyx(yaw, -d(ch["thigh_inclination"]), d(self._thigh_frontal_deg(ch))),
-            "pelvis": rot_zyx(yaw, d(ch["pelvic_tilt"]), lean),
-            "upper_back": rot_zyx(yaw, d(trunk), lean),
+            "shank": rot_zyx(yaw, cos_sin(-d(ch["shank_inclination"])), lean),
+            "thigh": rot_zyx(yaw, cos_sin(-d(ch["thigh_inclination"])), thigh_frontal),
+            "pelvis": rot_zyx(yaw, cos_sin(d(ch["pelvic_tilt"])), lean),
+            "upper_back": rot_zyx(yaw, cos_sin(d(trunk)), lean),
             # head extension = chin up = negative flexion of the head on the trunk
-            "head": rot_zyx(yaw, d(trunk - ch["head_extension"]), lean),
+            "head": rot_zyx(yaw, cos_sin(d(trunk - ch["head_extension"])), lean),
         }
 
     def site_positions(self, t_s: FloatArray) -> dict[str, FloatArray]:
