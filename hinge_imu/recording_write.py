@@ -1,7 +1,7 @@
-"""Write recordings: :func:`write_recording` (batch, atomic) and
-:class:`RecordingWriter` (streaming, crash-safe, for live sessions).
+"""Write recordings: :func:`write_recording` (batch, atomic), plus the pieces
+it shares with the streaming writer in :mod:`hinge_imu.recording_stream`.
 
-Both write ``t`` to 1 µs (``%.6f``) and the sensor values to 7 significant
+Both writers write ``t`` to 1 µs (``%.6f``) and the sensor values to 7 significant
 digits by default, so a write → read round trip keeps every value to that
 precision. Rows come out in time order across sensors (batch) or in arrival
 order (streaming); within one sensor ``t`` always increases.
@@ -11,11 +11,7 @@ from __future__ import annotations
 
 import gzip
 import os
-import threading
-import time
 from collections.abc import Mapping
-from pathlib import Path
-from types import TracebackType
 from typing import IO, Any
 
 import numpy as np
@@ -35,10 +31,11 @@ from hinge_imu.samples import Recording, SensorStream
 
 DEFAULT_FLOAT_FORMAT = "%.7g"
 _CHUNK_ROWS = 50_000
-_GZIP_LEVEL = 6  # as gzip(1); level 9 is ~5x slower for ~3 % smaller files
+GZIP_LEVEL = 6  # as gzip(1); level 9 is ~5x slower for ~3 % smaller files
 
 
-def _columns(with_mag: bool, with_seq: bool) -> list[str]:
+def columns(with_mag: bool, with_seq: bool) -> list[str]:
+    """The column line's names, in the order both writers use."""
     return [
         "t",
         "sensor",
@@ -49,7 +46,8 @@ def _columns(with_mag: bool, with_seq: bool) -> list[str]:
     ]
 
 
-def _header_text(header: Mapping[str, str], path: str) -> str:
+def header_text(header: Mapping[str, str], path: str) -> str:
+    """The header lines: the format line, then ``# key: value`` in order."""
     lines = [RECORDING_MAGIC]
     for key, value in header.items():
         k, v = str(key).strip(), str(value).strip()
@@ -112,7 +110,7 @@ def write_recording(
     for sensor, stream in recording.sensors.items():
         if stream.rate_hz is not None:
             header[f"rate_hz.{sensor}"] = f"{stream.rate_hz:g}"
-    head = _header_text(header, name)
+    head = header_text(header, name)
 
     codes, values, with_mag, with_seq = _long_table(recording)
     names = [n for n in SENSOR_NAMES if n in recording.sensors]
@@ -123,13 +121,13 @@ def write_recording(
     with atomic_write(path, "wb") as raw:
         out: IO[bytes] = raw
         gz = (
-            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=_GZIP_LEVEL, mtime=0)
+            gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=GZIP_LEVEL, mtime=0)
             if name.endswith(".gz")
             else None
         )
         if gz is not None:
             out = gz  # type: ignore[assignment]
-        cols = _columns(with_mag, with_seq)
+        cols = columns(with_mag, with_seq)
         out.write(head.encode("utf-8") + (",".join(cols) + "\n").encode("utf-8"))
         for start in range(0, len(codes), _CHUNK_ROWS):
             chunk = values[start : start + _CHUNK_ROWS]
@@ -185,243 +183,3 @@ def _long_table(
     values = np.concatenate(blocks)
     order = np.lexsort((code, values[:, 0]))
     return code[order], values[order], with_mag, with_seq
-
-
-class RecordingWriter:
-    """Stream samples into a recording file as they arrive (live recording).
-
-    Writes under the **final name** from the start: for a live recording,
-    keeping what was recorded when the process dies matters more than
-    atomicity. Lines are buffered in memory and written whole, then fsynced,
-    at least every ``flush_interval_s`` (by a background thread too, so a
-    quiet moment does not hold data back): a killed process loses at most
-    that much, and the file it leaves reads back (the reader drops a torn
-    last line, and accepts a gzip stream cut short, with a warning).
-
-    Args:
-        path: ``*.csv`` or ``*.csv.gz``.
-        header: ``# key: value`` header keys, written first, in order.
-        flush_interval_s: longest time a written sample stays only in memory, s.
-        with_mag: add the ``mag_x..z`` columns (µT).
-        with_seq: add the ``seq`` column (device sample counter).
-        float_format: format of acc, gyr and mag values; ``t`` is written to 1 µs.
-    """
-
-    def __init__(
-        self,
-        path: str | os.PathLike[str],
-        header: Mapping[str, str],
-        *,
-        flush_interval_s: float = 1.0,
-        with_mag: bool = False,
-        with_seq: bool = True,
-        float_format: str = DEFAULT_FLOAT_FORMAT,
-    ) -> None:
-        if not flush_interval_s > 0:
-            raise ValueError(f"flush_interval_s must be > 0, got {flush_interval_s}")
-        self.path = Path(path)
-        self.flush_interval_s = float(flush_interval_s)
-        self.with_mag = with_mag
-        self.with_seq = with_seq
-        self._fmt = float_format
-        self._name = str(path)
-        self._last_t: dict[str, float] = {}
-        self._mag_seen: dict[str, bool] = {}
-        self._pending: list[str] = []
-        self._lock = threading.Lock()
-        self._closed = False
-        self.n_samples = 0
-        head = _header_text(header, self._name) + ",".join(_columns(with_mag, with_seq)) + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._raw = open(self.path, "wb", buffering=0)  # noqa: SIM115 - closed in close()
-        self._gz = (
-            gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=_GZIP_LEVEL, mtime=0)
-            if self._name.endswith(".gz")
-            else None
-        )
-        self._pending.append(head)
-        self._last_flush = time.monotonic()
-        self._flush_locked()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._flush_loop, name="RecordingWriter", daemon=True
-        )
-        self._thread.start()
-
-    def __enter__(self) -> RecordingWriter:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def write(
-        self,
-        sensor: str,
-        t_s: float | npt.ArrayLike,
-        acc_mps2: npt.ArrayLike,
-        gyr_dps: npt.ArrayLike,
-        seq: int | npt.ArrayLike | None = None,
-        mag_ut: npt.ArrayLike | None = None,
-    ) -> None:
-        """Append one sample (t scalar, acc/gyr shape (3,)) or N samples (t (N,), (N, 3)).
-
-        Raises:
-            RecordingError: unknown sensor, wrong shapes, non-finite values,
-                or time not after this sensor's previous sample (nothing of
-                this call is written then).
-        """
-        if self._closed:
-            raise RecordingError("the recording writer is closed", self._name)
-        if sensor not in SENSOR_NAMES:
-            raise RecordingError(
-                f"unknown sensor name '{sensor}' (allowed: {', '.join(SENSOR_NAMES)})", self._name
-            )
-        t = np.atleast_1d(np.asarray(t_s, dtype=np.float64))
-        n = t.shape[0]
-        acc = np.asarray(acc_mps2, dtype=np.float64).reshape(-1, 3)
-        gyr = np.asarray(gyr_dps, dtype=np.float64).reshape(-1, 3)
-        mag = None if mag_ut is None else np.asarray(mag_ut, dtype=np.float64).reshape(-1, 3)
-        sq = None if seq is None else np.atleast_1d(np.asarray(seq, dtype=np.int64))
-        self._check(sensor, t, acc, gyr, mag, sq)
-        lines = self._format(sensor, t, acc, gyr, mag, sq)
-        with self._lock:
-            self._pending.extend(lines)
-            self._last_t[sensor] = float(t[-1])
-            self.n_samples += n
-            if time.monotonic() - self._last_flush >= self.flush_interval_s:
-                self._flush_locked()
-
-    def write_block(
-        self,
-        sensor: str,
-        t_s: npt.ArrayLike,
-        acc_mps2: npt.ArrayLike,
-        gyr_dps: npt.ArrayLike,
-        mag_ut: npt.ArrayLike | None = None,
-        seq: npt.ArrayLike | None = None,
-    ) -> None:
-        """Like :meth:`write` for a block of samples (a live session's ``Block``).
-
-        Magnetometer values are dropped when the writer was opened without
-        mag columns, and ``seq`` when without a seq column, so any source's
-        blocks can be recorded.
-        """
-        self.write(
-            sensor,
-            t_s,
-            acc_mps2,
-            gyr_dps,
-            seq=seq if self.with_seq else None,
-            mag_ut=mag_ut if self.with_mag else None,
-        )
-
-    def _check(
-        self,
-        sensor: str,
-        t: npt.NDArray[np.float64],
-        acc: npt.NDArray[np.float64],
-        gyr: npt.NDArray[np.float64],
-        mag: npt.NDArray[np.float64] | None,
-        sq: npt.NDArray[np.int64] | None,
-    ) -> None:
-        n = t.shape[0]
-        if t.ndim != 1 or acc.shape != (n, 3) or gyr.shape != (n, 3):
-            raise RecordingError(
-                f"sensor '{sensor}': t, acc and gyr sample counts differ", self._name
-            )
-        if (mag is not None and mag.shape != (n, 3)) or (sq is not None and sq.shape != (n,)):
-            raise RecordingError(f"sensor '{sensor}': mag or seq sample count differs", self._name)
-        if mag is not None and not self.with_mag:
-            raise RecordingError("mag_ut given but the writer has no mag columns", self._name)
-        if sq is not None and not self.with_seq:
-            raise RecordingError("seq given but the writer has no seq column", self._name)
-        if self.with_mag and self._mag_seen.setdefault(sensor, mag is not None) != (
-            mag is not None
-        ):
-            raise RecordingError(
-                f"sensor '{sensor}': give mag_ut on every sample or on none", self._name
-            )
-        vals = [t, acc, gyr] + ([mag] if mag is not None else [])
-        if not all(np.isfinite(v).all() for v in vals):
-            raise RecordingError(f"sensor '{sensor}': non-finite sample value", self._name)
-        prev = self._last_t.get(sensor, -np.inf)
-        steps = np.diff(np.concatenate(([prev], t)))
-        if n and (steps <= 0).any():
-            i = int(np.flatnonzero(steps <= 0)[0])
-            before = prev if i == 0 else float(t[i - 1])
-            raise RecordingError(
-                f"time goes backwards for sensor '{sensor}' ({t[i]:.6f} s after "
-                f"{before:.6f} s); not written",
-                self._name,
-            )
-
-    def _format(
-        self,
-        sensor: str,
-        t: npt.NDArray[np.float64],
-        acc: npt.NDArray[np.float64],
-        gyr: npt.NDArray[np.float64],
-        mag: npt.NDArray[np.float64] | None,
-        sq: npt.NDArray[np.int64] | None,
-    ) -> list[str]:
-        f = self._fmt
-        lines = []
-        for i in range(t.shape[0]):
-            parts = [f"{t[i]:.6f}", sensor, *(f % v for v in acc[i]), *(f % v for v in gyr[i])]
-            if self.with_mag:
-                parts.extend(("", "", "") if mag is None else (f % v for v in mag[i]))
-            if self.with_seq:
-                parts.append("" if sq is None else str(int(sq[i])))
-            lines.append(",".join(parts) + "\n")
-        return lines
-
-    def flush(self) -> None:
-        """Write and fsync everything written so far."""
-        with self._lock:
-            if not self._closed:
-                self._flush_locked()
-
-    def _flush_locked(self) -> None:
-        self._last_flush = time.monotonic()
-        if not self._pending:
-            return
-        data = "".join(self._pending).encode("utf-8")
-        self._pending.clear()
-        if self._gz is not None:
-            self._gz.write(data)
-            self._gz.flush()  # Z_SYNC_FLUSH: everything so far decompresses
-        else:
-            view = memoryview(data)
-            while view:  # whole lines in as few write() calls as the OS allows
-                view = view[self._raw.write(view) or 0 :]
-        os.fsync(self._raw.fileno())
-
-    def _flush_loop(self) -> None:
-        while not self._stop.wait(self.flush_interval_s / 2):
-            with self._lock:
-                if self._closed:
-                    return
-                if time.monotonic() - self._last_flush >= self.flush_interval_s / 2:
-                    self._flush_locked()
-
-    def close(self) -> None:
-        """Flush, finish the gzip stream if any, fsync and close. Safe to call twice."""
-        self._stop.set()
-        if self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join()
-        with self._lock:
-            if self._closed:
-                return
-            try:
-                self._flush_locked()
-                if self._gz is not None:
-                    self._gz.close()
-                    os.fsync(self._raw.fileno())
-            finally:
-                self._closed = True
-                self._raw.close()
