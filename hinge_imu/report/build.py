@@ -64,8 +64,15 @@ def session_figures(session: Session) -> list[tuple[str, Figure]]:
     return figs
 
 
-def _folder_name(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "session"
+def session_folders(sessions: Sequence[Session]) -> list[str]:
+    """One folder name per session: its name in safe characters, made unique."""
+    folders: list[str] = []
+    for name in unique_names(sessions):
+        folder = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "session"
+        while folder in folders:
+            folder += "_"
+        folders.append(folder)
+    return folders
 
 
 def render_report(
@@ -78,11 +85,7 @@ def render_report(
     files: dict[str, bytes] = {}
     pages: list[Figure] = []
     several = len(sessions) > 1
-    names = unique_names(sessions)
-    folders = [_folder_name(n) for n in names]
-    for k in range(len(folders)):
-        while folders[k] in folders[:k]:
-            folders[k] += "_"
+    folders = session_folders(sessions)
     if several:
         fig = progress_figure(sessions)
         pages.append(fig)

@@ -143,11 +143,10 @@ def _quality_lines(session: Session) -> list[str]:
         for msg in cal.messages:
             lines += _wrap("•  ", f"Calibration, {sensor.replace('_', ' ')}: {msg}")
     for sensor, q in session.quality.items():
-        for t0, t1 in q.long_gaps_s:
+        if q.long_gaps_s:
+            spans = ", ".join(f"{t0:.1f}–{t1:.1f} s" for t0, t1 in q.long_gaps_s)
             lines += _wrap(
-                "•  ",
-                f"{sensor.replace('_', ' ')}: no data from {t0:.1f} s to "
-                f"{t1:.1f} s (angles left blank there).",
+                "•  ", f"{sensor.replace('_', ' ')}: no data at {spans} (angles left blank there)."
             )
     for w in session.warnings:
         lines += _wrap("•  ", w)
@@ -199,8 +198,8 @@ def rep_table_figures(session: Session) -> list[Figure]:
         title = "Each rep against the thresholds"
         if len(pages) > 1:
             title += f" (page {k + 1} of {len(pages)})"
-        fig = new_page(title, session)
-        ax = fig.add_subplot()
+        fig = new_page(title, session, layout=False)
+        ax = fig.add_axes((0.01, 0.12, 0.98, 0.76))
         ax.axis("off")
         header = ["Rep", "Score"] + [
             f"{RULE_LABELS[r.rule_id]}\n{_metric_words(c.metric)}\n{c.op} {c.threshold:g}°"
