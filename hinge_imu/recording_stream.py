@@ -64,10 +64,14 @@ class RecordingWriter:
         self._pending: list[str] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._error: RecordingError | None = None
         self.n_samples = 0
         head = header_text(header, self._name) + ",".join(columns(with_mag, with_seq)) + "\n"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._raw = open(self.path, "wb", buffering=0)  # noqa: SIM115 - closed in close()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._raw = open(self.path, "wb", buffering=0)  # noqa: SIM115 - closed in close()
+        except OSError as err:
+            raise RecordingError(f"cannot create the file ({err.strerror})", self._name) from None
         self._gz = (
             gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=GZIP_LEVEL, mtime=0)
             if self._name.endswith(".gz")
@@ -75,7 +79,11 @@ class RecordingWriter:
         )
         self._pending.append(head)
         self._last_flush = time.monotonic()
-        self._flush_locked()
+        try:
+            self._flush_locked()
+        except RecordingError:
+            self._raw.close()
+            raise
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._flush_loop, name="RecordingWriter", daemon=True
@@ -109,6 +117,8 @@ class RecordingWriter:
                 or time not after this sensor's previous sample (nothing of
                 this call is written then).
         """
+        if self._error is not None:
+            raise self._error
         if self._closed:
             raise RecordingError("the recording writer is closed", self._name)
         if sensor not in SENSOR_NAMES:
@@ -117,6 +127,8 @@ class RecordingWriter:
             )
         t = np.atleast_1d(np.asarray(t_s, dtype=np.float64))
         n = t.shape[0]
+        if n == 0:
+            return
         acc = np.asarray(acc_mps2, dtype=np.float64).reshape(-1, 3)
         gyr = np.asarray(gyr_dps, dtype=np.float64).reshape(-1, 3)
         mag = None if mag_ut is None else np.asarray(mag_ut, dtype=np.float64).reshape(-1, 3)
@@ -226,14 +238,22 @@ class RecordingWriter:
             return
         data = "".join(self._pending).encode("utf-8")
         self._pending.clear()
-        if self._gz is not None:
-            self._gz.write(data)
-            self._gz.flush()  # Z_SYNC_FLUSH: everything so far decompresses
-        else:
-            view = memoryview(data)
-            while view:  # whole lines in as few write() calls as the OS allows
-                view = view[self._raw.write(view) or 0 :]
-        os.fsync(self._raw.fileno())
+        try:
+            if self._gz is not None:
+                self._gz.write(data)
+                self._gz.flush()  # Z_SYNC_FLUSH: everything so far decompresses
+            else:
+                view = memoryview(data)
+                while view:  # whole lines in as few write() calls as the OS allows
+                    view = view[self._raw.write(view) or 0 :]
+            os.fsync(self._raw.fileno())
+        except OSError as err:
+            # kept so that the next write()/close() reports it, also when the
+            # background thread met it
+            self._error = RecordingError(
+                f"cannot write the recording ({err.strerror or err})", self._name
+            )
+            raise self._error from None
 
     def _flush_loop(self) -> None:
         while not self._stop.wait(self.flush_interval_s / 2):
@@ -241,7 +261,10 @@ class RecordingWriter:
                 if self._closed:
                     return
                 if time.monotonic() - self._last_flush >= self.flush_interval_s / 2:
-                    self._flush_locked()
+                    try:
+                        self._flush_locked()
+                    except RecordingError:
+                        return  # reported by the next write() or close()
 
     def close(self) -> None:
         """Flush, finish the gzip stream if any, fsync and close. Safe to call twice."""
@@ -252,10 +275,17 @@ class RecordingWriter:
             if self._closed:
                 return
             try:
-                self._flush_locked()
-                if self._gz is not None:
-                    self._gz.close()
-                    os.fsync(self._raw.fileno())
+                if self._error is None:
+                    self._flush_locked()
+                    if self._gz is not None:
+                        self._gz.close()
+                        os.fsync(self._raw.fileno())
+            except OSError as err:
+                self._error = RecordingError(
+                    f"cannot write the recording ({err.strerror or err})", self._name
+                )
             finally:
                 self._closed = True
                 self._raw.close()
+            if self._error is not None:
+                raise self._error

@@ -212,3 +212,17 @@ def test_written_file_gets_the_usual_permissions(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert (tmp_path / "r.csv").stat().st_mode & 0o777 == 0o644
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux /dev/full")
+def test_streaming_writer_on_a_full_disk_gives_a_one_line_error() -> None:
+    with pytest.raises(RecordingError) as info:
+        RecordingWriter("/dev/full", {"note": "x"})
+    assert str(info.value).startswith("/dev/full: cannot write the recording (")
+
+
+def test_streaming_writer_in_an_unwritable_place(tmp_path: Path) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    with pytest.raises(RecordingError, match="cannot create the file"):
+        RecordingWriter(blocker / "rec.csv", {})
