@@ -4,6 +4,8 @@ All data here is SIMULATED."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from hinge_imu.core.rep_metrics import RepMetrics
 from hinge_imu.core.rules import load_rules
 from hinge_imu.errors import HingeImuError
 from hinge_imu.sim import MISTAKES, SimConfig, simulate
+from hinge_imu.sim.mistakes import INCOMPATIBLE
 
 RULES = load_rules()
 #: The metric each mistake's magnitude sets (docs/simulator.md).
@@ -158,3 +161,12 @@ def test_bad_mistakes_are_one_line_errors(mistakes: dict, head: bool, message: s
     with pytest.raises(HingeImuError, match=message) as err:
         SimConfig.preset("clean", mistakes=mistakes, head=head)
     assert "\n" not in str(err.value)
+
+
+def test_every_compatible_pair_of_mistakes_fires_both_and_nothing_else() -> None:
+    for a, b in itertools.combinations(sorted(MISTAKES), 2):
+        if frozenset({a, b}) in INCOMPATIBLE:
+            continue
+        cfg = SimConfig.preset("clean", reps=1, seed=5, head=True, mistakes={a: None, b: None})
+        (rep,) = simulate(cfg).truth["reps"]
+        assert sorted(rep["mistakes"]) == sorted([a, b])

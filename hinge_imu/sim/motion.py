@@ -185,7 +185,7 @@ class SessionScript:
         self.walks.append({"t_start_s": t0, "t_end_s": self.t})
 
     # --- reps ----------------------------------------------------------------------
-    def _bottom_and_lockout(self, mist: Mapping[str, float]) -> tuple[Pose, Pose, float]:
+    def _bottom_and_lockout(self, mist: Mapping[str, float]) -> tuple[Pose, Pose]:
         r = self.rng.uniform
         hip = float(r(60.0, 85.0))
         thigh = float(r(14.0, 30.0))
@@ -200,6 +200,9 @@ class SessionScript:
             thigh = min(thigh, float(r(7.0, 10.0)))
         if "knees_forward" in mist and "squatting" not in mist:
             thigh = mist["knees_forward"] + 2.0
+        if "shallow_hinge" in mist:
+            # keep the pelvis tilting ≥ 15° so the short hinge is still a rep
+            thigh = min(thigh, hip - 18.0)
         lumbar = mist.get("back_rounded", mist.get("back_arched", lumbar))
         pelvis = hip - thigh
         bottom = {
@@ -224,12 +227,12 @@ class SessionScript:
             "head_extension": float(r(-3.0, 3.0)),
             "shank_inclination": SHANK_PER_THIGH * th_l,
         }
-        return bottom, lockout, lumbar
+        return bottom, lockout
 
     def rep(self, number: int, set_no: int, mist: Mapping[str, float]) -> None:
         """One hinge rep from the current pose, ending held at its lockout."""
         r = self.rng.uniform
-        bottom, lockout, _ = self._bottom_and_lockout(mist)
+        bottom, lockout = self._bottom_and_lockout(mist)
         t0 = self.t
         level = self.pose["pelvic_tilt"] + self.pose["thigh_inclination"]
         td, tbh, ta = float(r(1.2, 2.4)), float(r(0.0, 0.4)), float(r(0.8, 1.6))
