@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -42,10 +44,11 @@ def make_file(path: Path, minutes: float) -> None:
     write_recording(path, Recording(streams, header, source="simulated"))
 
 
-def _time_once(fn: Callable[[], object]) -> float:
-    t0 = time.perf_counter()
+def _time_once(fn: Callable[[], object]) -> tuple[float, float]:
+    """(wall s, CPU s of this process); CPU time is less disturbed by other load."""
+    t0, c0 = time.perf_counter(), time.process_time()
     fn()
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def main() -> None:
@@ -89,13 +92,51 @@ def main() -> None:
     tracemalloc.stop()
 
     print(f"file: {path.name}, {size_mb:.1f} MB, {rows} rows, {args.runs} runs each")
-    print(f"{'reader':28s} {'median s':>9s} {'min s':>7s} {'max s':>7s}")
+    print(
+        f"{'reader':26s} {'wall median s':>14s} {'min s':>6s} {'max s':>6s} {'CPU median s':>13s}"
+    )
     for label, ts in (("pandas.read_csv (plain)", t_plain), ("hinge_imu read_recording", t_ours)):
-        print(f"{label:28s} {statistics.median(ts):9.3f} {min(ts):7.3f} {max(ts):7.3f}")
-    ratio = statistics.median(t_ours) / statistics.median(t_plain)
-    print(f"ratio read_recording / read_csv (medians): {ratio:.2f} (target ≤ 1.5)")
-    print(f"ratio read_recording / read_csv (best runs): {min(t_ours) / min(t_plain):.2f}")
+        wall = [w for w, _ in ts]
+        cpu = [c for _, c in ts]
+        print(
+            f"{label:26s} {statistics.median(wall):14.3f} {min(wall):6.3f} {max(wall):6.3f} "
+            f"{statistics.median(cpu):13.3f}"
+        )
+    for what, k in (("wall", 0), ("CPU", 1)):
+        ours_med = statistics.median(t[k] for t in t_ours)
+        plain_med = statistics.median(t[k] for t in t_plain)
+        best = min(t[k] for t in t_ours) / min(t[k] for t in t_plain)
+        print(
+            f"ratio read_recording / read_csv, {what:4s}: median {ours_med / plain_med:.2f}, "
+            f"best runs {best:.2f} (target ≤ 1.5)"
+        )
     print(f"peak memory of read_recording (tracemalloc): {peak / 1e6:.0f} MB")
+    rss_import, rss_read = _peak_rss_mb(path)
+    print(
+        f"peak RSS (VmHWM) of a fresh process: {rss_import:.0f} MB after imports, "
+        f"{rss_read:.0f} MB after read_recording (file {size_mb:.0f} MB)"
+    )
+
+
+def _peak_rss_mb(path: Path) -> tuple[float, float]:
+    """Peak RSS of a new interpreter before and after reading ``path``, MB (Linux).
+
+    VmHWM from /proc, because ru_maxrss carries the parent's peak over exec.
+    """
+    code = (
+        "import re, sys\n"
+        "from hinge_imu.recording import read_recording\n"
+        "def hwm():\n"
+        "    text = open('/proc/self/status').read()\n"
+        "    return int(re.search(r'VmHWM:\\s+(\\d+)', text).group(1))\n"
+        "h0 = hwm()\n"
+        "read_recording(sys.argv[1])\n"
+        "print(h0, hwm())\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return int(out[0]) / 1024, int(out[1]) / 1024  # VmHWM is in KiB
 
 
 if __name__ == "__main__":
