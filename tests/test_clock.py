@@ -169,3 +169,15 @@ def test_skew_report_between_sensors() -> None:
     text = report.format()
     assert "pelvis" in text and "drift apart" in text
     assert report.rows[0].delay_min_ms >= 0.0
+
+
+def test_a_much_faster_packet_keeps_both_rules() -> None:
+    # Slow packets first, then one 40 ms faster: the fit drops by 4 sample periods.
+    clock = SensorClock(100.0, "seq")
+    t_prev = -np.inf
+    for k, delay in enumerate([0.05, 0.05, 0.05, 0.01, 0.01]):
+        arrival = (5 * k + 4) / 100.0 + delay
+        out = clock.update(5 * k, arrival, 5)
+        assert out.t_s[-1] <= arrival
+        assert out.t_s[0] > t_prev and np.all(np.diff(out.t_s) > 0)
+        t_prev = out.t_s[-1]

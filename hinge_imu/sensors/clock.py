@@ -192,6 +192,12 @@ class SensorClock:
         t_host = t + self._y0
         if t_host[0] <= self._last_t:
             t_host += self._last_t - t_host[0] + 1e-9
+            if t_host[-1] > host_arrival_s:
+                # The fit just dropped by more than a sample period (a much faster
+                # packet): fit the samples between the last time and the arrival
+                # rather than break either rule.
+                frac = np.arange(1, n_samples + 1, dtype=np.float64) / n_samples
+                t_host = self._last_t + (float(host_arrival_s) - self._last_t) * frac
         self._last_t = float(t_host[-1])
         delay = float(host_arrival_s) - self._last_t
         self.delays_s.append(delay)
