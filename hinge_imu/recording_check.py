@@ -34,12 +34,15 @@ class TableLayout:
     first_row_line: int
 
 
-def parse_header_lines(data: bytes, name: str) -> tuple[dict[str, str], int, int]:
+def parse_header_lines(
+    data: bytes, name: str, warnings: list[str] | None = None
+) -> tuple[dict[str, str], int, int]:
     """Parse the leading ``# key: value`` lines (and blank lines among them).
 
     Returns (header keys in file order, number of lines before the column
     line, byte offset of the column line). Lines starting with ``#`` that
-    have no ``:`` are plain comments and are skipped.
+    have no ``:`` are plain comments and are skipped. A key given twice
+    keeps its later value, with a warning appended to ``warnings``.
     """
     header: dict[str, str] = {}
     pos = 0
@@ -72,6 +75,10 @@ def parse_header_lines(data: bytes, name: str) -> tuple[dict[str, str], int, int
         value = value.strip()
         if key.startswith("rate_hz."):
             _check_rate(key, value, name, line_no)
+        if key in header and warnings is not None:
+            warnings.append(
+                f"{name}:{line_no}: header key '{key}' given again; this later value is used"
+            )
         header[key] = value
     return header, line_no, min(pos, len(data))
 

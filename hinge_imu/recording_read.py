@@ -81,13 +81,14 @@ def _read_fast(path: Path, name: str) -> Recording:
         head_bytes = b"".join(head)
         if head_bytes.startswith((b"\xef\xbb\xbf", _GZIP_MAGIC)):
             raise _SlowPath
-        header, n_comment_lines, body_start = parse_header_lines(head_bytes, name)
+        warnings: list[str] = []
+        header, n_comment_lines, body_start = parse_header_lines(head_bytes, name, warnings)
         columns = check_columns(head_bytes[body_start:], name, n_comment_lines + 1)
         df = pd.read_csv(fh, **_read_csv_options(columns))
     sensors = _streams_from_frame(df, columns, header)
     if sensors is None or not sensors:
         raise _SlowPath
-    warnings = _column_warnings(name, columns, n_comment_lines + 1)
+    warnings += _column_warnings(name, columns, n_comment_lines + 1)
     return _finish(sensors, header, name, warnings)
 
 
@@ -101,7 +102,7 @@ def _read_slow(path: Path, name: str) -> Recording:
     if data.startswith(b"\xef\xbb\xbf"):  # BOM from spreadsheet exports
         data = data[3:]
 
-    header, n_comment_lines, body_start = parse_header_lines(data, name)
+    header, n_comment_lines, body_start = parse_header_lines(data, name, warnings)
     col_end = data.find(b"\n", body_start)
     col_end = len(data) if col_end < 0 else col_end
     column_line_no = n_comment_lines + 1

@@ -170,3 +170,19 @@ def test_semicolon_separated_file_gets_a_hint(tmp_path: Path) -> None:
     with pytest.raises(RecordingError, match="seems to use ';' between fields") as info:
         read_recording(path)
     assert info.value.line == 1
+
+
+def test_repeated_header_key_keeps_the_later_value_with_a_warning(tmp_path: Path) -> None:
+    text = f"# side: left\n# side: right\n{COLS}\n0,pelvis,0,0,9.8,0,0,0\n"
+    rec = read_recording(_write(tmp_path / "r.csv", text))
+    assert rec.side == "right"
+    assert rec.warnings == (
+        f"{tmp_path / 'r.csv'}:2: header key 'side' given again; this later value is used",
+    )
+
+
+def test_line_numbers_count_blank_lines_in_the_table(tmp_path: Path) -> None:
+    text = f"# side: left\n{COLS}\n0,pelvis,0,0,9.8,0,0,0\n\n\n0.01,pelvis,0,0,x,0,0,0\n"
+    with pytest.raises(RecordingError) as info:
+        read_recording(_write(tmp_path / "r.csv", text))
+    assert (info.value.line, info.value.message) == (6, "'x' in column 'acc_z' is not a number")
