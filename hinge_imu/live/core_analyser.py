@@ -130,11 +130,13 @@ class CoreAnalyser:
 
     def _try_calibrate(self, final: bool) -> AnalysisStep:
         rec = self._recording()
-        if "pelvis" not in rec.sensors or len(rec.sensors["pelvis"]) < 10:
-            return AnalysisStep()
+        need_s = self.settings.calibration.min_stance_s + 0.5
+        if any(len(s) < 2 or s.t_s[-1] - s.t_s[0] < need_s for s in rec.sensors.values()):
+            return self._nag(final)  # not even a stance's worth of data yet
         try:
             cal = calibrate_recording(rec, self.settings)
-        except RecordingError:
+        except (RecordingError, ValueError):
+            # No stance yet (or data the calibration cannot use yet): keep waiting.
             return self._nag(final)
         moved_s = self._movement_after_stance_s(rec, cal)
         clear = all(c.ok and not c.messages for c in cal.sensors.values())

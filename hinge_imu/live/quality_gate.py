@@ -126,7 +126,13 @@ class QualityGate:
                 continue
             rate = self.rate_hz(sensor)
             if np.isfinite(rate) and t_to_s > t_from_s and tr.chunks:
-                t = np.concatenate(list(tr.chunks))
+                # Only the chunks that overlap the span (newest first).
+                parts = []
+                for c in reversed(tr.chunks):
+                    if c[-1] < t_from_s:
+                        break
+                    parts.append(c)
+                t = np.concatenate(parts[::-1]) if parts else np.zeros(0)
                 got = int(np.searchsorted(t, t_to_s, "right") - np.searchsorted(t, t_from_s))
                 expected = (min(t_to_s, tr.last_t_s) - max(t_from_s, tr.first_t_s)) * rate
                 if expected > 10 and got < (1.0 - self.max_lost_share) * expected:

@@ -135,11 +135,9 @@ class LiveSession:
             self.process(item)
 
     def process(self, block: Block) -> None:
-        """One block of samples: record, gate, analyse, warn, judge, schedule."""
+        """One block of samples: gate, analyse, warn, judge, schedule, then record."""
         if len(block) == 0:
             return
-        if self.out.record is not None:
-            self.out.record(block)
         self.gate.update(block.sensor, block.t_s)
         self._count_losses(block)
         self.t_s = max(self.t_s, float(block.t_s[-1]))
@@ -149,6 +147,10 @@ class LiveSession:
         self._play(cues, block.arrival_s)
         if summary is not None:
             self._on_set_end(summary)
+        # Recording (which may fsync) and the view come after the feedback,
+        # so they never delay a sound.
+        if self.out.record is not None:
+            self.out.record(block)
         if self.t_s >= self._next_health_s:
             self._next_health_s = self.t_s + HEALTH_EVERY_S
             self._emit_health()

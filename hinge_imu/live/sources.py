@@ -65,7 +65,9 @@ class ReplaySource:
         recording: what to replay.
         speed: 1 = real time, 2 = twice as fast, 0 = as fast as possible.
         block_s: samples of one sensor are delivered in blocks of this
-            length, s (like BLE notifications).
+            length, s, like BLE notifications (default 0.05 s: the custom
+            firmware profile sends 10 samples a notification at 200 Hz,
+            Movesense 8 at 104 Hz).
         block_sizes: instead of ``block_s``, an iterator of block sizes in
             samples (the parity test uses random sizes).
     """
@@ -74,7 +76,7 @@ class ReplaySource:
         self,
         recording: Recording,
         speed: float = 1.0,
-        block_s: float = 0.02,
+        block_s: float = 0.05,
         block_sizes: Iterator[int] | None = None,
     ) -> None:
         if speed < 0:
@@ -84,6 +86,8 @@ class ReplaySource:
         self.block_s = float(block_s)
         self.block_sizes = block_sizes
         self.delivered_until_s = 0.0
+        #: ``perf_counter`` at session time 0 of the replay, s (set when iteration starts).
+        self.wall0_s = float("nan")
 
     def _cuts(self, t_s: FloatArray) -> list[int] | IntArray:
         n = len(t_s)
@@ -114,7 +118,7 @@ class ReplaySource:
                 yield float(t[b - 1]), name, int(a), int(b)
 
         merged = heapq.merge(*(blocks(n) for n in names))
-        wall0 = time.perf_counter()
+        wall0 = self.wall0_s = time.perf_counter()
         for t_last, name, a, b in merged:
             if self.speed > 0:
                 delay = wall0 + t_last / self.speed - time.perf_counter()
