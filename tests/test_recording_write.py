@@ -142,11 +142,13 @@ def _data_lines(path: Path) -> list[str]:
 
 def test_flush_interval_is_honoured_even_without_further_writes(tmp_path: Path) -> None:
     path = tmp_path / "live.csv"
-    with RecordingWriter(path, {"note": "x"}, flush_interval_s=0.3) as w:
+    # the background thread may flush from half an interval on: 0.5 s of
+    # scheduling slack before the first check on a busy machine
+    with RecordingWriter(path, {"note": "x"}, flush_interval_s=1.0) as w:
         assert path.read_text().startswith("# hinge-imu recording v1\n# note: x\nt,sensor,")
         w.write("pelvis", 0.0, [0, 0, 9.8], [0, 0, 0])
         assert _data_lines(path) == []  # buffered, not written per sample
-        time.sleep(0.6)  # no more writes: the background flush must still happen
+        time.sleep(1.2)  # no more writes: the background flush must still happen
         assert len(_data_lines(path)) == 1
     slow = tmp_path / "slow.csv"
     with RecordingWriter(slow, {}, flush_interval_s=60.0) as w:
@@ -199,7 +201,7 @@ def test_killed_recorder_leaves_a_file_that_reads_back(tmp_path: Path, name: str
         s = rec.sensors[sensor]
         t = np.arange(len(s)) / 100
         # lost at most the last second (default flush_interval_s=1.0), plus scheduling slack
-        assert t[-1] >= t_sent - 1.0 - 0.3, (sensor, t[-1], t_sent)
+        assert t[-1] >= t_sent - 1.0 - 0.5, (sensor, t[-1], t_sent)
         np.testing.assert_allclose(s.t_s, t, atol=1e-9)
         np.testing.assert_allclose(s.acc_mps2, np.c_[t, -t, np.full_like(t, 9.81 + k)])
         np.testing.assert_array_equal(s.seq, np.arange(len(s)))  # type: ignore[arg-type]
