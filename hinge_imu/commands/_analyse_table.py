@@ -40,6 +40,11 @@ def print_session(session: Session, console: Console | None = None) -> None:
         con.print(f"  {m:10s} missing: its rules are not assessed")
     for w in session.warnings:
         con.print(f"  [yellow]warning:[/yellow] {w}")
+    if not con.is_terminal:
+        # Plain text when piped or redirected: fast for thousands of reps.
+        _plain_reps(session, con)
+        _summary(session, con)
+        return
     table = Table(show_edge=False, pad_edge=False)
     for col, just in (
         ("rep", "right"),
@@ -61,6 +66,23 @@ def print_session(session: Session, console: Console | None = None) -> None:
             f"not judged: {r.not_judged_reason}" if r.not_judged_reason else mistakes_text(r),
         )
     con.print(table)
+    _summary(session, con)
+
+
+def _plain_reps(session: Session, con: Console) -> None:
+    lines = [f"{'rep':>4s}  {'time (s)':15s} {'hip peak':>8s} {'score':>5s}  mistakes (by how much)"]
+    for r in session.reps:
+        met = r.metrics
+        hip = "" if met.hip_flexion_peak is None else f"{met.hip_flexion_peak:.0f}°"
+        score = r.judgement.score
+        what = f"not judged: {r.not_judged_reason}" if r.not_judged_reason else mistakes_text(r)
+        sc = "–" if not math.isfinite(score) else f"{score:.0f}"
+        span = f"{met.t_start:.1f}–{met.t_end:.1f}"
+        lines.append(f"{r.rep:4d}  {span:15s} {hip:>8s} {sc:>5s}  {what}")
+    con.file.write("\n".join(lines) + "\n")
+
+
+def _summary(session: Session, con: Console) -> None:
     judged = [r for r in session.reps if r.judged]
     bad = sum(1 for r in judged if r.judgement.bad)
     mean = sum(r.judgement.score for r in judged) / len(judged) if judged else float("nan")

@@ -67,9 +67,13 @@ def segment_angles_deg(vertical_s: FloatArray, R_S_B: FloatArray) -> tuple[Float
         vertical_s: earth up in the sensor frame (N, 3) (see ``vertical_in_sensor``).
         R_S_B: the segment frame in the sensor frame (3, 3); columns x, y, z of B.
     """
-    v_b = np.asarray(vertical_s) @ np.asarray(R_S_B)
-    sagittal = np.degrees(np.arctan2(-v_b[:, 0], np.hypot(v_b[:, 1], v_b[:, 2])))
-    frontal = np.degrees(np.arctan2(v_b[:, 1], v_b[:, 2]))
+    v = np.asarray(vertical_s, dtype=np.float64)
+    r = np.asarray(R_S_B, dtype=np.float64)
+    # v_B = R_S_B^T · v_S, one component at a time (much faster than an
+    # (N,3)·(3,3) matmul, which numpy does not vectorise well).
+    vx, vy, vz = (v[:, 0] * r[0, j] + v[:, 1] * r[1, j] + v[:, 2] * r[2, j] for j in range(3))
+    sagittal = np.degrees(np.arctan2(-vx, np.hypot(vy, vz)))
+    frontal = np.degrees(np.arctan2(vy, vz))
     return sagittal, frontal
 
 

@@ -152,10 +152,6 @@ def _unit(v: FloatArray) -> FloatArray:
     return v / n if n > 0 else v
 
 
-def _angle_deg(a: FloatArray, b: FloatArray) -> float:
-    return float(np.degrees(np.arccos(np.clip(np.dot(_unit(a), _unit(b)), -1.0, 1.0))))
-
-
 def find_stance(
     acc: Mapping[str, FloatArray],
     gyr: Mapping[str, FloatArray],
@@ -180,20 +176,19 @@ def find_stance(
             "(the recording must contain the wearer standing still)"
         )
     pose_sensors = [s for s in ("pelvis", "upper_back") if s in acc] or names[:1]
-    poses = [{s: acc[s][a:b].mean(axis=0) for s in pose_sensors} for a, b in cands]
-
-    def same(i: int, j: int) -> bool:
-        return all(
-            _angle_deg(poses[i][s], poses[j][s]) < settings.pose_tolerance_deg for s in pose_sensors
-        )
-
-    durations = [b - a for a, b in cands]
-    group_time = [
-        sum(durations[j] for j in range(len(cands)) if same(i, j)) for i in range(len(cands))
-    ]
-    best = max(group_time)
+    durations = np.array([b - a for a, b in cands], dtype=np.float64)
+    # Two still periods show the same pose when every pose sensor's gravity
+    # direction agrees within the tolerance.
+    same = np.ones((len(cands), len(cands)), dtype=bool)
+    cos_tol = np.cos(np.deg2rad(settings.pose_tolerance_deg))
+    for s in pose_sensors:
+        u = np.array([acc[s][a:b].mean(axis=0) for a, b in cands])
+        u /= np.linalg.norm(u, axis=1, keepdims=True)
+        same &= (u @ u.T) > cos_tol
+    group_time = same.astype(np.float64) @ durations
+    best = float(group_time.max())
     # The first candidate whose pose holds most of the still time (ties: earliest).
-    pick = next(i for i in range(len(cands)) if group_time[i] >= 0.999 * best)
+    pick = int(np.nonzero(group_time >= 0.999 * best)[0][0])
     a, b = cands[pick]
     b = min(b, a + round(settings.max_stance_s * rate_hz))
     msgs: list[str] = []
@@ -288,20 +283,29 @@ def find_slips(
     the gyro minus its 0.3 s running median exceeds ``slip_rate_dps`` and the
     burst, integrated, turns the sensor at least ``slip_min_deg``.
     """
-    from scipy.ndimage import median_filter
+    from scipy.ndimage import median_filter, uniform_filter1d
 
     w = max(3, round(0.3 * rate_hz) | 1)
-    smooth = median_filter(gyr_dps, size=(w, 1), mode="nearest")
-    resid = gyr_dps - smooth
-    norm = np.linalg.norm(resid, axis=1)
-    norm[~valid] = 0.0
+    # A cheap screen (distance from the running mean), then the exact test
+    # (distance from the running median) only around the candidates.
+    rough = np.linalg.norm(gyr_dps - uniform_filter1d(gyr_dps, w, axis=0, mode="nearest"), axis=1)
+    rough[~valid] = 0.0
     out = []
-    for lo, hi in runs(norm > 0.25 * settings.slip_rate_dps):
-        if norm[lo:hi].max() < settings.slip_rate_dps or (hi - lo) > settings.slip_max_s * rate_hz:
-            continue
-        rotvec = resid[lo:hi].sum(axis=0) / rate_hz
-        if float(np.linalg.norm(rotvec)) >= settings.slip_min_deg:
-            out.append((lo, hi, rotvec))
+    pad = 2 * w
+    for c_lo, c_hi in runs(rough > 0.8 * settings.slip_rate_dps):
+        lo0, hi0 = max(0, c_lo - pad), min(gyr_dps.shape[0], c_hi + pad)
+        part = gyr_dps[lo0:hi0]
+        resid = part - median_filter(part, size=(w, 1), mode="nearest")
+        norm = np.linalg.norm(resid, axis=1)
+        norm[~valid[lo0:hi0]] = 0.0
+        for lo, hi in runs(norm > 0.25 * settings.slip_rate_dps):
+            if lo0 + lo < c_lo - w or lo0 + hi > c_hi + w:
+                continue  # belongs to a neighbouring candidate
+            if norm[lo:hi].max() < settings.slip_rate_dps or hi - lo > settings.slip_max_s * rate_hz:
+                continue
+            rotvec = resid[lo:hi].sum(axis=0) / rate_hz
+            if float(np.linalg.norm(rotvec)) >= settings.slip_min_deg:
+                out.append((lo0 + lo, lo0 + hi, rotvec))
     return out
 
 

@@ -124,6 +124,12 @@ class RepDetector:
             if self._state == _IDLE:
                 j = self._idle(x, j, events)
                 continue
+            # Samples that only update the running peak/minimum are taken in
+            # bulk; the sample that may trigger an event goes through the
+            # per-sample logic below.
+            j += self._skip(x, tilt, j)
+            if j >= m:
+                break
             i = self._k + j
             v = x[j]
             self._push(v)
@@ -187,6 +193,57 @@ class RepDetector:
         self._k += m
         self._trim()
         return events
+
+    def _skip(self, x: FloatArray, tilt: FloatArray, j: int) -> int:
+        """Consume samples from ``j`` on that cannot trigger an event; return how many."""
+        s = self.settings
+        n = self._settle_n
+        seg = x[j : j + 256]
+        if seg.size == 0:
+            return 0
+        i0 = self._k + j
+        idx = i0 + np.arange(seg.size)
+        fin = np.isfinite(seg)
+        # The per-sample path closes over-long reps at the first finite sample past the limit.
+        event = fin & (idx - self._start > s.max_rep_s * self.rate_hz)
+        if self._state == _DOWN:
+            runmax = np.fmax.accumulate(np.concatenate(([self._peak], seg)))[:-1]
+            event |= fin & (seg <= runmax) & (seg < runmax - s.bottom_confirm_deg)
+        else:
+            runmin = np.fmin.accumulate(np.concatenate(([self._min], seg)))
+            runmin = np.fmin(runmin[:-1], seg)
+            event |= fin & (seg > runmin + s.rise_again_deg)
+            prev = np.asarray(self._hist[-(n - 1) :], dtype=np.float64)
+            if prev.size < n - 1:
+                prev = np.concatenate((np.full(n - 1 - prev.size, np.nan), prev))
+            win = np.lib.stride_tricks.sliding_window_view(np.concatenate((prev, seg)), n)
+            ok = np.isfinite(win)
+            mx = np.where(ok, win, -np.inf).max(axis=1)
+            mn = np.where(ok, win, np.inf).min(axis=1)
+            event |= (
+                fin
+                & (idx - self._peak_i >= n)
+                & (ok.sum(axis=1) >= n // 2)
+                & (mx - mn < s.settle_range_deg)
+                & (mx < self._peak - s.lockout_drop_deg)
+            )
+        hit = np.nonzero(event)[0]
+        take = int(hit[0]) if hit.size else seg.size
+        if take == 0:
+            return 0
+        part = seg[:take]
+        self._push_many(part)
+        tt = tilt[j : j + take]
+        if np.isfinite(tt).any():
+            self._tilt_max = max(self._tilt_max, float(np.nanmax(tt)))
+        if np.isfinite(part).any():
+            k = int(np.nanargmax(part)) if self._state == _DOWN else int(np.nanargmin(part))
+            v = float(part[k])
+            if self._state == _DOWN and v > self._peak:
+                self._peak, self._peak_i = v, i0 + k
+            elif self._state == _UP and v < self._min:
+                self._min, self._min_i = v, i0 + k
+        return take
 
     def finish(self) -> list[RepEvent]:
         """End of data: close a rep that is past its bottom at its lowest point."""

@@ -210,11 +210,13 @@ class StreamingAnalyser:
 
     def _judge(self, bounds: RepBounds) -> RepResult:
         series = self._series()
-        off = self._buf_k0
-        local = RepBounds(bounds.start - off, bounds.bottom - off, bounds.end - off)
-        t = (off + np.arange(self._buf_n)) / self.settings.grid.rate_hz
-        metrics = compute_rep_metrics(t, series, local)
-        reason = self._unjudgeable(series, local)
+        lo, hi = bounds.start - self._buf_k0, bounds.end - self._buf_k0
+        # Only the rep's own samples: metrics never look outside [start, end).
+        rep = {a: v[lo:hi] for a, v in series.items()}
+        local = RepBounds(0, bounds.bottom - bounds.start, bounds.end - bounds.start)
+        t = (bounds.start + np.arange(hi - lo)) / self.settings.grid.rate_hz
+        metrics = compute_rep_metrics(t, rep, local)
+        reason = self._unjudgeable(rep, local)
         self._rep_count += 1
         return RepResult(
             rep=self._rep_count,
