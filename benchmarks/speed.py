@@ -74,9 +74,16 @@ def main(argv: list[str] | None = None) -> int:
     exe = Path(sys.executable).with_name("hinge-imu")
     with tempfile.TemporaryDirectory() as tmp:
         reps_csv = str(Path(tmp) / "reps.csv")
+        read = f"import pandas; pandas.read_csv({str(rec)!r}, comment='#')"
         cmds = {
-            "pandas.read_csv(F, comment=\"#\")": [sys.executable, "-c", f"import pandas; pandas.read_csv({str(rec)!r}, comment=\"#\")"],
-            "hinge-imu analyse F --reps-csv R": [str(exe), "analyse", str(rec), "--reps-csv", reps_csv],
+            "pandas.read_csv(F, comment='#')": [sys.executable, "-c", read],
+            "hinge-imu analyse F --reps-csv R": [
+                str(exe),
+                "analyse",
+                str(rec),
+                "--reps-csv",
+                reps_csv,
+            ],
         }
         rows = []
         for name, cmd in cmds.items():
@@ -91,8 +98,10 @@ def main(argv: list[str] | None = None) -> int:
 
         n_reps = len(pd.read_csv(reps_csv))
     base = rows[0][1]
-    print(f"\nrecording: {rec.name} (SIMULATED), {size_mb:.0f} MB, {a.minutes:g} min, "
-          f"3 sensors × 100 Hz; {n_reps} reps found")
+    print(
+        f"\nrecording: {rec.name} (SIMULATED), {size_mb:.0f} MB, {a.minutes:g} min, "
+        f"3 sensors × 100 Hz; {n_reps} reps found"
+    )
     print(f"{'command':36s} {'wall s':>8s} {'× pandas':>9s} {'max RSS MB':>11s} {'exit':>5s}")
     for name, wall, rss, rc in rows:
         print(f"{name:36s} {wall:8.2f} {wall / base:9.2f} {rss:11.0f} {rc:5d}")

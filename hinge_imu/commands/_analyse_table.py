@@ -70,7 +70,8 @@ def print_session(session: Session, console: Console | None = None) -> None:
 
 
 def _plain_reps(session: Session, con: Console) -> None:
-    lines = [f"{'rep':>4s}  {'time (s)':15s} {'hip peak':>8s} {'score':>5s}  mistakes (by how much)"]
+    head = f"{'rep':>4s}  {'time (s)':15s} {'hip peak':>8s} {'score':>5s}"
+    lines = [head + "  mistakes (by how much)"]
     for r in session.reps:
         met = r.metrics
         hip = "" if met.hip_flexion_peak is None else f"{met.hip_flexion_peak:.0f}°"

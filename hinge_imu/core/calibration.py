@@ -301,7 +301,8 @@ def find_slips(
         for lo, hi in runs(norm > 0.25 * settings.slip_rate_dps):
             if lo0 + lo < c_lo - w or lo0 + hi > c_hi + w:
                 continue  # belongs to a neighbouring candidate
-            if norm[lo:hi].max() < settings.slip_rate_dps or hi - lo > settings.slip_max_s * rate_hz:
+            too_long = hi - lo > settings.slip_max_s * rate_hz
+            if norm[lo:hi].max() < settings.slip_rate_dps or too_long:
                 continue
             rotvec = resid[lo:hi].sum(axis=0) / rate_hz
             if float(np.linalg.norm(rotvec)) >= settings.slip_min_deg:
