@@ -16,6 +16,8 @@ from hinge_imu.sim import MISTAKES, SimConfig, simulate
 from hinge_imu.sim.mistakes import INCOMPATIBLE
 
 RULES = load_rules()
+#: The truth does not depend on sensor rates; low rates keep sweeps fast.
+LOW_RATES = {"thigh": 20.0, "pelvis": 20.0, "upper_back": 20.0, "head": 20.0}
 #: The metric each mistake's magnitude sets (docs/simulator.md).
 MAGNITUDE_METRIC = {
     "back_rounded": "lumbar_flexion_max",
@@ -167,6 +169,17 @@ def test_every_compatible_pair_of_mistakes_fires_both_and_nothing_else() -> None
     for a, b in itertools.combinations(sorted(MISTAKES), 2):
         if frozenset({a, b}) in INCOMPATIBLE:
             continue
-        cfg = SimConfig.preset("clean", reps=1, seed=5, head=True, mistakes={a: None, b: None})
+        cfg = SimConfig.preset(
+            "clean", reps=1, seed=5, head=True, mistakes={a: None, b: None}, rates_hz=LOW_RATES
+        )
         (rep,) = simulate(cfg).truth["reps"]
         assert sorted(rep["mistakes"]) == sorted([a, b])
+
+
+def test_duration_keeps_doing_sets() -> None:
+    sim = simulate(SimConfig.preset("clean", reps=3, seed=1, duration_min=1.0))
+    truth = sim.truth
+    assert truth["duration_s"] >= 60.0
+    assert len(truth["sets"]) >= 3
+    assert len(truth["reps"]) == 3 * len(truth["sets"])
+    assert all(r["mistakes"] == [] for r in truth["reps"])
