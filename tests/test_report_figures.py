@@ -120,6 +120,22 @@ def test_timeline_marks_every_mistake(session: Session) -> None:
     assert any("Back rounded > 20°" in t.get_text() for t in lumbar.texts)
 
 
+def test_mistake_is_marked_where_its_condition_first_held(session: Session) -> None:
+    t = session.angles["t_s"].to_numpy()
+    lumbar = session.angles["lumbar_flexion_deg"].to_numpy()
+    checked = 0
+    for rep in session.reps:
+        if rep.judgement["back_rounded"].fired and "back_rounded" not in rep.fired_at_s:
+            t_fire = plots.fired_time_s(session, rep, "back_rounded")
+            i = int(np.searchsorted(t, t_fire))
+            assert rep.metrics.t_start <= t_fire <= rep.metrics.t_end
+            assert lumbar[i] > 20 and (lumbar[rep.bounds.start : i] <= 20).all()
+            checked += 1
+        if rep.judgement["no_lockout"].fired and "no_lockout" not in rep.fired_at_s:
+            assert plots.fired_time_s(session, rep, "no_lockout") == rep.metrics.t_end
+    assert checked >= 1
+
+
 def test_overlay_tells_flagged_reps_apart(session: Session) -> None:
     fig = plots.reps_overlay_figure(session)
     hip = fig.axes[0]

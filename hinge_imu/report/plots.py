@@ -17,6 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
+from hinge_imu.core.rep_metrics import HIP_FLEXION_KNEES_FORWARD_DEG
 from hinge_imu.core.results import RepResult, Session
 from hinge_imu.core.rules import RuleSet
 from hinge_imu.report.style import (
@@ -35,8 +36,8 @@ from hinge_imu.report.style import (
     rep_status,
 )
 
-#: Where a rule's condition is read when the analysis gave no firing time.
-_FALLBACK_TIME = {"_lockout": "t_end", "_start": "t_start"}
+#: Metrics read at one instant of the rep (suffix → RepMetrics time attribute).
+_POINT_METRICS = {"_lockout": "t_end", "_start": "t_start", "_bottom": "t_bottom"}
 
 
 def thresholds_for(rules: RuleSet, angle: str) -> list[tuple[float, str]]:
@@ -50,15 +51,37 @@ def thresholds_for(rules: RuleSet, angle: str) -> list[tuple[float, str]]:
     return out
 
 
-def fired_time_s(rep: RepResult, rule_id: str, rules: RuleSet) -> float:
-    """When a fired rule's condition first held in ``rep``, s on the recording clock."""
+def fired_time_s(session: Session, rep: RepResult, rule_id: str) -> float:
+    """When a fired rule's condition first held in ``rep``, s on the recording clock.
+
+    Uses the analysis' ``fired_at_s`` where it gave one. Otherwise: metrics
+    read at one instant (at the lockout, start or bottom) give that instant;
+    extremes (largest, smallest) give the first sample of the rep at which
+    the angle is past the threshold.
+    """
     if rule_id in rep.fired_at_s:
         return float(rep.fired_at_s[rule_id])
-    metric = rep.judgement[rule_id].condition.split(" ", 1)[0]
-    for suffix, attr in _FALLBACK_TIME.items():
+    verdict = rep.judgement[rule_id]
+    metric = verdict.condition.split(" ", 1)[0]
+    if metric == "hip_flexion_peak":
+        return float(rep.metrics.t_bottom)
+    for suffix, attr in _POINT_METRICS.items():
         if metric.endswith(suffix):
             return float(getattr(rep.metrics, attr))
-    return float(rep.metrics.t_bottom)
+    b = rep.bounds
+    t = session.angles["t_s"].to_numpy()[b.start : b.end]
+    if metric == "thigh_inclination_at_hip20":
+        hip = session.angles["hip_flexion_deg"].to_numpy()[b.start : b.bottom + 1]
+        above = np.flatnonzero(hip >= HIP_FLEXION_KNEES_FORWARD_DEG)
+        return float(t[above[0]]) if above.size else float(rep.metrics.t_bottom)
+    angle = metric_angle(metric)
+    cond = next((c for c in session.rules[rule_id].fires_when if c.metric == metric), None)
+    if angle is None or cond is None:
+        return float(rep.metrics.t_bottom)
+    y = session.angles[f"{angle}_deg"].to_numpy()[b.start : b.end]
+    # NaN (no data) never holds, so gaps are skipped.
+    past = np.flatnonzero([cond.holds(float(v)) for v in y])
+    return float(t[past[0]]) if past.size else float(rep.metrics.t_bottom)
 
 
 def _draw_thresholds(ax: Axes, rules: RuleSet, angle: str) -> None:
@@ -108,7 +131,7 @@ def timeline_figure(session: Session) -> Figure:
         key=session.rules.ids.index,
     )
     # The mistake strip grows with the number of different mistakes (one row each).
-    heights = [0.5 + 0.32 * len(fired_rows)] + [3.0] * max(1, len(angles))
+    heights = [0.5 + 0.38 * len(fired_rows)] + [3.0] * max(1, len(angles))
     axes = fig.subplots(len(heights), 1, sharex=True, gridspec_kw={"height_ratios": heights})
     strip, panels = axes[0], list(axes[1:])
 
@@ -152,7 +175,7 @@ def timeline_figure(session: Session) -> Figure:
             fontweight="bold",
         )
         for rule_id in rep.judgement.mistakes:
-            t_fire = fired_time_s(rep, rule_id, session.rules)
+            t_fire = fired_time_s(session, rep, rule_id)
             row = len(fired_rows) - 1 - fired_rows.index(rule_id)
             strip.plot(t_fire, row + 0.5, marker="v", color="#B00020", markersize=7)
             metric = rep.judgement[rule_id].condition.split(" ", 1)[0]
@@ -168,12 +191,12 @@ def timeline_figure(session: Session) -> Figure:
     strip.set_yticks([len(fired_rows) - 0.5 - i for i in range(len(fired_rows))])
     strip.set_yticklabels([RULE_LABELS[r] for r in fired_rows], fontsize=8)
     strip.tick_params(axis="y", length=0)
-    strip.set_title(
-        "Rep numbers on top; ▼ = mistake found (when it happened)"
-        + ("" if fired_rows else " — no mistakes in this session"),
-        fontsize=9,
-        loc="left",
-    )
+    title = "Rep numbers on top; ▼ = mistake found (when it happened)"
+    if not fired_rows:
+        title += " — no mistakes found in this session"
+    if missing:
+        title += "\nNot measured (sensor missing): " + ", ".join(ANGLE_LABELS[a] for a in missing)
+    strip.set_title(title, fontsize=9, loc="left")
     for side in ("top", "right"):
         strip.spines[side].set_visible(False)
     panels[-1].set_xlabel("Time since the recording started (s)")
@@ -184,12 +207,7 @@ def timeline_figure(session: Session) -> Figure:
     handles.append(
         Line2D([], [], marker="o", mfc="none", mec="#B00020", mew=1.8, ls="", label="mistake")
     )
-    note = ""
-    if missing:
-        note = "Not measured (sensor missing): " + ", ".join(ANGLE_LABELS[a] for a in missing)
     fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9)
-    if note:
-        fig.text(0.01, 0.005, note, fontsize=8, color="#555555")
     return fig
 
 
@@ -330,7 +348,18 @@ def scores_figure(session: Session) -> Figure:
                 label=f"mean score {np.mean(judged_scores):.0f}",
             )
         )
-    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9)
+    if handles:
+        fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9)
+    else:
+        ax_score.text(
+            0.5,
+            0.5,
+            "No reps were found in this recording.",
+            ha="center",
+            va="center",
+            fontsize=14,
+            transform=ax_score.transAxes,
+        )
 
     # Dot matrix: one row per rule, one column per rep.
     for row, rule in enumerate(rules):

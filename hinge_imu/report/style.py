@@ -86,7 +86,7 @@ ANGLE_COLOURS = {
 }
 
 STATUS_WORDS = {
-    "good": "good rep (no mistake)",
+    "good": "good rep (no mistake found)",
     "minor": "minor mistake(s)",
     "bad": "bad rep (serious mistake)",
     "not_judged": "not judged (poor data)",
