@@ -51,7 +51,14 @@ def progress_figure(sessions: Sequence[Session]) -> Figure:
     ax_heat = fig.add_subplot(grid[0, 2:])
     names = unique_names(sessions)
     x = [float(i) for i in range(len(sessions))]
-    short = [n if len(n) <= 14 else n[:13] + "…" for n in names]
+    # Tick labels: the session's number, and with few sessions its name on up
+    # to two short lines (the key under the page always gives the full names).
+    short = [
+        f"{i + 1}\n" + "\n".join(textwrap.wrap(n, 16, max_lines=2, placeholder="…"))
+        if len(names) <= 4
+        else str(i + 1)
+        for i, n in enumerate(names)
+    ]
 
     for xi, s in zip(x, sessions, strict=True):
         scores = [r.judgement.score for r in s.reps if r.judged]
@@ -65,9 +72,7 @@ def progress_figure(sessions: Sequence[Session]) -> Figure:
         ax_score.text(xi + 0.32, mean, f"{mean:.0f}", va="center", fontsize=9, fontweight="bold")
     means = [np.mean([r.judgement.score for r in s.reps if r.judged] or [np.nan]) for s in sessions]
     ax_score.plot(x, means, color="#000000", linewidth=1, linestyle="--")
-    ax_score.set_xticks(
-        x, short, rotation=20 if len(x) > 4 else 0, ha="right" if len(x) > 4 else "center"
-    )
+    ax_score.set_xticks(x, short, fontsize=8)
     ax_score.set_ylim(-5, 108)
     ax_score.set_xlim(-0.6, len(x) - 0.4)
     ax_score.set_ylabel("Score per rep (0–100)")
@@ -88,13 +93,7 @@ def progress_figure(sessions: Sequence[Session]) -> Figure:
             ax_heat.text(j, i, text, ha="center", va="center", fontsize=8, color=colour)
     ax_heat.imshow(np.nan_to_num(share, nan=0.0), cmap="Reds", vmin=0, vmax=1, aspect="auto")
     ax_heat.set_yticks(range(len(rules)), [RULE_LABELS[r.rule_id] for r in rules], fontsize=8)
-    ax_heat.set_xticks(
-        x,
-        short,
-        rotation=20 if len(x) > 4 else 0,
-        ha="right" if len(x) > 4 else "center",
-        fontsize=8,
-    )
+    ax_heat.set_xticks(x, short, fontsize=8)
     ax_heat.set_title("Mistakes: reps with the mistake / reps assessed", loc="left", fontsize=11)
 
     for k, metric in enumerate(KEY_METRICS):
@@ -109,6 +108,9 @@ def progress_figure(sessions: Sequence[Session]) -> Figure:
         for rule in sessions[0].rules.rules if sessions else ():
             for cond in rule.fires_when:
                 if cond.metric == metric:
+                    lo, hi = ax.get_ylim()
+                    pad = 0.1 * (max(hi, cond.threshold) - min(lo, cond.threshold))
+                    ax.set_ylim(min(lo, cond.threshold - pad), max(hi, cond.threshold + pad))
                     ax.axhline(cond.threshold, color=BAD, linestyle=":", linewidth=1)
                     ax.text(
                         1.0,
@@ -121,7 +123,7 @@ def progress_figure(sessions: Sequence[Session]) -> Figure:
                         ha="right",
                     )
         ax.set_title(METRIC_LABELS[metric].capitalize() + " (°)", fontsize=9, loc="left")
-        ax.set_xticks(x, [str(i + 1) for i in x])
+        ax.set_xticks(x, [str(i + 1) for i in range(len(x))])
         ax.set_xlim(-0.5, len(x) - 0.5)
         ax.grid(color="#EEEEEE")
         if k == 0:
