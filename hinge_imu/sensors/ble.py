@@ -46,14 +46,33 @@ class Decoded:
         gyr_dps: (N, 3) deg/s, sensor frame.
         seq: (N,) the device's sample counter as sent (may wrap), or None;
             this is what the recording's ``seq`` column gets.
-        index: (N,) running sample index (no wrap; a jump = lost samples),
-            used for timing and loss; None: taken from ``seq``, else counted.
+        clock_value: what the driver's clock places the packet by: the
+            device time of the first sample (s, as sent) or its counter;
+            None for devices that send neither.
     """
 
     acc_mps2: FloatArray
     gyr_dps: FloatArray
     seq: IntArray | None = None
-    index: IntArray | None = None
+    clock_value: float | int | None = None
+
+
+class Clocked(Protocol):
+    """Host times of one packet's samples (see ``hinge_imu.sensors.clock``)."""
+
+    @property
+    def t_s(self) -> FloatArray: ...
+
+    @property
+    def lost(self) -> int: ...
+
+
+class SampleClock(Protocol):
+    """Device time → host time for one sensor (``hinge_imu.sensors.clock.SensorClock``)."""
+
+    def update(
+        self, device_time_or_counter: float | int | None, host_arrival_s: float, n_samples: int
+    ) -> Clocked: ...
 
 
 class SensorDriver(Protocol):
@@ -65,7 +84,8 @@ class SensorDriver(Protocol):
     judges (``None`` = accepted, otherwise why not); ``is_response`` tells
     answers from sample packets where both share a characteristic. ``decode`` turns one
     notification of a ``data_uuids`` characteristic into samples (or None
-    for packets without samples).
+    for packets without samples); ``make_clock`` gives the clock that puts
+    them on the host clock (``Decoded.clock_value`` is its input).
     """
 
     profile: str
@@ -85,6 +105,8 @@ class SensorDriver(Protocol):
     def decode(self, char_uuid: str, data: bytes) -> Decoded | None: ...
 
     def reset(self) -> None: ...
+
+    def make_clock(self) -> SampleClock: ...
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@
 
 :class:`ProfileDriver` wraps a profile and its packet decoder in the
 :class:`~hinge_imu.sensors.ble.SensorDriver` interface the session uses. It
-also turns the device's wrapping counters into a running sample index: from
-the sample counter where the device sends one, else from its time stamps
-(at the nominal rate), so lost packets show as gaps either way. Across a
-reconnect, where counters often restart, the device clock bridges the gap.
+gives each sensor a :class:`~hinge_imu.sensors.clock.SensorClock` set up
+from the profile (device time stamps, else the sample counter), which
+places samples on the host clock, keeps lost samples as gaps and follows
+crystal drift.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from hinge_imu.sensors.ble import Decoded, IntArray
+from hinge_imu.sensors.ble import Decoded
+from hinge_imu.sensors.clock import SensorClock, clock_for_profile
 from hinge_imu.sensors.decode import DecodedPacket, make_decoder
 from hinge_imu.sensors.profiles import DeviceProfile, load_profile, profile_for_advertisement
 
@@ -62,11 +63,6 @@ class ProfileDriver:
         self.response_uuid = profile.gatt.response or None
         self._decoder = make_decoder(profile, rate_hz=rate, acc_range_g=acc, gyr_range_dps=gyr)
         self._peeked: dict[bytes, DecodedPacket] = {}
-        self._last_seq: int | None = None
-        self._last_index: int | None = None
-        self._last_t_dev: float | None = None
-        self._dev_offset_s = 0.0
-        self._fresh = True
 
     def commands(self) -> list[bytes]:
         return self.device_profile.command_bytes(
@@ -79,14 +75,9 @@ class ProfileDriver:
         )
 
     def reset(self) -> None:
-        """Forget protocol state (a new connection).
-
-        The sample index keeps counting from the device's counters, so the
-        samples missed while the link was down count as lost.
-        """
+        """Forget protocol state (a new connection)."""
         self._decoder.reset()
         self._peeked.clear()
-        self._fresh = True
 
     def _decode_once(self, data: bytes) -> DecodedPacket:
         got = self._peeked.pop(data, None)
@@ -102,46 +93,27 @@ class ProfileDriver:
     def check_response(self, command: bytes, response: bytes) -> str | None:
         return self._decoder.check_response(command, response)
 
+    def make_clock(self) -> SensorClock:
+        """Device time stamps where sent, else the counter, else the count (clock.py)."""
+        return clock_for_profile(self.device_profile, self.rate_hz)
+
     def decode(self, char_uuid: str, data: bytes) -> Decoded | None:
         dec = self._decode_once(data)
-        n = len(dec)
-        if n == 0:
+        if len(dec) == 0:
             return None
-        t_dev = None
-        if dec.device_time_s is not None:
-            t_dev = self._unwrap_time(np.asarray(dec.device_time_s, dtype=np.float64))
-        seq: IntArray | None = None
-        if dec.seq is not None and self.device_profile.sequence.counts == "samples":
-            seq = np.asarray(dec.seq, dtype=np.int64)
-        if self._last_index is None:
-            start = 0 if seq is None else int(seq[0])
-        elif self._fresh and t_dev is not None and self._last_t_dev is not None:
-            # First packet after a reconnect: counters may have restarted,
-            # the device clock has not; it says how many samples were missed.
-            start = self._last_index + max(1, round((t_dev[0] - self._last_t_dev) * self.rate_hz))
-        elif seq is not None and self._last_seq is not None:
-            mod = self.device_profile.sequence.modulus or (1 << 62)
-            step = (int(seq[0]) - self._last_seq) % mod
-            # More than half the counter range back: the device restarted counting.
-            start = self._last_index + (step if step < mod // 2 else 1)
-        elif t_dev is not None and self._last_t_dev is not None:
-            start = self._last_index + max(1, round((t_dev[0] - self._last_t_dev) * self.rate_hz))
-        else:
-            start = self._last_index + 1
-        self._fresh = False
-        self._last_index = start + n - 1
-        self._last_seq = None if seq is None else int(seq[-1])
-        self._last_t_dev = None if t_dev is None else float(t_dev[-1])
+        prof = self.device_profile
+        seq = None if dec.seq is None else np.asarray(dec.seq, dtype=np.int64)
+        # The same preference as clock_for_profile. With time stamps the
+        # counter is not passed on: devices restart it on reconnect, while
+        # their clock runs on and measures the gap.
+        value: float | int | None = None
+        if prof.timestamp.present and dec.device_time_s is not None:
+            value = float(dec.device_time_s[0])
+        elif prof.sequence.present and seq is not None:
+            value = int(seq[0])
         return Decoded(
             np.asarray(dec.acc_mps2, dtype=np.float64),
             np.asarray(dec.gyr_dps, dtype=np.float64),
             seq,
-            np.arange(start, start + n, dtype=np.int64),
+            value,
         )
-
-    def _unwrap_time(self, t_dev_s: np.ndarray) -> np.ndarray:
-        wrap = self._decoder.time_wrap_s
-        last = self._last_t_dev
-        if last is not None and wrap and t_dev_s[0] + self._dev_offset_s < last - wrap / 2:
-            self._dev_offset_s += wrap
-        return t_dev_s + self._dev_offset_s

@@ -9,7 +9,8 @@ Usage (the recorder and live coaching both do this)::
 
 Sensors are connected one at a time (BLE stacks dislike parallel connects).
 The notification callback only stamps the host clock and queues the bytes,
-as bleak advises; decoding and clocking run in the consumer
+as bleak advises; decoding and clocking (each driver's
+:class:`~hinge_imu.sensors.clock.SensorClock`) run in the consumer
 (``__anext__``). A dropped sensor is reconnected in the background and
 the session yields ``disconnected`` / ``reconnected`` events; the missing
 stretch stays a gap in ``t_s`` and ``seq``. Devices are torn down with an
@@ -35,9 +36,13 @@ from hinge_imu.sensors.ble import (
     IntArray,
     LinkEvent,
     SampleBlock,
+    SampleClock,
     SensorDriver,
     SensorHealth,
 )
+
+#: Smallest time step between consecutive samples of one sensor, s.
+MIN_STEP_S = 1e-5
 
 
 @dataclass(frozen=True)
@@ -57,47 +62,6 @@ def looks_like_address(text: str) -> bool:
     return len(text) == 36 and text.count("-") == 4
 
 
-class _Clock:
-    """Device sample index → session time.
-
-    Samples are spaced at the nominal rate, corrected to the host-measured
-    rate once 10 s have been seen if that differs by < 5 % (crystal drift);
-    larger differences mean the host timing is not to be trusted (bursts,
-    simulated fast-forward) and the nominal rate is kept. The anchor (host
-    arrival of the first packet) is kept across reconnects while the
-    device's counter runs on, so a drop leaves a gap of the right length; a
-    counter that restarted, or none at all, anchors anew on the host clock,
-    never before the last sample.
-    """
-
-    def __init__(self, rate_hz: float) -> None:
-        self.nominal_rate_hz = float(rate_hz)
-        self.rate_hz = float(rate_hz)
-        self.last_t_s = -np.inf
-        self.anchor: tuple[float, int, float] | None = None  # (t_s, index, arrival_s)
-        self.next_index = 0
-
-    def new_connection(self) -> None:
-        self.anchor = None
-
-    def stamp(self, n: int, first_index: int, arrival_t_s: float) -> FloatArray:
-        if self.anchor is None:
-            t0 = max(arrival_t_s - (n - 1) / self.rate_hz, self.last_t_s + 1.0 / self.rate_hz)
-            self.anchor = (t0, first_index, arrival_t_s)
-        t_a, i_a, arr_a = self.anchor
-        last_index = first_index + n - 1
-        span_s = arrival_t_s - arr_a
-        if span_s > 10.0 and last_index > i_a:
-            measured = (last_index - i_a) / span_s
-            if abs(measured / self.nominal_rate_hz - 1.0) < 0.05:
-                self.rate_hz = measured
-        t = t_a + (np.arange(first_index, first_index + n) - i_a) / self.rate_hz
-        # A rate update must never make time run backwards.
-        t = np.maximum(t, self.last_t_s + 1e-6 + np.arange(n) * 1e-6)
-        self.last_t_s = float(t[-1])
-        return t.astype(np.float64)
-
-
 @dataclass
 class _Link:
     target: SensorTarget
@@ -106,8 +70,8 @@ class _Link:
     connected: bool = False
     configuring: bool = False
     responses: asyncio.Queue[tuple[float, bytes]] = field(default_factory=asyncio.Queue)
-    clock: _Clock | None = None
-    expected_seq: int | None = None
+    clock: SampleClock | None = None
+    last_t_s: float = -np.inf
     received: int = 0
     lost: int = 0
     drops: int = 0
@@ -115,7 +79,6 @@ class _Link:
     arrivals: deque[tuple[float, int]] = field(default_factory=deque)
     reconnect_task: asyncio.Task[None] | None = None
     down_since_s: float | None = None
-    new_segment: bool = True  # first packet of a connection not yet seen
 
     @property
     def sensor(self) -> str:
@@ -291,8 +254,9 @@ class BleSession:
                 raise BleError(f"{link.label}: setup failed: {err}") from err
             raise
         if link.clock is None:
-            link.clock = _Clock(drv.rate_hz)
-        link.new_segment = True
+            # One clock per sensor for the whole session: after a reconnect the
+            # device's own time (or counter) places the samples after the gap.
+            link.clock = drv.make_clock()
         link.connected = True
 
     async def _command(self, link: _Link, cmd: bytes) -> None:
@@ -442,21 +406,14 @@ class BleSession:
             return None
         n = len(dec.acc_mps2)
         seq: IntArray | None = None if dec.seq is None else np.asarray(dec.seq, dtype=np.int64)
-        index = dec.index if dec.index is not None else seq
-        if index is not None:
-            first = int(index[0])
-            if link.expected_seq is not None and first > link.expected_seq:
-                link.lost += first - link.expected_seq
-            elif link.expected_seq is not None and first < link.expected_seq:
-                link.clock.new_connection()  # counter restarted: anchor anew
-            link.expected_seq = first + n
-        else:
-            if link.new_segment:
-                link.clock.new_connection()  # no counter: the host clock must bridge the gap
-            first = link.clock.next_index
-        link.new_segment = False
-        link.clock.next_index = first + n
-        t_s = link.clock.stamp(n, first, arrival - self._start_perf_s)
+        clocked = link.clock.update(dec.clock_value, arrival - self._start_perf_s, n)
+        link.lost += int(clocked.lost)
+        t_s: FloatArray = np.asarray(clocked.t_s, dtype=np.float64)
+        # Files keep t to 1 µs: after a refit the clock may place a packet a
+        # hair after the last one; keep samples at least 10 µs apart.
+        floor = link.last_t_s + MIN_STEP_S * np.arange(1, n + 1)
+        t_s = np.maximum(t_s, floor)
+        link.last_t_s = float(t_s[-1])
         link.received += n
         link.arrivals.append((arrival, n))
         while link.arrivals and arrival - link.arrivals[0][0] > 2.0:

