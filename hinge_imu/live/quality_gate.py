@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from hinge_imu.core.timegrid import GridSettings
+
 FloatArray = npt.NDArray[np.float64]
 
 
@@ -38,7 +40,8 @@ class QualityGate:
     """Tracks data completeness per sensor.
 
     Args:
-        max_gap_s: a gap between two samples longer than this makes a span unjudgeable, s.
+        max_gap_s: a gap between two samples longer than this makes a span unjudgeable, s
+            (default: the longest gap the analysis bridges, ``GridSettings.max_bridge_s``).
         max_lost_share: largest share of missing samples in a span (0–1).
         stale_after_s: a sensor this far behind the newest sample of any sensor is stale, s.
         memory_s: how much history is kept, s.
@@ -46,12 +49,14 @@ class QualityGate:
 
     def __init__(
         self,
-        max_gap_s: float = 0.1,
+        max_gap_s: float | None = None,
         max_lost_share: float = 0.1,
         stale_after_s: float = 0.3,
         memory_s: float = 60.0,
     ) -> None:
-        self.max_gap_s = max_gap_s
+        # A gap the analysis bridges by interpolation is one it trusts; a longer
+        # one is where it has no data (and the offline analysis does not judge).
+        self.max_gap_s = GridSettings().max_bridge_s if max_gap_s is None else max_gap_s
         self.max_lost_share = max_lost_share
         self.stale_after_s = stale_after_s
         self.memory_s = memory_s
