@@ -264,3 +264,17 @@ def test_bad_input_writes_nothing(
     err = _run_bad([str(tmp_path / "missing.csv"), "--out", str(out)], capsys)
     assert "missing.csv" in err
     assert not out.exists()
+
+
+def test_a_folder_gives_its_recordings_in_name_order(tmp_path: Path) -> None:
+    from hinge_imu.commands.report import _expand
+    from hinge_imu.errors import HingeImuError
+
+    for name in ["b.csv.gz", "a.csv", "a.truth_angles.csv", "a.reps.csv", "notes.txt"]:
+        (tmp_path / name).write_text("x")
+    assert [p.name for p in _expand([str(tmp_path)])] == ["a.csv", "b.csv.gz"]
+    assert _expand(["x.csv", str(tmp_path)])[0] == Path("x.csv")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(HingeImuError, match="no recordings"):
+        _expand([str(empty)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 NAME = "report"
 HELP = "write a PDF report, PNG figures and CSV files (reps, angles, summary) for physios"
@@ -20,13 +21,40 @@ def _rate(text: str) -> float:
     return value
 
 
+#: Files beside recordings that are not recordings (simulator truth, analysis output).
+SIDE_FILES = (".truth_angles.csv", ".reps.csv", ".angles.csv")
+
+
+def _expand(paths: list[str]) -> list[Path]:
+    """Recordings named on the command line; a folder gives its recordings in name order."""
+    from hinge_imu.errors import HingeImuError
+
+    out: list[Path] = []
+    for text in paths:
+        p = Path(text)
+        if not p.is_dir():
+            out.append(p)
+            continue
+        found = sorted(
+            f
+            for f in p.iterdir()
+            if f.is_file()
+            and f.name.endswith((".csv", ".csv.gz"))
+            and not f.name.endswith(SIDE_FILES)
+        )
+        if not found:
+            raise HingeImuError("no recordings (*.csv, *.csv.gz) in this folder", p)
+        out += found
+    return out
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "recordings",
         nargs="+",
         metavar="REC",
-        help="recording(s) (.csv or .csv.gz); with several, in date order, "
-        "a page comparing them is added",
+        help="recording(s) (.csv or .csv.gz) or folder(s) of them; with several, "
+        "give them in date order: a page comparing them is added",
     )
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
     p.add_argument("--rules", metavar="FILE", help="rules TOML (default: the rules of rules.md)")
@@ -48,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     # Check everything before writing anything: bad input leaves DIR untouched.
     out = check_out_dir(args.out)
     rules = load_rules(args.rules)
-    sessions = [analyse(path, rules) for path in args.recordings]
+    sessions = [analyse(path, rules) for path in _expand(args.recordings)]
     settings = ReportSettings(angles_rate_hz=args.angles_rate_hz, png=not args.no_png)
     written = write_report(sessions, out, settings)
     if any(s.is_simulated for s in sessions):
