@@ -7,7 +7,9 @@ is measured against the earth vertical within the segment's own frame).
 
 Why VQF's real-time filter (``vqf.VQF``) and not its offline one: the same
 stage must serve live coaching, which is causal; the accuracy evidence is in
-docs/analysis.md ("Choice of orientation filter").
+docs/analysis.md ("Choice of orientation filter"). VQF's own bias estimation
+is off by default: the calibration stance already gives the gyro bias, and
+the benchmark showed no gain from it.
 """
 
 from __future__ import annotations
@@ -29,13 +31,14 @@ class OrientationSettings:
         rate_hz: sample rate of the (evenly spaced) input, Hz.
         tau_acc_s: time constant of the accelerometer (inclination) correction, s.
         gyro_bias_dps: gyro bias subtracted before filtering (sensor frame, deg/s).
-        rest_bias_estimation: let VQF refine the gyro bias while at rest.
+        rest_bias_estimation: let VQF refine the gyro bias while at rest
+            (off: the stance bias is subtracted instead).
     """
 
     rate_hz: float = 100.0
     tau_acc_s: float = 3.0
     gyro_bias_dps: tuple[float, float, float] = (0.0, 0.0, 0.0)
-    rest_bias_estimation: bool = True
+    rest_bias_estimation: bool = False
 
 
 class OrientationTracker:
