@@ -50,7 +50,7 @@ class QualityGate:
     def __init__(
         self,
         max_gap_s: float | None = None,
-        max_lost_share: float = 0.1,
+        max_lost_share: float = 0.25,
         stale_after_s: float = 0.3,
         memory_s: float = 60.0,
     ) -> None:
