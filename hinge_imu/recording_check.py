@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from hinge_imu.conventions import (
     MAG_COLS,
@@ -175,54 +175,65 @@ def _number_problem(value: str, col: str, *, required: bool) -> str | None:
     return None
 
 
-def diagnose_table(table: bytes, layout: TableLayout) -> None:
-    """Walk the table line by line and raise for the first problem found.
+@dataclass
+class RowState:
+    """What the rows read so far say, per sensor: last time, optional columns given or not."""
 
-    Returns normally only if it finds nothing (the caller then raises a
-    general error).
+    last_t: dict[str, float] = field(default_factory=dict)
+    present: dict[tuple[str, str], bool] = field(default_factory=dict)
+
+
+def diagnose_lines(
+    chunk: bytes, name: str, cols: tuple[str, ...], first_line: int, state: RowState
+) -> None:
+    """Check the lines of ``chunk`` one by one, after the rows that gave ``state``.
+
+    Raises for the first problem, naming its line (``first_line`` is the
+    file line of the chunk's first line); returns normally if there is none.
     """
-    cols = layout.columns
-    last_t: dict[str, tuple[float, int]] = {}
-    optional_present: dict[tuple[str, str], bool] = {}
-    reader = csv.reader(io.StringIO(table.decode("utf-8"), newline=""))
-    line_no = layout.first_row_line - 1
+    idx = {c: i for i, c in enumerate(cols)}
+    groups = [
+        (group, [idx[c] for c in names])
+        for group, names in (("mag", MAG_COLS), ("seq", ("seq",)))
+        if names[0] in idx
+    ]
+    reader = csv.reader(io.StringIO(chunk.decode("utf-8"), newline=""))
     for fields in reader:
-        line_no = layout.first_row_line + reader.line_num - 1
         if not fields or (len(fields) == 1 and not fields[0].strip()):
             continue
-        problem = _fields_problem(fields, cols)
-        if problem is None:
-            problem = _order_problem(fields, cols, last_t, optional_present)
+        problem = _fields_problem(fields, cols) or _order_problem(
+            fields, idx["t"], idx["sensor"], groups, state
+        )
         if problem is not None:
-            raise RecordingError(problem, layout.name, line_no)
+            raise RecordingError(problem, name, first_line + reader.line_num - 1)
 
 
 def _order_problem(
     fields: list[str],
-    cols: tuple[str, ...],
-    last_t: dict[str, tuple[float, int]],
-    optional_present: dict[tuple[str, str], bool],
+    i_t: int,
+    i_sensor: int,
+    groups: list[tuple[str, list[int]]],
+    state: RowState,
 ) -> str | None:
-    row = dict(zip(cols, (f.strip() for f in fields), strict=True))
-    sensor = row["sensor"]
-    t = float(row["t"])
-    prev = last_t.get(sensor)
-    if prev is not None and t <= prev[0]:
-        if t == prev[0]:
+    """Problems between rows of one sensor: time order, optional columns on some rows only."""
+    sensor = fields[i_sensor].strip()
+    t = float(fields[i_t])
+    prev = state.last_t.get(sensor)
+    if prev is not None and t <= prev:
+        if t == prev:
             return f"time repeats for sensor '{sensor}' ({t:.3f} s twice; t must increase)"
-        return f"time goes backwards for sensor '{sensor}' ({t:.3f} s after {prev[0]:.3f} s)"
-    last_t[sensor] = (t, 0)
-    for group, names in (("mag", MAG_COLS), ("seq", ("seq",))):
-        if names[0] not in row:
-            continue
-        present = all(row[c] != "" for c in names)
-        if not present and any(row[c] != "" for c in names):
+        return f"time goes backwards for sensor '{sensor}' ({t:.3f} s after {prev:.3f} s)"
+    state.last_t[sensor] = t
+    for group, members in groups:
+        filled = [bool(fields[i].strip()) for i in members]
+        present = all(filled)
+        if not present and any(filled):
             return f"{group} values partly empty for sensor '{sensor}'"
-        before = optional_present.setdefault((sensor, group), present)
+        before = state.present.setdefault((sensor, group), present)
         if before != present:
-            state = "empty" if not present else "present"
+            now = "empty" if not present else "present"
             return (
-                f"{group} values {state} here but not on earlier rows of sensor '{sensor}' "
+                f"{group} values {now} here but not on earlier rows of sensor '{sensor}' "
                 f"(give them on every row of a sensor, or on none)"
             )
     return None

@@ -28,9 +28,10 @@ from hinge_imu.conventions import (
 )
 from hinge_imu.errors import RecordingError
 from hinge_imu.recording_check import (
+    RowState,
     TableLayout,
     check_columns,
-    diagnose_table,
+    diagnose_lines,
     parse_header_lines,
     row_problem,
     unknown_columns,
@@ -39,6 +40,7 @@ from hinge_imu.samples import FloatArray, IntArray, Recording, SensorStream
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _NUMERIC_COLS = ("t", *ACC_COLS, *GYR_COLS)
+_DIAGNOSE_CHUNK_BYTES = 1 << 20
 
 
 class _SlowPath(Exception):
@@ -119,10 +121,10 @@ def _read_slow(path: Path, name: str) -> Recording:
         df = pd.read_csv(io.BytesIO(table), **_read_csv_options(columns))
         sensors = _streams_from_frame(df, columns, header)
     except (ValueError, pd.errors.ParserError) as err:
-        diagnose_table(table, layout)
+        _diagnose(table, layout, header)
         raise RecordingError(f"cannot parse the table ({err})", name) from None
     if sensors is None:
-        diagnose_table(table, layout)
+        _diagnose(table, layout, header)
         raise RecordingError("the table breaks the format", name)
     return _finish(sensors, header, name, warnings)
 
@@ -224,6 +226,51 @@ def _drop_torn_last_line(table: bytes, layout: TableLayout, warnings: list[str])
         "a recorder that was stopped abruptly leaves one"
     )
     return table[:cut]
+
+
+def _diagnose(table: bytes, layout: TableLayout, header: dict[str, str]) -> None:
+    """Find the first bad line of a table the fast path rejected, and raise for it.
+
+    Chunk by chunk, each checked fast with pandas and numpy (carrying each
+    sensor's last time over); only the first chunk that fails is walked line
+    by line. Returns normally if nothing is found.
+    """
+    state = RowState()
+    opts = _read_csv_options(layout.columns)
+    has_mag = all(c in layout.columns for c in MAG_COLS)
+    offset, line = 0, layout.first_row_line
+    while offset < len(table):
+        end = table.find(b"\n", offset + _DIAGNOSE_CHUNK_BYTES)
+        end = len(table) if end < 0 else end + 1
+        chunk = table[offset:end]
+        try:
+            streams = _streams_from_frame(
+                pd.read_csv(io.BytesIO(chunk), **opts), layout.columns, header
+            )
+        except (ValueError, pd.errors.ParserError):
+            streams = None
+        if streams is not None and _continues(streams, state, has_mag, "seq" in layout.columns):
+            for sensor, s in streams.items():
+                state.last_t[sensor] = float(s.t_s[-1])
+        else:
+            diagnose_lines(chunk, layout.name, layout.columns, line, state)
+        line += chunk.count(b"\n")
+        offset = end
+
+
+def _continues(
+    streams: dict[str, SensorStream], state: RowState, has_mag: bool, has_seq: bool
+) -> bool:
+    """Whether a chunk that is fine on its own also fits the rows before it."""
+    for sensor, s in streams.items():
+        if s.t_s[0] <= state.last_t.get(sensor, -np.inf):
+            return False
+        for group, has, given in (("mag", has_mag, s.mag_ut), ("seq", has_seq, s.seq)):
+            if has and state.present.setdefault((sensor, group), given is not None) != (
+                given is not None
+            ):
+                return False
+    return True
 
 
 def _streams_from_frame(

@@ -186,3 +186,29 @@ def test_line_numbers_count_blank_lines_in_the_table(tmp_path: Path) -> None:
     with pytest.raises(RecordingError) as info:
         read_recording(_write(tmp_path / "r.csv", text))
     assert (info.value.line, info.value.message) == (6, "'x' in column 'acc_z' is not a number")
+
+
+@pytest.mark.parametrize("chunk_bytes", [97, 1 << 20])
+def test_bad_line_found_across_diagnosis_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_bytes: int
+) -> None:
+    # the slow path checks the table in chunks, carrying each sensor's state over
+    monkeypatch.setattr("hinge_imu.recording_read._DIAGNOSE_CHUNK_BYTES", chunk_bytes)
+    rows = []
+    for i in range(300):
+        rows.append(f"{i / 100:.2f},pelvis,0,0,9.8,0,0,0,1,2,3,{i}")
+        rows.append(f"{i / 100 + 0.005:.3f},thigh,0,0,9.8,0,0,0,,,,")
+    cases = {
+        401: ("1.00,pelvis,0,0,9.8,0,0,0,1,2,3,200", "time goes backwards for sensor 'pelvis'"),
+        501: ("2.505,thigh,0,0,9.8,0,0,0,1,,3,", "mag values partly empty"),
+        503: ("2.515,thigh,0,0,9.8,0,0,0,4,5,6,", "mag values present here but not on earlier"),
+        552: ("2.76,pelvis,0,0,9.8,0,0,0,1,2,3,", "seq values empty here"),
+    }
+    for index, (row, message) in cases.items():
+        bad = rows.copy()
+        bad[index] = row
+        path = _write(tmp_path / "r.csv", f"{COLS},mag_x,mag_y,mag_z,seq\n" + "\n".join(bad) + "\n")
+        with pytest.raises(RecordingError) as info:
+            read_recording(path)
+        assert info.value.line == index + 2
+        assert message in info.value.message
