@@ -111,15 +111,12 @@ class Calibration:
 
 
 def _moving_mean(x: FloatArray, n: int) -> FloatArray:
-    """Centred moving mean along axis 0 (edges use the available samples)."""
-    if n <= 1:
+    """Centred moving mean over n samples along axis 0 (edges: nearest value repeated)."""
+    from scipy.ndimage import uniform_filter1d
+
+    if n <= 1 or x.shape[0] == 0:
         return x
-    k = np.ones(n) / n
-    if x.ndim == 1:
-        num = np.convolve(x, k, mode="same")
-        den = np.convolve(np.ones_like(x), k, mode="same")
-        return num / den
-    return np.stack([_moving_mean(x[:, j], n) for j in range(x.shape[1])], axis=1)
+    return np.asarray(uniform_filter1d(x, n, axis=0, mode="nearest"))
 
 
 def still_mask(
