@@ -117,3 +117,17 @@ def test_several_files_reports_every_bad_one_in_a_real_process(tmp_path: Path) -
     assert errs[1].startswith(f"hinge-imu: error: {files[2]}:1: file is empty")
     assert errs[2] == "hinge-imu: 2 of 3 files are not valid"
     assert proc.stdout.startswith(f"{good}: ok")
+
+
+def test_crash_left_file_is_valid_with_a_warning(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "crashed.csv"
+    path.write_text(
+        "t,sensor,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n"
+        "0,pelvis,0,0,9.8,0,0,0\n0.01,pelvis,0,0,9.8,0,0,0\n0.02,pelvis,0,0"
+    )
+    assert main(["validate", str(path)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"{path}: ok, 0.01 s, 2 samples")
+    assert err.startswith(f"hinge-imu: warning: {path}:4: dropped an incomplete last line")

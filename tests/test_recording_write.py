@@ -228,3 +228,16 @@ def test_streaming_writer_in_an_unwritable_place(tmp_path: Path) -> None:
     blocker.write_text("")
     with pytest.raises(RecordingError, match="cannot create the file"):
         RecordingWriter(blocker / "rec.csv", {})
+
+
+def test_write_block_drops_columns_the_writer_does_not_have(tmp_path: Path) -> None:
+    path = tmp_path / "live.csv"
+    with RecordingWriter(path, {}, with_seq=False) as w:
+        w.write_block(
+            "pelvis", [0.0, 0.01], [[0, 0, 9.8]] * 2, [[0, 0, 0]] * 2, [[1, 2, 3]] * 2, [4, 5]
+        )
+    assert path.read_text().splitlines()[1] == "t,sensor,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z"
+    rec = read_recording(path)
+    assert rec.sensors["pelvis"].mag_ut is None and rec.sensors["pelvis"].seq is None
+    with RecordingWriter(path, {}) as w, pytest.raises(RecordingError, match="no mag columns"):
+        w.write("pelvis", 0.0, [0, 0, 9.8], [0, 0, 0], mag_ut=[1, 2, 3])
