@@ -91,6 +91,8 @@ async def _record(args: argparse.Namespace, chosen: Mapping[str, str], out: Any)
         wanted = {s: d for s, d in chosen.items() if s in _SENSOR_FLAGS}
         print(f"looking for {len(wanted)} sensors …", flush=True)
         found = await scan(match_advertisement, args.scan_timeout, wanted=list(wanted.values()))
+        if stop.is_set():  # Ctrl-C while looking: nothing recorded, no file
+            raise KeyboardInterrupt
         targets = []
         for sensor, dev in wanted.items():
             hit = [f for f in found if dev.upper() in (f.address.upper(), f.name.upper())]

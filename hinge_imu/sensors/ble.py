@@ -254,6 +254,34 @@ async def scan(
     return sorted(found, key=lambda d: -d.rssi_dbm)
 
 
+async def find_devices(wanted: Sequence[str], timeout_s: float) -> dict[str, Any]:
+    """bleak devices seen within ``timeout_s``, by upper-case address or name in ``wanted``.
+
+    Returns as soon as all were seen; missing ones are simply absent.
+    """
+    from bleak import BleakScanner
+    from bleak.exc import BleakError
+
+    keys = {w.upper() for w in wanted}
+    found: dict[str, Any] = {}
+    done = asyncio.Event()
+
+    def seen(device: Any, adv: Any) -> None:
+        for key in (device.address.upper(), (adv.local_name or device.name or "").upper()):
+            if key in keys and key not in found:
+                found[key] = device
+        if len(found) == len(keys):
+            done.set()
+
+    try:
+        async with BleakScanner(detection_callback=seen):
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(done.wait(), timeout_s)
+    except (BleakError, OSError) as err:
+        raise BleError(f"cannot scan for Bluetooth devices: {err}") from err
+    return found
+
+
 async def read_battery_level(device: object, timeout_s: float = 10.0) -> float | None:
     """Connect, read 0x2A19, disconnect. None if the device has no battery service."""
     from bleak import BleakClient

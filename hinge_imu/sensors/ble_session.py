@@ -39,6 +39,7 @@ from hinge_imu.sensors.ble import (
     SampleClock,
     SensorDriver,
     SensorHealth,
+    find_devices,
 )
 
 #: Smallest time step between consecutive samples of one sensor, s.
@@ -52,14 +53,6 @@ class SensorTarget:
     sensor: str
     device: str
     driver: SensorDriver
-
-
-def looks_like_address(text: str) -> bool:
-    """``AA:BB:CC:DD:EE:FF`` (Linux/Windows) or a macOS UUID."""
-    parts = text.split(":")
-    if len(parts) == 6 and all(len(p) == 2 for p in parts):
-        return all(c in "0123456789abcdefABCDEF" for p in parts for c in p)
-    return len(text) == 36 and text.count("-") == 4
 
 
 @dataclass
@@ -176,26 +169,8 @@ class BleSession:
             await stack.aclose()
 
     async def _find_devices(self) -> None:
-        from bleak import BleakScanner
-        from bleak.exc import BleakError
-
         wanted = {link.target.device.upper(): link for link in self._links}
-        found: dict[str, Any] = {}
-        done = asyncio.Event()
-
-        def seen(device: Any, adv: Any) -> None:
-            for key in (device.address.upper(), (adv.local_name or device.name or "").upper()):
-                if key in wanted and key not in found:
-                    found[key] = device
-            if len(found) == len(wanted):
-                done.set()
-
-        try:
-            async with BleakScanner(detection_callback=seen):
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(done.wait(), self.scan_timeout_s)
-        except (BleakError, OSError) as err:
-            raise BleError(f"cannot scan for Bluetooth devices: {err}") from err
+        found = await find_devices(list(wanted), self.scan_timeout_s)
         missing = [link.label for key, link in wanted.items() if key not in found]
         if missing:
             raise BleError(

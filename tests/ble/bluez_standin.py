@@ -24,189 +24,41 @@ thread-safe methods (``add_device``, ``drop``, ``allow_reconnect``).
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from dbus_fast import BusType, Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
 from dbus_fast.constants import NameFlag, RequestNameReply
 
-OM = "org.freedesktop.DBus.ObjectManager"
-PROPS = "org.freedesktop.DBus.Properties"
-ADAPTER = "org.bluez.Adapter1"
-DEVICE = "org.bluez.Device1"
-SERVICE = "org.bluez.GattService1"
-CHAR = "org.bluez.GattCharacteristic1"
-ADAPTER_PATH = "/org/bluez/hci0"
+from tests.ble.bluez_objects import (
+    ADAPTER,
+    ADAPTER_PATH,
+    CHAR,
+    DEVICE,
+    OM,
+    PROPS,
+    SERVICE,
+    DevState,
+    adapter_props,
+    device_props,
+    gatt_objects,
+    variant,
+    variants,
+)
+from tests.ble.private_bus import start_private_bus
+from tests.ble.sim_device import GattChar, GattService, SentPacket, SimDevice
 
-_SIG = {
-    "Address": "s",
-    "AddressType": "s",
-    "Name": "s",
-    "Alias": "s",
-    "Powered": "b",
-    "Discovering": "b",
-    "Discoverable": "b",
-    "Pairable": "b",
-    "Roles": "as",
-    "UUIDs": "as",
-    "Adapter": "o",
-    "Connected": "b",
-    "ServicesResolved": "b",
-    "Paired": "b",
-    "Bonded": "b",
-    "Trusted": "b",
-    "Blocked": "b",
-    "LegacyPairing": "b",
-    "RSSI": "n",
-    "TxPower": "n",
-    "ManufacturerData": "a{qv}",
-    "ServiceData": "a{sv}",
-    "UUID": "s",
-    "Primary": "b",
-    "Device": "o",
-    "Service": "o",
-    "Value": "ay",
-    "Notifying": "b",
-    "Flags": "as",
-    "MTU": "q",
-}
-
-
-def _variant(name: str, value: Any) -> Variant:
-    sig = _SIG[name]
-    if sig == "a{qv}" or sig == "a{sv}":
-        value = {k: Variant("ay", bytes(v)) for k, v in value.items()}
-    return Variant(sig, value)
-
-
-def _variants(props: dict[str, Any]) -> dict[str, Variant]:
-    return {k: _variant(k, v) for k, v in props.items()}
-
-
-@dataclass
-class GattChar:
-    """One characteristic a simulated device offers."""
-
-    uuid: str
-    flags: list[str]
-    value: bytes = b""
-
-
-@dataclass
-class GattService:
-    uuid: str
-    chars: list[GattChar]
-
-
-class SimDevice:
-    """A simulated BLE peripheral. Subclasses speak a device's protocol.
-
-    Override ``on_write`` (answer control writes), ``on_read`` and
-    ``packets_until`` (the notifications due up to a device time).
-    """
-
-    def __init__(
-        self,
-        address: str,
-        name: str,
-        services: list[GattService],
-        rssi_dbm: int = -60,
-        adv_uuids: list[str] | None = None,
-        manufacturer_data: dict[int, bytes] | None = None,
-        service_data: dict[str, bytes] | None = None,
-    ) -> None:
-        self.address = address.upper()
-        self.name = name
-        self.services = services
-        self.rssi_dbm = rssi_dbm
-        self.adv_uuids = adv_uuids or []
-        self.manufacturer_data = manufacturer_data or {}
-        self.service_data = service_data or {}
-        self.streaming = False
-
-    # -- protocol hooks, called on the stand-in's loop --------------------
-    def on_connect(self) -> None:
-        """The central connected; a real device stops streaming until told."""
-        self.streaming = False
-
-    def on_write(self, char_uuid: str, data: bytes) -> list[tuple[str, bytes]]:
-        """A write to ``char_uuid``; returns notifications to send (uuid, bytes)."""
-        return []
-
-    def on_read(self, char_uuid: str) -> bytes | None:
-        """Value of a read, or None to serve the characteristic's stored value."""
-        return None
-
-    def packets_until(self, device_t_s: float) -> list[tuple[str, bytes]]:
-        """Notifications due while streaming, up to ``device_t_s``.
-
-        ``device_t_s`` is the stand-in's simulated time (s since the first
-        device started streaming, times ``speed``), the same for every device.
-        """
-        return []
-
-
-@dataclass
-class SentPacket:
-    """A notification the stand-in put on the bus (for tests and benchmarks)."""
-
-    address: str
-    char_uuid: str
-    data: bytes
-    sent_perf_s: float  # time.perf_counter() just before the signal was sent
-
-
-@dataclass
-class _DevState:
-    dev: SimDevice
-    path: str
-    connected: bool = False
-    visible: bool = False
-    reconnect_allowed: bool = True
-    char_paths: dict[str, str] = field(default_factory=dict)  # path -> uuid
-    notifying: set[str] = field(default_factory=set)
-    gatt_paths: list[str] = field(default_factory=list)
-
-
-DBUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path={socket}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_type="method_return"/>
-    <allow send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="signal"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-  </policy>
-</busconfig>
-"""
-
-
-def start_private_bus(dbus_daemon: str, workdir: Path) -> tuple[subprocess.Popen[str], str]:
-    """Start a private system-type bus that allows everything; returns (process, address)."""
-    conf = workdir / "system.conf"
-    conf.write_text(DBUS_CONFIG.format(socket=workdir / "bus.sock"))
-    proc = subprocess.Popen(
-        [dbus_daemon, f"--config-file={conf}", "--nofork", "--print-address"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None
-    return proc, proc.stdout.readline().strip()
+__all__ = [
+    "BlueZStandIn",
+    "GattChar",
+    "GattService",
+    "SentPacket",
+    "SimDevice",
+    "start_private_bus",
+]
 
 
 class BlueZStandIn:
@@ -226,7 +78,7 @@ class BlueZStandIn:
         self.tick_s = float(tick_s)
         self.sent: list[SentPacket] = []
         self.writes: list[tuple[str, str, bytes]] = []  # (address, char uuid, data)
-        self._devs: dict[str, _DevState] = {}
+        self._devs: dict[str, DevState] = {}
         self._discovering = False
         self._bus: MessageBus | None = None
         self._loop = asyncio.new_event_loop()
@@ -300,7 +152,7 @@ class BlueZStandIn:
     def add_device(self, dev: SimDevice) -> None:
         def add() -> None:
             path = f"{ADAPTER_PATH}/dev_{dev.address.replace(':', '_')}"
-            st = _DevState(dev, path)
+            st = DevState(dev, path)
             self._devs[path] = st
             if self._discovering:
                 self._show(st)
@@ -322,91 +174,31 @@ class BlueZStandIn:
 
         self.call(drop)
 
-    def _allow(self, st: _DevState) -> None:
+    def _allow(self, st: DevState) -> None:
         st.reconnect_allowed = True
 
     def is_connected(self, address: str) -> bool:
         return bool(self.call(lambda: self._by_address(address).connected))
 
-    def _by_address(self, address: str) -> _DevState:
+    def _by_address(self, address: str) -> DevState:
         for st in self._devs.values():
             if st.dev.address == address.upper():
                 return st
         raise KeyError(address)
 
     # -- object model -------------------------------------------------------
-    def _adapter_props(self) -> dict[str, Any]:
-        return {
-            "Address": "00:1A:7D:DA:71:13",
-            "AddressType": "public",
-            "Name": "hci0 (simulated)",
-            "Alias": "hci0 (simulated)",
-            "Powered": True,
-            "Discovering": self._discovering,
-            "Discoverable": False,
-            "Pairable": True,
-            "Roles": ["central", "peripheral"],
-            "UUIDs": [],
-        }
-
-    def _device_props(self, st: _DevState) -> dict[str, Any]:
-        d = st.dev
-        return {
-            "Address": d.address,
-            "AddressType": "random",
-            "Name": d.name,
-            "Alias": d.name,
-            "Adapter": ADAPTER_PATH,
-            "Paired": False,
-            "Bonded": False,
-            "Trusted": False,
-            "Blocked": False,
-            "LegacyPairing": False,
-            "Connected": st.connected,
-            "ServicesResolved": st.connected,
-            "RSSI": d.rssi_dbm,
-            "UUIDs": d.adv_uuids,
-            "ManufacturerData": d.manufacturer_data,
-            "ServiceData": d.service_data,
-        }
-
-    def _gatt_objects(self, st: _DevState) -> dict[str, dict[str, dict[str, Any]]]:
-        objs: dict[str, dict[str, dict[str, Any]]] = {}
-        handle = 0x000A
-        st.char_paths.clear()
-        for svc in st.dev.services:
-            spath = f"{st.path}/service{handle:04x}"
-            objs[spath] = {SERVICE: {"UUID": svc.uuid, "Primary": True, "Device": st.path}}
-            handle += 1
-            for ch in svc.chars:
-                cpath = f"{spath}/char{handle:04x}"
-                handle += 2
-                objs[cpath] = {
-                    CHAR: {
-                        "UUID": ch.uuid,
-                        "Service": spath,
-                        "Value": ch.value,
-                        "Notifying": False,
-                        "Flags": ch.flags,
-                        "MTU": 247,
-                    }
-                }
-                st.char_paths[cpath] = ch.uuid
-            handle += 1
-        return objs
-
     def _managed_objects(self) -> dict[str, dict[str, dict[str, Variant]]]:
-        out = {ADAPTER_PATH: {ADAPTER: _variants(self._adapter_props())}}
+        out = {ADAPTER_PATH: {ADAPTER: variants(adapter_props(self._discovering))}}
         for st in self._devs.values():
             if not st.visible:
                 continue
-            out[st.path] = {DEVICE: _variants(self._device_props(st))}
+            out[st.path] = {DEVICE: variants(device_props(st))}
             if st.connected:
-                for path, ifaces in self._gatt_objects(st).items():
-                    out[path] = {i: _variants(p) for i, p in ifaces.items()}
+                for path, ifaces in gatt_objects(st).items():
+                    out[path] = {i: variants(p) for i, p in ifaces.items()}
         return out
 
-    def _char_uuid_value(self, st: _DevState, char_path: str) -> GattChar:
+    def _char_uuid_value(self, st: DevState, char_path: str) -> GattChar:
         uuid = st.char_paths[char_path]
         for svc in st.dev.services:
             for ch in svc.chars:
@@ -422,26 +214,26 @@ class BlueZStandIn:
         )
 
     def _props_changed(self, path: str, iface: str, changed: dict[str, Any]) -> None:
-        self._signal(path, PROPS, "PropertiesChanged", "sa{sv}as", [iface, _variants(changed), []])
+        self._signal(path, PROPS, "PropertiesChanged", "sa{sv}as", [iface, variants(changed), []])
 
-    def _show(self, st: _DevState) -> None:
+    def _show(self, st: DevState) -> None:
         st.visible = True
-        body = [st.path, {DEVICE: _variants(self._device_props(st))}]
+        body = [st.path, {DEVICE: variants(device_props(st))}]
         self._signal("/", OM, "InterfacesAdded", "oa{sa{sv}}", body)
 
-    def _connect(self, st: _DevState) -> None:
+    def _connect(self, st: DevState) -> None:
         st.connected = True
         st.notifying.clear()
         st.dev.on_connect()
         self._props_changed(st.path, DEVICE, {"Connected": True})
-        objs = self._gatt_objects(st)
+        objs = gatt_objects(st)
         st.gatt_paths = list(objs)
         for path, ifaces in objs.items():
-            body = [path, {i: _variants(p) for i, p in ifaces.items()}]
+            body = [path, {i: variants(p) for i, p in ifaces.items()}]
             self._signal("/", OM, "InterfacesAdded", "oa{sa{sv}}", body)
         self._props_changed(st.path, DEVICE, {"ServicesResolved": True})
 
-    def _disconnect(self, st: _DevState) -> None:
+    def _disconnect(self, st: DevState) -> None:
         if not st.connected:
             return
         st.connected = False
@@ -537,18 +329,18 @@ class BlueZStandIn:
             return Message.new_method_return(msg)
         iface = msg.body[0]
         if path == ADAPTER_PATH and iface == ADAPTER:
-            props = self._adapter_props()
+            props = adapter_props(self._discovering)
         elif path in self._devs and iface == DEVICE:
-            props = self._device_props(self._devs[path])
+            props = device_props(self._devs[path])
         else:
             raise _Fail("org.freedesktop.DBus.Error.InvalidArgs", f"no {iface} on {path}")
         if msg.member == "GetAll":
-            return Message.new_method_return(msg, "a{sv}", [_variants(props)])
+            return Message.new_method_return(msg, "a{sv}", [variants(props)])
         name = msg.body[1]
-        return Message.new_method_return(msg, "v", [_variant(name, props[name])])
+        return Message.new_method_return(msg, "v", [variant(name, props[name])])
 
     # -- streaming ----------------------------------------------------------
-    def _notify_all(self, st: _DevState, packets: list[tuple[str, bytes]]) -> None:
+    def _notify_all(self, st: DevState, packets: list[tuple[str, bytes]]) -> None:
         if not st.connected:
             return
         by_uuid = {u: p for p, u in st.char_paths.items()}
