@@ -150,9 +150,11 @@ def test_movesense_split_message() -> None:
     np.testing.assert_allclose(out.gyr_dps, case["gyr_dps"], rtol=1e-6)
     assert out.device_time_s is not None
     assert out.device_time_s[0] == pytest.approx(case["first_device_time_s"])
-    answer = bytes.fromhex(case["command"]["answer_ok"])
-    assert dec.check_response(bytes.fromhex(case["command"]["subscribe"]), answer) is None
-    refused = answer[:2] + struct.pack("<H", 404)
-    assert "status 404" in str(
-        dec.check_response(bytes.fromhex(case["command"]["subscribe"]), refused)
-    )
+    cmd = case["command"]
+    hello = bytes.fromhex(cmd["hello_answer"])
+    assert dec.check_response(bytes.fromhex(cmd["hello"]), hello) is None
+    assert dec.decode(hello).diagnostics.response_ok is True
+    refused = bytes.fromhex(cmd["no_free_slot_answer"])
+    verdict = dec.check_response(bytes.fromhex(cmd["subscribe"]), refused)
+    assert verdict is not None and "status 507" in verdict
+    assert dec.decode(refused).diagnostics.response_code == 507

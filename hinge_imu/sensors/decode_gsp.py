@@ -3,7 +3,9 @@
 Every notification starts with a message type and the client's 8-bit
 reference::
 
-    01 <ref> <u16 status>               answer to a command (200 = OK)
+    01 <ref> <status>                   answer to a command: "Hello" to HELLO,
+                                        a big-endian u16 HTTP status (507 = no
+                                        free subscription slot), or one byte 200
     02 <ref> <u32 ms> <float32 …>       DATA: time stamp of the first sample,
                                         then the whole acc array (n × xyz),
                                         then the whole gyro array (n × xyz)
@@ -22,7 +24,7 @@ import struct
 
 import numpy as np
 
-from hinge_imu.sensors.decode import DecodedPacket, Decoder, empty_packet
+from hinge_imu.sensors.decode import DecodedPacket, Decoder, PacketError, empty_packet
 
 BYTES_PER_SAMPLE = 24  # acc xyz + gyro xyz, float32
 
@@ -49,10 +51,7 @@ class GspDecoder(Decoder):
             raise self.error(packet, "shorter than the 2-byte GSP header (type, reference)")
         kind = packet[0]
         if kind == self.t_result:
-            if len(packet) < 4:
-                raise self.error(packet, "a command result needs 01 <ref> <u16 status>")
-            status = struct.unpack_from("<H", packet, 2)[0]
-            ok = status == int(self.profile.packet.get("status_ok", 200))
+            ok, status = self._status(packet)
             return empty_packet(self.diag("response", response_ok=ok, response_code=status))
         if kind == self.t_data:
             notes: tuple[str, ...] = ()
@@ -109,12 +108,26 @@ class GspDecoder(Decoder):
             diagnostics=self.diag("samples", notes=notes),
         )
 
+    def _status(self, packet: bytes) -> tuple[bool, int | None]:
+        """(accepted, HTTP-like status) of a COMMAND_RESULT message."""
+        body = packet[2:]
+        if body == b"Hello":
+            return True, None
+        if len(body) == 1:
+            status = body[0]
+        elif len(body) == 2:
+            status = struct.unpack(">H", body)[0]  # the firmware writes e.g. 01 fb = 507
+        else:
+            raise self.error(packet, "a command result is 01 <ref> and 1-2 status bytes or Hello")
+        return status < 400, status
+
     def check_response(self, command: bytes, response: bytes) -> str | None:
-        if len(response) < 4 or response[0] != self.t_result:
+        if len(response) < 3 or response[0] != self.t_result:
             return f"not a GSP command result: {response.hex(' ')}"
         if len(command) >= 2 and response[1] != command[1]:
             return f"answer to reference {response[1]}, expected {command[1]}"
-        status = struct.unpack_from("<H", response, 2)[0]
-        if status != int(self.profile.packet.get("status_ok", 200)):
-            return f"command refused with status {status}"
-        return None
+        try:
+            ok, status = self._status(response)
+        except PacketError as err:
+            return str(err)
+        return None if ok else f"command refused with status {status}"

@@ -78,10 +78,13 @@ class GspEncoder(Encoder):
         return [msg[:limit], part2]
 
     def command_response(self, command: bytes) -> bytes | None:
+        """As the vendor firmware: HELLO answers "Hello"; (un)subscribing is silent."""
         if len(command) < 2:
             return None
         kind, ref = command[0], command[1]
-        status = 200
+        result = int(self.profile.packet["type_command_result"])
+        if kind == 0x00:
+            return bytes([result, ref]) + b"Hello"
         if kind == 0x01:
             path = command[2:].decode("ascii", "replace")
             prefix = "/Meas/IMU6/"
@@ -90,11 +93,7 @@ class GspEncoder(Encoder):
                 self.ref, self.rate_hz = ref, float(rate)
                 self.samples_per_packet = self.profile.samples_in_packet(self.rate_hz) or 1
                 self.reset()
-            else:
-                status = 404
-        elif kind not in (0x00, 0x02):
-            status = 400
-        return struct.pack("<BBH", int(self.profile.packet["type_command_result"]), ref, status)
+        return None
 
 
 def _code(codes: object, value: float) -> int:
