@@ -242,14 +242,13 @@ def _limb_axis(
     helper = np.eye(3)[0] if abs(vertical_s[0]) < 0.9 else np.eye(3)[1]
     e1 = _unit(np.cross(vertical_s, helper))
     e2 = np.cross(vertical_s, e1)
-    angles, confs, weights = [], [], []
+    angles, weights = [], []
     for lo, hi in runs(np.nan_to_num(tilt_deg) > 15.0):
         ax, cf = _axis_from_gyro(gyr_dps[lo:hi][valid[lo:hi]], vertical_s, settings)
         if cf <= 0:
             continue
         # Axis direction as a doubled angle: the sign of an axis is arbitrary.
         angles.append(2.0 * np.arctan2(ax @ e2, ax @ e1))
-        confs.append(cf)
         weights.append(hi - lo)
     if not angles:
         return _axis_from_gyro(gyr_dps[valid], vertical_s, settings)
@@ -260,7 +259,9 @@ def _limb_axis(
     near = np.abs(np.angle(np.exp(1j * (ang - centre)))) < np.deg2rad(20.0)
     mean = np.angle(np.sum(np.exp(1j * ang[near]))) / 2.0
     axis = np.cos(mean) * e1 + np.sin(mean) * e2
-    return axis, float(np.median(np.asarray(confs)[near]))
+    # Confidence: the share of rep time whose own axis agrees with the result.
+    w = np.asarray(weights, dtype=np.float64)
+    return axis, float(w[near].sum() / w.sum())
 
 
 def _frame(vertical_s: FloatArray, left_s: FloatArray) -> FloatArray:
@@ -345,13 +346,24 @@ def calibrate(
             )
         )
         vert[s] = vertical_in_sensor(tracker.update(acc[s][:end], gyr[s][:end]))
+    # Strap slips first: the axes are fitted on the data before a sensor's
+    # first slip only (after it the sensor sits differently on the body).
+    found_slips = {
+        s: [x for x in find_slips(gyr[s] - bias[s], valid[s], rate_hz, cs) if x[1] > b] for s in acc
+    }
+    use = {s: valid[s][:end].copy() for s in acc}
+    for s, found in found_slips.items():
+        if found:
+            use[s][found[0][0] :] = False
+            vert[s] = vert[s].copy()
+            vert[s][found[0][0] :] = np.nan
     frames: dict[str, FloatArray] = {}
     sag: dict[str, FloatArray] = {}
     # Pelvis, upper back, head first: one clear axis, and they tilt forward, far.
     trunkish = [s for s in ("pelvis", "upper_back", "head") if s in acc]
     for s in trunkish:
         z = _unit(vert[s][a:b].mean(axis=0))
-        w = (gyr[s][seg] - bias[s])[valid[s][seg]]
+        w = (gyr[s][seg] - bias[s])[use[s][seg]]
         axis, conf[s] = _axis_from_gyro(w, z, cs)
         frames[s] = _frame(z, axis)
         sag[s] = segment_angles_deg(vert[s][seg], frames[s])[0]
@@ -369,7 +381,7 @@ def calibrate(
             continue
         z = _unit(vert[s][a:b].mean(axis=0))
         w = gyr[s][seg] - bias[s]
-        axis, conf[s] = _limb_axis(w, z, valid[s][seg], tilt, rate_hz, cs)
+        axis, conf[s] = _limb_axis(w, z, use[s][seg], tilt, rate_hz, cs)
         frames[s] = _frame(z, axis)
         sag[s] = segment_angles_deg(vert[s][seg], frames[s])[0]
         if ref is None:
@@ -382,9 +394,7 @@ def calibrate(
     for s in acc:
         found = []
         r = frames[s]
-        for lo, hi, rotvec in find_slips(gyr[s] - bias[s], valid[s], rate_hz, cs):
-            if hi <= b:
-                continue
+        for lo, hi, rotvec in found_slips[s]:
             # The sensor turned by rotvec (its own frame) while the segment did
             # not: the segment frame seen from the sensor turns back by it.
             r = _rotvec_matrix(rotvec).T @ r
