@@ -392,19 +392,19 @@ def calibrate(
             sag[s] = -sag[s]
     slips: dict[str, tuple[tuple[float, tuple[float, ...]], ...]] = {}
     for s in acc:
-        found = []
+        after: list[tuple[float, tuple[float, ...]]] = []
         r = frames[s]
         for lo, hi, rotvec in found_slips[s]:
             # The sensor turned by rotvec (its own frame) while the segment did
             # not: the segment frame seen from the sensor turns back by it.
             r = _rotvec_matrix(rotvec).T @ r
-            found.append((hi / rate_hz, tuple(float(x) for x in matrix_to_quat(r))))
+            after.append((hi / rate_hz, tuple(float(x) for x in matrix_to_quat(r))))
             msgs.append(
                 f"{s}: strap slipped at {lo / rate_hz:.1f} s "
                 f"({float(np.linalg.norm(rotvec)):.0f}°); mounting re-estimated from then on"
             )
-        if found:
-            slips[s] = tuple(found)
+        if after:
+            slips[s] = tuple(after)
     out: dict[str, SensorCalibration] = {}
     for s in acc:
         span = float(np.nanmax(np.abs(sag[s]))) if sag[s].size else 0.0
