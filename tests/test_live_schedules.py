@@ -107,3 +107,12 @@ def test_in_rep_count_taken_back_when_rep_turns_out_not_bad() -> None:
 def test_unknown_schedule_rejected() -> None:
     with pytest.raises(ValueError):
         FeedbackSchedule("sometimes")
+
+
+def test_session_ending_inside_a_warned_rep_does_not_count_it() -> None:
+    s = FeedbackSchedule("summary")
+    s.on_rep(1, 4.0, judged=True, bad=False, t_s=4.2)
+    s.on_in_rep_warning(9, "back_rounded", True, 6.0)  # rep 2 starts badly, session ends
+    cues, summary = s.finish(6.5)
+    assert summary is not None and summary.reps == 1 and summary.bad_reps == 0
+    assert [c.sound for c in cues] == ["good_set"]

@@ -200,6 +200,11 @@ class FeedbackSchedule:
         assert st is not None
         self._set = None
         self._sets_done += 1
+        # A movement warned in-rep but never completed as a rep (the session
+        # ended in it) is not a bad rep of the set.
+        open_bad = sum(1 for c in self._candidates.values() if c.counted)
+        self._candidates.clear()
+        st.bad -= open_bad
         summary = SetSummary(st.number, st.t_start_s, st.last_rep_end_s, st.reps, st.judged, st.bad)
         cues: list[Cue] = []
         if self.schedule != "none" and st.judged > 0:
