@@ -6,6 +6,7 @@ Sessions come from the real analysis of SIMULATED recordings (in memory).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import re
 
@@ -134,6 +135,21 @@ def test_mistake_is_marked_where_its_condition_first_held(session: Session) -> N
         if rep.judgement["no_lockout"].fired and "no_lockout" not in rep.fired_at_s:
             assert plots.fired_time_s(session, rep, "no_lockout") == rep.metrics.t_end
     assert checked >= 1
+
+
+def test_long_sessions_split_between_reps(session: Session) -> None:
+    t = session.angles["t_s"]
+    windows = plots.timeline_windows(session, page_s=12.0)
+    assert len(windows) >= 3
+    assert windows[0][0] == t.iloc[0] and windows[-1][1] == t.iloc[-1]
+    for (_, a_end), (b_start, _) in itertools.pairwise(windows):
+        assert a_end == b_start  # contiguous
+        assert not any(r.metrics.t_start < a_end < r.metrics.t_end for r in session.reps)
+    assert all(w1 - w0 <= 12.0 for w0, w1 in windows)
+    figs = plots.timeline_figures(session, page_s=12.0)
+    assert len(figs) == len(windows)
+    assert f"part 2 of {len(windows)}" in figs[1]._suptitle.get_text()
+    assert figs[1].axes[-1].get_xlim() == pytest.approx(windows[1])
 
 
 def test_overlay_tells_flagged_reps_apart(session: Session) -> None:

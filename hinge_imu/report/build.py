@@ -6,7 +6,8 @@ folder as it was.
 
 Layout of ``out_dir``:
 
-* one session: ``report.pdf``, ``1_session_over_time.png`` … ``5_rep_table.png``,
+* one session: ``report.pdf``, ``1_session_over_time.png`` … ``5_rep_table.png``
+  (``_1``, ``_2`` … when a page is split: timelines over 3 min, tables over 20 reps),
   ``reps.csv``, ``angles.csv``, ``summary.csv``, ``columns.csv``;
 * several sessions: ``report.pdf`` (the progress page first, then every
   session's pages), ``0_progress.png``, ``summary.csv`` (one row per
@@ -30,7 +31,7 @@ from hinge_imu.errors import HingeImuError
 from hinge_imu.report import exports
 from hinge_imu.report.compare import progress_figure, unique_names
 from hinge_imu.report.pdf import pdf_bytes, png_bytes
-from hinge_imu.report.plots import reps_overlay_figure, scores_figure, timeline_figure
+from hinge_imu.report.plots import reps_overlay_figure, scores_figure, timeline_figures
 from hinge_imu.report.style import PNG_DPI, session_name
 from hinge_imu.report.tables import quality_figure, rep_table_figures
 
@@ -52,8 +53,12 @@ class ReportSettings:
 
 def session_figures(session: Session) -> list[tuple[str, Figure]]:
     """(file stem, figure) of every page of one session's report, in page order."""
+    timelines = timeline_figures(session)
     figs = [
-        ("1_session_over_time", timeline_figure(session)),
+        ("1_session_over_time" + (f"_{k + 1}" if len(timelines) > 1 else ""), fig)
+        for k, fig in enumerate(timelines)
+    ]
+    figs += [
         ("2_reps_overlaid", reps_overlay_figure(session)),
         ("3_scores_and_mistakes", scores_figure(session)),
         ("4_calibration_and_quality", quality_figure(session)),

@@ -8,6 +8,7 @@ data-quality and rep-table pages are in ``tables.py``.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -120,23 +121,76 @@ def _status_legend(statuses: set[str]) -> list[Patch]:
     ]
 
 
-def timeline_figure(session: Session) -> Figure:
-    """The whole session over time: four angles, reps shaded, mistakes marked."""
-    fig = new_page("The session over time", session)
+#: Longest stretch of a session on one timeline page, s (longer sessions get
+#: more pages, so a rep stays wider than a few millimetres on A4).
+TIMELINE_PAGE_S = 180.0
+
+
+def timeline_windows(
+    session: Session, page_s: float = TIMELINE_PAGE_S
+) -> list[tuple[float, float]]:
+    """(from_s, to_s) of each timeline page; pages break between reps, never inside one."""
+    t = session.angles["t_s"].to_numpy()
+    if t.size == 0:
+        return [(0.0, 1.0)]
+    start, end = float(t[0]), float(t[-1])
+    windows = []
+    while end - start > page_s:
+        limit = start + page_s
+        # Cut in the last pause between reps that falls in the page's later part.
+        cuts = [
+            (a.metrics.t_end + b.metrics.t_start) / 2
+            for a, b in itertools.pairwise(session.reps)
+            if start + 0.3 * page_s < (a.metrics.t_end + b.metrics.t_start) / 2 <= limit
+        ]
+        cut = max(cuts) if cuts else limit
+        windows.append((start, cut))
+        start = cut
+    windows.append((start, end))
+    return windows
+
+
+def timeline_figures(session: Session, page_s: float = TIMELINE_PAGE_S) -> list[Figure]:
+    """The session over time, one page per ``page_s`` seconds at most."""
+    windows = timeline_windows(session, page_s)
+    if len(windows) == 1:
+        return [timeline_figure(session)]
+    return [
+        timeline_figure(session, w, f"part {k + 1} of {len(windows)}, {w[0]:.0f}–{w[1]:.0f} s")
+        for k, w in enumerate(windows)
+    ]
+
+
+def timeline_figure(
+    session: Session, window_s: tuple[float, float] | None = None, part: str = ""
+) -> Figure:
+    """The session over time: four angles, reps shaded, mistakes marked.
+
+    ``window_s`` limits the page to (from_s, to_s); ``part`` names it in the title.
+    """
+    fig = new_page("The session over time" + (f" ({part})" if part else ""), session)
     angles = [a for a in TIMELINE_ANGLES if np.isfinite(session.angles[f"{a}_deg"]).any()]
     missing = [a for a in TIMELINE_ANGLES if a not in angles]
-    t_s = session.angles["t_s"].to_numpy()
-    fired_rows = sorted(
-        {m for r in session.reps for m in r.judgement.mistakes},
-        key=session.rules.ids.index,
-    )
+    t_all = session.angles["t_s"].to_numpy()
+    if window_s is None:
+        window_s = (float(t_all[0]), float(t_all[-1])) if t_all.size else (0.0, 1.0)
+    in_window = (t_all >= window_s[0]) & (t_all <= window_s[1])
+    t_s = t_all[in_window]
+    w0, w1 = window_s
+    reps = [r for r in session.reps if r.metrics.t_end >= w0 and r.metrics.t_start <= w1]
+    fired = {m for r in reps for m in r.judgement.mistakes}
+    fired_rows = sorted(fired, key=session.rules.ids.index)
     # The mistake strip grows with the number of different mistakes (one row each).
     heights = [0.5 + 0.38 * len(fired_rows)] + [3.0] * max(1, len(angles))
     axes = fig.subplots(len(heights), 1, sharex=True, gridspec_kw={"height_ratios": heights})
     strip, panels = axes[0], list(axes[1:])
 
     for ax, angle in zip(panels, angles, strict=False):
-        ax.plot(t_s, session.angles[f"{angle}_deg"], color=ANGLE_COLOURS[angle], linewidth=1.2)
+        y_all = session.angles[f"{angle}_deg"].to_numpy()
+        ax.plot(t_s, y_all[in_window], color=ANGLE_COLOURS[angle], linewidth=1.2)
+        # The same scale on every page of a long session.
+        lo, hi = float(np.nanmin(y_all)), float(np.nanmax(y_all))
+        ax.set_ylim(lo - 0.05 * (hi - lo) - 0.5, hi + 0.05 * (hi - lo) + 0.5)
         ax.set_ylabel("degrees", fontsize=9)
         ax.set_title(
             f"{ANGLE_LABELS[angle]}  ({ANGLE_SIGNS[angle]})",
@@ -153,7 +207,7 @@ def timeline_figure(session: Session) -> Figure:
         panels[0].text(0.5, 0.5, "No angle could be measured.", ha="center", va="center")
 
     statuses: set[str] = set()
-    for rep in session.reps:
+    for rep in reps:
         status = rep_status(rep)
         statuses.add(status)
         for ax in (strip, *panels):
@@ -182,7 +236,7 @@ def timeline_figure(session: Session) -> Figure:
             fire_angle = metric_angle(metric)
             if fire_angle in angles:
                 ax = panels[angles.index(fire_angle)]
-                i = int(np.clip(np.searchsorted(t_s, t_fire), 0, len(t_s) - 1))
+                i = int(np.clip(np.searchsorted(t_all, t_fire), 0, len(t_all) - 1))
                 y = float(session.angles[f"{fire_angle}_deg"].iloc[i])
                 if math.isfinite(y):
                     ax.plot(t_fire, y, marker="o", mfc="none", mec="#B00020", mew=1.8, ms=9)
@@ -200,7 +254,7 @@ def timeline_figure(session: Session) -> Figure:
     for side in ("top", "right"):
         strip.spines[side].set_visible(False)
     panels[-1].set_xlabel("Time since the recording started (s)")
-    panels[-1].set_xlim(float(t_s[0]), float(t_s[-1]))
+    panels[-1].set_xlim(*window_s)
 
     handles: list[Patch | Line2D] = [*_status_legend(statuses)]
     handles.append(Line2D([], [], color="#555555", linestyle=(0, (2, 2)), label="threshold"))
