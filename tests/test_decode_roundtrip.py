@@ -151,12 +151,14 @@ def test_polar_lost_frame_drops_unpartnered_samples() -> None:
 def test_every_start_command_is_accepted_by_the_simulated_device(name: str) -> None:
     profile = load_profile(name)
     enc, dec = make_encoder(profile), make_decoder(profile)
-    for cmd in profile.command_bytes("start") + profile.command_bytes("stop"):
-        answer = enc.command_response(cmd)
-        if profile.gatt.response:
-            assert answer is not None and dec.check_response(cmd, answer) is None
-        else:
-            assert answer is None  # MetaWear does not acknowledge
+    for phase, streaming in (("start", True), ("stop", False)):
+        for cmd in profile.command_bytes(phase):
+            answer = enc.command_response(cmd)
+            if profile.gatt.response:
+                assert answer is not None and dec.check_response(cmd, answer) is None
+            else:
+                assert answer is None  # MetaWear and Movesense do not acknowledge
+        assert enc.streaming is streaming
 
 
 def test_simulated_devices_refuse_bad_configurations() -> None:

@@ -39,6 +39,8 @@ class Encoder:
         profile, rate_hz, acc_range_g, gyr_range_dps: the configuration.
         samples_per_packet: samples packed into one packet (or message).
         samples_sent: samples packed so far (the next sample's index).
+        streaming: the device would be streaming now: set by an accepted start
+            command, cleared by a stop command (see ``command_response``).
     """
 
     def __init__(
@@ -55,6 +57,7 @@ class Encoder:
         self.gyr_range_dps = gyr_range_dps
         self.samples_per_packet = samples_per_packet
         self.samples_sent = 0
+        self.streaming = False
         self._acc: list[FloatArray] = []
         self._gyr: list[FloatArray] = []
         self._t: list[FloatArray] = []

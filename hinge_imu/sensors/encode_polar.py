@@ -48,6 +48,8 @@ class PolarPmdEncoder(Encoder):
         op, kind = command[0], command[1]
         head = bytes([int(pk["response_code"]), op, kind])
         if op == int(pk["op_stop"]):
+            if kind in (int(pk["type_acc"]), int(pk["type_gyr"])):
+                self.streaming = False
             return head + bytes([SUCCESS, 0])
         if op != int(pk["op_start"]):
             return head + bytes([INVALID_PARAMETER, 0])
@@ -72,6 +74,8 @@ class PolarPmdEncoder(Encoder):
             factor = self.gyr_factor
         self.rate_hz = float(rate)
         self.samples_per_packet = self.profile.samples_in_packet(self.rate_hz) or 1
+        if kind == int(pk["type_gyr"]):
+            self.streaming = True  # ACC and GYRO both started (GYRO comes second)
         return head + bytes([SUCCESS, 0, 5, 1]) + struct.pack("<f", factor)
 
 

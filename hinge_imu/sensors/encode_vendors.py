@@ -57,6 +57,7 @@ class HingeV1Encoder(Encoder):
         if command[0] in (0x02, 0x03) and len(command) == 1:
             if command[0] == 0x02:
                 self.reset()
+            self.streaming = command[0] == 0x02
             return bytes([op, command[0], 0])
         return bytes([op, command[0], 2])
 
@@ -93,6 +94,9 @@ class GspEncoder(Encoder):
                 self.ref, self.rate_hz = ref, float(rate)
                 self.samples_per_packet = self.profile.samples_in_packet(self.rate_hz) or 1
                 self.reset()
+                self.streaming = True
+        elif kind == 0x02 and ref == self.ref:
+            self.streaming = False
         return None
 
 
@@ -146,4 +150,6 @@ class MetaWearEncoder(Encoder):
                 gyr = _decode_code(self.profile.gyr_range_codes, command[3])
                 self.gyr_range_dps = gyr if gyr is not None else self.gyr_range_dps
             self.rate_hz = rate if rate is not None else self.rate_hz
+        if len(command) == 3 and command[1] == 0x01 and command[0] == int(pk["gyr_module"]):
+            self.streaming = command[2] == 0x01  # the gyro starts last and stops first
         return None
