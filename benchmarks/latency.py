@@ -88,9 +88,11 @@ def sim_session(reps: int, seed: int = 5) -> Any:
     return simulate(cfg)
 
 
-def build(rec: Recording, tmp: Path, player: AudioPlayer | None) -> tuple[LiveSession, Any]:
+def build(
+    rec: Recording, tmp: Path, player: AudioPlayer | None, keep_events: bool = True
+) -> tuple[LiveSession, Any]:
     rules = load_rules()
-    events = StampedEvents(tmp / "events.jsonl", keep_history=True)
+    events = StampedEvents(tmp / "events.jsonl", keep_history=keep_events)
     writer = RecordingWriter(tmp / "rec.csv", dict(rec.header), with_seq=True)
 
     def record(b: Block) -> None:
@@ -261,7 +263,7 @@ def memory_run(hours: float) -> None:
     times = int(np.ceil(hours * 3600 / (rec.duration_s + 0.5)))
     notes: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory() as d:
-        session, writer = build(rec, Path(d), None)
+        session, writer = build(rec, Path(d), None, keep_events=False)
         t0 = time.perf_counter()
         session.run(looped(rec, times, notes))
         wall = time.perf_counter() - t0

@@ -60,18 +60,31 @@ def test_wav_places_sounds_at_session_time(tmp_path) -> None:
     assert not list(tmp_path.glob(".*part"))
 
 
-def test_wav_write_is_atomic(tmp_path, monkeypatch) -> None:
+def test_wav_write_is_atomic_and_streams_long_sessions(tmp_path, monkeypatch) -> None:
     out = tmp_path / "a.wav"
-    r = WavRenderer(out)
+    r = WavRenderer(out, sample_rate_hz=8000)
     r.add(0.5, "bad_rep")
+    r.add(3600.0, "good_set")
+    r.extend_to(3601.0)  # an hour: written in pieces, never all in memory
+    calls = []
+    real_piece = WavRenderer._piece
 
-    def boom(self):  # the track cannot be computed: nothing may appear under the name
-        raise RuntimeError("disk full")
+    def failing_piece(self, a, b):  # the disk fills up half-way through
+        calls.append(b - a)
+        if len(calls) == 50:
+            raise OSError("disk full")
+        return real_piece(self, a, b)
 
-    monkeypatch.setattr(WavRenderer, "samples", boom)
-    with pytest.raises(RuntimeError):
+    monkeypatch.setattr(WavRenderer, "_piece", failing_piece)
+    with pytest.raises(OSError):
         r.write()
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []  # nothing under the final name, no temp file
+    assert max(calls) <= WavRenderer.PIECE_SAMPLES
+    monkeypatch.setattr(WavRenderer, "_piece", real_piece)
+    r.write()
+    x, fs = read_wav(out)
+    assert len(x) == 3601 * 8000
+    assert tone_onsets_s(x[-16000:], fs, 523.25) == pytest.approx([1.0], abs=0.03)
 
 
 def test_player_never_blocks_the_caller() -> None:

@@ -38,6 +38,8 @@ SOUND_KINDS: Final = ("in_rep_warning", "bad_rep", "good_set", "set_bad_count")
 #: The summary sound counts bad reps up to this many pulses.
 MAX_COUNT_PULSES: Final = 8
 DEFAULT_SAMPLE_RATE_HZ: Final = 22050
+#: The WAV rendering's rate: ample for the highest tone (1320 Hz), small files.
+WAV_SAMPLE_RATE_HZ: Final = 16000
 #: Ramp at each tone's start and end, s (avoids clicks).
 _RAMP_S: Final = 0.005
 
@@ -90,39 +92,63 @@ class WavRenderer:
 
     ``add(t_s, kind)`` places a sound at session time ``t_s`` (s); ``write()``
     writes 16-bit mono PCM atomically (complete or not at all), silence
-    between sounds, and the file lasts at least until ``end_s``.
+    between sounds, and the file lasts at least until ``end_s``. Only the
+    sounds' times are kept and the file is written in pieces, so a
+    two-hour session costs little memory (the file itself is ~115 MB per
+    hour at the default 16 kHz).
     """
 
-    def __init__(self, path: str | Path, sample_rate_hz: int = DEFAULT_SAMPLE_RATE_HZ) -> None:
+    #: Samples rendered and written at a time.
+    PIECE_SAMPLES = 1 << 18
+
+    def __init__(self, path: str | Path, sample_rate_hz: int = WAV_SAMPLE_RATE_HZ) -> None:
         self.path = Path(path)
         self.sample_rate_hz = int(sample_rate_hz)
-        self._placed: list[tuple[float, FloatArray]] = []
+        self._placed: list[tuple[int, str, int]] = []  # (first sample, kind, count)
+        self._waves: dict[tuple[str, int], FloatArray] = {}
         self.end_s = 0.0
 
+    def _wave(self, kind: str, count: int) -> FloatArray:
+        key = (kind, count)
+        if key not in self._waves:
+            self._waves[key] = render_sound(kind, count, self.sample_rate_hz)
+        return self._waves[key]
+
     def add(self, t_s: float, kind: str, count: int = 0) -> None:
-        self._placed.append((max(0.0, float(t_s)), render_sound(kind, count, self.sample_rate_hz)))
+        self._wave(kind, count)  # unknown kinds fail here, not at the end
+        self._placed.append((round(max(0.0, float(t_s)) * self.sample_rate_hz), kind, count))
 
     def extend_to(self, t_s: float) -> None:
         """Make the file last at least until session time ``t_s`` (s)."""
         self.end_s = max(self.end_s, float(t_s))
 
-    def samples(self) -> FloatArray:
-        """The whole rendered track, floats in [-1, 1]."""
-        fs = self.sample_rate_hz
-        ends = [round(t * fs) + len(w) for t, w in self._placed]
-        out = np.zeros(max([round(self.end_s * fs), *ends]))
-        for t, w in self._placed:
-            i0 = round(t * fs)
-            out[i0 : i0 + len(w)] += w
+    def _length(self) -> int:
+        ends = [i0 + len(self._wave(k, c)) for i0, k, c in self._placed]
+        return max([round(self.end_s * self.sample_rate_hz), *ends])
+
+    def _piece(self, a: int, b: int) -> FloatArray:
+        """Samples [a, b) of the track, floats in [-1, 1]."""
+        out = np.zeros(b - a)
+        for i0, kind, count in self._placed:
+            w = self._wave(kind, count)
+            lo, hi = max(a, i0), min(b, i0 + len(w))
+            if lo < hi:
+                out[lo - a : hi - a] += w[lo - i0 : hi - i0]
         return np.clip(out, -1.0, 1.0)
 
+    def samples(self) -> FloatArray:
+        """The whole rendered track, floats in [-1, 1]."""
+        return self._piece(0, self._length())
+
     def write(self) -> Path:
-        pcm = (self.samples() * 32767.0).astype("<i2")
+        n = self._length()
         with atomic_write(self.path, "wb") as fh, wave.open(fh, "wb") as wav:
             wav.setnchannels(1)
             wav.setsampwidth(2)
             wav.setframerate(self.sample_rate_hz)
-            wav.writeframes(pcm.tobytes())
+            for a in range(0, n, self.PIECE_SAMPLES):
+                piece = self._piece(a, min(n, a + self.PIECE_SAMPLES))
+                wav.writeframes((piece * 32767.0).astype("<i2").tobytes())
         return self.path
 
 
