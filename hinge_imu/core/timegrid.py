@@ -100,20 +100,21 @@ class GridResampler:
             return _empty_chunk(k0)
         self._next_k = k0 + n
         tk = (k0 + np.arange(n)) / rate
-        out_acc = np.empty((n, 3))
-        out_gyr = np.empty((n, 3))
-        for j in range(3):
-            out_acc[:, j] = np.interp(tk, t, acc[:, j])
-            out_gyr[:, j] = np.interp(tk, t, gyr[:, j])
-        # Bracketing raw samples of each tick: t[i-1] < tk <= t[i].
+        # Bracketing raw samples of each tick: t[i-1] < tk <= t[i] (one search
+        # for all six channels; linear interpolation, constant beyond the ends).
         i = np.searchsorted(t, tk - 1e-9, side="left")
         before_first = i == 0
-        i = np.clip(i, 1, t.size - 1) if t.size > 1 else np.zeros_like(i)
         if t.size > 1:
+            i = np.clip(i, 1, t.size - 1)
             span = t[i] - t[i - 1]
+            w = np.clip((tk - t[i - 1]) / np.where(span > 0, span, 1.0), 0.0, 1.0)[:, None]
+            out_acc = acc[i - 1] + w * (acc[i] - acc[i - 1])
+            out_gyr = gyr[i - 1] + w * (gyr[i] - gyr[i - 1])
             on_sample = np.abs(t[i] - tk) < 1e-6
             gap = (span > self.settings.max_bridge_s) & ~on_sample
         else:
+            out_acc = np.repeat(acc[:1], n, axis=0)
+            out_gyr = np.repeat(gyr[:1], n, axis=0)
             gap = np.zeros(n, dtype=bool)
         gap |= before_first & (np.abs(t[0] - tk) > 1e-6)
         return GridChunk(k0, out_acc, out_gyr, gap)
