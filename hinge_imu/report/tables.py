@@ -243,7 +243,17 @@ def rep_table_figures(session: Session) -> list[Figure]:
                 if row == 0:
                     cell.set_height(cell.get_height() * 3.2)
                     cell.set_fontsize(7)
-        fig.text(0.01, 0.01, _TABLE_LEGEND, fontsize=8.5, va="bottom", linespacing=1.4)
+        notes = [_TABLE_LEGEND]
+        shown = {rule.rule_id for rule, _ in cols}
+        hidden = [RULE_LABELS[r.rule_id] for r in session.rules.rules if r.rule_id not in shown]
+        if hidden:
+            notes.append("Not shown (could not be assessed in any rep): " + ", ".join(hidden) + ".")
+        for rep in reps:
+            if not rep.judged:
+                notes.append(f"Rep {rep.rep} not judged: {rep.not_judged_reason}.")
+        if len(notes) > 9:
+            notes = [*notes[:8], f"… and {len(notes) - 8} more (see reps.csv)."]
+        fig.text(0.01, 0.01, "\n".join(notes), fontsize=8.5, va="bottom", linespacing=1.4)
         figs.append(fig)
     return figs
 
