@@ -273,7 +273,7 @@ def memory_run(hours: float) -> None:
     mb = np.array([n[1] for n in notes])
     print(
         f"\n## Memory: {t[-1] / 3600:.2f} h of SIMULATED data (3 × 200 Hz) at speed 0, "
-        f"{len(session.reps)} reps, {wall:.0f} s wall\n"
+        f"{session.counts['reps']} reps, {wall:.0f} s wall\n"
     )
     print("| session time | RSS |")
     print("|---|---|")

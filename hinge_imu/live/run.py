@@ -162,12 +162,11 @@ def _build_session(
 
 
 def _goodbye(session: LiveSession, args: argparse.Namespace, out_path: Path) -> None:
-    judged = [r for r in session.reps if r.judged]
-    bad = sum(1 for r in judged if r.judgement.bad)
+    c = session.counts
     assert session.out.display is not None
     session.out.display.line(
-        f"{len(session.reps)} reps ({len(judged)} judged, {bad} bad), "
-        f"{len(session.issued)} sounds; recorded to {out_path}"
+        f"{c['reps']} reps ({c['judged']} judged, {c['bad']} bad), "
+        f"{c['sounds']} sounds; recorded to {out_path}"
         + (f"; sounds in {args.audio_file}" if args.audio_file else "")
     )
 

@@ -14,6 +14,7 @@ sound was handed to the player (or, with no sound due, the event written).
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -31,6 +32,8 @@ from hinge_imu.live.quality_gate import QualityGate
 from hinge_imu.live.schedules import Cue, FeedbackSchedule, SetSummary
 from hinge_imu.live.sources import Block, Link
 
+#: How many of the latest reps, sounds and sets a session keeps in memory.
+KEEP_LAST = 1000
 #: How often a ``health`` event is written, s of session time.
 HEALTH_EVERY_S = 10.0
 
@@ -94,9 +97,12 @@ class LiveSession:
         self.schedule.reset()
         self.gate.reset()
         self.monitor.reset()
-        self.reps: list[RepResult] = []
-        self.issued: list[IssuedCue] = []
-        self.sets: list[SetSummary] = []
+        # The latest reps, sounds and sets (bounded: memory stays flat over
+        # long sessions); the counters below count all of them.
+        self.reps: deque[RepResult] = deque(maxlen=KEEP_LAST)
+        self.issued: deque[IssuedCue] = deque(maxlen=KEEP_LAST)
+        self.sets: deque[SetSummary] = deque(maxlen=KEEP_LAST)
+        self.counts = {"reps": 0, "judged": 0, "bad": 0, "sounds": 0}
         #: In-rep findings not yet attached to a completed rep: (finding, sounded).
         self._findings: list[InRepFinding] = []
         self.t_s = 0.0
@@ -168,14 +174,14 @@ class LiveSession:
                 self._on_set_end(summary)
         finally:
             self._emit_health()
-            judged = [r for r in self.reps if r.judged]
+            c = self.counts
             self.out.events.emit(
                 "session_end",
                 t=self.t_s,
-                reps=len(self.reps),
-                judged_reps=len(judged),
-                bad_reps=sum(1 for r in judged if r.judgement.bad),
-                sounds=len(self.issued),
+                reps=c["reps"],
+                judged_reps=c["judged"],
+                bad_reps=c["bad"],
+                sounds=c["sounds"],
             )
             if self.out.wav is not None:
                 self.out.wav.extend_to(self.t_s + 1.0)
@@ -248,12 +254,15 @@ class LiveSession:
             rep = replace(rep, not_judged_reason=doubt, judgement=judge_rep(m, self.rules, doubt))
         elif not rep.judged and rep.judgement.score == rep.judgement.score:
             rep = replace(rep, judgement=judge_rep(m, self.rules, rep.not_judged_reason))
-        rep = replace(rep, rep=len(self.reps) + 1)
+        self.counts["reps"] += 1
+        rep = replace(rep, rep=self.counts["reps"])
         self.reps.append(rep)
         mine = [f for f in self._findings if m.t_start - 0.5 <= f.t_s <= m.t_end + 0.05]
         self._findings = [f for f in self._findings if f.t_s > m.t_end + 0.05]
         cands = tuple(sorted({f.candidate for f in mine}))
         bad = rep.judged and rep.judgement.bad
+        self.counts["judged"] += int(rep.judged)
+        self.counts["bad"] += int(bad)
         cues = self.schedule.on_rep(rep.rep, m.t_end, rep.judged, bad, self.t_s, cands)
         issued = self._play(cues, arrival_s)
         latency_ms = (
@@ -276,7 +285,7 @@ class LiveSession:
             t_decided=self.t_s,
         )
         st = self.state
-        st.reps, st.last_rep = len(self.reps), rep.rep
+        st.reps, st.last_rep = self.counts["reps"], rep.rep
         st.bad_reps += int(bad)
         st.last_score = rep.judgement.score if rep.judged else None
         st.last_mistakes = tuple(rep.judgement.mistakes)
@@ -315,6 +324,7 @@ class LiveSession:
                 self.out.wav.add(self.t_s, cue.sound, cue.count)
             issued = IssuedCue(cue, wall, (wall - arrival_s) * 1e3)
             self.issued.append(issued)
+            self.counts["sounds"] += 1
             out.append(issued)
             self.out.events.emit(
                 "feedback",
