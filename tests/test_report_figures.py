@@ -228,3 +228,5 @@ def test_session_folders_are_unique_and_safe(session: Session) -> None:
 
 def test_ascii_text() -> None:
     assert exports.ascii_text("stance 0.8 s − only ≥ 1 °") == "stance 0.8 s - only >= 1  deg"
+    assert exports.ascii_text("Übung für Zoë, 2 µT") == "Ubung fur Zoe, 2 uT"
+    assert exports.ascii_text("训练") == "??"

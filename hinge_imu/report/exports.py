@@ -13,6 +13,7 @@ every column of every file with its unit. See docs/reports.md.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 
 import numpy as np
@@ -50,8 +51,11 @@ _ASCII = str.maketrans(
 
 
 def ascii_text(text: str) -> str:
-    """Text safe for any spreadsheet's import: the signs we use spelled out, the rest dropped."""
-    return text.translate(_ASCII).encode("ascii", "replace").decode("ascii")
+    """Text safe for any spreadsheet's import: our signs spelled out, accents dropped
+    (``Übung`` → ``Ubung``), anything else left without an ASCII form becomes ``?``."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_ASCII))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return plain.encode("ascii", "replace").decode("ascii")
 
 
 def _ascii_frame(df: pd.DataFrame) -> pd.DataFrame:
