@@ -134,6 +134,7 @@ def test_ctrl_c_still_writes_the_wav_and_the_recording(rec_file, tmp_path, monke
         (["live", "--thigh", "T1"], "pelvis sensor is required"),
         (["live", "--replay", "x.csv", "-o", "/no/such/dir/r.csv"], "does not exist"),
         (["live", "--replay", "x.csv", "-o", "r.txt"], ".csv"),
+        (["live", "--replay", "x.csv", "-o", "x.csv"], "exists already"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(argv, message, tmp_path, monkeypatch, capsys) -> None:
@@ -143,3 +144,4 @@ def test_bad_input_is_one_line_and_exit_2(argv, message, tmp_path, monkeypatch, 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0] and "Traceback" not in err[0]
     assert not list(tmp_path.glob("live-*.csv")) and not list(tmp_path.glob("r.*"))
+    assert (tmp_path / "x.csv").read_text() == "t,sensor\n"  # never overwritten

@@ -51,6 +51,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="REC.csv",
         help="record the session here (default: live-YYYYmmdd-HHMMSS.csv in this directory)",
     )
+    p.add_argument("--force", action="store_true", help="overwrite an existing recording (-o)")
     p.add_argument(
         "--schedule",
         choices=SCHEDULES,

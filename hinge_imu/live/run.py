@@ -40,6 +40,8 @@ def _sensor_args(args: argparse.Namespace) -> dict[str, str]:
 
 def _check_outputs(args: argparse.Namespace, out_path: Path) -> None:
     """Fail before anything is opened if an output cannot be written."""
+    if out_path.exists() and not args.force:
+        raise HingeImuError("exists already (use --force to overwrite)", out_path)
     replay = Path(args.replay).resolve() if args.replay else None
     for name, value in (("-o", out_path), ("--audio-file", args.audio_file)):
         if value is None:
