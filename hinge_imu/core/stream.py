@@ -66,17 +66,31 @@ class SensorChain:
         self.rate_hz = grid.rate_hz
         self.resampler = GridResampler(grid)
         self.tracker = OrientationTracker(orientation)
+        self._in_gap = True  # before the first sample
 
     def reset(self) -> None:
         self.resampler.reset()
         self.tracker.reset()
+        self._in_gap = True  # before the first sample
 
     def update(self, t_s: FloatArray, acc_mps2: FloatArray, gyr_dps: FloatArray) -> FloatArray:
         """New grid ticks as (M, 2): sagittal and frontal angle, deg; NaN in long gaps."""
         chunk = self.resampler.update(t_s, acc_mps2, gyr_dps)
         if len(chunk) == 0:
             return np.zeros((0, 2))
-        q = self.tracker.update(chunk.acc_mps2, chunk.gyr_dps)
+        # After a long gap the filter restarts from the accelerometer: what
+        # happened in the gap (a strap slip, a turn) is not in its state.
+        gap = chunk.gap
+        starts = np.nonzero(~gap & np.concatenate(([self._in_gap], gap[:-1])))[0]
+        self._in_gap = bool(gap[-1])
+        bounds = [0, *starts.tolist(), len(chunk)]
+        parts = []
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            if lo in starts:
+                self.tracker.reset()
+            if hi > lo:
+                parts.append(self.tracker.update(chunk.acc_mps2[lo:hi], chunk.gyr_dps[lo:hi]))
+        q = np.vstack(parts)
         vert = vertical_in_sensor(q)
         t = (chunk.k0 + np.arange(len(chunk))) / self.rate_hz
         out = np.empty((len(chunk), 2))
