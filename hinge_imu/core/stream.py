@@ -11,6 +11,7 @@ one from :class:`~hinge_imu.core.live_calibration.LiveCalibrator` first.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -85,7 +86,7 @@ class SensorChain:
         self._in_gap = bool(gap[-1])
         bounds = [0, *starts.tolist(), len(chunk)]
         parts = []
-        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        for lo, hi in itertools.pairwise(bounds):
             if lo in starts:
                 self.tracker.reset()
             if hi > lo:
