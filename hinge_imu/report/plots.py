@@ -274,6 +274,35 @@ def _normalised(session: Session, rep: RepResult, angle: str) -> tuple[np.ndarra
     return 100.0 * (t - t[0]) / span, y
 
 
+def _mistake_metrics(rep: RepResult) -> dict[str, str]:
+    """Angle → the metric a fired rule of the rep was decided on."""
+    out = {}
+    for rule_id in rep.judgement.mistakes:
+        metric = rep.judgement[rule_id].condition.split(" ", 1)[0]
+        angle = metric_angle(metric)
+        if angle is not None:
+            out[angle] = metric
+    return out
+
+
+def _label_index(rep: RepResult, metric: str, y: np.ndarray, session: Session) -> int:
+    """Where in the rep's curve ``y`` a metric is read (index into the rep)."""
+    finite = np.flatnonzero(np.isfinite(y))
+    if metric.endswith("_lockout"):
+        return int(finite[-1])
+    if metric.endswith("_start"):
+        return int(finite[0])
+    if metric.endswith("_bottom") or metric == "hip_flexion_peak":
+        return rep.bounds.bottom - rep.bounds.start
+    if metric == "thigh_inclination_at_hip20":
+        hip = session.angles["hip_flexion_deg"].to_numpy()[rep.bounds.start : rep.bounds.end]
+        above = np.flatnonzero(hip >= HIP_FLEXION_KNEES_FORWARD_DEG)
+        return int(above[0]) if above.size else int(finite[0])
+    if "_min" in metric:
+        return int(np.nanargmin(y))
+    return int(np.nanargmax(y))
+
+
 def reps_overlay_figure(session: Session) -> Figure:
     """Every rep's curves on normalised rep time, coloured by verdict."""
     fig = new_page("Every rep, on top of each other", session)
@@ -302,9 +331,11 @@ def reps_overlay_figure(session: Session) -> Figure:
                 linewidth=2.2 if status == "bad" else 1.4,
                 alpha=0.9,
             )
-            if status != "good":
-                # Name the flagged reps where they stray furthest from standing.
-                far = int(np.nanargmax(np.abs(y)))
+            metric = _mistake_metrics(rep).get(angle)
+            if metric is not None:
+                # Name a flagged rep on the angle its mistake was read from,
+                # at the point the rule read.
+                far = _label_index(rep, metric, y, session)
                 ax.annotate(
                     f"rep {rep.rep}",
                     (x[far], y[far]),
