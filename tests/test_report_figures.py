@@ -162,6 +162,17 @@ def test_overlay_tells_flagged_reps_apart(session: Session) -> None:
     for ln in curves:
         x = np.asarray(ln.get_xdata())
         assert x[0] == 0 and x[-1] == pytest.approx(100)
+    # A rounded back is named on the lumbar panel, at its peak, and nowhere else.
+    lumbar = fig.axes[1]
+    for rep in session.reps:
+        label = f"rep {rep.rep}"
+        on_lumbar = [t for t in lumbar.texts if t.get_text() == label]
+        if rep.judgement["back_rounded"].fired:
+            (text,) = on_lumbar
+            assert text.xy[1] == pytest.approx(rep.metrics.lumbar_flexion_max, abs=1e-6)
+            assert label not in [t.get_text() for t in hip.texts]
+        elif not rep.judgement.mistakes:
+            assert on_lumbar == []
 
 
 def test_missing_sensor_is_shown_as_not_assessed(no_upper_back: Session) -> None:
