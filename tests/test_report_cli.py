@@ -179,8 +179,8 @@ def _html_cells(html: str) -> list[list[tuple[str, bool]]]:
 def test_libreoffice_reads_the_same_numbers(one: Path, tmp_path: Path) -> None:
     shutil.copy(one / "reps.csv", tmp_path / "reps.csv")
     subprocess.run(
-        ["soffice", "--headless", "--convert-to", "html", "--outdir", str(tmp_path),
-         str(tmp_path / "reps.csv")],
+        ["soffice", f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+         "--convert-to", "html", "--outdir", str(tmp_path), str(tmp_path / "reps.csv")],
         check=True, capture_output=True, timeout=120,
     )  # fmt: skip
     rows = _html_cells((tmp_path / "reps.html").read_text("utf-8", errors="replace"))
