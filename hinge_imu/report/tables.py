@@ -61,8 +61,14 @@ def quality_figure(session: Session) -> Figure:
         stance = cal.stance_s
         colour = GOOD if cal.ok and stance >= STANCE_ASKED_S - 1e-6 else (MINOR if cal.ok else BAD)
         ax_stance.barh(yi, stance, color=colour, height=0.6)
-        word = "" if cal.ok else "  — not usable"
-        ax_stance.text(stance + 0.05, yi, f"{stance:.1f} s{word}", va="center", fontsize=9)
+        word = "" if cal.ok else " — not usable"
+        ax_stance.text(
+            stance + 0.05,
+            yi,
+            f"{stance:.1f} s{word}\nbending axis found: {cal.axis_confidence:.0%} sure",
+            va="center",
+            fontsize=8.5,
+        )
     ax_stance.axvline(STANCE_ASKED_S, color="#333333", linestyle="--", linewidth=1)
     ax_stance.axvline(STANCE_MIN_S, color=BAD, linestyle=":", linewidth=1.2)
     ax_stance.text(STANCE_ASKED_S, len(sensors) - 0.45, " asked for: 2 s", fontsize=8)
@@ -72,7 +78,7 @@ def quality_figure(session: Session) -> Figure:
     ax_stance.set_yticks(y, labels)
     ax_stance.set_ylim(-0.6, len(sensors) - 0.1)
     longest = max((c.stance_s for c in session.calibration.values()), default=0.0)
-    ax_stance.set_xlim(0, max(3.0, longest * 1.3))
+    ax_stance.set_xlim(0, max(4.0, longest * 2.0))
     ax_stance.set_xlabel("Length of the still standing period used to calibrate (s)")
     ax_stance.set_title("Calibration: standing still at the start", loc="left", fontsize=11)
 
