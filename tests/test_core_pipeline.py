@@ -203,3 +203,20 @@ def test_streaming_in_random_chunks_gives_the_reps_of_analyse() -> None:
     reps += stream.finish().reps
     assert [r.bounds for r in reps] == [r.bounds for r in offline.reps]
     assert [r.judgement.mistakes for r in reps] == [r.judgement.mistakes for r in offline.reps]
+
+
+def test_strap_slip_hidden_in_lost_data_is_found_from_the_rests_around_it() -> None:
+    s = sim("clean", imperfections={"strap_slip_deg": 20.0}, reps=6, seed=16, mounting="arbitrary")
+    slipped = next(k for k, v in s.truth["sensors"].items() if v["slip"])
+    t_slip = s.truth["sensors"][slipped]["slip"]["t_s"]
+    rec = s.recording
+    st = rec.sensors[slipped]
+    keep = (st.t_s < t_slip - 0.2) | (st.t_s > t_slip + 0.3)  # the slip falls in a gap
+    cut = replace(st, t_s=st.t_s[keep], acc_mps2=st.acc_mps2[keep], gyr_dps=st.gyr_dps[keep])
+    session = analyse(Recording({**rec.sensors, slipped: cut}, rec.header))
+    assert any(f"{slipped}: strap slipped during lost data" in w for w in session.warnings)
+    after = [(e, t) for e, t in matched(session, s.truth["reps"]) if t["t_start"] > t_slip + 0.5]
+    assert after
+    for est, tr in after:
+        assert est.judged
+        assert abs(est.metrics.hip_flexion_peak - tr["hip_flexion_peak"]) < 4.0

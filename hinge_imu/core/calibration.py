@@ -65,6 +65,8 @@ class CalibrationSettings:
         slip_rate_dps: a sensor turning this much faster than its smooth motion
             (the 0.3 s running median) is slipping on its strap, deg/s.
         slip_min_deg, slip_max_s: a slip turns at least this far, this quickly.
+        gap_slip_deg: a sensor whose gravity direction changed this much across
+            a long gap, while the others' did not, slipped during the gap, deg.
     """
 
     min_stance_s: float = 1.0
@@ -80,6 +82,7 @@ class CalibrationSettings:
     slip_rate_dps: float = 150.0
     slip_min_deg: float = 5.0
     slip_max_s: float = 0.3
+    gap_slip_deg: float = 8.0
 
 
 @dataclass(frozen=True)
@@ -149,22 +152,98 @@ def _unit(v: FloatArray) -> FloatArray:
     return v / n if n > 0 else v
 
 
+def all_still(
+    acc: Mapping[str, FloatArray],
+    gyr: Mapping[str, FloatArray],
+    valid: Mapping[str, BoolArray],
+    rate_hz: float,
+    settings: CalibrationSettings,
+) -> BoolArray:
+    """Grid samples where every sensor is still (and has data)."""
+    n = min(a.shape[0] for a in acc.values())
+    still = np.ones(n, dtype=bool)
+    for s in acc:
+        still &= still_mask(acc[s][:n], gyr[s][:n], rate_hz, settings) & valid[s][:n]
+    return still
+
+
+def _min_rotation(a: FloatArray, b: FloatArray) -> FloatArray:
+    """The smallest rotation matrix turning direction a into direction b."""
+    a, b = _unit(a), _unit(b)
+    axis = np.cross(a, b)
+    sin, cos = float(np.linalg.norm(axis)), float(np.dot(a, b))
+    if sin < 1e-9:
+        return np.eye(3)
+    return _rotvec_matrix(np.degrees(np.arctan2(sin, cos)) * axis / sin)
+
+
+def gap_slips(
+    acc: Mapping[str, FloatArray],
+    valid: Mapping[str, BoolArray],
+    still: BoolArray,
+    after_index: int,
+    rate_hz: float,
+    settings: CalibrationSettings,
+    other_events: Mapping[str, list[int]] | None = None,
+) -> dict[str, list[tuple[int, int, FloatArray]]]:
+    """Strap slips hidden in long gaps: [(gap start, gap end, Q)] per sensor.
+
+    A slip inside a gap leaves no trace in the gyro. It shows as a change of
+    the sensor's gravity direction between the still periods around the gap
+    while every other sensor's stayed put. ``Q`` is the smallest rotation
+    (sensor frame) explaining it; a turn about the vertical is not observable.
+    """
+    out: dict[str, list[tuple[int, int, FloatArray]]] = {s: [] for s in acc}
+    if len(acc) < 2:
+        return out
+    min_n = round(0.1 * rate_hz)
+    rests = [(a, b) for a, b in runs(still) if b - a >= min_n]
+    window = round(30.0 * rate_hz)
+    for s in acc:
+        gaps = [g for g in runs(~valid[s]) if g[1] - g[0] >= 2]
+        # Rests must lie between this gap and the sensor's neighbouring gaps
+        # or gyro-detected slips, or they would compare across another event.
+        marks = sorted([x for g in gaps for x in g] + list((other_events or {}).get(s, [])))
+        for g_lo, g_hi in gaps:
+            if g_lo <= after_index:
+                continue
+            prev = max([m for m in marks if m < g_lo], default=0)
+            nxt = min([m for m in marks if m > g_hi], default=still.shape[0])
+            before = [r for r in rests if max(prev, g_lo - window) <= r[0] and r[1] <= g_lo]
+            before = before[::-1]
+            later = [r for r in rests if g_hi <= r[0] and r[1] <= min(nxt, g_hi + window)]
+            # The nearest pair of rests in the same pose of every other sensor
+            # (standing both times, not a pause at the bottom of a rep).
+            for (b0, b1), (a0, a1) in ((p, q) for q in later[:3] for p in before):
+                d_b = {x: _unit(acc[x][b0:b1].mean(axis=0)) for x in acc}
+                d_a = {x: _unit(acc[x][a0:a1].mean(axis=0)) for x in acc}
+                turned = {
+                    x: float(np.degrees(np.arccos(np.clip(d_b[x] @ d_a[x], -1.0, 1.0))))
+                    for x in acc
+                }
+                if max(turned[x] for x in acc if x != s) >= 0.5 * settings.gap_slip_deg:
+                    continue
+                if turned[s] >= settings.gap_slip_deg:
+                    out[s].append((g_lo, g_hi, _min_rotation(d_b[s], d_a[s])))
+                break
+    return out
+
+
 def find_stance(
     acc: Mapping[str, FloatArray],
     gyr: Mapping[str, FloatArray],
     valid: Mapping[str, BoolArray],
     rate_hz: float,
     settings: CalibrationSettings,
+    still: BoolArray | None = None,
 ) -> tuple[int, int, list[str]]:
     """The standing stance as grid indices [start, end), plus messages.
 
     Raises NoStanceError when no still period ≥ ``min_stance_s`` exists.
     """
     names = list(acc)
-    n = min(a.shape[0] for a in acc.values())
-    still = np.ones(n, dtype=bool)
-    for s in names:
-        still &= still_mask(acc[s][:n], gyr[s][:n], rate_hz, settings) & valid[s][:n]
+    if still is None:
+        still = all_still(acc, gyr, valid, rate_hz, settings)
     min_len = round(settings.min_stance_s * rate_hz)
     cands = [(a, b) for a, b in runs(still) if b - a >= min_len]
     if not cands:
@@ -328,7 +407,8 @@ def calibrate(
     """
     cs = settings or CalibrationSettings()
     os_ = orientation or OrientationSettings(rate_hz=rate_hz)
-    a, b, msgs = find_stance(acc, gyr, valid, rate_hz, cs)
+    still = all_still(acc, gyr, valid, rate_hz, cs)
+    a, b, msgs = find_stance(acc, gyr, valid, rate_hz, cs, still)
     n = min(x.shape[0] for x in acc.values())
     end = min(n, b + int(cs.axis_window_s * rate_hz))
     t0, t1 = a / rate_hz, b / rate_hz
@@ -348,9 +428,19 @@ def calibrate(
         vert[s] = vertical_in_sensor(tracker.update(acc[s][:end], gyr[s][:end]))
     # Strap slips first: the axes are fitted on the data before a sensor's
     # first slip only (after it the sensor sits differently on the body).
-    found_slips = {
-        s: [x for x in find_slips(gyr[s] - bias[s], valid[s], rate_hz, cs) if x[1] > b] for s in acc
+    # Each slip as (first index, last index, Q): the mounting turns by Q
+    # (R_S_B ← Q · R_S_B) from the end of the slip on.
+    by_gyro = {
+        s: [
+            (lo, hi, _rotvec_matrix(rv).T)
+            for lo, hi, rv in find_slips(gyr[s] - bias[s], valid[s], rate_hz, cs)
+            if hi > b
+        ]
+        for s in acc
     }
+    marks = {s: [x for lo, hi, _ in ev for x in (lo, hi)] for s, ev in by_gyro.items()}
+    in_gaps = gap_slips(acc, valid, still, b, rate_hz, cs, marks)
+    found_slips = {s: sorted(by_gyro[s] + in_gaps[s], key=lambda x: x[0]) for s in acc}
     use = {s: valid[s][:end].copy() for s in acc}
     for s, found in found_slips.items():
         if found:
@@ -394,14 +484,16 @@ def calibrate(
     for s in acc:
         after: list[tuple[float, tuple[float, ...]]] = []
         r = frames[s]
-        for lo, hi, rotvec in found_slips[s]:
-            # The sensor turned by rotvec (its own frame) while the segment did
-            # not: the segment frame seen from the sensor turns back by it.
-            r = _rotvec_matrix(rotvec).T @ r
+        for lo, hi, q in found_slips[s]:
+            # The sensor turned while the segment did not: the segment frame
+            # seen from the sensor turns back by the same rotation.
+            r = q @ r
             after.append((hi / rate_hz, tuple(float(x) for x in matrix_to_quat(r))))
+            deg = float(np.degrees(np.arccos(np.clip((np.trace(q) - 1.0) / 2.0, -1.0, 1.0))))
+            where = "during lost data " if not valid[s][lo] else ""
             msgs.append(
-                f"{s}: strap slipped at {lo / rate_hz:.1f} s "
-                f"({float(np.linalg.norm(rotvec)):.0f}°); mounting re-estimated from then on"
+                f"{s}: strap slipped {where}at {lo / rate_hz:.1f} s "
+                f"({deg:.0f}°); mounting re-estimated from then on"
             )
         if after:
             slips[s] = tuple(after)
