@@ -1,6 +1,7 @@
 """After the session: figures, the PDF report, CSV exports, progress across sessions.
 
-* ``plots``   — the session over time, reps overlaid, scores and mistakes (Figures)
+* ``timeline`` — the session over time (split into pages for long sessions)
+* ``plots``   — reps overlaid, scores and mistakes (re-exports the timeline)
 * ``tables``  — calibration and data quality, each rep against the thresholds
 * ``compare`` — the progress page across sessions
 * ``exports`` — ``reps.csv``, ``angles.csv``, ``summary.csv``, ``columns.csv`` as DataFrames

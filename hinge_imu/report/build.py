@@ -31,9 +31,10 @@ from hinge_imu.errors import HingeImuError
 from hinge_imu.report import exports
 from hinge_imu.report.compare import progress_figure, unique_names
 from hinge_imu.report.pdf import pdf_bytes, png_bytes
-from hinge_imu.report.plots import reps_overlay_figure, scores_figure, timeline_figures
+from hinge_imu.report.plots import reps_overlay_figure, scores_figure
 from hinge_imu.report.style import PNG_DPI, session_name
 from hinge_imu.report.tables import quality_figure, rep_table_figures
+from hinge_imu.report.timeline import timeline_figures
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,13 @@
-"""The session's figures: angles over time, reps overlaid, scores and mistakes.
+"""The session's figures: reps overlaid, scores and mistakes (and, re-exported, the timeline).
 
 Every function takes an analysed :class:`~hinge_imu.core.results.Session`
 and returns a new A4-landscape :class:`matplotlib.figure.Figure`; nothing is
-shown or saved here (``pdf.py`` and ``build.py`` do that). The calibration,
-data-quality and rep-table pages are in ``tables.py``.
+shown or saved here (``pdf.py`` and ``build.py`` do that). The session over
+time is in ``timeline.py``; the calibration, data-quality and rep-table
+pages are in ``tables.py``.
 """
 
 from __future__ import annotations
-
-import itertools
-import math
 
 import numpy as np
 from matplotlib.axes import Axes
@@ -20,11 +18,8 @@ from matplotlib.ticker import MaxNLocator
 
 from hinge_imu.core.rep_metrics import HIP_FLEXION_KNEES_FORWARD_DEG
 from hinge_imu.core.results import RepResult, Session
-from hinge_imu.core.rules import RuleSet
 from hinge_imu.report.style import (
-    ANGLE_COLOURS,
     ANGLE_LABELS,
-    ANGLE_SIGNS,
     NOT_JUDGED,
     RULE_LABELS,
     STATUS_COLOURS,
@@ -36,233 +31,26 @@ from hinge_imu.report.style import (
     new_page,
     rep_status,
 )
+from hinge_imu.report.timeline import (
+    TIMELINE_PAGE_S,
+    draw_thresholds,
+    fired_time_s,
+    thresholds_for,
+    timeline_figure,
+    timeline_figures,
+    timeline_windows,
+)
 
-#: Metrics read at one instant of the rep (suffix → RepMetrics time attribute).
-_POINT_METRICS = {"_lockout": "t_end", "_start": "t_start", "_bottom": "t_bottom"}
-
-
-def thresholds_for(rules: RuleSet, angle: str) -> list[tuple[float, str]]:
-    """(threshold, label) of every rule condition read from ``angle``, deg."""
-    out = []
-    for rule in rules.rules:
-        for cond in rule.fires_when:
-            if metric_angle(cond.metric) == angle:
-                label = f"{RULE_LABELS[rule.rule_id]} {cond.op} {cond.threshold:g}°"
-                out.append((cond.threshold, label))
-    return out
-
-
-def fired_time_s(session: Session, rep: RepResult, rule_id: str) -> float:
-    """When a fired rule's condition first held in ``rep``, s on the recording clock.
-
-    Uses the analysis' ``fired_at_s`` where it gave one. Otherwise: metrics
-    read at one instant (at the lockout, start or bottom) give that instant;
-    extremes (largest, smallest) give the first sample of the rep at which
-    the angle is past the threshold.
-    """
-    if rule_id in rep.fired_at_s:
-        return float(rep.fired_at_s[rule_id])
-    verdict = rep.judgement[rule_id]
-    metric = verdict.condition.split(" ", 1)[0]
-    if metric == "hip_flexion_peak":
-        return float(rep.metrics.t_bottom)
-    for suffix, attr in _POINT_METRICS.items():
-        if metric.endswith(suffix):
-            return float(getattr(rep.metrics, attr))
-    b = rep.bounds
-    t = session.angles["t_s"].to_numpy()[b.start : b.end]
-    if metric == "thigh_inclination_at_hip20":
-        hip = session.angles["hip_flexion_deg"].to_numpy()[b.start : b.bottom + 1]
-        above = np.flatnonzero(hip >= HIP_FLEXION_KNEES_FORWARD_DEG)
-        return float(t[above[0]]) if above.size else float(rep.metrics.t_bottom)
-    angle = metric_angle(metric)
-    cond = next((c for c in session.rules[rule_id].fires_when if c.metric == metric), None)
-    if angle is None or cond is None:
-        return float(rep.metrics.t_bottom)
-    y = session.angles[f"{angle}_deg"].to_numpy()[b.start : b.end]
-    # NaN (no data) never holds, so gaps are skipped.
-    past = np.flatnonzero([cond.holds(float(v)) for v in y])
-    return float(t[past[0]]) if past.size else float(rep.metrics.t_bottom)
-
-
-def _draw_thresholds(ax: Axes, rules: RuleSet, angle: str) -> None:
-    """Dotted lines at the thresholds, labelled in the right margin without overlap."""
-    items = sorted(set(thresholds_for(rules, angle)))
-    if not items:
-        return
-    lo, hi = ax.get_ylim()
-    lo, hi = min(lo, items[0][0] - 3), max(hi, items[-1][0] + 3)
-    ax.set_ylim(lo, hi)
-    min_gap = 0.09 * (hi - lo)
-    placed: list[float] = []
-    for value, label in items:
-        ax.axhline(value, color="#444444", linestyle=(0, (2, 2)), linewidth=1.0, zorder=2)
-        y = value if not placed else max(value, placed[-1] + min_gap)
-        placed.append(y)
-        ax.annotate(
-            label,
-            xy=(1.0, value),
-            xycoords=("axes fraction", "data"),
-            xytext=(1.005, y),
-            textcoords=("axes fraction", "data"),
-            fontsize=7.5,
-            va="center",
-            color="#333333",
-            annotation_clip=False,
-        )
-
-
-def _status_legend(statuses: set[str]) -> list[Patch]:
-    order = ["good", "minor", "bad", "not_judged"]
-    return [
-        Patch(facecolor=STATUS_COLOURS[s], alpha=0.35, label=STATUS_WORDS[s])
-        for s in order
-        if s in statuses
-    ]
-
-
-#: Longest stretch of a session on one timeline page, s (longer sessions get
-#: more pages, so a rep stays wider than a few millimetres on A4).
-TIMELINE_PAGE_S = 180.0
-
-
-def timeline_windows(
-    session: Session, page_s: float = TIMELINE_PAGE_S
-) -> list[tuple[float, float]]:
-    """(from_s, to_s) of each timeline page; pages break between reps, never inside one."""
-    t = session.angles["t_s"].to_numpy()
-    if t.size == 0:
-        return [(0.0, 1.0)]
-    start, end = float(t[0]), float(t[-1])
-    windows = []
-    while end - start > page_s:
-        limit = start + page_s
-        # Cut in the last pause between reps that falls in the page's later part.
-        cuts = [
-            (a.metrics.t_end + b.metrics.t_start) / 2
-            for a, b in itertools.pairwise(session.reps)
-            if start + 0.3 * page_s < (a.metrics.t_end + b.metrics.t_start) / 2 <= limit
-        ]
-        cut = max(cuts) if cuts else limit
-        windows.append((start, cut))
-        start = cut
-    windows.append((start, end))
-    return windows
-
-
-def timeline_figures(session: Session, page_s: float = TIMELINE_PAGE_S) -> list[Figure]:
-    """The session over time, one page per ``page_s`` seconds at most."""
-    windows = timeline_windows(session, page_s)
-    if len(windows) == 1:
-        return [timeline_figure(session)]
-    return [
-        timeline_figure(session, w, f"part {k + 1} of {len(windows)}, {w[0]:.0f}–{w[1]:.0f} s")
-        for k, w in enumerate(windows)
-    ]
-
-
-def timeline_figure(
-    session: Session, window_s: tuple[float, float] | None = None, part: str = ""
-) -> Figure:
-    """The session over time: four angles, reps shaded, mistakes marked.
-
-    ``window_s`` limits the page to (from_s, to_s); ``part`` names it in the title.
-    """
-    fig = new_page("The session over time" + (f" ({part})" if part else ""), session)
-    angles = [a for a in TIMELINE_ANGLES if np.isfinite(session.angles[f"{a}_deg"]).any()]
-    missing = [a for a in TIMELINE_ANGLES if a not in angles]
-    t_all = session.angles["t_s"].to_numpy()
-    if window_s is None:
-        window_s = (float(t_all[0]), float(t_all[-1])) if t_all.size else (0.0, 1.0)
-    in_window = (t_all >= window_s[0]) & (t_all <= window_s[1])
-    t_s = t_all[in_window]
-    w0, w1 = window_s
-    reps = [r for r in session.reps if r.metrics.t_end >= w0 and r.metrics.t_start <= w1]
-    fired = {m for r in reps for m in r.judgement.mistakes}
-    fired_rows = sorted(fired, key=session.rules.ids.index)
-    # The mistake strip grows with the number of different mistakes (one row each).
-    heights = [0.5 + 0.38 * len(fired_rows)] + [3.0] * max(1, len(angles))
-    axes = fig.subplots(len(heights), 1, sharex=True, gridspec_kw={"height_ratios": heights})
-    strip, panels = axes[0], list(axes[1:])
-
-    for ax, angle in zip(panels, angles, strict=False):
-        y_all = session.angles[f"{angle}_deg"].to_numpy()
-        ax.plot(t_s, y_all[in_window], color=ANGLE_COLOURS[angle], linewidth=1.2)
-        # The same scale on every page of a long session.
-        lo, hi = float(np.nanmin(y_all)), float(np.nanmax(y_all))
-        ax.set_ylim(lo - 0.05 * (hi - lo) - 0.5, hi + 0.05 * (hi - lo) + 0.5)
-        ax.set_ylabel("degrees", fontsize=9)
-        ax.set_title(
-            f"{ANGLE_LABELS[angle]}  ({ANGLE_SIGNS[angle]})",
-            loc="left",
-            fontsize=10,
-            fontweight="bold",
-            color=ANGLE_COLOURS[angle],
-            pad=3,
-        )
-        ax.axhline(0, color="#BBBBBB", linewidth=0.6, zorder=0)
-        ax.grid(axis="x", color="#EEEEEE")
-        _draw_thresholds(ax, session.rules, angle)
-    if not angles:
-        panels[0].text(0.5, 0.5, "No angle could be measured.", ha="center", va="center")
-
-    statuses: set[str] = set()
-    for rep in reps:
-        status = rep_status(rep)
-        statuses.add(status)
-        for ax in (strip, *panels):
-            ax.axvspan(
-                rep.metrics.t_start,
-                rep.metrics.t_end,
-                color=STATUS_COLOURS[status],
-                alpha=0.18,
-                linewidth=0,
-                zorder=0,
-            )
-        strip.text(
-            (rep.metrics.t_start + rep.metrics.t_end) / 2,
-            len(fired_rows) + 0.1,
-            str(rep.rep),
-            ha="center",
-            va="bottom",
-            fontsize=8,
-            fontweight="bold",
-        )
-        for rule_id in rep.judgement.mistakes:
-            t_fire = fired_time_s(session, rep, rule_id)
-            row = len(fired_rows) - 1 - fired_rows.index(rule_id)
-            strip.plot(t_fire, row + 0.5, marker="v", color="#B00020", markersize=7)
-            metric = rep.judgement[rule_id].condition.split(" ", 1)[0]
-            fire_angle = metric_angle(metric)
-            if fire_angle in angles:
-                ax = panels[angles.index(fire_angle)]
-                i = int(np.clip(np.searchsorted(t_all, t_fire), 0, len(t_all) - 1))
-                y = float(session.angles[f"{fire_angle}_deg"].iloc[i])
-                if math.isfinite(y):
-                    ax.plot(t_fire, y, marker="o", mfc="none", mec="#B00020", mew=1.8, ms=9)
-
-    strip.set_ylim(0, max(1, len(fired_rows)) + 0.9)
-    strip.set_yticks([len(fired_rows) - 0.5 - i for i in range(len(fired_rows))])
-    strip.set_yticklabels([RULE_LABELS[r] for r in fired_rows], fontsize=8)
-    strip.tick_params(axis="y", length=0)
-    title = "Rep numbers on top; ▼ = mistake found (when it happened)"
-    if not fired_rows:
-        title += " — no mistakes found in this session"
-    if missing:
-        title += "\nNot measured (sensor missing): " + ", ".join(ANGLE_LABELS[a] for a in missing)
-    strip.set_title(title, fontsize=9, loc="left")
-    for side in ("top", "right"):
-        strip.spines[side].set_visible(False)
-    panels[-1].set_xlabel("Time since the recording started (s)")
-    panels[-1].set_xlim(*window_s)
-
-    handles: list[Patch | Line2D] = [*_status_legend(statuses)]
-    handles.append(Line2D([], [], color="#555555", linestyle=(0, (2, 2)), label="threshold"))
-    handles.append(
-        Line2D([], [], marker="o", mfc="none", mec="#B00020", mew=1.8, ls="", label="mistake")
-    )
-    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9)
-    return fig
+__all__ = [
+    "TIMELINE_PAGE_S",
+    "fired_time_s",
+    "reps_overlay_figure",
+    "scores_figure",
+    "thresholds_for",
+    "timeline_figure",
+    "timeline_figures",
+    "timeline_windows",
+]
 
 
 def _normalised(session: Session, rep: RepResult, angle: str) -> tuple[np.ndarray, np.ndarray]:
@@ -356,7 +144,7 @@ def reps_overlay_figure(session: Session) -> Figure:
                 color="#777777",
             )
         else:
-            _draw_thresholds(ax, session.rules, angle)
+            draw_thresholds(ax, session.rules, angle)
         ax.set_ylabel(angle_axis_label(angle), fontsize=9)
         ax.grid(color="#EEEEEE")
         ax.set_xlim(0, 104)
