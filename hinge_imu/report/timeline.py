@@ -88,7 +88,7 @@ def draw_thresholds(ax: Axes, rules: RuleSet, angle: str) -> None:
     lo, hi = ax.get_ylim()
     lo, hi = min(lo, items[0][0] - 3), max(hi, items[-1][0] + 3)
     ax.set_ylim(lo, hi)
-    min_gap = 0.09 * (hi - lo)
+    min_gap = 0.13 * (hi - lo)
     placed: list[float] = []
     for value, label in items:
         ax.axhline(value, color="#444444", linestyle=(0, (2, 2)), linewidth=1.0, zorder=2)
