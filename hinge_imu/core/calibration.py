@@ -101,6 +101,17 @@ class Calibration:
     messages: tuple[str, ...] = ()
     #: sensor → strap slips found: (time s, mounting ``q_S_B`` from then on).
     slips: Mapping[str, tuple[tuple[float, tuple[float, ...]], ...]] = field(default_factory=dict)
+    #: First moment every sensor was still (≥ 0.5 s), s: reps are looked for
+    #: from then on (before it the orientation filter may still be settling
+    #: from a start in mid-movement). None: from the stance on.
+    first_still_s: float | None = None
+
+    @property
+    def reps_from_s(self) -> float:
+        """Time from which reps are looked for, s."""
+        if self.first_still_s is None:
+            return self.stance_start_s
+        return min(self.first_still_s, self.stance_start_s)
 
     def R_S_B(self, sensor: str) -> FloatArray:
         return quat_to_matrix(np.asarray(self.sensors[sensor].q_S_B))
@@ -251,16 +262,18 @@ def find_stance(
             f"no still standing period of {settings.min_stance_s:g} s anywhere "
             "(the recording must contain the wearer standing still)"
         )
-    pose_sensors = [s for s in ("pelvis", "upper_back") if s in acc] or names[:1]
+    pose_sensors = [s for s in ("thigh", "pelvis", "upper_back") if s in acc] or names[:1]
     durations = np.array([b - a for a, b in cands], dtype=np.float64)
     # Two still periods show the same pose when every pose sensor's gravity
-    # direction agrees within the tolerance.
-    same = np.ones((len(cands), len(cands)), dtype=bool)
+    # direction agrees within the tolerance — with three sensors, all but one
+    # (a strap that slipped between them must not split the standing pose).
+    differ = np.zeros((len(cands), len(cands)), dtype=np.int64)
     cos_tol = np.cos(np.deg2rad(settings.pose_tolerance_deg))
     for s in pose_sensors:
         u = np.array([acc[s][a:b].mean(axis=0) for a, b in cands])
         u /= np.linalg.norm(u, axis=1, keepdims=True)
-        same &= (u @ u.T) > cos_tol
+        differ += (u @ u.T) <= cos_tol
+    same = differ <= (1 if len(pose_sensors) >= 3 else 0)
     group_time = same.astype(np.float64) @ durations
     best = float(group_time.max())
     # The first candidate whose pose holds most of the still time (ties: earliest).
@@ -519,4 +532,6 @@ def calibrate(
             messages=tuple(smsgs),
         )
         msgs.extend(smsgs)
-    return Calibration(out, t0, t1, tuple(msgs), slips)
+    settled = [lo for lo, hi in runs(still) if hi - lo >= round(0.5 * rate_hz)]
+    first_still = settled[0] / rate_hz if settled else None
+    return Calibration(out, t0, t1, tuple(msgs), slips, first_still)

@@ -199,10 +199,10 @@ class StreamingAnalyser:
         self._buf_n += n
         tilt = np.fmax(angles["pelvic_tilt"], angles["trunk_inclination"])
         driver = angles[self.driver]
-        # Reps are looked for from the calibration stance on: before it (a
+        # Reps are looked for from the first still moment on: before it (a
         # recording that starts mid-walk) the orientation filter is still
         # settling from its first sample.
-        first = int(np.ceil(self.calibration.stance_start_s * self.settings.grid.rate_hz))
+        first = int(np.ceil(self.calibration.reps_from_s * self.settings.grid.rate_hz))
         if k0 < first:
             driver = driver.copy()
             driver[: first - k0] = np.nan
