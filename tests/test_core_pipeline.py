@@ -220,3 +220,19 @@ def test_strap_slip_hidden_in_lost_data_is_found_from_the_rests_around_it() -> N
     for est, tr in after:
         assert est.judged
         assert abs(est.metrics.hip_flexion_peak - tr["hip_flexion_peak"]) < 4.0
+
+
+def test_thigh_axis_and_sign_with_mostly_knees_locked_reps() -> None:
+    # The thigh hardly moves (and tilts back a little) in a knees-locked hinge:
+    # with one soft-knee rep among them, its axis and sign must still come out
+    # right (arbitrary mounting, no walking to help). See docs/analysis.md
+    # "Limits" for a session where every rep is knees-locked.
+    locked = {"knees_locked": None}
+    s = sim("clean", reps=4, seed=22, mounting="arbitrary", mistakes=[{}, locked, locked, locked])
+    session = analyse(s.recording)
+    assert len(session.reps) == 4
+    assert session.calibration["thigh"].ok
+    for i, (est, tr) in enumerate(matched(session, s.truth["reps"])):
+        assert est.judgement["knees_locked"].fired is (i > 0)
+        assert abs(est.metrics.thigh_inclination_bottom - tr["thigh_inclination_bottom"]) < 2.0
+        assert abs(est.metrics.hip_flexion_peak - tr["hip_flexion_peak"]) < 2.0
