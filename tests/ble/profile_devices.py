@@ -59,8 +59,6 @@ class ProfileDevice(SimDevice):
         self.battery_pct = battery_pct
         self.encoder = make_encoder(prof, samples_per_packet=samples_per_packet)
         self._forced_spp = samples_per_packet
-        self._starts = {prof.command_bytes("start", r)[-1] for r in prof.rates_hz}
-        self._stops = {prof.command_bytes("stop", r)[-1] for r in prof.rates_hz}
         self.next_index = 0
         self._resume = False
         self._fifo: list[int] = []
@@ -73,19 +71,20 @@ class ProfileDevice(SimDevice):
     def on_write(self, char_uuid: str, data: bytes) -> list[tuple[str, bytes]]:
         if char_uuid != self.profile.gatt.control:
             return []
+        was_streaming = self.encoder.streaming
         answer = self.encoder.command_response(data)
         if self._forced_spp:  # configuring sets the profile's packing; keep the forced one
             self.encoder.samples_per_packet = self._forced_spp
-        if data in self._starts and answer is not None:
+        # The encoder knows whether the device accepted a start (or a stop).
+        self.streaming = self.encoder.streaming
+        if self.streaming and not was_streaming:
             self.encoder.reset()
             self._fifo.clear()
-            self.streaming = True
             self._resume = True
-        elif data in self._stops:
-            self.streaming = False
-        if answer is None or not self.profile.gatt.response:
+        if answer is None:
             return []
-        return [(self.profile.gatt.response, answer)]
+        # Answers come on the response characteristic, or on the data one.
+        return [(self.profile.gatt.response or self.profile.gatt.data[0], answer)]
 
     def packets_until(self, device_t_s: float) -> list[tuple[str, bytes]]:
         due = int(device_t_s * self.rate_hz)
