@@ -99,5 +99,7 @@ def test_missing_thigh_sensor_skips_thigh_rules() -> None:
     t, a = rep_angles(1.0, thigh_bottom=50.0, lumbar_peak=30.0)
     for k in ("thigh_inclination", "knee_cave"):
         a[k] = np.full_like(a[k], np.nan)
-    a["hip_flexion"] = a["pelvic_tilt"] / 0.6  # hip from pelvis alone, for the test
-    assert [f.rule_id for f in run(m, t, a)] == ["back_rounded"]
+    a["hip_flexion"] = np.full_like(a["hip_flexion"], np.nan)  # it needs the thigh
+    found = run(m, t, a)  # the movement is followed on the trunk instead
+    assert [f.rule_id for f in found] == ["back_rounded"]
+    assert found[0].t_s == pytest.approx(crossing_time(t, a["lumbar_flexion"], 20.0))

@@ -154,7 +154,14 @@ class CoreAnalyser:
             )
         self._kept = {s: [] for s in self.sensors}
         merged = _merge(steps)
-        return replace(merged, calibrated=cal.sensors, warnings=(*cal.messages, *merged.warnings))
+        missing = [
+            f"no {s} sensor: the rules that need it are not assessed"
+            for s in ("thigh", "upper_back")
+            if s not in self.sensors
+        ]
+        return replace(
+            merged, calibrated=cal.sensors, warnings=(*cal.messages, *missing, *merged.warnings)
+        )
 
     def _nag(self, final: bool) -> AnalysisStep:
         if final:

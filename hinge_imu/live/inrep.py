@@ -118,6 +118,11 @@ class InRepMonitor:
         n = len(t_s)
         nan = np.full(n, np.nan)
         hip = np.asarray(angles_deg.get("hip_flexion", nan), dtype=float)
+        # Without a thigh sensor the movement is followed on the trunk (or the
+        # pelvis), as the core's rep detector does (``stream.driver_angle``).
+        for fallback in ("trunk_inclination", "pelvic_tilt"):
+            alt = np.asarray(angles_deg.get(fallback, nan), dtype=float)
+            hip = np.where(np.isfinite(hip), hip, alt)
         a = {k: np.asarray(angles_deg.get(k, nan), dtype=float) for k in _METRIC_ANGLE.values()}
         tilt = np.fmax(
             np.asarray(angles_deg.get("pelvic_tilt", nan), dtype=float),
