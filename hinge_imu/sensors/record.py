@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -181,11 +182,8 @@ def install_stop_signal(stop: asyncio.Event) -> Callable[[], None]:
 
     loop = asyncio.get_running_loop()
     sigs = [signal.SIGINT] + ([signal.SIGTERM] if hasattr(signal, "SIGTERM") else [])
-    try:
-        for s in sigs:
-            loop.add_signal_handler(s, stop.set)
-    except (NotImplementedError, RuntimeError):
-        # Windows: no loop signal handlers; a plain handler wakes the loop safely.
+    if sys.platform == "win32":
+        # Windows event loops have no signal handlers; a plain handler wakes the loop safely.
         old = {s: signal.signal(s, lambda *_: loop.call_soon_threadsafe(stop.set)) for s in sigs}
 
         def undo_plain() -> None:
@@ -193,6 +191,9 @@ def install_stop_signal(stop: asyncio.Event) -> Callable[[], None]:
                 signal.signal(s, h)
 
         return undo_plain
+
+    for s in sigs:
+        loop.add_signal_handler(s, stop.set)
 
     def undo() -> None:
         for s in sigs:
