@@ -48,9 +48,37 @@ def quat_to_matrix(q: FloatArray) -> FloatArray:
 
 def matrix_to_quat(m: FloatArray) -> FloatArray:
     """Unit quaternion [w, x, y, z] of one rotation matrix (3, 3)."""
-    from scipy.spatial.transform import Rotation
+    # Shepperd's method: divide by the largest of the four candidates.
+    m = np.asarray(m, dtype=np.float64)
+    tr = float(np.trace(m))
+    cands = [tr, m[0, 0], m[1, 1], m[2, 2]]
+    k = int(np.argmax(cands))
+    if k == 0:
+        r = np.sqrt(1.0 + tr) * 2.0
+        q = [0.25 * r, (m[2, 1] - m[1, 2]) / r, (m[0, 2] - m[2, 0]) / r, (m[1, 0] - m[0, 1]) / r]
+    elif k == 1:
+        r = np.sqrt(1.0 + m[0, 0] - m[1, 1] - m[2, 2]) * 2.0
+        q = [(m[2, 1] - m[1, 2]) / r, 0.25 * r, (m[0, 1] + m[1, 0]) / r, (m[0, 2] + m[2, 0]) / r]
+    elif k == 2:
+        r = np.sqrt(1.0 + m[1, 1] - m[0, 0] - m[2, 2]) * 2.0
+        q = [(m[0, 2] - m[2, 0]) / r, (m[0, 1] + m[1, 0]) / r, 0.25 * r, (m[1, 2] + m[2, 1]) / r]
+    else:
+        r = np.sqrt(1.0 + m[2, 2] - m[0, 0] - m[1, 1]) * 2.0
+        q = [(m[1, 0] - m[0, 1]) / r, (m[0, 2] + m[2, 0]) / r, (m[1, 2] + m[2, 1]) / r, 0.25 * r]
+    out = np.asarray(q, dtype=np.float64)
+    out /= np.linalg.norm(out)
+    return out if out[0] >= 0 else -out
 
-    return np.asarray(Rotation.from_matrix(m).as_quat(scalar_first=True), dtype=np.float64)
+
+def rotvec_to_matrix(rotvec_deg: FloatArray) -> FloatArray:
+    """Rotation matrix (3, 3) of a rotation vector in degrees (Rodrigues)."""
+    v = np.deg2rad(np.asarray(rotvec_deg, dtype=np.float64))
+    angle = float(np.linalg.norm(v))
+    if angle < 1e-12:
+        return np.eye(3)
+    k = v / angle
+    kx = np.array([[0.0, -k[2], k[1]], [k[2], 0.0, -k[0]], [-k[1], k[0], 0.0]])
+    return np.eye(3) + np.sin(angle) * kx + (1.0 - np.cos(angle)) * (kx @ kx)
 
 
 def vertical_in_sensor(q_E_S: FloatArray) -> FloatArray:

@@ -32,6 +32,7 @@ import numpy.typing as npt
 from hinge_imu.core.angles import (
     matrix_to_quat,
     quat_to_matrix,
+    rotvec_to_matrix,
     segment_angles_deg,
     vertical_in_sensor,
 )
@@ -126,11 +127,21 @@ class Calibration:
 
 def _moving_mean(x: FloatArray, n: int) -> FloatArray:
     """Centred moving mean over n samples along axis 0 (edges: nearest value repeated)."""
-    from scipy.ndimage import uniform_filter1d
-
     if n <= 1 or x.shape[0] == 0:
         return x
-    return np.asarray(uniform_filter1d(x, n, axis=0, mode="nearest"))
+    lo, hi = n // 2, n - 1 - n // 2
+    pad = [(lo, hi)] + [(0, 0)] * (x.ndim - 1)
+    c = np.cumsum(np.pad(x, pad, mode="edge"), axis=0)
+    c = np.concatenate((np.zeros((1, *x.shape[1:])), c), axis=0)
+    return np.asarray((c[n:] - c[:-n]) / n)
+
+
+def _moving_median(x: FloatArray, n: int) -> FloatArray:
+    """Centred moving median over n (odd) samples along axis 0 of (N, C) data."""
+    half = n // 2
+    padded = np.pad(x, [(half, half), (0, 0)], mode="edge")
+    win = np.lib.stride_tricks.sliding_window_view(padded, n, axis=0)
+    return np.asarray(np.median(win, axis=-1))
 
 
 def still_mask(
@@ -373,19 +384,17 @@ def find_slips(
     the gyro minus its 0.3 s running median exceeds ``slip_rate_dps`` and the
     burst, integrated, turns the sensor at least ``slip_min_deg``.
     """
-    from scipy.ndimage import median_filter, uniform_filter1d
-
     w = max(3, round(0.3 * rate_hz) | 1)
     # A cheap screen (distance from the running mean), then the exact test
     # (distance from the running median) only around the candidates.
-    rough = np.linalg.norm(gyr_dps - uniform_filter1d(gyr_dps, w, axis=0, mode="nearest"), axis=1)
+    rough = np.linalg.norm(gyr_dps - _moving_mean(gyr_dps, w), axis=1)
     rough[~valid] = 0.0
     out = []
     pad = 2 * w
     for c_lo, c_hi in runs(rough > 0.8 * settings.slip_rate_dps):
         lo0, hi0 = max(0, c_lo - pad), min(gyr_dps.shape[0], c_hi + pad)
         part = gyr_dps[lo0:hi0]
-        resid = part - median_filter(part, size=(w, 1), mode="nearest")
+        resid = part - _moving_median(part, w)
         norm = np.linalg.norm(resid, axis=1)
         norm[~valid[lo0:hi0]] = 0.0
         for lo, hi in runs(norm > 0.25 * settings.slip_rate_dps):
@@ -401,9 +410,7 @@ def find_slips(
 
 
 def _rotvec_matrix(rotvec_deg: FloatArray) -> FloatArray:
-    from scipy.spatial.transform import Rotation
-
-    return np.asarray(Rotation.from_rotvec(np.deg2rad(rotvec_deg)).as_matrix())
+    return rotvec_to_matrix(rotvec_deg)
 
 
 def calibrate(

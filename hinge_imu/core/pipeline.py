@@ -19,11 +19,11 @@ from hinge_imu.core.calibration import Calibration, NoStanceError, calibrate
 from hinge_imu.core.results import RepResult, SensorQuality, Session
 from hinge_imu.core.rules import RuleSet, load_rules
 from hinge_imu.core.stream import AnalysisSettings, StreamingAnalyser, driver_angle
-from hinge_imu.core.timegrid import GridResampler
+from hinge_imu.core.timegrid import GridChunk, GridResampler
 from hinge_imu.errors import RecordingError
 from hinge_imu.samples import Recording, SensorStream
 
-__all__ = ["AnalysisSettings", "Session", "analyse", "calibrate_recording"]
+__all__ = ["AnalysisSettings", "Session", "analyse", "calibrate_recording", "grid_recording"]
 
 #: Offline block size per sensor, samples (big blocks: fast; bounded memory).
 OFFLINE_BLOCK = 200_000
@@ -57,17 +57,30 @@ def _gap_runs(t_s: np.ndarray, max_bridge_s: float) -> list[tuple[float, float]]
     return [(round(float(t_s[i]), 3), round(float(t_s[i + 1]), 3)) for i in idx]
 
 
-def calibrate_recording(rec: Recording, settings: AnalysisSettings | None = None) -> Calibration:
+def grid_recording(rec: Recording, settings: AnalysisSettings | None = None) -> dict[str, GridChunk]:
+    """Every sensor of a recording resampled onto the analysis grid (one chunk each)."""
+    st = settings or AnalysisSettings()
+    return {
+        name: GridResampler(st.grid).update(s.t_s, s.acc_mps2, s.gyr_dps)
+        for name, s in ((n, rec.sensors[n]) for n in rec.ordered_sensor_names())
+    }
+
+
+def calibrate_recording(
+    rec: Recording,
+    settings: AnalysisSettings | None = None,
+    grid: Mapping[str, GridChunk] | None = None,
+) -> Calibration:
     """Calibrate every sensor of a recording (whole-recording look allowed).
 
+    ``grid`` is the recording on the grid if already made (``grid_recording``).
     Raises RecordingError (one line, naming the file) when no still standing
     period exists.
     """
     st = settings or AnalysisSettings()
+    chunks = grid if grid is not None else grid_recording(rec, st)
     acc, gyr, valid = {}, {}, {}
-    for name in rec.ordered_sensor_names():
-        s = rec.sensors[name]
-        chunk = GridResampler(st.grid).update(s.t_s, s.acc_mps2, s.gyr_dps)
+    for name, chunk in chunks.items():
         acc[name], gyr[name], valid[name] = chunk.acc_mps2, chunk.gyr_dps, ~chunk.gap
     n = max(a.shape[0] for a in acc.values())
     for name in acc:
@@ -109,7 +122,8 @@ def analyse(
     rs = rules if isinstance(rules, RuleSet) else load_rules(None if rules is None else str(rules))
     if "pelvis" not in rec.sensors or len(rec.sensors["pelvis"]) == 0:
         raise RecordingError("no pelvis sensor (the pelvis sensor is required)", rec.source or None)
-    cal = calibrate_recording(rec, st)
+    grid = grid_recording(rec, st)
+    cal = calibrate_recording(rec, st, grid)
     stream = StreamingAnalyser(cal, rs, st, side=rec.side)
     names = rec.ordered_sensor_names()
     t_parts: list[np.ndarray] = []
@@ -126,13 +140,16 @@ def analyse(
                 a_parts[a].append(step.angles_deg[a])
         reps.extend(step.reps)
 
-    longest = max(len(rec.sensors[n]) for n in names)
+    # The same stages as live, fed the grid the calibration already made, in
+    # big blocks (fast, bounded memory).
+    longest = max(len(c) for c in grid.values())
     for lo in range(0, longest, OFFLINE_BLOCK):
         for name in names:
-            s = rec.sensors[name]
-            if lo < len(s):
-                sl = slice(lo, lo + OFFLINE_BLOCK)
-                keep(stream.update(name, s.t_s[sl], s.acc_mps2[sl], s.gyr_dps[sl]))
+            c = grid[name]
+            if lo < len(c):
+                hi = lo + OFFLINE_BLOCK
+                part = GridChunk(c.k0 + lo, c.acc_mps2[lo:hi], c.gyr_dps[lo:hi], c.gap[lo:hi])
+                keep(stream.update_grid(name, part))
     keep(stream.finish())
     angles = pd.DataFrame({"t_s": np.concatenate(t_parts) if t_parts else np.zeros(0)})
     for a in ANGLE_NAMES:

@@ -270,6 +270,11 @@ class RepDetector:
         m = x.shape[0]
         while j < m:
             i = self._k + j
+            if i % n == 0 and m - j >= 2 * n:
+                j = self._idle_blocks(x, j, events)
+                if self._state != _IDLE or j >= m:
+                    return j
+                continue
             stop = min(m, j + (n - i % n))  # up to the next aligned boundary
             seg = x[j:stop]
             above = np.nonzero(seg > self._base + s.start_above_deg)[0]
@@ -289,6 +294,44 @@ class RepDetector:
                     if abs(level) <= s.max_standing_drift_deg:
                         self._base = level
         return m
+
+    def _idle_blocks(self, x: FloatArray, j: int, events: list[RepEvent]) -> int:
+        """``_idle`` over whole aligned blocks at once (same result, vectorised).
+
+        ``j`` is at an aligned boundary. Returns where processing stopped: after
+        a rep's start sample, or at the end of the last whole block.
+        """
+        s = self.settings
+        n = self._settle_n
+        # A bounded look-ahead: a rep usually starts within a few seconds.
+        nb = min((x.shape[0] - j) // n, 64)
+        blocks = x[j : j + nb * n].reshape(nb, n)
+        fin = np.isfinite(blocks).all(axis=1)
+        with np.errstate(invalid="ignore"):
+            rng = np.where(fin, blocks.max(axis=1) - blocks.min(axis=1), np.inf)
+        level = np.median(blocks, axis=1)
+        new = fin & (rng < s.settle_range_deg) & (np.abs(level) <= s.max_standing_drift_deg)
+        # The standing level in effect during block b: the last settled level
+        # of a block before b, else the current one.
+        idx = np.where(new, np.arange(nb), -1)
+        last = np.maximum.accumulate(idx)
+        prev = np.concatenate(([-1], last[:-1]))
+        base = np.where(prev >= 0, level[np.maximum(prev, 0)], self._base)
+        with np.errstate(invalid="ignore"):
+            above = blocks > (base + s.start_above_deg)[:, None]
+        hit = np.nonzero(above.ravel())[0]
+        if hit.size:
+            at = j + int(hit[0])
+            self._base = float(base[int(hit[0]) // n])
+            self._push_many(x[j : at + 1])
+            start = self._k + at
+            self._begin(start, events)
+            self._peak, self._peak_i = float(x[at]), start
+            return at + 1
+        if last[-1] >= 0:
+            self._base = float(level[last[-1]])
+        self._push_many(x[j : j + nb * n])
+        return j + nb * n
 
     def _follow_level(self, level: float) -> None:
         """The standing level a next rep rises from: the pose the last rep ended in."""

@@ -26,7 +26,7 @@ from hinge_imu.core.rep_metrics import RepBounds, compute_rep_metrics
 from hinge_imu.core.reps import RepDetector, RepEvent, RepSettings
 from hinge_imu.core.results import RepResult
 from hinge_imu.core.rules import RuleSet, judge_rep
-from hinge_imu.core.timegrid import GridAligner, GridResampler, GridSettings
+from hinge_imu.core.timegrid import GridAligner, GridChunk, GridResampler, GridSettings
 
 FloatArray = npt.NDArray[np.float64]
 _EMPTY = np.zeros(0)
@@ -76,7 +76,14 @@ class SensorChain:
 
     def update(self, t_s: FloatArray, acc_mps2: FloatArray, gyr_dps: FloatArray) -> FloatArray:
         """New grid ticks as (M, 2): sagittal and frontal angle, deg; NaN in long gaps."""
-        chunk = self.resampler.update(t_s, acc_mps2, gyr_dps)
+        return self.update_grid(self.resampler.update(t_s, acc_mps2, gyr_dps))
+
+    def update_grid(self, chunk: GridChunk) -> FloatArray:
+        """Like ``update`` for samples already on the grid (the resampler's output).
+
+        Offline, the calibration has resampled the whole recording already;
+        feeding its grid chunks here gives exactly what ``update`` would.
+        """
         if len(chunk) == 0:
             return np.zeros((0, 2))
         # After a long gap the filter restarts from the accelerometer: what
@@ -181,6 +188,13 @@ class StreamingAnalyser:
         if sensor not in self.chains:
             return StreamStep()
         seg = self.chains[sensor].update(t_s, acc_mps2, gyr_dps)
+        return self._rows(self.aligner.update(sensor, seg).channels, flush=False)
+
+    def update_grid(self, sensor: str, chunk: GridChunk) -> StreamStep:
+        """Offline: the next ticks of one sensor already on the grid (see ``SensorChain``)."""
+        if sensor not in self.chains:
+            return StreamStep()
+        seg = self.chains[sensor].update_grid(chunk)
         return self._rows(self.aligner.update(sensor, seg).channels, flush=False)
 
     def finish(self) -> StreamStep:
