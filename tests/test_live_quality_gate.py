@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from hinge_imu.live.quality_gate import QualityGate
 
@@ -33,6 +34,8 @@ def test_scattered_losses_count_as_lost_share() -> None:
     feed(gate, "pelvis", t[keep])
     assert gate.check_span(1.0, 4.0) == ""
     assert "lost 33%" in gate.check_span(5.0, 7.0)
+    assert gate.rate_hz("pelvis") == 200.0  # nominal, for the expected count
+    assert gate.measured_rate_hz("pelvis") == pytest.approx(200.0, rel=0.01)  # what arrives
 
 
 def test_stale_sensor() -> None:

@@ -103,12 +103,21 @@ class QualityGate:
     def rate_hz(self, sensor: str) -> float:
         """The sensor's nominal rate if given, else the median rate seen, Hz."""
         tr = self._tracks[sensor]
-        if tr.rate_hz:
-            return tr.rate_hz
+        return tr.rate_hz if tr.rate_hz else self.measured_rate_hz(sensor)
+
+    def measured_rate_hz(self, sensor: str) -> float:
+        """Samples per second over the last few seconds received, Hz (nan if unknown)."""
+        tr = self._tracks[sensor]
         if not tr.chunks:
             return float("nan")
-        t = np.concatenate(list(tr.chunks)[-20:])
-        return float(1.0 / np.median(np.diff(t))) if len(t) > 2 else float("nan")
+        parts = []
+        for c in reversed(tr.chunks):
+            parts.append(c)
+            if tr.last_t_s - c[0] >= 3.0:
+                break
+        t = np.concatenate(parts[::-1])
+        span = float(t[-1] - t[0])
+        return (len(t) - 1) / span if len(t) > 2 and span > 0 else float("nan")
 
     def stale_sensors(self) -> tuple[str, ...]:
         return tuple(

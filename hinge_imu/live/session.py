@@ -107,6 +107,7 @@ class LiveSession:
         self._findings: list[InRepFinding] = []
         self.t_s = 0.0
         self._next_health_s = HEALTH_EVERY_S
+        self._next_view_health_s = 1.0
         self._lost: dict[str, int] = {}
         self._count: dict[str, int] = {}
         self._last_seq: dict[str, int] = {}
@@ -160,6 +161,9 @@ class LiveSession:
         if self.t_s >= self._next_health_s:
             self._next_health_s = self.t_s + HEALTH_EVERY_S
             self._emit_health()
+        elif self.t_s >= self._next_view_health_s:
+            self._next_view_health_s = self.t_s + 1.0
+            self._health_now()
         if self.out.display is not None:
             self.out.display.refresh(self.state)
 
@@ -383,13 +387,20 @@ class LiveSession:
         lost = self._lost.get(s, 0)
         h.lost_share = lost / (self._count[s] + lost)
 
-    def _emit_health(self) -> None:
+    def _health_now(self) -> dict[str, SensorHealth]:
+        """Refresh each sensor's rate and staleness in the view's state."""
         stale = set(self.gate.stale_sensors())
-        sensors = {}
         for name in self.gate.sensors:
             h = self.state.health.setdefault(name, SensorHealth(name))
-            h.rate_hz = self.gate.rate_hz(name)
+            h.rate_hz = self.gate.measured_rate_hz(name)
             h.stale = name in stale
+        return self.state.health
+
+    def _emit_health(self) -> None:
+        sensors = {}
+        for name, h in self._health_now().items():
+            if name not in self.gate.sensors:
+                continue
             sensors[name] = {
                 "rate_hz": h.rate_hz,
                 "lost_share": h.lost_share,
