@@ -57,7 +57,9 @@ def _gap_runs(t_s: np.ndarray, max_bridge_s: float) -> list[tuple[float, float]]
     return [(round(float(t_s[i]), 3), round(float(t_s[i + 1]), 3)) for i in idx]
 
 
-def grid_recording(rec: Recording, settings: AnalysisSettings | None = None) -> dict[str, GridChunk]:
+def grid_recording(
+    rec: Recording, settings: AnalysisSettings | None = None
+) -> dict[str, GridChunk]:
     """Every sensor of a recording resampled onto the analysis grid (one chunk each)."""
     st = settings or AnalysisSettings()
     return {
