@@ -160,3 +160,21 @@ def test_gap_inside_a_bad_rep_means_not_judged_and_silent(sim, tmp_path) -> None
     # the other reps are still judged, and the squatting rep still warns
     assert sum(r["judged"] for r in reps) == len(MISTAKES) - 1
     assert len(warn) == 1
+
+
+def test_fading_on_a_whole_set_of_bad_reps(tmp_path) -> None:
+    bad_set = simulate(SimConfig.preset("clean", reps=10, seed=4, mistakes={"back_rounded": None}))
+    _, events, x, fs = run_session(bad_set.recording, tmp_path, schedule="fading", name="fade")
+    reps = [e for e in events if e["event"] == "rep"]
+    assert len(reps) == 10 and all(r["bad"] for r in reps)
+    warned = [e for e in events if e["event"] == "in_rep_warning" and e["sounded"]]
+
+    def got_sound(r) -> bool:  # a lockout buzz, or an in-rep warning inside the rep
+        return bool(r["feedback"]) or any(
+            r["t_start"] - 0.5 <= w["t_sample"] <= r["t_end"] for w in warned
+        )
+
+    sounded = [r["rep"] for r in reps if got_sound(r)]
+    assert sounded == [1, 2, 3, 4, 6, 8]  # 100 % → 50 % → 25 % of the bad reps
+    heard = tone_onsets_s(x, fs, 1320.0) + tone_onsets_s(x, fs, 220.0)
+    assert len(heard) == 6
