@@ -1,0 +1,165 @@
+"""The still standing stance: still detection and the choice of the standing pose.
+
+Part of the calibration (``calibration.py``); see docs/analysis.md
+("1. Calibration"). Works on sensor data already on the analysis grid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+class NoStanceError(ValueError):
+    """No still standing period of the required length anywhere."""
+
+
+@dataclass(frozen=True)
+class CalibrationSettings:
+    """How the stance and the axes are found.
+
+    Attributes:
+        min_stance_s: shortest still period accepted as the stance, s.
+        max_stance_s: only the first this-many seconds of a still period are
+            used (a long "still" period may hide a slow weight shift), s.
+        still_gyro_dps: smoothed gyro rate below which a sensor is still, deg/s.
+        still_acc_mps2: accelerometer standard deviation below which it is still, m/s².
+        smooth_s: smoothing window for the still test, s.
+        pose_tolerance_deg: still periods within this of each other are one pose.
+        moving_gyro_dps: gyro rate above which a sample counts as movement (axis fit).
+        axis_window_s: movement after the stance used for the axis, s.
+        min_axis_confidence: below this a sensor's calibration is not ok.
+        min_movement_deg: a sensor that never turned this far cannot show its axis.
+        slip_rate_dps: a sensor turning this much faster than its smooth motion
+            (the 0.3 s running median) is slipping on its strap, deg/s.
+        slip_min_deg, slip_max_s: a slip turns at least this far, this quickly.
+        gap_slip_deg: a sensor whose gravity direction changed this much across
+            a long gap, while the others' did not, slipped during the gap, deg.
+    """
+
+    min_stance_s: float = 1.0
+    max_stance_s: float = 2.0
+    still_gyro_dps: float = 6.0
+    still_acc_mps2: float = 0.35
+    smooth_s: float = 0.2
+    pose_tolerance_deg: float = 12.0
+    moving_gyro_dps: float = 15.0
+    axis_window_s: float = 240.0
+    min_axis_confidence: float = 0.5
+    min_movement_deg: float = 8.0
+    slip_rate_dps: float = 150.0
+    slip_min_deg: float = 5.0
+    slip_max_s: float = 0.3
+    gap_slip_deg: float = 8.0
+
+
+def moving_mean(x: FloatArray, n: int) -> FloatArray:
+    """Centred moving mean over n samples along axis 0 (edges: nearest value repeated)."""
+    if n <= 1 or x.shape[0] == 0:
+        return x
+    lo, hi = n // 2, n - 1 - n // 2
+    pad = [(lo, hi)] + [(0, 0)] * (x.ndim - 1)
+    c = np.cumsum(np.pad(x, pad, mode="edge"), axis=0)
+    c = np.concatenate((np.zeros((1, *x.shape[1:])), c), axis=0)
+    return np.asarray((c[n:] - c[:-n]) / n)
+
+
+def runs(mask: BoolArray) -> list[tuple[int, int]]:
+    """Half-open [start, end) index runs where ``mask`` is True."""
+    m = np.concatenate(([False], np.asarray(mask, dtype=bool), [False]))
+    d = np.diff(m.astype(np.int8))
+    starts = np.nonzero(d == 1)[0]
+    ends = np.nonzero(d == -1)[0]
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def unit(v: FloatArray) -> FloatArray:
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else v
+
+
+def still_mask(
+    acc_mps2: FloatArray, gyr_dps: FloatArray, rate_hz: float, settings: CalibrationSettings
+) -> BoolArray:
+    """Samples where one sensor is still (small smoothed rotation, steady acc)."""
+    n = round(settings.smooth_s * rate_hz)
+    norm = np.linalg.norm(gyr_dps, axis=1)
+    quiet = norm < 2 * settings.still_gyro_dps
+    rough_bias = np.median(gyr_dps[quiet], axis=0) if quiet.any() else np.zeros(3)
+    rate = np.linalg.norm(moving_mean(gyr_dps - rough_bias, n), axis=1)
+    mean_acc = moving_mean(acc_mps2, n)
+    var = moving_mean(np.sum((acc_mps2 - mean_acc) ** 2, axis=1), n)
+    return (rate < settings.still_gyro_dps) & (
+        np.sqrt(np.maximum(var, 0.0)) < settings.still_acc_mps2
+    )
+
+
+def all_still(
+    acc: Mapping[str, FloatArray],
+    gyr: Mapping[str, FloatArray],
+    valid: Mapping[str, BoolArray],
+    rate_hz: float,
+    settings: CalibrationSettings,
+) -> BoolArray:
+    """Grid samples where every sensor is still (and has data)."""
+    n = min(a.shape[0] for a in acc.values())
+    still = np.ones(n, dtype=bool)
+    for s in acc:
+        still &= still_mask(acc[s][:n], gyr[s][:n], rate_hz, settings) & valid[s][:n]
+    return still
+
+
+def find_stance(
+    acc: Mapping[str, FloatArray],
+    gyr: Mapping[str, FloatArray],
+    valid: Mapping[str, BoolArray],
+    rate_hz: float,
+    settings: CalibrationSettings,
+    still: BoolArray | None = None,
+) -> tuple[int, int, list[str]]:
+    """The standing stance as grid indices [start, end), plus messages.
+
+    Raises NoStanceError when no still period ≥ ``min_stance_s`` exists.
+    """
+    names = list(acc)
+    if still is None:
+        still = all_still(acc, gyr, valid, rate_hz, settings)
+    min_len = round(settings.min_stance_s * rate_hz)
+    cands = [(a, b) for a, b in runs(still) if b - a >= min_len]
+    if not cands:
+        raise NoStanceError(
+            f"no still standing period of {settings.min_stance_s:g} s anywhere "
+            "(the recording must contain the wearer standing still)"
+        )
+    pose_sensors = [s for s in ("thigh", "pelvis", "upper_back") if s in acc] or names[:1]
+    durations = np.array([b - a for a, b in cands], dtype=np.float64)
+    # Two still periods show the same pose when every pose sensor's gravity
+    # direction agrees within the tolerance — with three sensors, all but one
+    # (a strap that slipped between them must not split the standing pose).
+    differ = np.zeros((len(cands), len(cands)), dtype=np.int64)
+    cos_tol = np.cos(np.deg2rad(settings.pose_tolerance_deg))
+    for s in pose_sensors:
+        u = np.array([acc[s][a:b].mean(axis=0) for a, b in cands])
+        u /= np.linalg.norm(u, axis=1, keepdims=True)
+        differ += (u @ u.T) <= cos_tol
+    same = differ <= (1 if len(pose_sensors) >= 3 else 0)
+    group_time = same.astype(np.float64) @ durations
+    best = float(group_time.max())
+    # The first candidate whose pose holds most of the still time (ties: earliest).
+    pick = int(np.nonzero(group_time >= 0.999 * best)[0][0])
+    a, b = cands[pick]
+    b = min(b, a + round(settings.max_stance_s * rate_hz))
+    msgs: list[str] = []
+    first_still = runs(still)
+    if a > 0.5 * rate_hz or (first_still and first_still[0][0] != a):
+        msgs.append(
+            f"the recording does not start with a still stance of {settings.min_stance_s:g} s; "
+            f"calibrated on the still standing period at {a / rate_hz:.1f}–{b / rate_hz:.1f} s"
+        )
+    return a, b, msgs
