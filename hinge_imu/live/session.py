@@ -27,6 +27,7 @@ from hinge_imu.live.analyser import AnalysisStep, StreamingAnalyser
 from hinge_imu.live.display import LiveDisplay, LiveState, SensorHealth, rep_line
 from hinge_imu.live.events import EventWriter
 from hinge_imu.live.feedback import AudioPlayer, WavRenderer
+from hinge_imu.live.health import HealthTracker
 from hinge_imu.live.inrep import InRepFinding, InRepMonitor
 from hinge_imu.live.quality_gate import QualityGate
 from hinge_imu.live.schedules import Cue, FeedbackSchedule, SetSummary
@@ -108,9 +109,7 @@ class LiveSession:
         self.t_s = 0.0
         self._next_health_s = HEALTH_EVERY_S
         self._next_view_health_s = 1.0
-        self._lost: dict[str, int] = {}
-        self._count: dict[str, int] = {}
-        self._last_seq: dict[str, int] = {}
+        self.health = HealthTracker(self.gate)
 
     # ---- the loop -------------------------------------------------------------------------
 
@@ -146,7 +145,7 @@ class LiveSession:
         if len(block) == 0:
             return
         self.gate.update(block.sensor, block.t_s)
-        self._count_losses(block)
+        self.health.count(block, self.state.health)
         self.t_s = max(self.t_s, float(block.t_s[-1]))
         step = self.analyser.update(block)
         self._on_step(step, block.arrival_s)
@@ -163,7 +162,7 @@ class LiveSession:
             self._emit_health()
         elif self.t_s >= self._next_view_health_s:
             self._next_view_health_s = self.t_s + 1.0
-            self._health_now()
+            self.health.refresh(self.state.health)
         if self.out.display is not None:
             self.out.display.refresh(self.state)
 
@@ -371,41 +370,6 @@ class LiveSession:
         if self.out.display is not None and link.kind != "connected":
             self.out.display.line(f"{link.sensor}: {link.kind} {link.message}".rstrip())
 
-    def _count_losses(self, block: Block) -> None:
-        s = block.sensor
-        n = len(block)
-        self._count[s] = self._count.get(s, 0) + n
-        if block.seq is not None and n:
-            # Counters increase by one per sample: what the block skipped was lost.
-            first, last = int(block.seq[0]), int(block.seq[-1])
-            prev = self._last_seq.get(s, first - 1)
-            self._lost[s] = self._lost.get(s, 0) + max(0, (last - prev) - n)
-            self._last_seq[s] = last
-        h = self.state.health.get(s)
-        if h is None:
-            h = self.state.health[s] = SensorHealth(s)
-        lost = self._lost.get(s, 0)
-        h.lost_share = lost / (self._count[s] + lost)
-
-    def _health_now(self) -> dict[str, SensorHealth]:
-        """Refresh each sensor's rate and staleness in the view's state."""
-        stale = set(self.gate.stale_sensors())
-        for name in self.gate.sensors:
-            h = self.state.health.setdefault(name, SensorHealth(name))
-            h.rate_hz = self.gate.measured_rate_hz(name)
-            h.stale = name in stale
-        return self.state.health
-
     def _emit_health(self) -> None:
-        sensors = {}
-        for name, h in self._health_now().items():
-            if name not in self.gate.sensors:
-                continue
-            sensors[name] = {
-                "rate_hz": h.rate_hz,
-                "lost_share": h.lost_share,
-                "battery_pct": h.battery_pct,
-                "connected": h.connected,
-                "stale": h.stale,
-            }
+        sensors = self.health.refresh(self.state.health)
         self.out.events.emit("health", t=self.t_s, sensors=sensors)
