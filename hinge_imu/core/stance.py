@@ -151,8 +151,9 @@ def find_stance(
     same = differ <= (1 if len(pose_sensors) >= 3 else 0)
     group_time = same.astype(np.float64) @ durations
     best = float(group_time.max())
-    # The first candidate whose pose holds most of the still time (ties: earliest).
-    pick = int(np.nonzero(group_time >= 0.999 * best)[0][0])
+    # The earliest candidate whose pose holds (nearly) the most still time.
+    # "Same pose" is not transitive, so near-ties go to the earliest.
+    pick = int(np.nonzero(group_time >= 0.8 * best)[0][0])
     a, b = cands[pick]
     b = min(b, a + round(settings.max_stance_s * rate_hz))
     msgs: list[str] = []
