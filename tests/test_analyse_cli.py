@@ -102,6 +102,7 @@ def test_folder_mode_skips_a_broken_file(
     src.mkdir()
     (src / "good.csv.gz").write_bytes(rec_file.read_bytes())
     (src / "broken.csv").write_text("not,a,recording\n")
+    (src / "old.reps.csv").write_text("rep,score\n1,100\n")  # an output: skipped
     out = tmp_path / "out"
     rc = main(["analyse", str(src), "--out", str(out), "--jobs", "2"])
     captured = capsys.readouterr()
@@ -109,4 +110,6 @@ def test_folder_mode_skips_a_broken_file(
     assert len([ln for ln in captured.err.splitlines() if "broken.csv" in ln]) == 1
     assert (out / "good.reps.csv").exists() and (out / "good.angles.csv").exists()
     assert not (out / "broken.reps.csv").exists()
+    assert "old.reps.csv" not in captured.err + captured.out
+    assert "1 of 2 recordings analysed" in captured.out
     assert len(pd.read_csv(out / "good.reps.csv")) == 3

@@ -16,6 +16,8 @@ HELP = "find and judge every rep of a recording (or of every recording in a fold
 ORDER = 10
 
 EXIT_SOME_FAILED = 1
+#: Files hinge-imu itself writes next to recordings; a folder run skips them.
+_OUTPUTS = (".reps.csv", ".angles.csv", ".truth_angles.csv")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -106,7 +108,11 @@ def _run_folder(src: Path, out: Path, rules_path: str | None, jobs: int) -> int:
     from hinge_imu.errors import HingeImuError
 
     load_rules(rules_path)  # a bad rules file fails once, up front
-    files = sorted(p for p in src.iterdir() if p.is_file() and p.name.endswith((".csv", ".csv.gz")))
+    files = sorted(
+        p
+        for p in src.iterdir()
+        if p.is_file() and p.name.endswith((".csv", ".csv.gz")) and not p.name.endswith(_OUTPUTS)
+    )
     if not files:
         raise HingeImuError("no recordings (*.csv, *.csv.gz) in the folder", src)
     out.mkdir(parents=True, exist_ok=True)
