@@ -108,8 +108,10 @@ class GridResampler:
             i = np.clip(i, 1, t.size - 1)
             span = t[i] - t[i - 1]
             w = np.clip((tk - t[i - 1]) / np.where(span > 0, span, 1.0), 0.0, 1.0)[:, None]
-            out_acc = acc[i - 1] + w * (acc[i] - acc[i - 1])
-            out_gyr = gyr[i - 1] + w * (gyr[i] - gyr[i - 1])
+            both = np.hstack((acc, gyr))  # one gather for all six channels
+            lo_v = both[i - 1]
+            out = lo_v + w * (both[i] - lo_v)
+            out_acc, out_gyr = out[:, :3], out[:, 3:]
             on_sample = np.abs(t[i] - tk) < 1e-6
             gap = (span > self.settings.max_bridge_s) & ~on_sample
         else:
