@@ -65,8 +65,11 @@ class Calibration:
     stance_start_s: float
     stance_end_s: float
     messages: tuple[str, ...] = ()
-    #: sensor → strap slips found: (time s, mounting ``q_S_B`` from then on).
-    slips: Mapping[str, tuple[tuple[float, tuple[float, ...]], ...]] = field(default_factory=dict)
+    #: sensor → strap slips found: (start s, end s, mounting ``q_S_B`` from the
+    #: end on); the sensor's angles are unknown (NaN) while it slips.
+    slips: Mapping[str, tuple[tuple[float, float, tuple[float, ...]], ...]] = field(
+        default_factory=dict
+    )
     #: First moment every sensor was still (≥ 0.5 s), s: reps are looked for
     #: from then on (before it the orientation filter may still be settling
     #: from a start in mid-movement). None: from the stance on.
@@ -85,9 +88,13 @@ class Calibration:
     def mountings(self, sensor: str) -> list[tuple[float, FloatArray]]:
         """The sensor's mounting over time: [(from_s, R_S_B), …], first from −inf."""
         out = [(-np.inf, self.R_S_B(sensor))]
-        for t, q in self.slips.get(sensor, ()):
-            out.append((t, quat_to_matrix(np.asarray(q))))
+        for _, t_end, q in self.slips.get(sensor, ()):
+            out.append((t_end, quat_to_matrix(np.asarray(q))))
         return out
+
+    def slipping(self, sensor: str) -> list[tuple[float, float]]:
+        """When the sensor was slipping on its strap: [(start_s, end_s)]."""
+        return [(t0, t1) for t0, t1, _ in self.slips.get(sensor, ())]
 
 
 def _axis_from_gyro(
@@ -251,15 +258,16 @@ def calibrate(
         if in_rep.any() and float(np.nansum(-sag[s][in_rep] * ref[in_rep])) < 0:
             frames[s] = _frame(z, -axis)
             sag[s] = -sag[s]
-    slips: dict[str, tuple[tuple[float, tuple[float, ...]], ...]] = {}
+    slips: dict[str, tuple[tuple[float, float, tuple[float, ...]], ...]] = {}
     for s in acc:
-        after: list[tuple[float, tuple[float, ...]]] = []
+        after: list[tuple[float, float, tuple[float, ...]]] = []
         r = frames[s]
         for lo, hi, q in found_slips[s]:
             # The sensor turned while the segment did not: the segment frame
             # seen from the sensor turns back by the same rotation.
             r = q @ r
-            after.append((hi / rate_hz, tuple(float(x) for x in matrix_to_quat(r))))
+            q_new = tuple(float(x) for x in matrix_to_quat(r))
+            after.append((lo / rate_hz, hi / rate_hz, q_new))
             deg = float(np.degrees(np.arccos(np.clip((np.trace(q) - 1.0) / 2.0, -1.0, 1.0))))
             where = "during lost data " if not valid[s][lo] else ""
             msgs.append(

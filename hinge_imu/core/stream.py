@@ -61,9 +61,12 @@ class SensorChain:
         mountings: Sequence[tuple[float, FloatArray]],
         orientation: OrientationSettings,
         grid: GridSettings,
+        slipping: Sequence[tuple[float, float]] = (),
     ):
         #: [(from_s, R_S_B)]: the mounting, changed by strap slips.
         self.mountings = [(float(t), np.asarray(r, dtype=np.float64)) for t, r in mountings]
+        #: [(start_s, end_s)]: while the strap slips the angles are unknown.
+        self.slipping = [(float(a), float(b)) for a, b in slipping]
         self.rate_hz = grid.rate_hz
         self.resampler = GridResampler(grid)
         self.tracker = OrientationTracker(orientation)
@@ -109,6 +112,8 @@ class SensorChain:
                 sag, fro = segment_angles_deg(vert[sel], r)
                 out[sel, 0], out[sel, 1] = sag, fro
         out[chunk.gap] = np.nan
+        for t0, t1 in self.slipping:
+            out[(t >= t0) & (t < t1)] = np.nan
         return out
 
 
@@ -172,6 +177,7 @@ class StreamingAnalyser:
                 self.calibration.mountings(s),
                 st.orientation(self.calibration.sensors[s].gyro_bias_dps),
                 st.grid,
+                self.calibration.slipping(s),
             )
             for s in self.sensors
         }
@@ -245,7 +251,7 @@ class StreamingAnalyser:
         local = RepBounds(0, bounds.bottom - bounds.start, bounds.end - bounds.start)
         t = (bounds.start + np.arange(hi - lo)) / self.settings.grid.rate_hz
         metrics = compute_rep_metrics(t, rep, local)
-        reason = self._unjudgeable(rep, local)
+        reason = self._unjudgeable(rep, local, float(t[0]), float(t[-1]))
         self._rep_count += 1
         return RepResult(
             rep=self._rep_count,
@@ -255,16 +261,27 @@ class StreamingAnalyser:
             not_judged_reason=reason,
         )
 
-    def _unjudgeable(self, series: Mapping[str, FloatArray], b: RepBounds) -> str:
+    def _unjudgeable(
+        self, series: Mapping[str, FloatArray], b: RepBounds, t0_s: float, t1_s: float
+    ) -> str:
         reasons = []
         for s in self.sensors:
             cal = self.calibration.sensors[s]
             if not cal.ok:
                 reasons.append(f"{s} calibration not ok")
+        slipped = [
+            s
+            for s in self.sensors
+            if any(a < t1_s and b_ >= t0_s for a, b_ in self.calibration.slipping(s))
+        ]
+        if slipped:
+            reasons.append("strap slipped during the rep (" + ", ".join(slipped) + ")")
         lost = [
             s
             for s in self.sensors
-            if s in _OWN_ANGLE and np.isnan(series[_OWN_ANGLE[s]][b.start : b.end]).any()
+            if s in _OWN_ANGLE
+            and s not in slipped
+            and np.isnan(series[_OWN_ANGLE[s]][b.start : b.end]).any()
         ]
         if lost:
             reasons.append("data lost during the rep (" + ", ".join(lost) + ")")
