@@ -138,8 +138,10 @@ def test_summary_csv_matches_the_reps(one: Path) -> None:
     assert row["reps_judged"] == len(judged)
     assert row["score_mean"] == pytest.approx(judged["score"].mean(), abs=0.006)
     assert row["score_sd"] == pytest.approx(judged["score"].std(ddof=1), abs=0.006)
+    # Both files round to 0.01 deg: the mean of rounded values and the rounded
+    # mean of exact values may differ by up to one unit in the last place.
     for metric in ("hip_flexion_peak", "lumbar_flexion_max", "pelvic_tilt_lockout"):
-        assert row[f"{metric}_mean_deg"] == pytest.approx(judged[metric].mean(), abs=0.006)
+        assert row[f"{metric}_mean_deg"] == pytest.approx(judged[metric].mean(), abs=0.0101)
     for rule in RULE_IDS:
         assessed = judged[rule].notna().sum()
         assert row[f"{rule}_assessed"] == assessed
