@@ -11,7 +11,8 @@ Works on sensor data already on the analysis grid (see ``timegrid``):
 4. **Flexion axis** (segment y axis): for the pelvis and upper back, the
    dominant axis of the bias-free gyro during movement, made orthogonal to
    the vertical (which removes turning about the vertical); for the thigh,
-   from walking if any, else the median of the per-rep axes. Signs come
+   from walking if any, else from a sideways weight shift, else the median of
+   the per-rep axes. Signs come
    from what a hinge does: the pelvis and upper back tilt forward, far; the
    knee goes forward as the pelvis tilts forward. ``axis_confidence``:
    1 − λ₂/λ₁ of the movement (thigh: the share of reps agreeing).
@@ -117,6 +118,45 @@ def _axis_from_gyro(
     return axis, conf
 
 
+def _lean_axis(
+    vert_s: FloatArray,
+    z_s: FloatArray,
+    valid: BoolArray,
+    pelvis_vert_s: FloatArray,
+    pelvis_frame: FloatArray,
+    rate_hz: float,
+) -> FloatArray | None:
+    """A limb's left axis from sideways weight shifts, or None without any.
+
+    Shifting the weight sideways tilts the pelvis and both thighs in the
+    frontal plane together; the thigh's gravity direction then moves along
+    its left axis. Used only when the pelvis leaned ≥ 1.5° sideways while it
+    stayed upright (|sagittal| < 3°) for at least 0.5 s.
+    """
+    sag_p, fro_p = segment_angles_deg(pelvis_vert_s, pelvis_frame)
+    fin = np.isfinite(vert_s).all(axis=1) & np.isfinite(fro_p)
+    lean = valid & fin & (np.abs(fro_p) > 2.0) & (np.abs(sag_p) < 2.0)
+    if lean.sum() < 0.5 * rate_hz:
+        return None
+    d = vert_s[lean] - z_s
+    d -= np.outer(d @ z_s, z_s)
+    # The thigh must have leaned about as far as the pelvis, along one line.
+    ratio = np.linalg.norm(d, axis=1) / np.sin(np.deg2rad(np.abs(fro_p[lean])))
+    evals, evecs = np.linalg.eigh(d.T @ d)
+    one_line = evals[2] > 0 and evals[1] / evals[2] < 0.05
+    if not (one_line and 0.7 < float(np.median(ratio)) < 1.4):
+        return None
+    return unit(evecs[:, 2] - (evecs[:, 2] @ z_s) * z_s)
+
+
+def _walking(
+    gyr_dps: FloatArray, valid: BoolArray, tilt_deg: FloatArray, settings: CalibrationSettings
+) -> BoolArray:
+    """Samples where the limb moves while the pelvis and trunk stay upright (steps)."""
+    moving = np.linalg.norm(gyr_dps, axis=1) > settings.moving_gyro_dps
+    return np.asarray(valid & moving & (np.abs(np.nan_to_num(tilt_deg)) < 8.0))
+
+
 def _limb_axis(
     gyr_dps: FloatArray,
     vertical_s: FloatArray,
@@ -133,8 +173,7 @@ def _limb_axis(
     """
     if tilt_deg is None:
         return _axis_from_gyro(gyr_dps[valid], vertical_s, settings)
-    moving = np.linalg.norm(gyr_dps, axis=1) > settings.moving_gyro_dps
-    walking = valid & moving & (np.abs(tilt_deg) < 8.0)
+    walking = _walking(gyr_dps, valid, tilt_deg, settings)
     if walking.sum() >= 2.0 * rate_hz:
         return _axis_from_gyro(gyr_dps[walking], vertical_s, settings)
     # Median of per-rep axes (a rep: a run where the pelvis/trunk tilt > 15°).
@@ -242,14 +281,29 @@ def calibrate(
     ref = sag.get("pelvis", sag.get("upper_back"))
     tilt = np.fmax(sag["pelvis"], sag["upper_back"]) if "upper_back" in sag else ref
     # Thigh (and any other limb sensor): its axis from walking if there was
-    # any, else the median over reps (knee cave moving with the hinge would
-    # tilt a single fit); the knee goes forward as the pelvis tilts forward.
+    # any, else from a sideways weight shift, else the median over reps (knee
+    # cave moving with the hinge would tilt a single fit); the knee goes
+    # forward as the pelvis tilts forward.
     for s in acc:
         if s in trunkish:
             continue
         z = unit(vert[s][a:b].mean(axis=0))
         w = gyr[s][seg] - bias[s]
         axis, conf[s] = _limb_axis(w, z, use[s][seg], tilt, rate_hz, cs)
+        walked = tilt is not None and _walking(w, use[s][seg], tilt, cs).sum() >= 2.0 * rate_hz
+        lean_axis = None
+        if not walked and "pelvis" in frames:
+            lean_axis = _lean_axis(
+                vert[s][seg], z, use[s][seg], vert["pelvis"][seg], frames["pelvis"], rate_hz
+            )
+        if lean_axis is not None:
+            axis = lean_axis
+        elif s == "thigh" and not walked:
+            msgs.append(
+                "thigh: flexion axis from the reps (no walking or sideways weight "
+                "shift seen); knee cave that happens in every rep reads low — walk a "
+                "few steps after the stance to calibrate the thigh"
+            )
         frames[s] = _frame(z, axis)
         sag[s] = segment_angles_deg(vert[s][seg], frames[s])[0]
         if ref is None:
