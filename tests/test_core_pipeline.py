@@ -236,3 +236,15 @@ def test_thigh_axis_and_sign_with_mostly_knees_locked_reps() -> None:
         assert est.judgement["knees_locked"].fired is (i > 0)
         assert abs(est.metrics.thigh_inclination_bottom - tr["thigh_inclination_bottom"]) < 2.0
         assert abs(est.metrics.hip_flexion_peak - tr["hip_flexion_peak"]) < 2.0
+
+
+def test_knee_cave_in_every_rep_is_measured_with_a_weight_shift_to_calibrate_on() -> None:
+    # Every rep caves: the reps alone cannot tell cave from the flexion axis;
+    # the sideways weight shift after the stance (simulated) can.
+    s = sim("typical", reps=4, seed=401, mounting="arbitrary", mistakes={"knees_caving": None})
+    assert any(m["kind"] == "weight_shift" for m in s.truth["non_rep_movements"])
+    session = analyse(s.recording)
+    assert not any("flexion axis from the reps" in w for w in session.warnings)
+    for est, tr in matched(session, s.truth["reps"]):
+        assert est.judgement["knees_caving"].fired is True
+        assert abs(est.metrics.knee_cave - tr["knee_cave"]) < 2.5
