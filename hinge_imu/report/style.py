@@ -149,7 +149,7 @@ def new_page(
     if session is not None:
         subtitle = session_name(session)
         subject = session.header.get("subject", "").strip()
-        if subject:
+        if subject and subject.lower() not in subtitle.lower():
             subtitle += f" — {subject}"
         simulated = simulated or session.is_simulated
     fig.suptitle(title + (f"\n{subtitle}" if subtitle else ""), fontsize=15, fontweight="bold")
