@@ -23,6 +23,8 @@ small drift of the calibration does not move the start of every rep.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +33,7 @@ import numpy.typing as npt
 from hinge_imu.core.rep_metrics import RepBounds
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class RepDetector:
         # Recent driver values (for the settle test and the back-to-back start).
         self._hist_k0 = 0
         self._hist: list[float] = []
+        self._win: tuple[BoolArray, FloatArray] | None = None
 
     @property
     def in_rep(self) -> bool:
@@ -118,6 +122,7 @@ class RepDetector:
         events: list[RepEvent] = []
         s = self.settings
         settle_n = self._settle_n
+        self._win = None
         j = 0
         m = x.shape[0]
         while j < m:
@@ -180,7 +185,7 @@ class RepDetector:
                     and float(w.max()) < self._peak - s.lockout_drop_deg
                 ):
                     # The lockout: where the driver came within settle_tol of where it settled.
-                    final = float(np.median(w))
+                    final = _median_list(w.tolist())
                     lock = i
                     while (
                         lock - 1 > self._peak_i
@@ -199,51 +204,77 @@ class RepDetector:
         s = self.settings
         n = self._settle_n
         seg = x[j : j + 256]
-        if seg.size == 0:
+        size = seg.size
+        if size == 0:
             return 0
         i0 = self._k + j
-        idx = i0 + np.arange(seg.size)
-        fin = np.isfinite(seg)
-        # The per-sample path closes over-long reps at the first finite sample past the limit.
-        event = fin & (idx - self._start > s.max_rep_s * self.rate_hz)
+        # The per-sample path closes over-long reps at the first finite sample
+        # past the limit: local index p on (idx - start > max_rep).
+        over = s.max_rep_s * self.rate_hz - (i0 - self._start)
+        p = 0 if over < 0 else math.floor(over) + 1
         if self._state == _DOWN:
-            runmax = np.fmax.accumulate(np.concatenate(([self._peak], seg)))[:-1]
-            event |= fin & (seg <= runmax) & (seg < runmax - s.bottom_confirm_deg)
+            run = np.fmax.accumulate(np.concatenate(([self._peak], seg)))
+            runmax = run[:-1]
+            event = (seg <= runmax) & (seg < runmax - s.bottom_confirm_deg)
         else:
-            runmin = np.fmin.accumulate(np.concatenate(([self._min], seg)))
-            runmin = np.fmin(runmin[:-1], seg)
-            event |= fin & (seg > runmin + s.rise_again_deg)
-            prev = np.asarray(self._hist[-(n - 1) :], dtype=np.float64)
-            if prev.size < n - 1:
-                prev = np.concatenate((np.full(n - 1 - prev.size, np.nan), prev))
-            win = np.lib.stride_tricks.sliding_window_view(np.concatenate((prev, seg)), n)
-            ok = np.isfinite(win)
-            mx = np.where(ok, win, -np.inf).max(axis=1)
-            mn = np.where(ok, win, np.inf).min(axis=1)
-            event |= (
-                fin
-                & (idx - self._peak_i >= n)
-                & (ok.sum(axis=1) >= n // 2)
-                & (mx - mn < s.settle_range_deg)
-                & (mx < self._peak - s.lockout_drop_deg)
+            run = np.fmin.accumulate(np.concatenate(([self._min], seg)))
+            runmin = np.fmin(run[:-1], seg)
+            event = seg > runmin + s.rise_again_deg
+            # Settled: the window of n samples ending here qualifies (the
+            # state-free part is computed once per chunk), below the peak.
+            settle_ok, win_max = self._window_flags(x, j)
+            settle = settle_ok[j : j + size] & (
+                win_max[j : j + size] < self._peak - s.lockout_drop_deg
             )
-        hit = np.nonzero(event)[0]
-        take = int(hit[0]) if hit.size else seg.size
+            q = self._peak_i + n - i0  # idx - peak_i >= n from local index q on
+            if q > 0:
+                settle[:q] = False
+            event |= settle
+        if p < size:
+            event[p:] |= np.isfinite(seg[p:])
+        take = int(event.argmax()) if event.any() else size
         if take == 0:
             return 0
         part = seg[:take]
         self._push_many(part)
-        tt = tilt[j : j + take]
-        if np.isfinite(tt).any():
-            self._tilt_max = max(self._tilt_max, float(np.nanmax(tt)))
-        if np.isfinite(part).any():
-            k = int(np.nanargmax(part)) if self._state == _DOWN else int(np.nanargmin(part))
-            v = float(part[k])
-            if self._state == _DOWN and v > self._peak:
-                self._peak, self._peak_i = v, i0 + k
-            elif self._state == _UP and v < self._min:
-                self._min, self._min_i = v, i0 + k
+        tt = float(np.fmax.reduce(tilt[j : j + take]))
+        if tt == tt:  # not NaN: some tilt sample was finite
+            self._tilt_max = max(self._tilt_max, tt)
+        # run[take] is the running peak (minimum) over the state and part:
+        # a change means part holds a new one (its first occurrence wins).
+        v = float(run[take])
+        if self._state == _DOWN and v > self._peak:
+            self._peak, self._peak_i = v, i0 + int((part == v).argmax())
+        elif self._state == _UP and v < self._min:
+            self._min, self._min_i = v, i0 + int((part == v).argmax())
         return take
+
+    def _window_flags(self, x: FloatArray, j: int) -> tuple[BoolArray, FloatArray]:
+        """Per sample of this chunk: may the settle window ending there qualify, and its max.
+
+        The window holds the ``settle_n`` driver samples ending at the sample
+        (earlier ones from the history); it qualifies when the sample is
+        finite, at least half the window is finite and its finite values span
+        less than ``settle_range_deg``. State-free, so made once per chunk on
+        first use (``update`` clears it).
+        """
+        if self._win is not None:
+            return self._win
+        n = self._settle_n
+        # The history ends at x[j - 1]; the n - 1 samples before x[0] lead in.
+        h = len(self._hist) - j
+        lead = np.asarray(self._hist[max(0, h - (n - 1)) : max(0, h)], dtype=np.float64)
+        if lead.size < n - 1:
+            lead = np.concatenate((np.full(n - 1 - lead.size, np.nan), lead))
+        ext = np.concatenate((lead, x))
+        fin = np.isfinite(ext)
+        mx = _sliding(np.where(fin, ext, -np.inf), n, np.maximum)
+        mn = _sliding(np.where(fin, ext, np.inf), n, np.minimum)
+        c = np.concatenate(([0], np.cumsum(fin)))
+        count = c[n:] - c[:-n]
+        ok = fin[n - 1 :] & (count >= n // 2) & (mx - mn < self.settings.settle_range_deg)
+        self._win = (ok, mx)
+        return self._win
 
     def finish(self) -> list[RepEvent]:
         """End of data: close a rep that is past its bottom at its lowest point."""
@@ -290,7 +321,7 @@ class RepDetector:
             if (self._k + j) % n == 0 and len(self._hist) >= n:
                 w = np.asarray(self._hist[-n:])
                 if np.isfinite(w).all() and float(w.max() - w.min()) < s.settle_range_deg:
-                    level = float(np.median(w))
+                    level = _median_list(w.tolist())
                     if abs(level) <= s.max_standing_drift_deg:
                         self._base = level
         return m
@@ -306,11 +337,14 @@ class RepDetector:
         # A bounded look-ahead: a rep usually starts within a few seconds.
         nb = min((x.shape[0] - j) // n, 64)
         blocks = x[j : j + nb * n].reshape(nb, n)
-        fin = np.isfinite(blocks).all(axis=1)
         with np.errstate(invalid="ignore"):
-            rng = np.where(fin, blocks.max(axis=1) - blocks.min(axis=1), np.inf)
-        level = np.median(blocks, axis=1)
-        new = fin & (rng < s.settle_range_deg) & (np.abs(level) <= s.max_standing_drift_deg)
+            # NaN (never settled) where a block holds a NaN.
+            settled = blocks.max(axis=1) - blocks.min(axis=1) < s.settle_range_deg
+        level = np.full(nb, np.nan)
+        cand = np.flatnonzero(settled)
+        if cand.size:
+            level[cand] = _median_rows(blocks[cand])
+        new = settled & (np.abs(level) <= s.max_standing_drift_deg)
         # The standing level in effect during block b: the last settled level
         # of a block before b, else the current one.
         idx = np.where(new, np.arange(nb), -1)
@@ -393,3 +427,36 @@ class RepDetector:
         if drop > 4096:
             del self._hist[:drop]
             self._hist_k0 += drop
+
+
+def _sliding(
+    a: FloatArray, n: int, op: Callable[[FloatArray, FloatArray], FloatArray]
+) -> FloatArray:
+    """``op`` (max or min) over every window of n consecutive values: (len(a) - n + 1,).
+
+    Doubling windows (1, 2, 4 … samples), then two overlapping ones: log2(n)
+    passes instead of n; max and min are exact in any order.
+    """
+    out, w = a, 1
+    while 2 * w <= n:
+        out = op(out[:-w], out[w:])
+        w *= 2
+    k = a.shape[0] - n + 1
+    return out[:k] if w == n else op(out[:k], out[n - w : n - w + k])
+
+
+def _median_rows(b: FloatArray) -> FloatArray:
+    """Median of each row of finite values (k, n): ``np.median(b, axis=1)``, bit for bit."""
+    n = b.shape[1]
+    h = n // 2
+    if n % 2:
+        return np.partition(b, h, axis=1)[:, h]
+    part = np.partition(b, (h - 1, h), axis=1)
+    return (part[:, h - 1] + part[:, h]) / 2.0
+
+
+def _median_list(v: list[float]) -> float:
+    """Median of a short list of finite values: ``np.median``, bit for bit, without its overhead."""
+    v = sorted(v)
+    h = len(v) // 2
+    return v[h] if len(v) % 2 else (v[h - 1] + v[h]) / 2.0
