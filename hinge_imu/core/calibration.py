@@ -42,6 +42,7 @@ from hinge_imu.core.stance import (
     NoStanceError,
     all_still,
     find_stance,
+    norm_rows,
     runs,
     unit,
 )
@@ -103,7 +104,7 @@ def _axis_from_gyro(
 ) -> tuple[FloatArray, float]:
     """(unit axis ⟂ vertical, confidence 0–1) from the movement in bias-free gyro data."""
     w = gyr_dps - np.outer(gyr_dps @ vertical_s, vertical_s)
-    moving = np.linalg.norm(gyr_dps, axis=1) > settings.moving_gyro_dps
+    moving = norm_rows(gyr_dps) > settings.moving_gyro_dps
     wm = w[moving]
     if wm.shape[0] < 10:
         # Nothing moved: any horizontal axis is as good as another.
@@ -153,7 +154,7 @@ def _walking(
     gyr_dps: FloatArray, valid: BoolArray, tilt_deg: FloatArray, settings: CalibrationSettings
 ) -> BoolArray:
     """Samples where the limb moves while the pelvis and trunk stay upright (steps)."""
-    moving = np.linalg.norm(gyr_dps, axis=1) > settings.moving_gyro_dps
+    moving = norm_rows(gyr_dps) > settings.moving_gyro_dps
     return np.asarray(valid & moving & (np.abs(np.nan_to_num(tilt_deg)) < 8.0))
 
 

@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.angles import rotvec_to_matrix
-from hinge_imu.core.stance import CalibrationSettings, moving_mean, runs, unit
+from hinge_imu.core.stance import CalibrationSettings, moving_mean, norm_rows, runs, unit
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -103,7 +103,7 @@ def find_slips(
     w = max(3, round(0.3 * rate_hz) | 1)
     # A cheap screen (distance from the running mean), then the exact test
     # (distance from the running median) only around the candidates.
-    rough = np.linalg.norm(gyr_dps - moving_mean(gyr_dps, w), axis=1)
+    rough = norm_rows(gyr_dps - moving_mean(gyr_dps, w))
     rough[~valid] = 0.0
     out = []
     pad = 2 * w
@@ -111,7 +111,7 @@ def find_slips(
         lo0, hi0 = max(0, c_lo - pad), min(gyr_dps.shape[0], c_hi + pad)
         part = gyr_dps[lo0:hi0]
         resid = part - _moving_median(part, w)
-        norm = np.linalg.norm(resid, axis=1)
+        norm = norm_rows(resid)
         norm[~valid[lo0:hi0]] = 0.0
         for lo, hi in runs(norm > 0.25 * settings.slip_rate_dps):
             if lo0 + lo < c_lo - w or lo0 + hi > c_hi + w:

@@ -101,18 +101,20 @@ class GridResampler:
         self._next_k = k0 + n
         tk = (k0 + np.arange(n)) / rate
         # Bracketing raw samples of each tick: t[i-1] < tk <= t[i] (one search
-        # for all six channels; linear interpolation, constant beyond the ends).
+        # for both sensors' channels; linear interpolation, constant beyond the ends).
         i = np.searchsorted(t, tk - 1e-9, side="left")
         before_first = i == 0
         if t.size > 1:
             i = np.clip(i, 1, t.size - 1)
-            span = t[i] - t[i - 1]
-            w = np.clip((tk - t[i - 1]) / np.where(span > 0, span, 1.0), 0.0, 1.0)[:, None]
-            both = np.hstack((acc, gyr))  # one gather for all six channels
-            lo_v = both[i - 1]
-            out = lo_v + w * (both[i] - lo_v)
-            out_acc, out_gyr = out[:, :3], out[:, 3:]
-            on_sample = np.abs(t[i] - tk) < 1e-6
+            i_lo = i - 1
+            # np.take: a faster gather than fancy indexing, same values.
+            t_hi, t_lo = t.take(i), t.take(i_lo)
+            span = t_hi - t_lo
+            w = np.clip((tk - t_lo) / np.where(span > 0, span, 1.0), 0.0, 1.0)[:, None]
+            acc_lo, gyr_lo = acc.take(i_lo, axis=0), gyr.take(i_lo, axis=0)
+            out_acc = acc_lo + w * (acc.take(i, axis=0) - acc_lo)
+            out_gyr = gyr_lo + w * (gyr.take(i, axis=0) - gyr_lo)
+            on_sample = np.abs(t_hi - tk) < 1e-6
             gap = (span > self.settings.max_bridge_s) & ~on_sample
         else:
             out_acc = np.repeat(acc[:1], n, axis=0)
