@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from rich.console import Console
-from rich.table import Table
 
 from hinge_imu.core.results import RepResult, Session
 
@@ -45,6 +44,8 @@ def print_session(session: Session, console: Console | None = None) -> None:
         _plain_reps(session, con)
         _summary(session, con)
         return
+    from rich.table import Table  # only for a terminal
+
     table = Table(show_edge=False, pad_edge=False)
     for col, just in (
         ("rep", "right"),

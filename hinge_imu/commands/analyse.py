@@ -53,8 +53,22 @@ def write_angles_csv(session: Session, path: str | os.PathLike[str]) -> None:
         session.angles.to_csv(fh, index=False, float_format="%.3f")
 
 
+def _single_threaded_blas() -> None:
+    """One OpenBLAS thread (unless the user chose otherwise), set before numpy loads.
+
+    The analysis only multiplies (N, 3) by (3, …) matrices; waking OpenBLAS's
+    worker threads for those costs more than it saves, and on a busy machine
+    the main thread stalls waiting for them. Results are bit-identical.
+    Folder-mode worker processes inherit the setting.
+    """
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
 def run(args: argparse.Namespace) -> int:
     from hinge_imu.errors import HingeImuError
+
+    _single_threaded_blas()
 
     src = Path(args.recording)
     if args.jobs < 1:

@@ -97,18 +97,24 @@ def compute_rep_metrics(
     rep = slice(s, e)
     last = e - 1
 
+    known: dict[str, npt.NDArray[np.float64] | None] = {}
+
     def series(name: str) -> npt.NDArray[np.float64] | None:
-        a = angles_deg.get(name)
-        return a if _finite(a) else None
+        if name not in known:  # each series is checked once per rep
+            a = angles_deg.get(name)
+            known[name] = a if _finite(a) else None
+        return known[name]
 
     def agg(name: str, fn: str, sl: slice = rep) -> float | None:
         a = series(name)
         if a is None:
             return None
         seg = a[sl]
-        if not np.isfinite(seg).any():
+        if seg.size == 0:
             return None
-        return _f(float(np.nanmax(seg) if fn == "max" else np.nanmin(seg)))
+        # fmax/fmin skip NaN (what np.nanmax does inside), NaN only if all are.
+        v = float(np.fmax.reduce(seg) if fn == "max" else np.fmin.reduce(seg))
+        return None if math.isnan(v) else _f(v)
 
     def at(name: str, i: int) -> float | None:
         a = series(name)
