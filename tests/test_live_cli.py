@@ -145,3 +145,46 @@ def test_bad_input_is_one_line_and_exit_2(argv, message, tmp_path, monkeypatch, 
     assert len(err) == 1 and message in err[0] and "Traceback" not in err[0]
     assert not list(tmp_path.glob("live-*.csv")) and not list(tmp_path.glob("r.*"))
     assert (tmp_path / "x.csv").read_text() == "t,sensor\n"  # never overwritten
+
+
+def test_piped_stdout_gets_the_events_without_events_option(rec_file, tmp_path) -> None:
+    """formats.md §3: events "to stdout": piped into a program, stdout is pure JSON Lines."""
+    import json
+    import subprocess
+    import sys
+
+    path, _ = rec_file
+    argv = ["live", "--replay", str(path), "--speed", "0", "--mute", "-o", str(tmp_path / "r.csv")]
+    done = subprocess.run(
+        [sys.executable, "-m", "hinge_imu", *argv],
+        capture_output=True,  # stdout is a pipe, as for `hinge-imu live … | program`
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    events = [json.loads(line) for line in done.stdout.splitlines()]  # every line is JSON
+    assert events[0]["event"] == "session" and events[-1]["event"] == "session_end"
+    reps = [e for e in events if e["event"] == "rep"]
+    assert [r["rep"] for r in reps] == [1, 2, 3, 4]
+    for r in reps:  # the contract's keys (formats.md §3)
+        assert {"event", "rep", "t_end", "score", "mistakes", "latency_ms"} <= set(r)
+    assert reps[1]["mistakes"] == ["back_rounded"]
+    for kind in ("connected", "calibrated", "disconnected"):
+        assert kind in {e["event"] for e in events}, kind
+    # the human-readable lines went to stderr
+    assert "rep 2" in done.stderr and "recorded to" in done.stderr
+
+
+def test_on_a_terminal_events_only_when_asked(tmp_path) -> None:
+    import os
+
+    from hinge_imu.live.run import events_target
+
+    master, slave = os.openpty()
+    with os.fdopen(slave, "w") as tty, open(tmp_path / "log", "w") as log:
+        assert events_target(None, tty) is None  # the view is for the person
+        assert events_target("-", tty) == "-"
+        assert events_target("e.jsonl", tty) == "e.jsonl"
+        assert events_target(None, log) == "-"  # not a terminal: events on stdout
+    os.close(master)

@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from hinge_imu.errors import HingeImuError
 from hinge_imu.live.display import LiveDisplay
@@ -55,6 +55,23 @@ def _check_outputs(args: argparse.Namespace, out_path: Path) -> None:
         p = Path(args.events)
         if not p.parent.is_dir():
             raise HingeImuError(f"--events: directory {p.parent} does not exist", p)
+
+
+def events_target(events: str | None, stdout: IO[str]) -> str | None:
+    """Where the event stream goes: ``--events FILE|-``; without it, stdout if that is no terminal.
+
+    formats.md §3: live analysis writes its events "to stdout (or a file)".
+    Piped into another program, stdout carries the events (and the view goes
+    to stderr); on a terminal the view is for the person, so events are only
+    written when asked for.
+    """
+    if events is not None:
+        return events
+    try:
+        interactive = stdout.isatty()
+    except (AttributeError, ValueError):  # a closed or unusual stream: treat as no terminal
+        interactive = False
+    return None if interactive else "-"
 
 
 def run_live(args: argparse.Namespace) -> int:
@@ -139,7 +156,7 @@ def _build_session(
     """Events, view, sound, WAV, recording and analysis for one session."""
     from hinge_imu.live.core_analyser import CoreAnalyser
 
-    events = EventWriter(args.events)
+    events = EventWriter(events_target(args.events, sys.stdout))
     stack.callback(events.close)
     # Events on stdout: the human-readable view goes to stderr.
     view_stream = sys.stderr if events.to_stdout else sys.stdout

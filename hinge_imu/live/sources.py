@@ -70,6 +70,12 @@ class ReplaySource:
             Movesense 8 at 104 Hz).
         block_sizes: instead of ``block_s``, an iterator of block sizes in
             samples (the parity test uses random sizes).
+        together_s: blocks that fall due within this long (s of session
+            time, default 0.01) of each other are delivered together, after
+            one wait: one wake-up per round of the sensors' notifications
+            rather than one per sensor. It delays only the blocks that are
+            not the last of their round, and the analysis needs the last one
+            anyway (a grid row is complete only once every sensor reached it).
     """
 
     def __init__(
@@ -78,6 +84,7 @@ class ReplaySource:
         speed: float = 1.0,
         block_s: float = 0.05,
         block_sizes: Iterator[int] | None = None,
+        together_s: float = 0.01,
     ) -> None:
         if speed < 0:
             raise ValueError("speed must be ≥ 0")
@@ -85,6 +92,7 @@ class ReplaySource:
         self.speed = float(speed)
         self.block_s = float(block_s)
         self.block_sizes = block_sizes
+        self.together_s = float(together_s)
         self.delivered_until_s = 0.0
         #: ``perf_counter`` at session time 0 of the replay, s (set when iteration starts).
         self.wall0_s = float("nan")
@@ -101,6 +109,19 @@ class ReplaySource:
         inner = np.searchsorted(t_s, edges, "right")
         inner = inner[(inner > 0) & (inner < n)]
         return np.unique(np.concatenate(([0], inner, [n]))).astype(np.int64)
+
+    def _due_together(
+        self, merged: Iterator[tuple[float, str, int, int]]
+    ) -> Iterator[list[tuple[float, str, int, int]]]:
+        """The blocks in groups that fall due within ``together_s`` of the group's first."""
+        group: list[tuple[float, str, int, int]] = []
+        for item in merged:
+            if group and item[0] > group[0][0] + self.together_s:
+                yield group
+                group = []
+            group.append(item)
+        if group:
+            yield group
 
     def __iter__(self) -> Iterator[Block | Link]:
         names = self.recording.ordered_sensor_names()
@@ -119,21 +140,24 @@ class ReplaySource:
 
         merged = heapq.merge(*(blocks(n) for n in names))
         wall0 = self.wall0_s = time.perf_counter()
-        for t_last, name, a, b in merged:
+        for group in self._due_together(merged):
+            t_last = group[-1][0]
             if self.speed > 0:
                 delay = wall0 + t_last / self.speed - time.perf_counter()
                 if delay > 0:
                     time.sleep(delay)
-            s = self.recording.sensors[name]
+            arrival_s = time.perf_counter()
             self.delivered_until_s = max(self.delivered_until_s, t_last)
-            yield Block(
-                name,
-                s.t_s[a:b],
-                s.acc_mps2[a:b],
-                s.gyr_dps[a:b],
-                None if s.mag_ut is None else s.mag_ut[a:b],
-                None if s.seq is None else s.seq[a:b],
-                time.perf_counter(),
-            )
+            for _, name, a, b in group:
+                s = self.recording.sensors[name]
+                yield Block(
+                    name,
+                    s.t_s[a:b],
+                    s.acc_mps2[a:b],
+                    s.gyr_dps[a:b],
+                    None if s.mag_ut is None else s.mag_ut[a:b],
+                    None if s.seq is None else s.seq[a:b],
+                    arrival_s,
+                )
         for name in names:
             yield Link(name, "disconnected", self.delivered_until_s, message="end of replay")
