@@ -86,12 +86,26 @@ def _read_fast(path: Path, name: str) -> Recording:
         warnings: list[str] = []
         header, n_comment_lines, body_start = parse_header_lines(head_bytes, name, warnings)
         columns = check_columns(head_bytes[body_start:], name, n_comment_lines + 1)
-        df = pd.read_csv(fh, **_read_csv_options(columns))
+        if opener is open and _plain_lines(head_bytes):
+            # pandas reads a path ~1/3 faster than a Python file object; the
+            # header lines it skips are exactly the ones read above.
+            df = pd.read_csv(path, skiprows=len(head), **_read_csv_options(columns))
+        else:
+            df = pd.read_csv(fh, **_read_csv_options(columns))
     sensors = _streams_from_frame(df, columns, header)
     if sensors is None or not sensors:
         raise _SlowPath
     warnings += _column_warnings(name, columns, n_comment_lines + 1)
     return _finish(sensors, header, name, warnings)
+
+
+def _plain_lines(head: bytes) -> bool:
+    """Whether pandas counts the header's lines as ``readline`` did (``skiprows``).
+
+    A quote would make its line skipper look for the closing quote across
+    lines, and a lone CR ends a line for it but not for ``readline``.
+    """
+    return b'"' not in head and b"\r" not in head.replace(b"\r\n", b"")
 
 
 def _read_slow(path: Path, name: str) -> Recording:

@@ -100,7 +100,8 @@ def calibrate_recording(
 def _load(source: str | os.PathLike[str] | Recording) -> Recording:
     if isinstance(source, Recording):
         return source
-    from hinge_imu.recording import read_recording
+    # The reader only (not the writers of the ``recording`` facade): less to import.
+    from hinge_imu.recording_read import read_recording
 
     return read_recording(source)
 
