@@ -101,10 +101,15 @@ class SensorChain:
                 self.tracker.reset()
             if hi > lo:
                 parts.append(self.tracker.update(chunk.acc_mps2[lo:hi], chunk.gyr_dps[lo:hi]))
-        q = np.vstack(parts)
+        q = parts[0] if len(parts) == 1 else np.vstack(parts)
         vert = vertical_in_sensor(q)
-        t = (chunk.k0 + np.arange(len(chunk))) / self.rate_hz
         out = np.empty((len(chunk), 2))
+        if len(self.mountings) == 1 and not self.slipping:
+            # No strap slip: one mounting for every tick (no per-tick selection).
+            out[:, 0], out[:, 1] = segment_angles_deg(vert, self.mountings[0][1])
+            out[chunk.gap] = np.nan
+            return out
+        t = (chunk.k0 + np.arange(len(chunk))) / self.rate_hz
         for i, (t_from, r) in enumerate(self.mountings):
             t_to = self.mountings[i + 1][0] if i + 1 < len(self.mountings) else np.inf
             sel = (t >= t_from) & (t < t_to)
