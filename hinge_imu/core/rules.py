@@ -245,7 +245,10 @@ def judge_rep(metrics: RepMetrics, rules: RuleSet, unjudgeable: str = "") -> Jud
                 Verdict(rule.rule_id, None, rule.weight, reason="not observable by body-worn IMUs")
             )
             continue
-        missing = [m for m in rule.metrics if metrics.get(m) is None]
+        # Each metric read once per rule (a rep is judged by every rule).
+        names = rule.metrics
+        value = {m: metrics.get(m) for m in names}
+        missing = [m for m in names if value[m] is None]
         if missing:
             verdicts.append(
                 Verdict(
@@ -253,18 +256,18 @@ def judge_rep(metrics: RepMetrics, rules: RuleSet, unjudgeable: str = "") -> Jud
                 )
             )
             continue
-        guard_ok = all(c.holds(metrics.get(c.metric) or 0.0) for c in rule.only_if)
+        guard_ok = all(c.holds(value[c.metric] or 0.0) for c in rule.only_if)
         # The deciding condition: the one that fires by the most, else the nearest miss.
-        scored = [(c.excess(metrics.get(c.metric) or 0.0), c) for c in rule.fires_when]
+        scored = [(c.excess(value[c.metric] or 0.0), c) for c in rule.fires_when]
         excess, cond = max(scored, key=lambda x: x[0])
-        fired = guard_ok and any(c.holds(metrics.get(c.metric) or 0.0) for c in rule.fires_when)
+        fired = guard_ok and any(c.holds(value[c.metric] or 0.0) for c in rule.fires_when)
         reason = "" if guard_ok else "guard not met: " + " and ".join(map(str, rule.only_if))
         verdicts.append(
             Verdict(
                 rule.rule_id,
                 fired,
                 rule.weight,
-                value=metrics.get(cond.metric),
+                value=value[cond.metric],
                 threshold=cond.threshold,
                 condition=str(cond),
                 excess_deg=excess,
