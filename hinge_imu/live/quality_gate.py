@@ -82,19 +82,23 @@ class QualityGate:
         self.add_sensor(sensor)
         tr = self._tracks[sensor]
         t = np.asarray(t_s, dtype=np.float64)
-        if np.isfinite(tr.last_t_s):
-            if t[0] - tr.last_t_s > self.max_gap_s:
-                tr.gaps_s.append((tr.last_t_s, float(t[0])))
+        # Plain floats for the per-block bookkeeping: it runs for every block
+        # of every sensor, where numpy's per-call overhead is the whole cost.
+        first, last = float(t[0]), float(t[-1])
+        if tr.last_t_s > float("-inf"):
+            if first - tr.last_t_s > self.max_gap_s:
+                tr.gaps_s.append((tr.last_t_s, first))
         else:
-            tr.first_t_s = float(t[0])
-        if len(t) > 1 and t[-1] - t[0] > self.max_gap_s:
+            tr.first_t_s = first
+        if len(t) > 1 and last - first > self.max_gap_s:
             for i in np.nonzero(np.diff(t) > self.max_gap_s)[0]:
                 tr.gaps_s.append((float(t[i]), float(t[i + 1])))
         tr.chunks.append(t)
-        tr.last_t_s = float(t[-1])
-        self.newest_t_s = max(self.newest_t_s, tr.last_t_s)
+        tr.last_t_s = last
+        if last > self.newest_t_s:
+            self.newest_t_s = last
         horizon = self.newest_t_s - self.memory_s
-        if tr.chunks[0][-1] < horizon:
+        if float(tr.chunks[0][-1]) < horizon:
             while tr.chunks and tr.chunks[0][-1] < horizon:
                 tr.chunks.popleft()
             while tr.gaps_s and tr.gaps_s[0][1] < horizon:
