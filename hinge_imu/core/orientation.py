@@ -55,6 +55,9 @@ class OrientationTracker:
             tauAcc=s.tau_acc_s,
             restBiasEstEnabled=s.rest_bias_estimation,
             motionBiasEstEnabled=False,
+            # 6D only: no magnetometer, so its disturbance rejection would only
+            # run VQF's rest-detection filters for nothing (same quat6D).
+            magDistRejectionEnabled=False,
         )
         self._bias_rps = np.deg2rad(np.asarray(s.gyro_bias_dps, dtype=np.float64))
 
