@@ -24,13 +24,13 @@ small drift of the calibration does not move the start of every rep.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.rep_metrics import RepBounds
+from hinge_imu.core.windowed import median_list, median_rows, sliding
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -185,7 +185,7 @@ class RepDetector:
                     and float(w.max()) < self._peak - s.lockout_drop_deg
                 ):
                     # The lockout: where the driver came within settle_tol of where it settled.
-                    final = _median_list(w.tolist())
+                    final = median_list(w.tolist())
                     lock = i
                     while (
                         lock - 1 > self._peak_i
@@ -268,8 +268,8 @@ class RepDetector:
             lead = np.concatenate((np.full(n - 1 - lead.size, np.nan), lead))
         ext = np.concatenate((lead, x))
         fin = np.isfinite(ext)
-        mx = _sliding(np.where(fin, ext, -np.inf), n, np.maximum)
-        mn = _sliding(np.where(fin, ext, np.inf), n, np.minimum)
+        mx = sliding(np.where(fin, ext, -np.inf), n, np.maximum)
+        mn = sliding(np.where(fin, ext, np.inf), n, np.minimum)
         c = np.concatenate(([0], np.cumsum(fin)))
         count = c[n:] - c[:-n]
         ok = fin[n - 1 :] & (count >= n // 2) & (mx - mn < self.settings.settle_range_deg)
@@ -321,7 +321,7 @@ class RepDetector:
             if (self._k + j) % n == 0 and len(self._hist) >= n:
                 w = np.asarray(self._hist[-n:])
                 if np.isfinite(w).all() and float(w.max() - w.min()) < s.settle_range_deg:
-                    level = _median_list(w.tolist())
+                    level = median_list(w.tolist())
                     if abs(level) <= s.max_standing_drift_deg:
                         self._base = level
         return m
@@ -343,7 +343,7 @@ class RepDetector:
         level = np.full(nb, np.nan)
         cand = np.flatnonzero(settled)
         if cand.size:
-            level[cand] = _median_rows(blocks[cand])
+            level[cand] = median_rows(blocks[cand])
         new = settled & (np.abs(level) <= s.max_standing_drift_deg)
         # The standing level in effect during block b: the last settled level
         # of a block before b, else the current one.
@@ -427,36 +427,3 @@ class RepDetector:
         if drop > 4096:
             del self._hist[:drop]
             self._hist_k0 += drop
-
-
-def _sliding(
-    a: FloatArray, n: int, op: Callable[[FloatArray, FloatArray], FloatArray]
-) -> FloatArray:
-    """``op`` (max or min) over every window of n consecutive values: (len(a) - n + 1,).
-
-    Doubling windows (1, 2, 4 … samples), then two overlapping ones: log2(n)
-    passes instead of n; max and min are exact in any order.
-    """
-    out, w = a, 1
-    while 2 * w <= n:
-        out = op(out[:-w], out[w:])
-        w *= 2
-    k = a.shape[0] - n + 1
-    return out[:k] if w == n else op(out[:k], out[n - w : n - w + k])
-
-
-def _median_rows(b: FloatArray) -> FloatArray:
-    """Median of each row of finite values (k, n): ``np.median(b, axis=1)``, bit for bit."""
-    n = b.shape[1]
-    h = n // 2
-    if n % 2:
-        return np.partition(b, h, axis=1)[:, h]
-    part = np.partition(b, (h - 1, h), axis=1)
-    return (part[:, h - 1] + part[:, h]) / 2.0
-
-
-def _median_list(v: list[float]) -> float:
-    """Median of a short list of finite values: ``np.median``, bit for bit, without its overhead."""
-    v = sorted(v)
-    h = len(v) // 2
-    return v[h] if len(v) % 2 else (v[h - 1] + v[h]) / 2.0
