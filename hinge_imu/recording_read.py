@@ -319,13 +319,21 @@ def _streams_from_frame(
             return None
         streams[sensor] = SensorStream(
             t_s=t_s,
-            acc_mps2=np.column_stack([col[c][idx] for c in ACC_COLS]),
-            gyr_dps=np.column_stack([col[c][idx] for c in GYR_COLS]),
+            acc_mps2=_gather3(col, ACC_COLS, idx),
+            gyr_dps=_gather3(col, GYR_COLS, idx),
             mag_ut=mag_ut,
             seq=seq_i,
             rate_hz=_rate_from_header(header, sensor),
         )
     return streams
+
+
+def _gather3(col: dict[str, FloatArray], names: tuple[str, ...], idx: IntArray) -> FloatArray:
+    """Rows ``idx`` of three columns as one (k, 3) array (faster than ``np.column_stack``)."""
+    out = np.empty((idx.size, 3))
+    for j, c in enumerate(names):
+        out[:, j] = col[c].take(idx)
+    return out
 
 
 def _optional_block(mag: FloatArray | None, idx: IntArray) -> FloatArray | bool | None:
