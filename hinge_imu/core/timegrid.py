@@ -120,7 +120,8 @@ class GridResampler:
             out_acc = np.repeat(acc[:1], n, axis=0)
             out_gyr = np.repeat(gyr[:1], n, axis=0)
             gap = np.zeros(n, dtype=bool)
-        gap |= before_first & (np.abs(t[0] - tk) > 1e-6)
+        if before_first.any():  # only ticks before the first sample (rare after the start)
+            gap |= before_first & (np.abs(t[0] - tk) > 1e-6)
         return GridChunk(k0, out_acc, out_gyr, gap)
 
 
