@@ -92,16 +92,20 @@ class SensorChain:
         # After a long gap the filter restarts from the accelerometer: what
         # happened in the gap (a strap slip, a turn) is not in its state.
         gap = chunk.gap
-        starts = np.nonzero(~gap & np.concatenate(([self._in_gap], gap[:-1])))[0]
-        self._in_gap = bool(gap[-1])
-        bounds = [0, *starts.tolist(), len(chunk)]
-        parts = []
-        for lo, hi in itertools.pairwise(bounds):
-            if lo in starts:
-                self.tracker.reset()
-            if hi > lo:
-                parts.append(self.tracker.update(chunk.acc_mps2[lo:hi], chunk.gyr_dps[lo:hi]))
-        q = parts[0] if len(parts) == 1 else np.vstack(parts)
+        if not self._in_gap and not gap.any():
+            # The usual live block: no gap, none before it; the filter runs on.
+            q = self.tracker.update(chunk.acc_mps2, chunk.gyr_dps)
+        else:
+            starts = np.nonzero(~gap & np.concatenate(([self._in_gap], gap[:-1])))[0]
+            self._in_gap = bool(gap[-1])
+            bounds = [0, *starts.tolist(), len(chunk)]
+            parts = []
+            for lo, hi in itertools.pairwise(bounds):
+                if lo in starts:
+                    self.tracker.reset()
+                if hi > lo:
+                    parts.append(self.tracker.update(chunk.acc_mps2[lo:hi], chunk.gyr_dps[lo:hi]))
+            q = parts[0] if len(parts) == 1 else np.vstack(parts)
         vert = vertical_in_sensor(q)
         out = np.empty((len(chunk), 2))
         if len(self.mountings) == 1 and not self.slipping:
@@ -137,6 +141,10 @@ class StreamStep:
     angles_deg: Mapping[str, FloatArray] = field(default_factory=dict)
     events: tuple[RepEvent, ...] = ()
     reps: tuple[RepResult, ...] = ()
+
+
+#: A step without rows (the angles' keys present, as in every step).
+_NO_ROWS = StreamStep(_EMPTY, {a: _EMPTY for a in ANGLE_NAMES})
 
 
 def driver_angle(sensors: Sequence[str]) -> str:
@@ -216,6 +224,9 @@ class StreamingAnalyser:
 
     def _rows(self, channels: Mapping[str, FloatArray], flush: bool) -> StreamStep:
         n = next(iter(channels.values())).shape[0] if channels else 0
+        if n == 0 and not flush:
+            # Live, most blocks complete no row (the other sensors are behind).
+            return _NO_ROWS
         k0 = self._buf_k0 + self._buf_n
         segs = {s: (v[:, 0], v[:, 1]) for s, v in channels.items()}
         angles = joint_angles_deg(segs, n, self.side)
