@@ -153,9 +153,6 @@ def write_report(
             path = out / rel
             with atomic_write(path, "wb") as fh:
                 fh.write(content)
-            # The temp file behind atomic_write is private (0600); these files
-            # are meant to be shared with a physiotherapist.
-            os.chmod(path, 0o644)
             written.append(path)
     except OSError as err:
         raise HingeImuError(f"cannot write the report: {err.strerror}", err.filename) from None
