@@ -136,6 +136,9 @@ async def _record(args: argparse.Namespace, chosen: Mapping[str, str], out: Any)
     gaps = [e for e in summary.events if e.kind == "reconnected"]
     if gaps:
         print(f"  {len(gaps)} reconnects; gaps are listed in {summary.events_path}")
+    if summary.skew is not None:
+        print("clocks (sample times are corrected for this drift):")
+        print(summary.skew.format())
     return 0
 
 

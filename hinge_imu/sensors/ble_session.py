@@ -41,6 +41,7 @@ from hinge_imu.sensors.ble import (
     SensorHealth,
     find_devices,
 )
+from hinge_imu.sensors.clock import SensorClock, SkewReport, skew_report
 
 #: Smallest time step between consecutive samples of one sensor, s.
 MIN_STEP_S = 1e-5
@@ -398,6 +399,14 @@ class BleSession:
         return SampleBlock(link.sensor, t_s, acc, gyr, seq, arrival)
 
     # -- health -------------------------------------------------------------------
+    def clock_skew(self) -> SkewReport | None:
+        """Each sensor's clock drift against the host and between sensors (clock.py).
+
+        None when no sensor has a fitted :class:`SensorClock` yet.
+        """
+        clocks = {ln.sensor: ln.clock for ln in self._links if isinstance(ln.clock, SensorClock)}
+        return skew_report(clocks) if clocks else None
+
     def health(self) -> dict[str, SensorHealth]:
         """Rate over the last 2 s, loss since the start, battery, per sensor."""
         now = time.perf_counter()

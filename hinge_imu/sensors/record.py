@@ -22,6 +22,7 @@ from pathlib import Path
 
 from hinge_imu.sensors.ble import LinkEvent, SampleBlock, SensorHealth
 from hinge_imu.sensors.ble_session import BleSession, SensorTarget
+from hinge_imu.sensors.clock import SkewReport
 
 #: Called after every event and about every ``status_interval_s``:
 #: ``(session time s, health per sensor, the new event or None)``.
@@ -39,6 +40,8 @@ class RecordSummary:
         health: per sensor at the end (samples, loss, drops, battery).
         events: every link event, in order.
         stopped_by: ``duration``, ``interrupt`` or ``stop``.
+        skew: clock drift of each sensor against the host and between
+            sensors (None when no sensor clock was fitted).
     """
 
     path: Path
@@ -47,6 +50,7 @@ class RecordSummary:
     health: Mapping[str, SensorHealth]
     events: Sequence[LinkEvent] = field(default_factory=tuple)
     stopped_by: str = "stop"
+    skew: SkewReport | None = None
 
 
 def events_path_for(path: str | os.PathLike[str]) -> Path:
@@ -162,8 +166,9 @@ async def record_session(
             ev_file.close()
             writer.close()
         health = session.health()
+        skew = session.clock_skew()
     duration = 0.0 if t_first is None else t_last - t_first
-    return RecordSummary(Path(path), ev_path, duration, health, tuple(events), stopped_by)
+    return RecordSummary(Path(path), ev_path, duration, health, tuple(events), stopped_by, skew)
 
 
 def _write(

@@ -84,4 +84,14 @@ def test_three_profiles_stream_together_and_the_file_equals_what_was_sent(
         mean_step = (s.t_s[-1] - s.t_s[0]) / (len(s) - 1)
         assert mean_step == pytest.approx(1 / dev.rate_hz, rel=0.02)
     assert summary.health["upper_back"].lost == 0
+    # The skew between sensors is reported: the stand-in's devices share the
+    # host's clock, so the fitted drift is small and the pair is compared.
+    assert summary.skew is not None
+    rows = {r.sensor: r for r in summary.skew.rows}
+    assert {"pelvis", "thigh"} <= set(rows)
+    for sensor in ("pelvis", "thigh"):
+        assert rows[sensor].received == summary.health[sensor].received
+        assert abs(rows[sensor].drift_ppm) < 2000
+    assert ("pelvis", "thigh") in summary.skew.relative_drift_ppm
+    assert "drift apart" in summary.skew.format()
     assert next(w for w in standin.writes if w[0] == CUSTOM)[2] == bytes.fromhex("0164000204")
