@@ -186,15 +186,3 @@ def analyse(
         missing_sensors=missing,
         warnings=tuple(warnings),
     )
-
-
-def session_summary(session: Session) -> Mapping[str, object]:
-    """Counts for a one-line summary: reps, judged, bad, mean score."""
-    judged = [r for r in session.reps if r.judged]
-    scores = [r.judgement.score for r in judged]
-    return {
-        "reps": len(session.reps),
-        "judged": len(judged),
-        "bad": sum(1 for r in judged if r.judgement.bad),
-        "mean_score": float(np.mean(scores)) if scores else float("nan"),
-    }

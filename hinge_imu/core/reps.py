@@ -97,7 +97,6 @@ class RepDetector:
         self._min = np.inf
         self._min_i = 0
         self._tilt_max = -np.inf
-        self._bottom_sent = False
         # Recent driver values (for the settle test and the back-to-back start).
         self._hist_k0 = 0
         self._hist: list[float] = []
