@@ -222,6 +222,35 @@ def test_strap_slip_hidden_in_lost_data_is_found_from_the_rests_around_it() -> N
         assert abs(est.metrics.hip_flexion_peak - tr["hip_flexion_peak"]) < 4.0
 
 
+@pytest.mark.parametrize("seed", [42, 10])
+def test_thigh_slip_hidden_in_lost_data_keeps_knee_cave_right(seed: int) -> None:
+    # The simulated slip turns the thigh sensor about the thigh's long axis as
+    # well as about a horizontal one; gravity across the gap shows only the
+    # latter. The turn about the vertical would read as knee cave unless the
+    # flexion axis is fitted again on the movement after the slip.
+    s = sim(
+        "clean", imperfections={"strap_slip_deg": 20.0}, reps=6, seed=seed, mounting="arbitrary"
+    )
+    slip = s.truth["sensors"]["thigh"]["slip"]
+    assert abs(slip["rotvec_B_deg"][2]) > 10.0  # a real turn about the long axis
+    rec = s.recording
+    st = rec.sensors["thigh"]
+    keep = (st.t_s < slip["t_s"] - 0.2) | (st.t_s > slip["t_s"] + 0.3)
+    cut = replace(st, t_s=st.t_s[keep], acc_mps2=st.acc_mps2[keep], gyr_dps=st.gyr_dps[keep])
+    session = analyse(Recording({**rec.sensors, "thigh": cut}, rec.header))
+    assert any(
+        "thigh: strap slipped during lost data" in w and "refitted" in w for w in session.warnings
+    )
+    after = [
+        (e, t) for e, t in matched(session, s.truth["reps"]) if t["t_start"] > slip["t_s"] + 0.5
+    ]
+    assert len(after) >= 2
+    for est, tr in after:
+        assert est.judged
+        assert abs(est.metrics.knee_cave - tr["knee_cave"]) < 2.5
+        assert abs(est.metrics.thigh_inclination_bottom - tr["thigh_inclination_bottom"]) < 2.0
+
+
 def test_thigh_axis_and_sign_with_mostly_knees_locked_reps() -> None:
     # The thigh hardly moves (and tilts back a little) in a knees-locked hinge:
     # with one soft-knee rep among them, its axis and sign must still come out

@@ -203,6 +203,33 @@ def _limb_axis(
     return axis, float(w[near].sum() / w.sum())
 
 
+def _refit_after_slip(
+    r_S_B: FloatArray,
+    gyr_dps: FloatArray,
+    valid: BoolArray,
+    tilt_deg: FloatArray | None,
+    limb: bool,
+    rate_hz: float,
+    settings: CalibrationSettings,
+) -> FloatArray | None:
+    """``R_S_B`` with its flexion axis fitted on the movement after a slip (None: too little).
+
+    ``r_S_B`` is the mounting turned by the slip as gravity saw it: its
+    vertical is right, its turn about the vertical unknown. The new axis keeps
+    the side of the old one (a slip turns the sensor by far less than 90°).
+    """
+    if int(valid.sum()) < rate_hz:
+        return None
+    z = r_S_B[:, 2]
+    if limb:
+        axis, conf = _limb_axis(gyr_dps, z, valid, tilt_deg, rate_hz, settings)
+    else:
+        axis, conf = _axis_from_gyro(gyr_dps[valid], z, settings)
+    if conf < settings.min_axis_confidence:
+        return None
+    return _frame(z, axis if axis @ r_S_B[:, 1] >= 0 else -axis)
+
+
 def _frame(vertical_s: FloatArray, left_s: FloatArray) -> FloatArray:
     """R_S_B with columns x (anterior) = y × z, y (left), z (superior)."""
     z = unit(vertical_s)
@@ -259,6 +286,7 @@ def calibrate(
     marks = {s: [x for lo, hi, _ in ev for x in (lo, hi)] for s, ev in by_gyro.items()}
     in_gaps = gap_slips(acc, valid, still, b, rate_hz, cs, marks)
     found_slips = {s: sorted(by_gyro[s] + in_gaps[s], key=lambda x: x[0]) for s in acc}
+    hidden = {s: {(lo, hi) for lo, hi, _ in in_gaps[s]} for s in acc}
     use = {s: valid[s][:end].copy() for s in acc}
     for s, found in found_slips.items():
         if found:
@@ -317,18 +345,36 @@ def calibrate(
     for s in acc:
         after: list[tuple[float, float, tuple[float, ...]]] = []
         r = frames[s]
-        for lo, hi, q in found_slips[s]:
+        for k, (lo, hi, q) in enumerate(found_slips[s]):
             # The sensor turned while the segment did not: the segment frame
             # seen from the sensor turns back by the same rotation.
             r = q @ r
+            how = "mounting re-estimated from then on"
+            if (lo, hi) in hidden[s]:
+                # Gravity across the gap cannot show a turn about the vertical
+                # (for the thigh that turn reads as knee cave): fit the
+                # flexion axis again on the movement after the slip.
+                nxt = found_slips[s][k + 1][0] if k + 1 < len(found_slips[s]) else end
+                stop = max(hi, min(nxt, end))
+                refit = _refit_after_slip(
+                    r,
+                    gyr[s][hi:stop] - bias[s],
+                    valid[s][hi:stop],
+                    None if tilt is None else tilt[hi - a : stop - a],
+                    s not in trunkish,
+                    rate_hz,
+                    cs,
+                )
+                if refit is None:
+                    how = "its turn about the vertical is unknown (too little movement after it)"
+                else:
+                    r = refit
+                    how += " (flexion axis refitted on the movement after it)"
             q_new = tuple(float(x) for x in matrix_to_quat(r))
             after.append((lo / rate_hz, hi / rate_hz, q_new))
             deg = float(np.degrees(np.arccos(np.clip((np.trace(q) - 1.0) / 2.0, -1.0, 1.0))))
             where = "during lost data " if not valid[s][lo] else ""
-            msgs.append(
-                f"{s}: strap slipped {where}at {lo / rate_hz:.1f} s "
-                f"({deg:.0f}°); mounting re-estimated from then on"
-            )
+            msgs.append(f"{s}: strap slipped {where}at {lo / rate_hz:.1f} s ({deg:.0f}°); {how}")
         if after:
             slips[s] = tuple(after)
     out: dict[str, SensorCalibration] = {}
