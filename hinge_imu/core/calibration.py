@@ -366,7 +366,7 @@ def calibrate(
                     cs,
                 )
                 if refit is None:
-                    how = "its turn about the vertical is unknown (too little movement after it)"
+                    how += ", but not its turn about the vertical (too little movement after it)"
                 else:
                     r = refit
                     how += " (flexion axis refitted on the movement after it)"
