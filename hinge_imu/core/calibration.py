@@ -286,7 +286,6 @@ def calibrate(
     marks = {s: [x for lo, hi, _ in ev for x in (lo, hi)] for s, ev in by_gyro.items()}
     in_gaps = gap_slips(acc, valid, still, b, rate_hz, cs, marks)
     found_slips = {s: sorted(by_gyro[s] + in_gaps[s], key=lambda x: x[0]) for s in acc}
-    hidden = {s: {(lo, hi) for lo, hi, _ in in_gaps[s]} for s in acc}
     use = {s: valid[s][:end].copy() for s in acc}
     for s, found in found_slips.items():
         if found:
@@ -350,7 +349,9 @@ def calibrate(
             # seen from the sensor turns back by the same rotation.
             r = q @ r
             how = "mounting re-estimated from then on"
-            if (lo, hi) in hidden[s]:
+            # A slip found in lost data starts on a lost sample; a gyro-found one never does.
+            in_gap = not valid[s][lo]
+            if in_gap:
                 # Gravity across the gap cannot show a turn about the vertical
                 # (for the thigh that turn reads as knee cave): fit the
                 # flexion axis again on the movement after the slip.
@@ -373,7 +374,7 @@ def calibrate(
             q_new = tuple(float(x) for x in matrix_to_quat(r))
             after.append((lo / rate_hz, hi / rate_hz, q_new))
             deg = float(np.degrees(np.arccos(np.clip((np.trace(q) - 1.0) / 2.0, -1.0, 1.0))))
-            where = "during lost data " if not valid[s][lo] else ""
+            where = "during lost data " if in_gap else ""
             msgs.append(f"{s}: strap slipped {where}at {lo / rate_hz:.1f} s ({deg:.0f}°); {how}")
         if after:
             slips[s] = tuple(after)
