@@ -1,6 +1,6 @@
 """Accuracy of the analysis against the simulator's ground truth (SIMULATED data).
 
-Runs the simulator over a matrix — every mistake of rules.md (injected into
+Runs the simulator over a matrix — every mistake of docs/rules.md (injected into
 some reps, so each recording has reps with and without it), sensor presets
 ``clean``/``typical``/``harsh``, ``nominal`` and ``arbitrary`` mounting,
 several seeds — analyses every recording with ``hinge_imu.analyse`` and

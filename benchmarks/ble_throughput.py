@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hinge_imu.sensors.ble import SampleBlock
+from hinge_imu.samples import SampleBlock
 from hinge_imu.sensors.ble_drivers import driver_for
 from hinge_imu.sensors.ble_session import BleSession, SensorTarget
 from tests.ble.bluez_standin import BlueZStandIn, start_private_bus

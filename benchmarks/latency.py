@@ -47,9 +47,9 @@ from hinge_imu.live.inrep import IN_REP_RULES
 from hinge_imu.live.quality_gate import QualityGate
 from hinge_imu.live.schedules import FeedbackSchedule
 from hinge_imu.live.session import LiveSession, SessionOutputs
-from hinge_imu.live.sources import Block, Link, ReplaySource
+from hinge_imu.live.sources import ReplaySource
 from hinge_imu.recording import RecordingWriter
-from hinge_imu.samples import Recording
+from hinge_imu.samples import LinkEvent, Recording, SampleBlock
 from hinge_imu.sim.config import SimConfig
 from hinge_imu.sim.generate import simulate
 
@@ -95,7 +95,7 @@ def build(
     events = StampedEvents(tmp / "events.jsonl", keep_history=keep_events)
     writer = RecordingWriter(tmp / "rec.csv", dict(rec.header), with_seq=True)
 
-    def record(b: Block) -> None:
+    def record(b: SampleBlock) -> None:
         writer.write_block(b.sensor, b.t_s, b.acc_mps2, b.gyr_dps, b.mag_ut, b.seq)
 
     gate = QualityGate()
@@ -236,13 +236,13 @@ def rss_mb() -> float:
 
 def looped(
     rec: Recording, times: int, samples: list[tuple[float, float]]
-) -> Iterator[Block | Link]:
+) -> Iterator[SampleBlock | LinkEvent]:
     """``rec`` replayed ``times`` times back to back (speed 0), RSS noted every 60 s of data."""
     dur = rec.duration_s + 0.5
     next_note = 0.0
     for k in range(times):
         for item in ReplaySource(rec, speed=0):
-            if isinstance(item, Link):
+            if isinstance(item, LinkEvent):
                 if k == 0 and item.kind == "connected":
                     yield item
                 continue

@@ -28,7 +28,11 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    # The same names as _LAZY, so that editors and mypy see real types.
+    from hinge_imu.core.pipeline import Session, analyse
+    from hinge_imu.core.rules import load_rules
     from hinge_imu.errors import HingeImuError, RecordingError
+    from hinge_imu.recording import RecordingWriter, read_recording, write_recording
     from hinge_imu.samples import Recording, SensorStream
 
 
@@ -40,4 +44,16 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'hinge_imu' has no attribute {name!r}")
 
 
-__all__ = ["HingeImuError", "Recording", "RecordingError", "SensorStream", "__version__", *_LAZY]
+__all__ = [
+    "HingeImuError",
+    "Recording",
+    "RecordingError",
+    "RecordingWriter",
+    "SensorStream",
+    "Session",
+    "__version__",
+    "analyse",
+    "load_rules",
+    "read_recording",
+    "write_recording",
+]

@@ -30,7 +30,7 @@ CORE_SENSORS: Final = ("thigh", "pelvis", "upper_back")
 OPTIONAL_SENSORS: Final = ("head", "shank", "foot")
 SENSOR_NAMES: Final = CORE_SENSORS + OPTIONAL_SENSORS
 
-#: Columns of the recording table (formats.md §1).
+#: Columns of the recording table (docs/recording-format.md).
 ACC_COLS: Final = ("acc_x", "acc_y", "acc_z")  # m/s², sensor frame
 GYR_COLS: Final = ("gyr_x", "gyr_y", "gyr_z")  # deg/s, sensor frame
 MAG_COLS: Final = ("mag_x", "mag_y", "mag_z")  # µT, sensor frame
@@ -38,7 +38,7 @@ REQUIRED_COLUMNS: Final = ("t", "sensor", *ACC_COLS, *GYR_COLS)
 OPTIONAL_COLUMNS: Final = (*MAG_COLS, "seq")
 RECORDING_MAGIC: Final = "# hinge-imu recording v1"
 
-#: Angle names of rules.md, all in degrees, all 0 at the calibration stance.
+#: Angle names of docs/rules.md, all in degrees, all 0 at the calibration stance.
 ANGLE_NAMES: Final = (
     "hip_flexion",
     "trunk_inclination",
@@ -60,7 +60,7 @@ ANGLE_SENSORS: Final[dict[str, tuple[str, ...]]] = {
     "head_extension": ("head", "upper_back"),
 }
 
-#: Rep-report metric columns (formats.md §2), in contract order.
+#: Rep-report metric columns (docs/outputs.md), in contract order.
 REP_METRICS: Final = (
     "hip_flexion_peak",
     "trunk_inclination_peak",
@@ -73,7 +73,7 @@ REP_METRICS: Final = (
     "head_extension_max",
 )
 
-#: Rule ids in the order of rules.md.
+#: Rule ids in the order of docs/rules.md.
 RULE_IDS: Final = (
     "back_rounded",
     "back_arched",

@@ -28,7 +28,7 @@ class HingeImuError(Exception):
 
 
 class RecordingError(HingeImuError):
-    """A recording file breaks the contract of formats.md §1."""
+    """A recording file breaks the contract of docs/recording-format.md."""
 
 
 class RulesError(HingeImuError):

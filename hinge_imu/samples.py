@@ -85,3 +85,55 @@ class Recording:
 
     def ordered_sensor_names(self) -> list[str]:
         return [n for n in SENSOR_NAMES if n in self.sensors]
+
+
+@dataclass(frozen=True)
+class SampleBlock:
+    """Consecutive samples of one sensor, delivered together (one BLE notification,
+    or one slice of a replayed recording): the one sample container from the
+    sensor layer to the analysis core.
+
+    Attributes:
+        sensor: segment name (``pelvis``, …).
+        t_s: (N,) sample times, s on the session clock.
+        acc_mps2: (N, 3) specific force, m/s², sensor frame.
+        gyr_dps: (N, 3) angular rate, deg/s, sensor frame.
+        seq: (N,) device sample counter, or None.
+        arrival_s: host ``time.perf_counter()`` when the samples were handed
+            over, s: the start of every latency measurement.
+        mag_ut: (N, 3) magnetic field, µT, or None.
+    """
+
+    sensor: str
+    t_s: FloatArray
+    acc_mps2: FloatArray
+    gyr_dps: FloatArray
+    seq: IntArray | None
+    arrival_s: float
+    mag_ut: FloatArray | None = None
+
+    def __len__(self) -> int:
+        return int(self.t_s.shape[0])
+
+
+#: Kinds of :class:`LinkEvent` (docs/live.md, the live event vocabulary).
+LINK_KINDS = ("connected", "disconnected", "reconnected", "battery", "warning")
+
+
+@dataclass(frozen=True)
+class LinkEvent:
+    """A change in a sensor's link: the one link-event type from sensors to the session.
+
+    Attributes:
+        sensor: segment name.
+        kind: one of :data:`LINK_KINDS`.
+        t_s: when, s on the session clock.
+        battery_pct: for ``battery`` events, 0–100 %.
+        message: human-readable detail (reason of a drop, length of a gap, …).
+    """
+
+    sensor: str
+    kind: str
+    t_s: float
+    battery_pct: float | None = None
+    message: str = ""

@@ -13,7 +13,7 @@ from hinge_imu.conventions import REP_METRICS
 from hinge_imu.core.rules import default_rules_text, load_rules
 from hinge_imu.recording import write_recording
 
-#: formats.md §2, in order.
+#: docs/outputs.md, in order.
 CONTRACT_COLUMNS = [
     "rep",
     "t_start",

@@ -1,4 +1,4 @@
-"""Rep segmentation on synthetic hip-flexion traces (rules.md)."""
+"""Rep segmentation on synthetic hip-flexion traces (docs/rules.md)."""
 
 from __future__ import annotations
 

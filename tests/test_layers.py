@@ -1,4 +1,4 @@
-"""The package's floors (architecture.md): nothing imports a module above it.
+"""The package's floors (docs/architecture.md): nothing imports a module above it.
 
 conventions/errors/samples/atomic ← recording ← core, sensors ← sim, live,
 report ← commands/cli. A violation makes the data flow circular and the
@@ -31,7 +31,7 @@ FLOOR = {
 
 def _unit(module: str) -> str:
     head = module.split(".")[0]
-    return "recording" if head.startswith("recording") else head
+    return head
 
 
 def _imports(path: Path) -> set[str]:

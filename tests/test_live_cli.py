@@ -148,7 +148,7 @@ def test_bad_input_is_one_line_and_exit_2(argv, message, tmp_path, monkeypatch, 
 
 
 def test_piped_stdout_gets_the_events_without_events_option(rec_file, tmp_path) -> None:
-    """formats.md §3: events "to stdout": piped into a program, stdout is pure JSON Lines."""
+    """docs/live.md (event stream): events "to stdout": piped into a program, stdout is pure JSON Lines."""
     import json
     import subprocess
     import sys
@@ -167,7 +167,7 @@ def test_piped_stdout_gets_the_events_without_events_option(rec_file, tmp_path) 
     assert events[0]["event"] == "session" and events[-1]["event"] == "session_end"
     reps = [e for e in events if e["event"] == "rep"]
     assert [r["rep"] for r in reps] == [1, 2, 3, 4]
-    for r in reps:  # the contract's keys (formats.md §3)
+    for r in reps:  # the contract's keys (docs/live.md (event stream))
         assert {"event", "rep", "t_end", "score", "mistakes", "latency_ms"} <= set(r)
     assert reps[1]["mistakes"] == ["back_rounded"]
     for kind in ("connected", "calibrated", "disconnected"):

@@ -1,4 +1,4 @@
-"""The JSON Lines event stream of formats.md §3."""
+"""The JSON Lines event stream of docs/live.md (event stream)."""
 
 from __future__ import annotations
 

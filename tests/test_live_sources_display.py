@@ -9,8 +9,8 @@ import time
 import numpy as np
 
 from hinge_imu.live.display import LiveDisplay, LiveState, SensorHealth
-from hinge_imu.live.sources import Block, Link, ReplaySource
-from hinge_imu.samples import Recording, SensorStream
+from hinge_imu.live.sources import ReplaySource
+from hinge_imu.samples import LinkEvent, Recording, SampleBlock, SensorStream
 
 
 def small_recording(duration_s: float = 2.0) -> Recording:
@@ -25,8 +25,8 @@ def small_recording(duration_s: float = 2.0) -> Recording:
 def test_replay_delivers_every_sample_once_in_arrival_order() -> None:
     rec = small_recording()
     items = list(ReplaySource(rec, speed=0, block_s=0.03))
-    links = [i for i in items if isinstance(i, Link)]
-    blocks = [i for i in items if isinstance(i, Block)]
+    links = [i for i in items if isinstance(i, LinkEvent)]
+    blocks = [i for i in items if isinstance(i, SampleBlock)]
     assert [(lk.sensor, lk.kind) for lk in links[:2]] == [
         ("thigh", "connected"),
         ("pelvis", "connected"),
@@ -43,7 +43,9 @@ def test_replay_delivers_every_sample_once_in_arrival_order() -> None:
 def test_replay_random_block_sizes() -> None:
     rec = small_recording()
     sizes = itertools.cycle([1, 7, 3, 50])
-    blocks = [b for b in ReplaySource(rec, speed=0, block_sizes=sizes) if isinstance(b, Block)]
+    blocks = [
+        b for b in ReplaySource(rec, speed=0, block_sizes=sizes) if isinstance(b, SampleBlock)
+    ]
     assert {len(b) for b in blocks} >= {1, 7, 3}
     assert sum(len(b) for b in blocks) == sum(len(s) for s in rec.sensors.values())
 
@@ -51,7 +53,7 @@ def test_replay_random_block_sizes() -> None:
 def test_replay_paces_to_the_recording_clock() -> None:
     rec = small_recording(duration_s=0.6)
     t0 = time.perf_counter()
-    blocks = [b for b in ReplaySource(rec, speed=2.0) if isinstance(b, Block)]
+    blocks = [b for b in ReplaySource(rec, speed=2.0) if isinstance(b, SampleBlock)]
     took = time.perf_counter() - t0
     assert 0.25 < took < 0.6  # 0.6 s at twice real time
     b = blocks[len(blocks) // 2]

@@ -1,4 +1,4 @@
-"""What ``read_recording`` accepts (formats.md §1 "rules a reader must accept") and tolerates."""
+"""What ``read_recording`` accepts (docs/recording-format.md "rules a reader must accept") and tolerates."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from hinge_imu.errors import RecordingError
 from hinge_imu.recording import read_recording
-from hinge_imu.recording_read import _read_slow
+from hinge_imu.recording.read import _read_slow
 
 COLS = "t,sensor,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z"
 
@@ -193,7 +193,7 @@ def test_bad_line_found_across_diagnosis_chunks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_bytes: int
 ) -> None:
     # the slow path checks the table in chunks, carrying each sensor's state over
-    monkeypatch.setattr("hinge_imu.recording_read._DIAGNOSE_CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr("hinge_imu.recording.read._DIAGNOSE_CHUNK_BYTES", chunk_bytes)
     rows = []
     for i in range(300):
         rows.append(f"{i / 100:.2f},pelvis,0,0,9.8,0,0,0,1,2,3,{i}")

@@ -1,4 +1,4 @@
-"""The rules of rules.md as data: defaults, judging, scores, a physio's own file."""
+"""The rules of docs/rules.md as data: defaults, judging, scores, a physio's own file."""
 
 from __future__ import annotations
 

@@ -106,7 +106,7 @@ def test_truth_angles_are_the_segment_rotations(side: str) -> None:
     sim = simulate(cfg)
     ang = sim.truth_angles
     t = ang["t"].to_numpy()
-    # identities of rules.md hold exactly
+    # identities of docs/rules.md hold exactly
     np.testing.assert_allclose(
         ang["lumbar_flexion"], ang["trunk_inclination"] - ang["pelvic_tilt"], atol=1e-9
     )

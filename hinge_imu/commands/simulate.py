@@ -27,7 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="ID[=DEG][@REPS]",
-        help="inject a mistake of rules.md (repeatable; DEG = value of its metric, see"
+        help="inject a mistake of docs/rules.md (repeatable; DEG = value of its metric, see"
         " docs/simulator.md; @2,5 = only reps 2 and 5)",
     )
     p.add_argument(

@@ -1,4 +1,4 @@
-"""Segment and joint angles of rules.md from orientations (pure functions).
+"""Segment and joint angles of docs/rules.md from orientations (pure functions).
 
 A segment's angles come from one thing only: where the earth's vertical
 points in the segment frame B (x anterior, y left, z superior). With
@@ -108,7 +108,7 @@ def segment_angles_deg(vertical_s: FloatArray, R_S_B: FloatArray) -> tuple[Float
 def joint_angles_deg(
     segments: Mapping[str, tuple[FloatArray, FloatArray]], n: int, side: str = "right"
 ) -> dict[str, FloatArray]:
-    """The angles of rules.md from segment angles (pure).
+    """The angles of docs/rules.md from segment angles (pure).
 
     Args:
         segments: sensor name → (sagittal_deg, frontal_deg) arrays (n,), NaN where unknown.

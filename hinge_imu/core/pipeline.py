@@ -101,7 +101,7 @@ def _load(source: str | os.PathLike[str] | Recording) -> Recording:
     if isinstance(source, Recording):
         return source
     # The reader only (not the writers of the ``recording`` facade): less to import.
-    from hinge_imu.recording_read import read_recording
+    from hinge_imu.recording.read import read_recording
 
     return read_recording(source)
 
@@ -114,7 +114,7 @@ def analyse(
     """Analyse one recording: calibrate, estimate the angles, find and judge every rep.
 
     Args:
-        source: a recording file path (formats.md §1) or a ``Recording``.
+        source: a recording file path (docs/recording-format.md) or a ``Recording``.
         rules: a ``RuleSet``, a rules TOML path, or None for the defaults.
         settings: analysis settings (defaults suit 50–200 Hz sensors).
 

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import numpy.typing as npt
 
-#: Hip flexion at which `knees_forward` looks at the thigh, deg (rules.md #4).
+#: Hip flexion at which `knees_forward` looks at the thigh, deg (docs/rules.md #4).
 HIP_FLEXION_KNEES_FORWARD_DEG = 20.0
 #: The "bottom" of a rep lasts while hip flexion stays within this of its peak, deg.
 BOTTOM_BAND_DEG = 5.0
@@ -42,7 +42,7 @@ class RepBounds:
 class RepMetrics:
     """Quantities of one rep, degrees and seconds; None where not measurable.
 
-    The first fields are the contract columns of formats.md §2; the rest are
+    The first fields are the contract columns of docs/outputs.md; the rest are
     the extra quantities some rules read.
     """
 
@@ -58,7 +58,7 @@ class RepMetrics:
     thigh_inclination_bottom: float | None
     knee_cave: float | None
     head_extension_max: float | None
-    # --- extra quantities used by rules (formats.md allows more columns) ---
+    # --- extra quantities used by rules (docs/outputs.md allows more columns) ---
     lumbar_flexion_min_descent: float | None
     thigh_inclination_at_hip20: float | None
     lumbar_flexion_start: float | None

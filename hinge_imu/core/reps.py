@@ -1,4 +1,4 @@
-"""Rep detection on the angle grid, causal (rules.md "A rep runs from standing to standing").
+"""Rep detection on the angle grid, causal (docs/rules.md "A rep runs from standing to standing").
 
 :class:`RepDetector` reads one *driver* angle (hip flexion; pelvic tilt or
 trunk inclination without a thigh sensor) and a *tilt* angle (the larger of

@@ -1,7 +1,7 @@
 """What an analysed session is: calibration, data quality, angles, reps, verdicts.
 
 Frozen dataclasses shared by the offline analysis, the live session and the
-reports. ``Session.reps_frame()`` is the rep report of formats.md §2.
+reports. ``Session.reps_frame()`` is the rep report of docs/outputs.md.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ class Session:
         return replace(self, rules=rules, reps=reps)
 
     def reps_frame(self) -> pd.DataFrame:
-        """The rep report of formats.md §2: contract columns first, then extras.
+        """The rep report of docs/outputs.md: contract columns first, then extras.
 
         Rule columns hold the strings ``true``/``false``/empty (not assessed).
         Extra columns: ``judged``, ``not_judged_reason`` and the extra

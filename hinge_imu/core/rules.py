@@ -1,4 +1,4 @@
-"""The mistake rules of rules.md as data (a TOML file) and pure functions.
+"""The mistake rules of docs/rules.md as data (a TOML file) and pure functions.
 
 ``load_rules()`` reads the shipped defaults or a physio's own file;
 ``judge_rep()`` turns one rep's metrics into verdicts and a score. Every
@@ -72,7 +72,7 @@ class Rule:
 
 @dataclass(frozen=True)
 class RuleSet:
-    """All rules, in rules.md order, plus what makes a rep "bad"."""
+    """All rules, in docs/rules.md order, plus what makes a rep "bad"."""
 
     rules: tuple[Rule, ...]
     bad_rep_min_weight: float = 20.0
@@ -177,7 +177,7 @@ def parse_rules(doc: Mapping[str, object], path: str = "<rules>") -> RuleSet:
         spec = table.get(rid)
         if spec is None:
             raise RulesError(
-                f"rule {rid!r} is missing (every rule of rules.md must be listed)", path
+                f"rule {rid!r} is missing (every rule of docs/rules.md must be listed)", path
             )
         where = f"[rules.{rid}]"
         weight = spec.get("weight")
@@ -209,7 +209,7 @@ def default_rules_text() -> str:
 
 
 def load_rules(path: str | Path | None = None) -> RuleSet:
-    """Load a rules TOML file, or the defaults of rules.md when ``path`` is None."""
+    """Load a rules TOML file, or the defaults of docs/rules.md when ``path`` is None."""
     if path is None:
         return parse_rules(tomllib.loads(default_rules_text()), "default rules")
     p = Path(path)

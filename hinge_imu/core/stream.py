@@ -4,7 +4,7 @@ One :class:`StreamingAnalyser` serves live coaching (small blocks) and the
 offline analysis (whole streams as one block): per sensor a
 :class:`SensorChain` (grid resampler → orientation filter → segment angles),
 a :class:`~hinge_imu.core.timegrid.GridAligner` joining the sensors, the
-joint angles of rules.md, a :class:`~hinge_imu.core.reps.RepDetector` and the
+joint angles of docs/rules.md, a :class:`~hinge_imu.core.reps.RepDetector` and the
 rules. It needs a :class:`~hinge_imu.core.calibration.Calibration`; live, get
 one from :class:`~hinge_imu.core.live_calibration.LiveCalibrator` first.
 """
@@ -164,7 +164,7 @@ class StreamingAnalyser:
         side: which thigh carries the thigh sensor.
 
     ``update(sensor, t_s, acc_mps2, gyr_dps)`` takes any number (≥ 0) of new
-    samples of one sensor (formats.md units) and returns the angle rows and
+    samples of one sensor (docs/recording-format.md units) and returns the angle rows and
     rep events that became known; ``finish()`` flushes at the end of data.
     """
 

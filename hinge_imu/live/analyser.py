@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.results import RepResult, SensorCalibration
-from hinge_imu.live.sources import Block
+from hinge_imu.samples import SampleBlock
 
 FloatArray = npt.NDArray[np.float64]
 _EMPTY = np.zeros(0)
@@ -47,7 +47,7 @@ class AnalysisStep:
 class StreamingAnalyser(Protocol):
     """Causal analysis: ``update()`` per block, ``finish()`` at the end, ``reset()``."""
 
-    def update(self, block: Block) -> AnalysisStep: ...
+    def update(self, block: SampleBlock) -> AnalysisStep: ...
 
     def finish(self) -> AnalysisStep: ...
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from hinge_imu.errors import HingeImuError
-from hinge_imu.live.sources import Block, Link
+from hinge_imu.samples import LinkEvent, SampleBlock
 
 
 @dataclass(frozen=True)
@@ -52,18 +52,9 @@ async def find_sensors(
     return BleSetup(tuple(targets), header, rates)
 
 
-def to_live(item: Any) -> Block | Link:
-    """A BLE ``SampleBlock`` / ``LinkEvent`` as the live session's ``Block`` / ``Link``."""
-    from hinge_imu.sensors.ble import LinkEvent
-
-    if isinstance(item, LinkEvent):
-        return Link(item.sensor, item.kind, item.t_s, item.battery_pct, item.message)
-    return Block(item.sensor, item.t_s, item.acc_mps2, item.gyr_dps, None, item.seq, item.arrival_s)
-
-
 async def pump(
     setup: BleSetup,
-    handle: Callable[[Block | Link], None],
+    handle: Callable[[SampleBlock | LinkEvent], None],
     stop: asyncio.Event,
     duration_s: float | None = None,
     scan_timeout_s: float = 10.0,
@@ -82,7 +73,7 @@ async def pump(
             if duration_s is not None and ble.now_s() - start_s >= duration_s:
                 return "duration"
             # Everything already queued first, so a burst is processed at once.
-            item = ble.get_nowait()
+            item: SampleBlock | LinkEvent | None = ble.get_nowait()
             if item is None:
                 try:
                     item = await asyncio.wait_for(ble.__anext__(), 0.1)
@@ -90,4 +81,4 @@ async def pump(
                     continue
                 except StopAsyncIteration:
                     return "end"
-            handle(to_live(item))
+            handle(item)

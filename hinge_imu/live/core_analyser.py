@@ -26,8 +26,7 @@ from hinge_imu.core.rules import RuleSet
 from hinge_imu.core.stream import AnalysisSettings, StreamingAnalyser, StreamStep
 from hinge_imu.errors import RecordingError
 from hinge_imu.live.analyser import AnalysisStep
-from hinge_imu.live.sources import Block
-from hinge_imu.samples import Recording, SensorStream
+from hinge_imu.samples import Recording, SampleBlock, SensorStream
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -83,7 +82,7 @@ class CoreAnalyser:
     def calibrated(self) -> bool:
         return self.stream is not None
 
-    def update(self, block: Block) -> AnalysisStep:
+    def update(self, block: SampleBlock) -> AnalysisStep:
         if self.stream is not None:
             return _convert(
                 self.stream.update(block.sensor, block.t_s, block.acc_mps2, block.gyr_dps),

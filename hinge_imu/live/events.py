@@ -1,4 +1,4 @@
-"""The live event stream: one JSON object per line (formats.md §3, docs/live.md).
+"""The live event stream: one JSON object per line (docs/live.md (event stream), docs/live.md).
 
 Every event has ``event`` (its kind) and ``t`` (session time, s, on the
 recording's clock). Kinds: ``connected``, ``disconnected``, ``calibrated``,

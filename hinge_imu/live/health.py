@@ -7,7 +7,7 @@ from typing import Any
 
 from hinge_imu.live.display import SensorHealth
 from hinge_imu.live.quality_gate import QualityGate
-from hinge_imu.live.sources import Block
+from hinge_imu.samples import SampleBlock
 
 
 class HealthTracker:
@@ -26,7 +26,7 @@ class HealthTracker:
         self._count: dict[str, int] = {}
         self._last_seq: dict[str, int] = {}
 
-    def count(self, block: Block, view: MutableMapping[str, SensorHealth]) -> None:
+    def count(self, block: SampleBlock, view: MutableMapping[str, SensorHealth]) -> None:
         """Account for one block; updates the sensor's lost share in ``view``."""
         s = block.sensor
         n = len(block)

@@ -16,7 +16,7 @@ still in the movement. The monitor uses the same thresholds as the RuleSet
   only tilts further), never read on the way up.
 
 A movement is watched from the moment hip flexion rises 5° above its standing
-level (rules.md's rep start) until it comes back down below it. Warnings are
+level (docs/rules.md's rep start) until it comes back down below it. Warnings are
 issued only once the movement already qualifies as a rep (hip flexion ≥ 20°
 and pelvic tilt or trunk inclination ≥ 15°), so a bow or a step never warns.
 The verdict at lockout (``judge_rep``) stays the authority for the rep report.

@@ -23,7 +23,8 @@ from hinge_imu.live.feedback import (
 from hinge_imu.live.quality_gate import QualityGate
 from hinge_imu.live.schedules import FeedbackSchedule
 from hinge_imu.live.session import LiveSession, SessionOutputs
-from hinge_imu.live.sources import Block, Link, ReplaySource
+from hinge_imu.live.sources import ReplaySource
+from hinge_imu.samples import LinkEvent, SampleBlock
 
 SEGMENT_OPTIONS = {"pelvis": "pelvis", "thigh": "thigh", "upper_back": "upper_back", "head": "head"}
 
@@ -60,7 +61,7 @@ def _check_outputs(args: argparse.Namespace, out_path: Path) -> None:
 def events_target(events: str | None, stdout: IO[str]) -> str | None:
     """Where the event stream goes: ``--events FILE|-``; without it, stdout if that is no terminal.
 
-    formats.md §3: live analysis writes its events "to stdout (or a file)".
+    docs/live.md (event stream): live analysis writes its events "to stdout (or a file)".
     Piped into another program, stdout carries the events (and the view goes
     to stderr); on a terminal the view is for the person, so events are only
     written when asked for.
@@ -108,10 +109,12 @@ def run_live(args: argparse.Namespace) -> int:
     return 0
 
 
-def _limited(source: Iterable[Block | Link], duration_s: float | None) -> Iterable[Block | Link]:
+def _limited(
+    source: Iterable[SampleBlock | LinkEvent], duration_s: float | None
+) -> Iterable[SampleBlock | LinkEvent]:
     """The source up to ``duration_s`` of session time (all of it if None)."""
     for item in source:
-        if duration_s is not None and isinstance(item, Block) and item.t_s[0] > duration_s:
+        if duration_s is not None and isinstance(item, SampleBlock) and item.t_s[0] > duration_s:
             return
         yield item
 
@@ -208,7 +211,7 @@ def _open_recording(path: Path, header: dict[str, str], stack: ExitStack) -> Any
     writer = RecordingWriter(path, header, flush_interval_s=1.0, with_seq=True)
     stack.callback(writer.close)
 
-    def record(block: Block) -> None:
+    def record(block: SampleBlock) -> None:
         writer.write_block(
             block.sensor, block.t_s, block.acc_mps2, block.gyr_dps, block.mag_ut, block.seq
         )

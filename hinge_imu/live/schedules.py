@@ -130,7 +130,7 @@ class FeedbackSchedule:
     ) -> list[Cue]:
         """An in-rep rule fired in the movement ``candidate`` (the monitor's counter).
 
-        Only rules heavy enough to make the rep bad sound (rules.md: a bad rep
+        Only rules heavy enough to make the rep bad sound (docs/rules.md: a bad rep
         "earns the live buzz"); the others are events only.
         """
         cand = self._candidates.setdefault(candidate, _Candidate())

@@ -7,7 +7,7 @@ each completed rep (after the data-quality gate), lets the schedule decide
 which sounds to play, and reports everything as events and on the display.
 
 Latency is measured on the wall clock: from the moment the block holding
-the deciding sample was delivered (``Block.arrival_s``) to the moment the
+the deciding sample was delivered (``SampleBlock.arrival_s``) to the moment the
 sound was handed to the player (or, with no sound due, the event written).
 """
 
@@ -31,7 +31,7 @@ from hinge_imu.live.health import HealthTracker
 from hinge_imu.live.inrep import InRepFinding, InRepMonitor
 from hinge_imu.live.quality_gate import QualityGate
 from hinge_imu.live.schedules import Cue, FeedbackSchedule, SetSummary
-from hinge_imu.live.sources import Block, Link
+from hinge_imu.samples import LinkEvent, SampleBlock
 
 #: How many of the latest reps, sounds and sets a session keeps in memory.
 KEEP_LAST = 1000
@@ -48,7 +48,7 @@ class SessionOutputs:
     wav: WavRenderer | None = None
     display: LiveDisplay | None = None
     #: Called with each block after it is processed (the recording writer).
-    record: Callable[[Block], None] | None = None
+    record: Callable[[SampleBlock], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class LiveSession:
 
     # ---- the loop -------------------------------------------------------------------------
 
-    def run(self, source: Iterable[Block | Link]) -> None:
+    def run(self, source: Iterable[SampleBlock | LinkEvent]) -> None:
         """Consume the whole source; on Ctrl-C, finish cleanly and re-raise."""
         self.start()
         try:
@@ -133,14 +133,14 @@ class LiveSession:
             self.warn(message)
         self.pending_warnings = []
 
-    def handle(self, item: Block | Link) -> None:
+    def handle(self, item: SampleBlock | LinkEvent) -> None:
         """One item from a source."""
-        if isinstance(item, Link):
+        if isinstance(item, LinkEvent):
             self._on_link(item)
         else:
             self.process(item)
 
-    def process(self, block: Block) -> None:
+    def process(self, block: SampleBlock) -> None:
         """One block of samples: gate, analyse, warn, judge, schedule, then record."""
         if len(block) == 0:
             return
@@ -350,7 +350,7 @@ class LiveSession:
         if self.out.display is not None:
             self.out.display.line(f"warning: {message}")
 
-    def _on_link(self, link: Link) -> None:
+    def _on_link(self, link: LinkEvent) -> None:
         h = self.state.health.setdefault(link.sensor, SensorHealth(link.sensor))
         if link.kind == "battery":
             h.battery_pct = link.battery_pct

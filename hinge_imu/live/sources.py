@@ -1,8 +1,9 @@
 """Where a live session's samples come from: a replayed recording (or sensors, see ble_source).
 
-A source yields, in arrival order, :class:`Block` (some samples of one
+A source yields, in arrival order, :class:`~hinge_imu.samples.SampleBlock` (some samples of one
 sensor, stamped with the wall-clock moment they were delivered) and
-:class:`Link` (a sensor connected, disconnected, or reported its battery).
+:class:`~hinge_imu.samples.LinkEvent` (a sensor connected, disconnected, or
+reported its battery), the same types the BLE layer hands out.
 The session treats both sources the same way.
 """
 
@@ -12,50 +13,14 @@ import heapq
 import itertools
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from hinge_imu.samples import Recording
+from hinge_imu.samples import LinkEvent, Recording, SampleBlock
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
-
-
-@dataclass(frozen=True)
-class Block:
-    """Consecutive samples of one sensor (formats.md §1 units), delivered together.
-
-    ``arrival_s`` is the wall clock (``time.perf_counter``, s) when the block
-    was handed to the session: the start of every latency measurement.
-    """
-
-    sensor: str
-    t_s: FloatArray
-    acc_mps2: FloatArray
-    gyr_dps: FloatArray
-    mag_ut: FloatArray | None
-    seq: IntArray | None
-    arrival_s: float
-
-    def __len__(self) -> int:
-        return int(self.t_s.shape[0])
-
-
-@dataclass(frozen=True)
-class Link:
-    """A change in a sensor's link.
-
-    ``kind``: ``connected``, ``disconnected``, ``reconnected``, ``battery`` or
-    ``warning`` (the kinds of the BLE layer's ``LinkEvent``).
-    """
-
-    sensor: str
-    kind: str
-    t_s: float
-    battery_pct: float | None = None
-    message: str = ""
 
 
 class ReplaySource:
@@ -123,10 +88,10 @@ class ReplaySource:
         if group:
             yield group
 
-    def __iter__(self) -> Iterator[Block | Link]:
+    def __iter__(self) -> Iterator[SampleBlock | LinkEvent]:
         names = self.recording.ordered_sensor_names()
         for name in names:
-            yield Link(name, "connected", 0.0, message="replay")
+            yield LinkEvent(name, "connected", 0.0, message="replay")
 
         # Each block becomes available when its last sample has been "measured";
         # the sensors' blocks are merged lazily so memory does not grow with length.
@@ -150,14 +115,14 @@ class ReplaySource:
             self.delivered_until_s = max(self.delivered_until_s, t_last)
             for _, name, a, b in group:
                 s = self.recording.sensors[name]
-                yield Block(
+                yield SampleBlock(
                     name,
                     s.t_s[a:b],
                     s.acc_mps2[a:b],
                     s.gyr_dps[a:b],
-                    None if s.mag_ut is None else s.mag_ut[a:b],
                     None if s.seq is None else s.seq[a:b],
                     arrival_s,
+                    None if s.mag_ut is None else s.mag_ut[a:b],
                 )
         for name in names:
-            yield Link(name, "disconnected", self.delivered_until_s, message="end of replay")
+            yield LinkEvent(name, "disconnected", self.delivered_until_s, message="end of replay")

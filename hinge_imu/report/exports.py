@@ -1,6 +1,6 @@
 """CSV files for physiotherapists: reps, angles on a fixed grid, a per-session summary.
 
-Files are UTF-8 **without** a byte-order mark (formats.md says UTF-8, and a
+Files are UTF-8 **without** a byte-order mark (docs/recording-format.md says UTF-8, and a
 BOM would turn the first column name into ``\\ufeffrep`` for plain CSV
 readers); to open cleanly in Excel whatever its code page, every cell we
 write is plain ASCII: the few non-ASCII signs our texts use (°, −, ≥, µ …)
@@ -67,7 +67,7 @@ def _ascii_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def reps_frame(session: Session) -> pd.DataFrame:
-    """``reps.csv``: the contract's rep report (formats.md §2), cells in ASCII."""
+    """``reps.csv``: the contract's rep report (docs/outputs.md), cells in ASCII."""
     return _ascii_frame(session.reps_frame())
 
 
@@ -90,7 +90,7 @@ def angles_frame(session: Session, rate_hz: float = ANGLES_RATE_HZ) -> pd.DataFr
     """``angles.csv``: every angle on a fixed time grid ``t_s = k / rate_hz``.
 
     Columns: ``t_s`` (s), ``rep`` (rep number, empty between reps), then
-    ``<angle>_deg`` for every angle of rules.md (deg; empty where not measured).
+    ``<angle>_deg`` for every angle of docs/rules.md (deg; empty where not measured).
     """
     if not (rate_hz > 0 and math.isfinite(rate_hz)):
         raise ValueError(f"rate_hz must be positive, not {rate_hz}")
@@ -201,7 +201,7 @@ _SUMMARY_WORDS = {
     "session": ("", "session name (header 'session', else the file name)"),
     "source": ("", "the recording file"),
     "simulated": ("true/false", "true for simulated data"),
-    "rules": ("", "the rules file used ('default rules' = rules.md defaults)"),
+    "rules": ("", "the rules file used ('default rules' = docs/rules.md defaults)"),
     "duration_s": ("s", "length of the analysed recording"),
     "reps": ("count", "reps found"),
     "reps_judged": ("count", "reps that could be judged"),

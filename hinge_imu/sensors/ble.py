@@ -39,7 +39,7 @@ class BleError(HingeImuError):
 
 @dataclass(frozen=True)
 class Decoded:
-    """Samples decoded from one notification (units of formats.md §1).
+    """Samples decoded from one notification (units of docs/recording-format.md).
 
     Attributes:
         acc_mps2: (N, 3) m/s², sensor frame.
@@ -107,54 +107,6 @@ class SensorDriver(Protocol):
     def reset(self) -> None: ...
 
     def make_clock(self) -> SampleClock: ...
-
-
-@dataclass(frozen=True)
-class SampleBlock:
-    """Consecutive samples of one sensor from one notification.
-
-    Attributes:
-        sensor: segment name (``pelvis``, …).
-        t_s: (N,) sample times, s since the session started (session clock).
-        acc_mps2: (N, 3) m/s², sensor frame.
-        gyr_dps: (N, 3) deg/s, sensor frame.
-        seq: (N,) device sample counter, or None.
-        arrival_s: host ``time.perf_counter()`` when the notification reached
-            the callback, s (the start of latency measurements).
-    """
-
-    sensor: str
-    t_s: FloatArray
-    acc_mps2: FloatArray
-    gyr_dps: FloatArray
-    seq: IntArray | None
-    arrival_s: float
-
-    def __len__(self) -> int:
-        return int(self.t_s.shape[0])
-
-
-#: Kinds of :class:`LinkEvent`.
-LINK_KINDS = ("connected", "disconnected", "reconnected", "battery", "warning")
-
-
-@dataclass(frozen=True)
-class LinkEvent:
-    """A change in a sensor's link.
-
-    Attributes:
-        sensor: segment name.
-        kind: one of :data:`LINK_KINDS`.
-        t_s: when, s on the session clock.
-        battery_pct: for ``battery`` events, 0–100.
-        message: human-readable detail (reason of a drop, length of a gap, …).
-    """
-
-    sensor: str
-    kind: str
-    t_s: float
-    battery_pct: float | None = None
-    message: str = ""
 
 
 @dataclass(frozen=True)

@@ -29,13 +29,12 @@ from typing import Any
 
 import numpy as np
 
+from hinge_imu.samples import LinkEvent, SampleBlock
 from hinge_imu.sensors.ble import (
     BATTERY_LEVEL_UUID,
     BleError,
     FloatArray,
     IntArray,
-    LinkEvent,
-    SampleBlock,
     SampleClock,
     SensorDriver,
     SensorHealth,

@@ -5,7 +5,7 @@ setup failure leaves no file behind. From then on the
 :class:`~hinge_imu.recording.RecordingWriter` keeps it readable at every
 moment (at most ``flush_interval_s`` of samples in memory). Link events
 (connect, drop, reconnect, battery, warnings) go to ``<REC>.events.jsonl``,
-one JSON object per line in the style of formats.md §3, so a gap in the
+one JSON object per line in the style of docs/live.md (event stream), so a gap in the
 data has a written explanation next to it.
 """
 
@@ -20,7 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hinge_imu.sensors.ble import LinkEvent, SampleBlock, SensorHealth
+from hinge_imu.samples import LinkEvent, SampleBlock
+from hinge_imu.sensors.ble import SensorHealth
 from hinge_imu.sensors.ble_session import BleSession, SensorTarget
 from hinge_imu.sensors.clock import SkewReport
 
@@ -67,7 +68,7 @@ def events_path_for(path: str | os.PathLike[str]) -> Path:
 def recording_header(
     targets: Sequence[SensorTarget], extra: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    """Header keys of formats.md §1 for these sensors, then ``extra`` (side, note, …)."""
+    """Header keys of docs/recording-format.md for these sensors, then ``extra`` (side, note, …)."""
     head: dict[str, str] = {}
     for t in targets:
         head[f"rate_hz.{t.sensor}"] = f"{t.driver.rate_hz:g}"

@@ -5,7 +5,7 @@ Ankle (on the ground, moved only while walking) → shank → thigh → hip join
 by *segment* angles (pelvic tilt, trunk inclination, thigh inclination,
 knee cave, head extension, shank inclination, a frontal body lean for weight
 shifts, the heading), and everything else — joint angles, positions,
-orientations — is derived, so the angle identities of rules.md hold exactly.
+orientations — is derived, so the angle identities of docs/rules.md hold exactly.
 
 Frames follow docs/conventions.md: earth z up; segment frame x anterior,
 y left, z superior; at the calibration stance every segment frame equals the
@@ -142,7 +142,7 @@ class BodyModel:
         return {c: self.motion.channel(c, t_s) for c in CHANNELS}
 
     def angles_deg(self, t_s: FloatArray) -> dict[str, FloatArray]:
-        """True angles of rules.md at ``t_s``, degrees (derived identities exact)."""
+        """True angles of docs/rules.md at ``t_s``, degrees (derived identities exact)."""
         return self.angles_from(self.channels(t_s))
 
     def angles_from(self, ch: Mapping[str, FloatArray]) -> dict[str, FloatArray]:

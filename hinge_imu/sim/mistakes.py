@@ -1,6 +1,6 @@
 """The mistakes the simulator can inject, their magnitudes and how (SIMULATED).
 
-A magnitude is the value, in degrees, of the quantity the rule of rules.md
+A magnitude is the value, in degrees, of the quantity the rule of docs/rules.md
 reads (its deciding metric), e.g. ``back_rounded=30`` makes the lumbar
 flexion peak at 30°. Defaults sit clearly past the default thresholds.
 """

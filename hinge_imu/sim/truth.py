@@ -46,7 +46,7 @@ def truth_angles(body: BodyModel, duration_s: float, rate_hz: float, head: bool)
 
 
 def rep_bounds(t_s: FloatArray, hip_deg: FloatArray, design: RepDesign) -> RepBounds:
-    """Bounds of a designed rep by the words of rules.md, on the grid ``t_s``."""
+    """Bounds of a designed rep by the words of docs/rules.md, on the grid ``t_s``."""
     i0 = int(np.searchsorted(t_s, design.t_descent_s))
     i_end = min(int(np.searchsorted(t_s, design.t_end_s)), t_s.size - 1)
     above = np.nonzero(hip_deg[i0 : i_end + 1] >= design.level_before_deg + REP_START_RISE_DEG)[0]

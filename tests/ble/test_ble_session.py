@@ -9,7 +9,7 @@ import pytest
 
 from hinge_imu.errors import HingeImuError
 from hinge_imu.recording import read_recording
-from hinge_imu.sensors.ble import LinkEvent, SampleBlock
+from hinge_imu.samples import LinkEvent, SampleBlock
 from hinge_imu.sensors.ble_session import BleSession, SensorTarget
 from hinge_imu.sensors.record import events_path_for, record_session, recording_header
 from tests.ble.bluez_standin import BlueZStandIn

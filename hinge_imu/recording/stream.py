@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from hinge_imu.conventions import SENSOR_NAMES
 from hinge_imu.errors import RecordingError
-from hinge_imu.recording_write import DEFAULT_FLOAT_FORMAT, GZIP_LEVEL, columns, header_text
+from hinge_imu.recording.write import DEFAULT_FLOAT_FORMAT, GZIP_LEVEL, columns, header_text
 
 
 class RecordingWriter:

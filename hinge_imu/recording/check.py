@@ -1,6 +1,6 @@
 """Line-exact checks of a recording file: header lines, column line, rows.
 
-Used by :mod:`hinge_imu.recording_read` for the header (always) and for the
+Used by :mod:`hinge_imu.recording.read` for the header (always) and for the
 table only after the fast vectorised path has found that something is
 wrong, to name the first bad line and what is wrong with it.
 """

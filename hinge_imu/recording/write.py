@@ -1,5 +1,5 @@
 """Write recordings: :func:`write_recording` (batch, atomic), plus the pieces
-it shares with the streaming writer in :mod:`hinge_imu.recording_stream`.
+it shares with the streaming writer in :mod:`hinge_imu.recording.stream`.
 
 Both writers write ``t`` to 1 µs (``%.6f``) and the sensor values to 7 significant
 digits by default, so a write → read round trip keeps every value to that

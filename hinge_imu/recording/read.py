@@ -1,8 +1,8 @@
-"""Read a recording file (formats.md §1) into a :class:`~hinge_imu.samples.Recording`.
+"""Read a recording file (docs/recording-format.md) into a :class:`~hinge_imu.samples.Recording`.
 
 The fast path parses the table with pandas' C parser (explicit dtypes) and
 validates it with vectorised numpy checks. Only when something is wrong does
-the slow path (:mod:`hinge_imu.recording_check`) walk the text line by line
+the slow path (:mod:`hinge_imu.recording.check`) walk the text line by line
 to name the exact line and problem, so valid files pay nothing for it.
 """
 
@@ -27,7 +27,7 @@ from hinge_imu.conventions import (
     SENSOR_NAMES,
 )
 from hinge_imu.errors import RecordingError
-from hinge_imu.recording_check import (
+from hinge_imu.recording.check import (
     RowState,
     TableLayout,
     check_columns,
