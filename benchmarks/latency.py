@@ -39,8 +39,8 @@ from typing import Any
 
 import numpy as np
 
+from hinge_imu.core.live import LiveAnalyser
 from hinge_imu.core.rules import load_rules
-from hinge_imu.live.core_analyser import CoreAnalyser
 from hinge_imu.live.events import EventWriter
 from hinge_imu.live.feedback import AudioPlayer, WavRenderer
 from hinge_imu.live.inrep import IN_REP_RULES
@@ -102,7 +102,7 @@ def build(
     for name, s in rec.sensors.items():
         gate.add_sensor(name, s.rate_hz)
     session = LiveSession(
-        CoreAnalyser(rec.header, rules, rec.ordered_sensor_names()),
+        LiveAnalyser(rec.ordered_sensor_names(), rules, side=rec.side),
         rules,
         FeedbackSchedule("every"),
         gate=gate,

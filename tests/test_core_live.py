@@ -1,4 +1,4 @@
-"""Live calibration and the live analyser on a SIMULATED session fed in small blocks."""
+"""The live analyser on SIMULATED sessions fed in small blocks, as a live source delivers them."""
 
 from __future__ import annotations
 
@@ -7,43 +7,95 @@ import itertools
 import numpy as np
 from core_sim_helpers import sim
 
-from hinge_imu.core.live_calibration import LiveAnalyser, LiveCalibrator
+from hinge_imu.core.live import LiveAnalyser, LiveSettings
+from hinge_imu.core.pipeline import analyse
 from hinge_imu.core.rules import load_rules
+from hinge_imu.samples import SampleBlock
 
 
-def _blocks(rec, block_s: float = 0.1):
-    """The recording as time-ordered blocks of every sensor, like a live source."""
-    t_end = rec.duration_s
-    edges = np.arange(0.0, t_end + block_s, block_s)
+def blocks(rec, block_s: float = 0.1, shift_s: float = 0.0):
+    """The recording as time-ordered blocks of every sensor (times shifted by ``shift_s``)."""
+    edges = np.arange(0.0, rec.duration_s + block_s, block_s)
     for lo, hi in itertools.pairwise(edges):
         for name, st in rec.sensors.items():
             sel = (st.t_s >= lo) & (st.t_s < hi)
-            yield name, st.t_s[sel], st.acc_mps2[sel], st.gyr_dps[sel]
+            yield SampleBlock(
+                name, st.t_s[sel] + shift_s, st.acc_mps2[sel], st.gyr_dps[sel], None, 0
+            )
+
+
+def run(live: LiveAnalyser, items) -> tuple[list, float | None, list[str]]:
+    reps, cal_at, warnings = [], None, []
+    for b in items:
+        step = live.update(b)
+        if step.calibration is not None:
+            cal_at = float(b.t_s[-1])
+        assert step.calibrated is live.calibrated
+        reps += step.reps
+        warnings += step.warnings
+    last = live.finish()
+    return reps + list(last.reps), cal_at, warnings + list(last.warnings)
 
 
 def test_live_analyser_calibrates_on_the_first_rep_and_finds_every_rep() -> None:
     s = sim("typical", reps=4, seed=31, mounting="arbitrary", mistakes=[{}, {"back_rounded": None}])
     rec = s.recording
-    live = LiveAnalyser(list(rec.sensors), load_rules(), side=rec.side)
-    reps, cal_at = [], None
-    for name, t, acc, gyr in _blocks(rec):
-        out = live.update(name, t, acc, gyr)
-        if out.calibration is not None:
-            cal_at = float(t[-1])
-        reps += out.step.reps
-    reps += live.finish().step.reps
+    live = LiveAnalyser(rec.ordered_sensor_names(), load_rules(), side=rec.side)
+    reps, cal_at, _ = run(live, blocks(rec))
     first = s.truth["reps"][0]
     assert cal_at is not None and cal_at < first["t_end"] + 2.0
     assert len(reps) == 4
     assert [r.judgement["back_rounded"].fired for r in reps] == [False, True, False, False]
     for r, tr in zip(reps, s.truth["reps"], strict=True):
         assert abs(r.metrics.t_bottom - tr["t_bottom"]) < 0.2
+    # The same calibration stages as offline: the mounting agrees with analyse()'s.
+    offline = analyse(rec)
+    for name, c in offline.calibration.items():
+        q_live = np.asarray(live.calibration.sensors[name].q_S_B)
+        assert abs(float(np.dot(q_live, c.q_S_B))) > np.cos(np.deg2rad(3.0) / 2)
 
 
-def test_live_calibrator_waits_for_a_stance() -> None:
-    cal = LiveCalibrator(["pelvis"])
+def test_live_analyser_waits_for_a_stance_and_says_why_at_the_end() -> None:
+    live = LiveAnalyser(["pelvis"], load_rules())
     t = np.arange(0, 5, 0.01)
     gyr = np.stack([50 * np.sin(3 * t), np.zeros_like(t), np.zeros_like(t)], axis=1)
     acc = np.tile([0.0, 0.0, 9.81], (t.size, 1))
-    assert cal.update("pelvis", t, acc, gyr) is None  # always moving: no stance
-    assert cal.calibration is None
+    items = [
+        SampleBlock("pelvis", t[i : i + 10], acc[i : i + 10], gyr[i : i + 10], None, 0)
+        for i in range(0, t.size, 10)
+    ]
+    reps, cal_at, warnings = run(live, items)
+    assert cal_at is None and not live.calibrated and reps == []
+    assert any(w.startswith("no calibration") for w in warnings)
+
+
+def test_a_session_that_starts_shaken_keeps_only_the_recent_ticks_and_times_stay_right() -> None:
+    # 12 s of the sensors shaken in the standing pose (never still) before the
+    # stance: only keep_max_s of grid ticks are kept while waiting, and the
+    # stance and reps are still found at their times.
+    s = sim("clean", reps=3, seed=8, mounting="arbitrary")
+    rec = s.recording
+    rng = np.random.default_rng(1)  # the shaking: accelerometer noise above still_acc_mps2
+    t = np.arange(0.0, 12.0, 0.01)
+    move = []
+    for name in rec.ordered_sensor_names():
+        st = rec.sensors[name]
+        acc = st.acc_mps2[0] + rng.normal(0.0, 0.6, (t.size, 3))
+        gyr = np.repeat(st.gyr_dps[:1], t.size, axis=0)
+        move.append(SampleBlock(name, t, acc, gyr, None, 0))
+    live = LiveAnalyser(
+        rec.ordered_sensor_names(),
+        load_rules(),
+        side=rec.side,
+        live=LiveSettings(keep_max_s=8.0, retry_every_s=0.5),
+    )
+    reps, cal_at, _ = run(live, [*move, *blocks(rec, shift_s=12.0)])
+    assert cal_at is not None
+    offline = analyse(rec)
+    # The stance starts a little later (the still test smooths over the end of the shaking).
+    stance_s = live.calibration.stance_start_s - 12.0
+    assert 0.0 <= stance_s - offline.calibration["pelvis"].stance_start_s < 0.5
+    after = [r for r in reps if r.metrics.t_start >= live.calibration.stance_end_s]
+    assert len(after) == len(offline.reps) == 3
+    for r, o in zip(after, offline.reps, strict=True):
+        assert abs(r.metrics.t_bottom - 12.0 - o.metrics.t_bottom) < 0.05

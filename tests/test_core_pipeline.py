@@ -10,7 +10,8 @@ from core_sim_helpers import matched, sim
 
 from hinge_imu.core.pipeline import analyse, calibrate_recording
 from hinge_imu.core.rules import load_rules
-from hinge_imu.core.stream import StreamingAnalyser
+from hinge_imu.core.stream import AnalysisStages
+from hinge_imu.core.timegrid import GridResampler
 from hinge_imu.errors import RecordingError
 from hinge_imu.samples import Recording, SensorStream
 
@@ -185,11 +186,12 @@ def test_long_gap_inside_a_rep_makes_it_not_judged() -> None:
     assert session.angles["pelvic_tilt_deg"][in_gap].isna().all()
 
 
-def test_streaming_in_random_chunks_gives_the_reps_of_analyse() -> None:
+def test_the_stages_in_random_chunks_give_the_reps_of_analyse() -> None:
     s = sim("typical", reps=4, seed=20, mounting="arbitrary", mistakes=[{}, {"no_lockout": None}])
     rec = s.recording
     offline = analyse(rec)
-    stream = StreamingAnalyser(calibrate_recording(rec), load_rules(), side=rec.side)
+    stream = AnalysisStages(calibrate_recording(rec), load_rules(), side=rec.side)
+    grid = {name: GridResampler() for name in rec.sensors}
     rng = np.random.default_rng(5)
     pos = dict.fromkeys(rec.sensors, 0)
     reps = []
@@ -198,7 +200,8 @@ def test_streaming_in_random_chunks_gives_the_reps_of_analyse() -> None:
         st = rec.sensors[name]
         n = int(rng.integers(0, 60))
         sl = slice(pos[name], pos[name] + n)
-        reps += stream.update(name, st.t_s[sl], st.acc_mps2[sl], st.gyr_dps[sl]).reps
+        chunk = grid[name].update(st.t_s[sl], st.acc_mps2[sl], st.gyr_dps[sl])
+        reps += stream.update(name, chunk).reps
         pos[name] += n
     reps += stream.finish().reps
     assert [r.bounds for r in reps] == [r.bounds for r in offline.reps]

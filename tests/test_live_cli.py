@@ -148,7 +148,7 @@ def test_bad_input_is_one_line_and_exit_2(argv, message, tmp_path, monkeypatch, 
 
 
 def test_piped_stdout_gets_the_events_without_events_option(rec_file, tmp_path) -> None:
-    """docs/live.md (event stream): events "to stdout": piped into a program, stdout is pure JSON Lines."""
+    """docs/live.md (event stream): events go "to stdout"; piped, stdout is pure JSON Lines."""
     import json
     import subprocess
     import sys

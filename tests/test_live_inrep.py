@@ -1,11 +1,17 @@
-"""In-rep monitor: rules fire during the rep, once, with the RuleSet's thresholds."""
+"""In-rep monitor: rules fire during the rep, once, with the RuleSet's thresholds.
+
+The movements are the real rep detector's (its events in the analysis step),
+as in a live session.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from hinge_imu.core.reps import RepDetector, RepSettings
 from hinge_imu.core.rules import load_rules
+from hinge_imu.core.step import AnalysisStep
 from hinge_imu.live.inrep import InRepMonitor
 
 FS = 100.0
@@ -28,11 +34,23 @@ def rep_angles(
     }
 
 
-def run(monitor, t, angles, chunk=13):
+def monitor(rules=None, reps: RepSettings | None = None) -> InRepMonitor:
+    return InRepMonitor(rules or load_rules(), reps or RepSettings(), FS)
+
+
+def run(m: InRepMonitor, t, angles, chunk=13):
+    """Angles through the rep detector and the monitor in chunks, as analysis steps."""
+    nan = np.full(len(t), np.nan)
+    driver = angles["hip_flexion"]
+    driver = np.where(np.isfinite(driver), driver, angles["trunk_inclination"])
+    tilt = np.fmax(angles["pelvic_tilt"], angles["trunk_inclination"])
+    det = RepDetector(m.reps, FS, round(t[0] * FS))
     out = []
     for i in range(0, len(t), chunk):
-        out += monitor.update(t[i : i + chunk], {k: v[i : i + chunk] for k, v in angles.items()})
-    return out
+        events = det.update(driver[i : i + chunk], tilt[i : i + chunk])
+        rows = {k: angles.get(k, nan)[i : i + chunk] for k in angles}
+        out += m.update(AnalysisStep(t[i : i + chunk], rows, tuple(events), in_rep=det.in_rep))
+    return out + m.update(AnalysisStep(events=tuple(det.finish())))
 
 
 def crossing_time(t, series, threshold):
@@ -40,14 +58,14 @@ def crossing_time(t, series, threshold):
 
 
 def test_clean_rep_fires_nothing() -> None:
-    m = InRepMonitor(load_rules())
+    m = monitor()
     t, a = rep_angles(1.0)
     assert run(m, t, a) == []
     assert m.candidate == 1
 
 
 def test_back_rounded_fires_once_when_the_data_first_shows_it() -> None:
-    m = InRepMonitor(load_rules())
+    m = monitor()
     t, a = rep_angles(1.0, lumbar_peak=30.0)
     found = run(m, t, a)
     assert [f.rule_id for f in found] == ["back_rounded"]
@@ -57,7 +75,7 @@ def test_back_rounded_fires_once_when_the_data_first_shows_it() -> None:
 
 
 def test_each_in_rep_rule_and_bad_weight() -> None:
-    m = InRepMonitor(load_rules())
+    m = monitor()
     t, a = rep_angles(1.0, thigh_bottom=50.0, knee_cave=12.0)
     found = {f.rule_id: f for f in run(m, t, a)}
     assert set(found) == {"squatting", "knees_caving", "knees_forward"}
@@ -69,7 +87,7 @@ def test_each_in_rep_rule_and_bad_weight() -> None:
 
 def test_squatting_not_read_on_the_way_up() -> None:
     # thigh inclination peaks late, after the bottom, as the person stands up
-    m = InRepMonitor(load_rules())
+    m = monitor()
     t, a = rep_angles(1.0, thigh_bottom=30.0)
     late = np.clip((t - t[0] - 1.9) / 0.3, 0, 1) * np.clip((t[-1] - t + 0.1) / 0.6, 0, 1)
     a["thigh_inclination"] = a["thigh_inclination"] + 30.0 * late
@@ -79,12 +97,12 @@ def test_squatting_not_read_on_the_way_up() -> None:
 def test_thresholds_come_from_the_rules_file() -> None:
     rules = load_rules().with_threshold("back_rounded", 12.0)
     t, a = rep_angles(1.0, lumbar_peak=15.0)
-    assert [f.rule_id for f in run(InRepMonitor(rules), t, a)] == ["back_rounded"]
-    assert run(InRepMonitor(load_rules()), t, a) == []
+    assert [f.rule_id for f in run(monitor(rules), t, a)] == ["back_rounded"]
+    assert run(monitor(), t, a) == []
 
 
 def test_small_bow_never_warns_and_each_rep_gets_its_own_warning() -> None:
-    m = InRepMonitor(load_rules())
+    m = monitor()
     t1, bow = rep_angles(1.0, hip_peak=15.0, lumbar_peak=25.0)
     assert run(m, t1, bow) == []
     t2, r2 = rep_angles(5.0, lumbar_peak=30.0)
@@ -95,7 +113,7 @@ def test_small_bow_never_warns_and_each_rep_gets_its_own_warning() -> None:
 
 
 def test_missing_thigh_sensor_skips_thigh_rules() -> None:
-    m = InRepMonitor(load_rules())
+    m = monitor()
     t, a = rep_angles(1.0, thigh_bottom=50.0, lumbar_peak=30.0)
     for k in ("thigh_inclination", "knee_cave"):
         a[k] = np.full_like(a[k], np.nan)
@@ -103,3 +121,18 @@ def test_missing_thigh_sensor_skips_thigh_rules() -> None:
     found = run(m, t, a)  # the movement is followed on the trunk instead
     assert [f.rule_id for f in found] == ["back_rounded"]
     assert found[0].t_s == pytest.approx(crossing_time(t, a["lumbar_flexion"], 20.0))
+
+
+def test_a_rep_qualifies_by_the_detectors_settings() -> None:
+    # A 25° hinge: a rep by the default min_peak_deg (20°), a bow by 30°.
+    t, a = rep_angles(1.0, hip_peak=25.0, lumbar_peak=30.0, thigh_bottom=5.0)
+    assert [f.rule_id for f in run(monitor(), t, a)] == ["back_rounded"]
+    assert run(monitor(reps=RepSettings(min_peak_deg=30.0)), t, a) == []
+
+
+def test_the_movement_starts_where_the_detector_says() -> None:
+    m = monitor(reps=RepSettings(start_above_deg=10.0))
+    t, a = rep_angles(1.0, lumbar_peak=30.0)
+    (f,) = run(m, t, a)
+    assert f.movement_start_s == pytest.approx(crossing_time(t, a["hip_flexion"], 10.0))
+    assert not m.in_movement  # the detector closed the rep

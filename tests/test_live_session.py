@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from hinge_imu import analyse
+from hinge_imu.core.live import LiveAnalyser
 from hinge_imu.core.rules import load_rules
-from hinge_imu.live.core_analyser import CoreAnalyser
 from hinge_imu.live.events import EventWriter
 from hinge_imu.live.feedback import WavRenderer, read_wav
 from hinge_imu.live.schedules import FeedbackSchedule
@@ -51,7 +51,7 @@ def run_session(rec: Recording, tmp_path, schedule="every", block_sizes=None, na
     events = EventWriter(None, keep_history=True)
     wav = WavRenderer(tmp_path / f"{name}.wav", sample_rate_hz=16000)
     session = LiveSession(
-        CoreAnalyser(rec.header, rules, rec.ordered_sensor_names()),
+        LiveAnalyser(rec.ordered_sensor_names(), rules, side=rec.side),
         rules,
         FeedbackSchedule(schedule, set_pause_s=5.0),
         outputs=SessionOutputs(events=events, wav=wav),

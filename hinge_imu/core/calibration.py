@@ -1,22 +1,30 @@
-"""Calibration: still standing stance, gravity, gyro bias, functional flexion axis.
+"""Calibration as named stages, on sensor data already on the analysis grid.
 
-Works on sensor data already on the analysis grid (see ``timegrid``):
+``calibrate(grid)`` runs, in order (docs/analysis.md, "1. Calibration"):
 
-1. **Stance** (``stance.py``): the first still period ≥ ``min_stance_s`` in
-   the standing pose (the pose holding most of the still time); announced
-   when it is not at the start of the recording.
-2. **Gyro bias** of each sensor: its mean rate over the stance.
-3. **Vertical** (segment z axis): earth up in the sensor frame over the stance,
-   from the orientation filter (so it is consistent with the later angles).
-4. **Flexion axis** (segment y axis): for the pelvis and upper back, the
-   dominant axis of the bias-free gyro during movement, made orthogonal to
-   the vertical (which removes turning about the vertical); for the thigh,
-   from walking if any, else from a sideways weight shift, else the median of
-   the per-rep axes. Signs come
-   from what a hinge does: the pelvis and upper back tilt forward, far; the
-   knee goes forward as the pelvis tilts forward. ``axis_confidence``:
-   1 − λ₂/λ₁ of the movement (thigh: the share of reps agreeing).
-5. **Strap slips** (``slips.py``): the mounting is re-estimated after each.
+1. :func:`stance_and_bias` (``stance.py``): the first still period ≥
+   ``min_stance_s`` in the standing pose (the pose holding most of the still
+   time), announced when it is not at the start; each sensor's gyro bias is
+   its mean rate over the stance.
+2. :func:`verticals`: earth up in each sensor frame from the orientation
+   filter (so it agrees with the later angles); the segment z axis is its
+   mean over the stance.
+3. :func:`strap_slips` (``slips.py``): slips seen in the gyro or hidden in
+   lost data; the axes are fitted on the data before a sensor's first slip.
+4. :func:`trunk_axes`: pelvis, upper back, head: the dominant axis of the
+   bias-free gyro during movement, orthogonal to the vertical; forward is
+   the side they tilt far to.
+5. :func:`limb_axes`: the thigh: from walking, else a sideways weight
+   shift, else the median of the per-rep axes; the knee goes forward as the
+   pelvis tilts forward.
+6. :func:`slip_mountings`: the mounting from each slip on (the flexion axis
+   fitted again after a slip in lost data).
+7. :func:`verdict`: each sensor ok or not, and why.
+
+Every threshold is a named field of ``CalibrationSettings`` with its unit.
+:func:`calibrate_grid` is the one entry from grid chunks, used by the
+offline analysis and the live analyser alike. A new stage is a function of
+the same shape, called in ``calibrate``.
 """
 
 from __future__ import annotations
@@ -34,20 +42,29 @@ from hinge_imu.core.angles import (
     segment_angles_deg,
     vertical_in_sensor,
 )
+from hinge_imu.core.axes import (
+    axis_from_gyro,
+    frame,
+    lean_axis,
+    limb_axis,
+    refit_after_slip,
+    walked,
+)
+from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
 from hinge_imu.core.results import SensorCalibration
 from hinge_imu.core.slips import find_slips, gap_slips
-from hinge_imu.core.stance import (
-    CalibrationSettings,
-    NoStanceError,
-    all_still,
-    find_stance,
-    norm_rows,
-    runs,
-    unit,
-)
+from hinge_imu.core.stance import NoStanceError, all_still, find_stance, runs, unit
+from hinge_imu.core.timegrid import GridChunk
 
-__all__ = ["Calibration", "CalibrationSettings", "NoStanceError", "calibrate"]
+__all__ = [
+    "Calibration",
+    "CalibrationSettings",
+    "GridData",
+    "NoStanceError",
+    "calibrate",
+    "calibrate_grid",
+]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -99,271 +116,250 @@ class Calibration:
         return [(t0, t1) for t0, t1, _ in self.slips.get(sensor, ())]
 
 
-def _axis_from_gyro(
-    gyr_dps: FloatArray, vertical_s: FloatArray, settings: CalibrationSettings
-) -> tuple[FloatArray, float]:
-    """(unit axis ⟂ vertical, confidence 0–1) from the movement in bias-free gyro data."""
-    w = gyr_dps - np.outer(gyr_dps @ vertical_s, vertical_s)
-    moving = norm_rows(gyr_dps) > settings.moving_gyro_dps
-    wm = w[moving]
-    if wm.shape[0] < 10:
-        # Nothing moved: any horizontal axis is as good as another.
-        helper = (
-            np.array([1.0, 0.0, 0.0]) if abs(vertical_s[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
-        )
-        return unit(np.cross(vertical_s, helper)), 0.0
-    c = wm.T @ wm
-    evals, evecs = np.linalg.eigh(c)
-    axis = unit(evecs[:, 2] - (evecs[:, 2] @ vertical_s) * vertical_s)
-    conf = float(1.0 - evals[1] / evals[2]) if evals[2] > 0 else 0.0
-    return axis, conf
+@dataclass(frozen=True)
+class GridData:
+    """Every sensor on the analysis grid, as the calibration stages read it.
 
-
-def _lean_axis(
-    vert_s: FloatArray,
-    z_s: FloatArray,
-    valid: BoolArray,
-    pelvis_vert_s: FloatArray,
-    pelvis_frame: FloatArray,
-    rate_hz: float,
-) -> FloatArray | None:
-    """A limb's left axis from sideways weight shifts, or None without any.
-
-    Shifting the weight sideways tilts the pelvis and both thighs in the
-    frontal plane together; the thigh's gravity direction then moves along
-    its left axis. Used only when the pelvis leaned ≥ 1.5° sideways while it
-    stayed upright (|sagittal| < 3°) for at least 0.5 s.
+    Attributes:
+        acc_mps2, gyr_dps: sensor → (N, 3) samples, the same N for every sensor.
+        valid: sensor → (N,) False in long gaps (no data).
+        rate_hz: the grid rate, Hz.
+        k0: grid index of the first sample (its time is ``k0 / rate_hz``).
     """
-    sag_p, fro_p = segment_angles_deg(pelvis_vert_s, pelvis_frame)
-    fin = np.isfinite(vert_s).all(axis=1) & np.isfinite(fro_p)
-    lean = valid & fin & (np.abs(fro_p) > 2.0) & (np.abs(sag_p) < 2.0)
-    if lean.sum() < 0.5 * rate_hz:
-        return None
-    d = vert_s[lean] - z_s
-    d -= np.outer(d @ z_s, z_s)
-    # The thigh must have leaned about as far as the pelvis, along one line.
-    ratio = np.linalg.norm(d, axis=1) / np.sin(np.deg2rad(np.abs(fro_p[lean])))
-    evals, evecs = np.linalg.eigh(d.T @ d)
-    one_line = evals[2] > 0 and evals[1] / evals[2] < 0.05
-    if not (one_line and 0.7 < float(np.median(ratio)) < 1.4):
-        return None
-    return unit(evecs[:, 2] - (evecs[:, 2] @ z_s) * z_s)
+
+    acc_mps2: Mapping[str, FloatArray]
+    gyr_dps: Mapping[str, FloatArray]
+    valid: Mapping[str, BoolArray]
+    rate_hz: float
+    k0: int = 0
+
+    @property
+    def sensors(self) -> tuple[str, ...]:
+        return tuple(self.acc_mps2)
+
+    def t_s(self, i: int) -> float:
+        """Time of array index ``i``, s."""
+        return (self.k0 + i) / self.rate_hz
 
 
-def _walking(
-    gyr_dps: FloatArray, valid: BoolArray, tilt_deg: FloatArray, settings: CalibrationSettings
-) -> BoolArray:
-    """Samples where the limb moves while the pelvis and trunk stay upright (steps)."""
-    moving = norm_rows(gyr_dps) > settings.moving_gyro_dps
-    return np.asarray(valid & moving & (np.abs(np.nan_to_num(tilt_deg)) < 8.0))
+@dataclass(frozen=True)
+class Stance:
+    """Stage 1: the stance [start, end) (array indices) and what it gives.
 
-
-def _limb_axis(
-    gyr_dps: FloatArray,
-    vertical_s: FloatArray,
-    valid: BoolArray,
-    tilt_deg: FloatArray | None,
-    rate_hz: float,
-    settings: CalibrationSettings,
-) -> tuple[FloatArray, float]:
-    """Flexion axis of a limb sensor (thigh): from walking, else the median rep axis.
-
-    Walking swings the thigh about its flexion axis alone, far; in a hinge the
-    thigh moves less and knee cave (a rotation about another axis) moves with
-    it, so one fit over all reps would tilt the axis towards the cave axis.
+    Attributes:
+        still: (N,) every sensor still.
+        bias_dps: sensor → gyro bias (3,), deg/s.
+        axis_end: end of the data the axes are fitted on (index, exclusive).
     """
-    if tilt_deg is None:
-        return _axis_from_gyro(gyr_dps[valid], vertical_s, settings)
-    walking = _walking(gyr_dps, valid, tilt_deg, settings)
-    if walking.sum() >= 2.0 * rate_hz:
-        return _axis_from_gyro(gyr_dps[walking], vertical_s, settings)
-    # Median of per-rep axes (a rep: a run where the pelvis/trunk tilt > 15°).
-    helper = np.eye(3)[0] if abs(vertical_s[0]) < 0.9 else np.eye(3)[1]
-    e1 = unit(np.cross(vertical_s, helper))
-    e2 = np.cross(vertical_s, e1)
-    angles, weights = [], []
-    for lo, hi in runs(np.nan_to_num(tilt_deg) > 15.0):
-        ax, cf = _axis_from_gyro(gyr_dps[lo:hi][valid[lo:hi]], vertical_s, settings)
-        if cf <= 0:
-            continue
-        # Axis direction as a doubled angle: the sign of an axis is arbitrary.
-        angles.append(2.0 * np.arctan2(ax @ e2, ax @ e1))
-        weights.append(hi - lo)
-    if not angles:
-        return _axis_from_gyro(gyr_dps[valid], vertical_s, settings)
-    ang = np.asarray(angles)
-    # Robust centre on the circle: the per-rep angle closest to all others.
-    dist = np.abs(np.angle(np.exp(1j * (ang[:, None] - ang[None, :]))))
-    centre = ang[int(np.argmin(np.median(dist, axis=1)))]
-    near = np.abs(np.angle(np.exp(1j * (ang - centre)))) < np.deg2rad(20.0)
-    mean = np.angle(np.sum(np.exp(1j * ang[near]))) / 2.0
-    axis = np.cos(mean) * e1 + np.sin(mean) * e2
-    # Confidence: the share of rep time whose own axis agrees with the result.
-    w = np.asarray(weights, dtype=np.float64)
-    return axis, float(w[near].sum() / w.sum())
+
+    start: int
+    end: int
+    still: BoolArray
+    bias_dps: Mapping[str, FloatArray]
+    axis_end: int
+    messages: tuple[str, ...]
 
 
-def _refit_after_slip(
-    r_S_B: FloatArray,
-    gyr_dps: FloatArray,
-    valid: BoolArray,
-    tilt_deg: FloatArray | None,
-    limb: bool,
-    rate_hz: float,
-    settings: CalibrationSettings,
-) -> FloatArray | None:
-    """``R_S_B`` with its flexion axis fitted on the movement after a slip (None: too little).
+@dataclass(frozen=True)
+class Axes:
+    """Stages 4–5: per sensor its frame ``R_S_B``, sagittal angle (axis window), confidence."""
 
-    ``r_S_B`` is the mounting turned by the slip as gravity saw it: its
-    vertical is right, its turn about the vertical unknown. The new axis keeps
-    the side of the old one (a slip turns the sensor by far less than 90°).
-    """
-    if int(valid.sum()) < rate_hz:
-        return None
-    z = r_S_B[:, 2]
-    if limb:
-        axis, conf = _limb_axis(gyr_dps, z, valid, tilt_deg, rate_hz, settings)
-    else:
-        axis, conf = _axis_from_gyro(gyr_dps[valid], z, settings)
-    if conf < settings.min_axis_confidence:
-        return None
-    return _frame(z, axis if axis @ r_S_B[:, 1] >= 0 else -axis)
+    frames: dict[str, FloatArray]
+    sagittal_deg: dict[str, FloatArray]
+    confidence: dict[str, float]
+    messages: tuple[str, ...] = ()
 
 
-def _frame(vertical_s: FloatArray, left_s: FloatArray) -> FloatArray:
-    """R_S_B with columns x (anterior) = y × z, y (left), z (superior)."""
-    z = unit(vertical_s)
-    y = unit(left_s - (left_s @ z) * z)
-    x = np.cross(y, z)
-    return np.stack((x, y, z), axis=1)
+#: A strap slip as (first index, end index, Q): the mounting turns by Q
+#: (R_S_B ← Q · R_S_B) from the end of the slip on.
+Slip = tuple[int, int, FloatArray]
+
+#: Sensors fitted as the trunk (one clear axis; they tilt forward, far), in order.
+TRUNK_SENSORS = ("pelvis", "upper_back", "head")
 
 
-def calibrate(
-    acc: Mapping[str, FloatArray],
-    gyr: Mapping[str, FloatArray],
-    valid: Mapping[str, BoolArray],
-    rate_hz: float,
-    settings: CalibrationSettings | None = None,
-    orientation: OrientationSettings | None = None,
-) -> Calibration:
-    """Calibrate every sensor from grid data (each (N, 3); ``valid`` (N,) False in gaps).
-
-    Raises NoStanceError when no still standing period exists.
-    """
-    cs = settings or CalibrationSettings()
-    os_ = orientation or OrientationSettings(rate_hz=rate_hz)
-    still = all_still(acc, gyr, valid, rate_hz, cs)
-    a, b, msgs = find_stance(acc, gyr, valid, rate_hz, cs, still)
+def stance_and_bias(grid: GridData, cs: CalibrationSettings) -> Stance:
+    """Stage 1: the still standing stance and every sensor's gyro bias over it."""
+    acc, gyr, rate = grid.acc_mps2, grid.gyr_dps, grid.rate_hz
+    still = all_still(acc, gyr, grid.valid, rate, cs)
+    a, b, msgs = find_stance(acc, gyr, grid.valid, rate, cs, still, grid.k0)
     n = min(x.shape[0] for x in acc.values())
-    end = min(n, b + int(cs.axis_window_s * rate_hz))
-    t0, t1 = a / rate_hz, b / rate_hz
-    vert: dict[str, FloatArray] = {}
-    bias: dict[str, FloatArray] = {}
-    conf: dict[str, float] = {}
-    # Orientation from the start (the filter initialises from the first sample)
-    # to the end of the axis window, with the stance bias removed.
-    seg = slice(a, end)
-    for s in acc:
-        bias[s] = gyr[s][a:b].mean(axis=0)
+    end = min(n, b + int(cs.axis_window_s * rate))
+    bias = {s: gyr[s][a:b].mean(axis=0) for s in acc}
+    return Stance(a, b, still, bias, end, tuple(msgs))
+
+
+def verticals(
+    grid: GridData, st: Stance, orientation: OrientationSettings
+) -> dict[str, FloatArray]:
+    """Stage 2: earth up in each sensor frame (N', 3) up to the end of the axis window.
+
+    The filter runs from the first sample (it initialises there) with the
+    stance bias removed, as the later angles do.
+    """
+    out = {}
+    for s in grid.sensors:
+        bias = tuple(st.bias_dps[s].tolist())
         tracker = OrientationTracker(
             OrientationSettings(
-                rate_hz, os_.tau_acc_s, tuple(bias[s].tolist()), os_.rest_bias_estimation
+                grid.rate_hz, orientation.tau_acc_s, bias, orientation.rest_bias_estimation
             )
         )
-        vert[s] = vertical_in_sensor(tracker.update(acc[s][:end], gyr[s][:end]))
-    # Strap slips first: the axes are fitted on the data before a sensor's
-    # first slip only (after it the sensor sits differently on the body).
-    # Each slip as (first index, last index, Q): the mounting turns by Q
-    # (R_S_B ← Q · R_S_B) from the end of the slip on.
+        end = st.axis_end
+        out[s] = vertical_in_sensor(tracker.update(grid.acc_mps2[s][:end], grid.gyr_dps[s][:end]))
+    return out
+
+
+def strap_slips(grid: GridData, st: Stance, cs: CalibrationSettings) -> dict[str, list[Slip]]:
+    """Stage 3: each sensor's strap slips after the stance, in time order."""
+    rate = grid.rate_hz
     by_gyro = {
         s: [
             (lo, hi, rotvec_to_matrix(rv).T)
-            for lo, hi, rv in find_slips(gyr[s] - bias[s], valid[s], rate_hz, cs)
-            if hi > b
+            for lo, hi, rv in find_slips(grid.gyr_dps[s] - st.bias_dps[s], grid.valid[s], rate, cs)
+            if hi > st.end
         ]
-        for s in acc
+        for s in grid.sensors
     }
     marks = {s: [x for lo, hi, _ in ev for x in (lo, hi)] for s, ev in by_gyro.items()}
-    in_gaps = gap_slips(acc, valid, still, b, rate_hz, cs, marks)
-    found_slips = {s: sorted(by_gyro[s] + in_gaps[s], key=lambda x: x[0]) for s in acc}
-    use = {s: valid[s][:end].copy() for s in acc}
-    for s, found in found_slips.items():
+    in_gaps = gap_slips(grid.acc_mps2, grid.valid, st.still, st.end, rate, cs, marks)
+    return {s: sorted(by_gyro[s] + in_gaps[s], key=lambda x: x[0]) for s in grid.sensors}
+
+
+def before_first_slip(
+    grid: GridData, st: Stance, vert: Mapping[str, FloatArray], slips: Mapping[str, list[Slip]]
+) -> tuple[dict[str, BoolArray], dict[str, FloatArray]]:
+    """(samples to fit on, verticals) with everything from a sensor's first slip on left out.
+
+    After a slip the sensor sits differently on the body: the axes are fitted
+    on the data before it only.
+    """
+    use = {s: grid.valid[s][: st.axis_end].copy() for s in grid.sensors}
+    out = dict(vert)
+    for s, found in slips.items():
         if found:
             use[s][found[0][0] :] = False
-            vert[s] = vert[s].copy()
-            vert[s][found[0][0] :] = np.nan
-    frames: dict[str, FloatArray] = {}
-    sag: dict[str, FloatArray] = {}
-    # Pelvis, upper back, head first: one clear axis, and they tilt forward, far.
-    trunkish = [s for s in ("pelvis", "upper_back", "head") if s in acc]
-    for s in trunkish:
-        z = unit(vert[s][a:b].mean(axis=0))
-        w = (gyr[s][seg] - bias[s])[use[s][seg]]
-        axis, conf[s] = _axis_from_gyro(w, z, cs)
-        frames[s] = _frame(z, axis)
+            out[s] = vert[s].copy()
+            out[s][found[0][0] :] = np.nan
+    return use, out
+
+
+def trunk_axes(
+    grid: GridData,
+    st: Stance,
+    vert: Mapping[str, FloatArray],
+    use: Mapping[str, BoolArray],
+    cs: CalibrationSettings,
+) -> Axes:
+    """Stage 4: pelvis, upper back, head: one clear axis each; forward is where they tilt far."""
+    seg = slice(st.start, st.axis_end)
+    frames, sag, conf = {}, {}, {}
+    for s in (s for s in TRUNK_SENSORS if s in grid.acc_mps2):
+        z = unit(vert[s][st.start : st.end].mean(axis=0))
+        w = (grid.gyr_dps[s][seg] - st.bias_dps[s])[use[s][seg]]
+        axis, conf[s] = axis_from_gyro(w, z, cs)
+        frames[s] = frame(z, axis)
         sag[s] = segment_angles_deg(vert[s][seg], frames[s])[0]
-        lo, hi = np.nanpercentile(sag[s], [0.5, 99.5])
+        lo, hi = np.nanpercentile(sag[s], [cs.sign_tail_pct, 100.0 - cs.sign_tail_pct])
         if -lo > hi:
-            frames[s] = _frame(z, -axis)
+            frames[s] = frame(z, -axis)
             sag[s] = -sag[s]
-    ref = sag.get("pelvis", sag.get("upper_back"))
-    tilt = np.fmax(sag["pelvis"], sag["upper_back"]) if "upper_back" in sag else ref
-    # Thigh (and any other limb sensor): its axis from walking if there was
-    # any, else from a sideways weight shift, else the median over reps (knee
-    # cave moving with the hinge would tilt a single fit); the knee goes
-    # forward as the pelvis tilts forward.
-    for s in acc:
-        if s in trunkish:
-            continue
-        z = unit(vert[s][a:b].mean(axis=0))
-        w = gyr[s][seg] - bias[s]
-        axis, conf[s] = _limb_axis(w, z, use[s][seg], tilt, rate_hz, cs)
-        walked = tilt is not None and _walking(w, use[s][seg], tilt, cs).sum() >= 2.0 * rate_hz
-        lean_axis = None
-        if not walked and "pelvis" in frames:
-            lean_axis = _lean_axis(
-                vert[s][seg], z, use[s][seg], vert["pelvis"][seg], frames["pelvis"], rate_hz
+    return Axes(frames, sag, conf)
+
+
+def trunk_tilt(trunk: Axes) -> FloatArray | None:
+    """The larger of pelvic tilt and trunk inclination over the axis window (None: neither)."""
+    sag = trunk.sagittal_deg
+    if "upper_back" in sag and "pelvis" in sag:
+        return np.fmax(sag["pelvis"], sag["upper_back"])
+    return sag.get("pelvis", sag.get("upper_back"))
+
+
+def limb_axes(
+    grid: GridData,
+    st: Stance,
+    vert: Mapping[str, FloatArray],
+    use: Mapping[str, BoolArray],
+    trunk: Axes,
+    cs: CalibrationSettings,
+) -> Axes:
+    """Stage 5: the thigh (and any other limb sensor), given the trunk's axes.
+
+    Its axis from walking if there was any, else from a sideways weight
+    shift, else the median over reps (knee cave moving with the hinge would
+    tilt a single fit); the knee goes forward as the pelvis tilts forward.
+    """
+    seg = slice(st.start, st.axis_end)
+    rate = grid.rate_hz
+    ref = trunk.sagittal_deg.get("pelvis", trunk.sagittal_deg.get("upper_back"))
+    tilt = trunk_tilt(trunk)
+    frames, sag, conf, msgs = {}, {}, {}, []
+    for s in (s for s in grid.sensors if s not in trunk.frames):
+        z = unit(vert[s][st.start : st.end].mean(axis=0))
+        w = grid.gyr_dps[s][seg] - st.bias_dps[s]
+        axis, conf[s] = limb_axis(w, z, use[s][seg], tilt, rate, cs)
+        steps = walked(w, use[s][seg], tilt, rate, cs)
+        shift = None
+        if not steps and "pelvis" in trunk.frames:
+            pelvis_vert = vert["pelvis"][seg]
+            shift = lean_axis(
+                vert[s][seg], z, use[s][seg], pelvis_vert, trunk.frames["pelvis"], rate, cs
             )
-        if lean_axis is not None:
-            axis = lean_axis
-        elif s == "thigh" and not walked:
+        if shift is not None:
+            axis = shift
+        elif s == "thigh" and not steps:
             msgs.append(
                 "thigh: flexion axis from the reps (no walking or sideways weight "
                 "shift seen); knee cave that happens in every rep reads low — walk a "
                 "few steps after the stance to calibrate the thigh"
             )
-        frames[s] = _frame(z, axis)
+        frames[s] = frame(z, axis)
         sag[s] = segment_angles_deg(vert[s][seg], frames[s])[0]
         if ref is None:
             continue
-        in_rep = ref > 15.0
+        in_rep = ref > cs.rep_tilt_deg
         if in_rep.any() and float(np.nansum(-sag[s][in_rep] * ref[in_rep])) < 0:
-            frames[s] = _frame(z, -axis)
+            frames[s] = frame(z, -axis)
             sag[s] = -sag[s]
-    slips: dict[str, tuple[tuple[float, float, tuple[float, ...]], ...]] = {}
-    for s in acc:
+    return Axes(frames, sag, conf, tuple(msgs))
+
+
+def slip_mountings(
+    grid: GridData,
+    st: Stance,
+    frames: Mapping[str, FloatArray],
+    slips: Mapping[str, list[Slip]],
+    tilt: FloatArray | None,
+    cs: CalibrationSettings,
+) -> tuple[dict[str, tuple[tuple[float, float, tuple[float, ...]], ...]], tuple[str, ...]]:
+    """Stage 6: each sensor's mounting from each slip on, and a message per slip."""
+    rate, end = grid.rate_hz, st.axis_end
+    out: dict[str, tuple[tuple[float, float, tuple[float, ...]], ...]] = {}
+    msgs: list[str] = []
+    for s in grid.sensors:
         after: list[tuple[float, float, tuple[float, ...]]] = []
         r = frames[s]
-        for k, (lo, hi, q) in enumerate(found_slips[s]):
+        found = slips[s]
+        for k, (lo, hi, q) in enumerate(found):
             # The sensor turned while the segment did not: the segment frame
             # seen from the sensor turns back by the same rotation.
             r = q @ r
             how = "mounting re-estimated from then on"
             # A slip found in lost data starts on a lost sample; a gyro-found one never does.
-            in_gap = not valid[s][lo]
+            in_gap = not grid.valid[s][lo]
             if in_gap:
                 # Gravity across the gap cannot show a turn about the vertical
                 # (for the thigh that turn reads as knee cave): fit the
                 # flexion axis again on the movement after the slip.
-                nxt = found_slips[s][k + 1][0] if k + 1 < len(found_slips[s]) else end
+                nxt = found[k + 1][0] if k + 1 < len(found) else end
                 stop = max(hi, min(nxt, end))
-                refit = _refit_after_slip(
+                refit = refit_after_slip(
                     r,
-                    gyr[s][hi:stop] - bias[s],
-                    valid[s][hi:stop],
-                    None if tilt is None else tilt[hi - a : stop - a],
-                    s not in trunkish,
-                    rate_hz,
+                    grid.gyr_dps[s][hi:stop] - st.bias_dps[s],
+                    grid.valid[s][hi:stop],
+                    None if tilt is None else tilt[hi - st.start : stop - st.start],
+                    s not in TRUNK_SENSORS,
+                    rate,
                     cs,
                 )
                 if refit is None:
@@ -372,34 +368,105 @@ def calibrate(
                     r = refit
                     how += " (flexion axis refitted on the movement after it)"
             q_new = tuple(float(x) for x in matrix_to_quat(r))
-            after.append((lo / rate_hz, hi / rate_hz, q_new))
+            after.append((grid.t_s(lo), grid.t_s(hi), q_new))
             deg = float(np.degrees(np.arccos(np.clip((np.trace(q) - 1.0) / 2.0, -1.0, 1.0))))
             where = "during lost data " if in_gap else ""
-            msgs.append(f"{s}: strap slipped {where}at {lo / rate_hz:.1f} s ({deg:.0f}°); {how}")
+            msgs.append(f"{s}: strap slipped {where}at {grid.t_s(lo):.1f} s ({deg:.0f}°); {how}")
         if after:
-            slips[s] = tuple(after)
+            out[s] = tuple(after)
+    return out, tuple(msgs)
+
+
+def verdict(
+    grid: GridData, st: Stance, axes: Axes, cs: CalibrationSettings
+) -> dict[str, SensorCalibration]:
+    """Stage 7: every sensor's calibration, ok or not (and why, in its messages)."""
+    t0, t1 = grid.t_s(st.start), grid.t_s(st.end)
     out: dict[str, SensorCalibration] = {}
-    for s in acc:
-        span = float(np.nanmax(np.abs(sag[s]))) if sag[s].size else 0.0
+    for s in grid.sensors:
+        sag, conf = axes.sagittal_deg[s], axes.confidence[s]
+        span = float(np.nanmax(np.abs(sag))) if sag.size else 0.0
         smsgs: list[str] = []
         ok = True
         if span < cs.min_movement_deg:
             smsgs.append(f"{s}: too little movement ({span:.0f}°) to find its flexion axis")
             ok = s == "thigh"  # a still thigh (knees locked) still measures ~0 honestly
-        elif conf[s] < cs.min_axis_confidence:
-            smsgs.append(f"{s}: flexion axis unclear (confidence {conf[s]:.2f})")
+        elif conf < cs.min_axis_confidence:
+            smsgs.append(f"{s}: flexion axis unclear (confidence {conf:.2f})")
             ok = False
+        bias = st.bias_dps[s]
         out[s] = SensorCalibration(
             sensor=s,
             stance_start_s=t0,
             stance_end_s=t1,
-            gyro_bias_dps=(float(bias[s][0]), float(bias[s][1]), float(bias[s][2])),
-            q_S_B=tuple(float(x) for x in matrix_to_quat(frames[s])),  # type: ignore[arg-type]
-            axis_confidence=round(conf[s], 3),
+            gyro_bias_dps=(float(bias[0]), float(bias[1]), float(bias[2])),
+            q_S_B=tuple(float(x) for x in matrix_to_quat(axes.frames[s])),  # type: ignore[arg-type]
+            axis_confidence=round(conf, 3),
             ok=ok,
             messages=tuple(smsgs),
         )
-        msgs.extend(smsgs)
-    settled = [lo for lo, hi in runs(still) if hi - lo >= round(0.5 * rate_hz)]
-    first_still = settled[0] / rate_hz if settled else None
-    return Calibration(out, t0, t1, tuple(msgs), slips, first_still)
+    return out
+
+
+def calibrate(
+    grid: GridData,
+    settings: CalibrationSettings | None = None,
+    orientation: OrientationSettings | None = None,
+) -> Calibration:
+    """Calibrate every sensor from grid data: the stages above, in order.
+
+    Raises NoStanceError when no still standing period exists.
+    """
+    cs = settings or CalibrationSettings()
+    os_ = orientation or OrientationSettings(rate_hz=grid.rate_hz)
+    st = stance_and_bias(grid, cs)
+    vert = verticals(grid, st, os_)
+    slips = strap_slips(grid, st, cs)
+    use, vert = before_first_slip(grid, st, vert, slips)
+    trunk = trunk_axes(grid, st, vert, use, cs)
+    limbs = limb_axes(grid, st, vert, use, trunk, cs)
+    axes = Axes(
+        {**trunk.frames, **limbs.frames},
+        {**trunk.sagittal_deg, **limbs.sagittal_deg},
+        {**trunk.confidence, **limbs.confidence},
+    )
+    mountings, slip_msgs = slip_mountings(grid, st, axes.frames, slips, trunk_tilt(trunk), cs)
+    sensors = verdict(grid, st, axes, cs)
+    msgs = [*st.messages, *limbs.messages, *slip_msgs]
+    msgs += [m for s in grid.sensors for m in sensors[s].messages]
+    settled = [
+        lo for lo, hi in runs(st.still) if hi - lo >= round(cs.settled_still_s * grid.rate_hz)
+    ]
+    first_still = grid.t_s(settled[0]) if settled else None
+    return Calibration(
+        sensors, grid.t_s(st.start), grid.t_s(st.end), tuple(msgs), mountings, first_still
+    )
+
+
+def calibrate_grid(
+    chunks: Mapping[str, GridChunk],
+    rate_hz: float,
+    settings: CalibrationSettings | None = None,
+    orientation: OrientationSettings | None = None,
+) -> Calibration:
+    """Calibrate from each sensor's grid ticks: the one entry of offline and live.
+
+    The chunks may differ in length and start (the first tick of any sensor
+    is where the data starts); a sensor short at either end counts as lost
+    data there. Raises NoStanceError when no still standing period exists.
+    """
+    k0 = min(c.k0 for c in chunks.values())
+    n = max(c.k0 + len(c) for c in chunks.values()) - k0
+    acc, gyr, valid = {}, {}, {}
+    for name, c in chunks.items():
+        lo = c.k0 - k0
+        hi = lo + len(c)
+        a = np.empty((n, 3))
+        g = np.zeros((n, 3))
+        v = np.zeros(n, dtype=bool)
+        a[lo:hi], g[lo:hi], v[lo:hi] = c.acc_mps2, c.gyr_dps, ~c.gap
+        # Outside its data a sensor repeats its nearest sample (no turn, steady gravity).
+        a[:lo] = c.acc_mps2[0] if len(c) else 0.0
+        a[hi:] = c.acc_mps2[-1] if len(c) else 0.0
+        acc[name], gyr[name], valid[name] = a, g, v
+    return calibrate(GridData(acc, gyr, valid, rate_hz, k0), settings, orientation)

@@ -1,9 +1,10 @@
 """Offline analysis of one recording: ``analyse(path_or_recording) -> Session``.
 
-Calibration may look at the whole recording (the flexion axis is found from
-the movement itself); then the SAME streaming stages the live session uses
-(:class:`~hinge_imu.core.stream.StreamingAnalyser`) run over the recording,
-fed in big blocks.
+The recording is put on the analysis grid once; calibration may look at
+all of it (the flexion axis is found from the movement itself,
+``calibration.calibrate_grid``); then the SAME stages the live analyser feeds
+(:class:`~hinge_imu.core.stream.AnalysisStages`) run over that grid in big
+blocks.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import numpy as np
 import pandas as pd
 
 from hinge_imu.conventions import ANGLE_NAMES, CORE_SENSORS
-from hinge_imu.core.calibration import Calibration, NoStanceError, calibrate
+from hinge_imu.core.calibration import Calibration, NoStanceError, calibrate_grid
 from hinge_imu.core.results import RepResult, SensorQuality, Session
 from hinge_imu.core.rules import RuleSet, load_rules
-from hinge_imu.core.stream import AnalysisSettings, StreamingAnalyser, driver_angle
+from hinge_imu.core.step import AnalysisStep
+from hinge_imu.core.stream import AnalysisSettings, AnalysisStages, missing_sensor_warnings
 from hinge_imu.core.timegrid import GridChunk, GridResampler
 from hinge_imu.errors import RecordingError
 from hinge_imu.samples import Recording, SensorStream
@@ -81,18 +83,8 @@ def calibrate_recording(
     """
     st = settings or AnalysisSettings()
     chunks = grid if grid is not None else grid_recording(rec, st)
-    acc, gyr, valid = {}, {}, {}
-    for name, chunk in chunks.items():
-        acc[name], gyr[name], valid[name] = chunk.acc_mps2, chunk.gyr_dps, ~chunk.gap
-    n = max(a.shape[0] for a in acc.values())
-    for name in acc:
-        pad = n - acc[name].shape[0]
-        if pad:
-            acc[name] = np.vstack((acc[name], np.repeat(acc[name][-1:], pad, axis=0)))
-            gyr[name] = np.vstack((gyr[name], np.zeros((pad, 3))))
-            valid[name] = np.concatenate((valid[name], np.zeros(pad, dtype=bool)))
     try:
-        return calibrate(acc, gyr, valid, st.grid.rate_hz, st.calibration, st.orientation())
+        return calibrate_grid(chunks, st.grid.rate_hz, st.calibration, st.orientation())
     except NoStanceError as err:
         raise RecordingError(str(err), rec.source or None) from None
 
@@ -127,16 +119,13 @@ def analyse(
         raise RecordingError("no pelvis sensor (the pelvis sensor is required)", rec.source or None)
     grid = grid_recording(rec, st)
     cal = calibrate_recording(rec, st, grid)
-    stream = StreamingAnalyser(cal, rs, st, side=rec.side)
+    stages = AnalysisStages(cal, rs, st, side=rec.side)
     names = rec.ordered_sensor_names()
     t_parts: list[np.ndarray] = []
     a_parts: dict[str, list[np.ndarray]] = {a: [] for a in ANGLE_NAMES}
     reps: list[RepResult] = []
 
-    def keep(step: object) -> None:
-        from hinge_imu.core.stream import StreamStep
-
-        assert isinstance(step, StreamStep)
+    def keep(step: AnalysisStep) -> None:
         if step.t_s.size:
             t_parts.append(step.t_s)
             for a in ANGLE_NAMES:
@@ -152,8 +141,8 @@ def analyse(
             if lo < len(c):
                 hi = lo + OFFLINE_BLOCK
                 part = GridChunk(c.k0 + lo, c.acc_mps2[lo:hi], c.gyr_dps[lo:hi], c.gap[lo:hi])
-                keep(stream.update_grid(name, part))
-    keep(stream.finish())
+                keep(stages.update(name, part))
+    keep(stages.finish())
     angles = pd.DataFrame({"t_s": np.concatenate(t_parts) if t_parts else np.zeros(0)})
     for a in ANGLE_NAMES:
         angles[f"{a}_deg"] = np.concatenate(a_parts[a]) if a_parts[a] else np.zeros(0)
@@ -162,14 +151,7 @@ def analyse(
         for n in names
     }
     missing = tuple(s for s in CORE_SENSORS if s not in rec.sensors)
-    warnings = list(cal.messages)
-    if "thigh" not in rec.sensors:
-        warnings.append(
-            f"no thigh sensor: reps found on {driver_angle(names).replace('_', ' ')}; "
-            "rules needing the thigh are not assessed"
-        )
-    if "upper_back" not in rec.sensors:
-        warnings.append("no upper_back sensor: rules needing the upper back are not assessed")
+    warnings = [*cal.messages, *missing_sensor_warnings(names)]
     for q in quality.values():
         if q.long_gaps_s:
             warnings.append(

@@ -81,14 +81,18 @@ _IDLE, _DOWN, _UP = 0, 1, 2
 class RepDetector:
     """Causal rep segmentation; ``update()`` per chunk of grid samples."""
 
-    def __init__(self, settings: RepSettings | None = None, rate_hz: float = 100.0) -> None:
+    def __init__(
+        self, settings: RepSettings | None = None, rate_hz: float = 100.0, first_k: int = 0
+    ) -> None:
         self.settings = settings or RepSettings()
         self.rate_hz = rate_hz
+        #: Grid index of the first sample fed.
+        self.first_k = first_k
         self.reset()
 
     def reset(self) -> None:
         self._settle_n = max(2, round(self.settings.settle_s * self.rate_hz))
-        self._k = 0  # grid index of the next sample
+        self._k = self.first_k  # grid index of the next sample
         self._state = _IDLE
         self._base = 0.0
         self._start = 0
@@ -98,7 +102,7 @@ class RepDetector:
         self._min_i = 0
         self._tilt_max = -np.inf
         # Recent driver values (for the settle test and the back-to-back start).
-        self._hist_k0 = 0
+        self._hist_k0 = self.first_k
         self._hist: list[float] = []
         self._win: tuple[BoolArray, FloatArray] | None = None
 

@@ -7,10 +7,11 @@ Part of the calibration (``calibration.py``); see docs/analysis.md
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+
+from hinge_imu.core.calibration_settings import CalibrationSettings
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -18,45 +19,6 @@ BoolArray = npt.NDArray[np.bool_]
 
 class NoStanceError(ValueError):
     """No still standing period of the required length anywhere."""
-
-
-@dataclass(frozen=True)
-class CalibrationSettings:
-    """How the stance and the axes are found.
-
-    Attributes:
-        min_stance_s: shortest still period accepted as the stance, s.
-        max_stance_s: only the first this-many seconds of a still period are
-            used (a long "still" period may hide a slow weight shift), s.
-        still_gyro_dps: smoothed gyro rate below which a sensor is still, deg/s.
-        still_acc_mps2: accelerometer standard deviation below which it is still, m/s².
-        smooth_s: smoothing window for the still test, s.
-        pose_tolerance_deg: still periods within this of each other are one pose.
-        moving_gyro_dps: gyro rate above which a sample counts as movement (axis fit).
-        axis_window_s: movement after the stance used for the axis, s.
-        min_axis_confidence: below this a sensor's calibration is not ok.
-        min_movement_deg: a sensor that never turned this far cannot show its axis.
-        slip_rate_dps: a sensor turning this much faster than its smooth motion
-            (the 0.3 s running median) is slipping on its strap, deg/s.
-        slip_min_deg, slip_max_s: a slip turns at least this far, this quickly.
-        gap_slip_deg: a sensor whose gravity direction changed this much across
-            a long gap, while the others' did not, slipped during the gap, deg.
-    """
-
-    min_stance_s: float = 1.0
-    max_stance_s: float = 2.0
-    still_gyro_dps: float = 6.0
-    still_acc_mps2: float = 0.35
-    smooth_s: float = 0.2
-    pose_tolerance_deg: float = 12.0
-    moving_gyro_dps: float = 15.0
-    axis_window_s: float = 240.0
-    min_axis_confidence: float = 0.5
-    min_movement_deg: float = 8.0
-    slip_rate_dps: float = 150.0
-    slip_min_deg: float = 5.0
-    slip_max_s: float = 0.3
-    gap_slip_deg: float = 8.0
 
 
 def moving_mean(x: FloatArray, n: int) -> FloatArray:
@@ -133,8 +95,11 @@ def find_stance(
     rate_hz: float,
     settings: CalibrationSettings,
     still: BoolArray | None = None,
+    k0: int = 0,
 ) -> tuple[int, int, list[str]]:
-    """The standing stance as grid indices [start, end), plus messages.
+    """The standing stance as indices [start, end) into the arrays, plus messages.
+
+    ``k0`` is the grid index of the arrays' first sample (for the times in messages).
 
     Raises NoStanceError when no still period ≥ ``min_stance_s`` exists.
     """
@@ -167,11 +132,12 @@ def find_stance(
     pick = int(np.nonzero(group_time >= 0.8 * best)[0][0])
     a, b = cands[pick]
     b = min(b, a + round(settings.max_stance_s * rate_hz))
+    t_a, t_b = (k0 + a) / rate_hz, (k0 + b) / rate_hz
     msgs: list[str] = []
     first_still = runs(still)
     if a > 0.5 * rate_hz or (first_still and first_still[0][0] != a):
         msgs.append(
             f"the recording does not start with a still stance of {settings.min_stance_s:g} s; "
-            f"calibrated on the still standing period at {a / rate_hz:.1f}–{b / rate_hz:.1f} s"
+            f"calibrated on the still standing period at {t_a:.1f}–{t_b:.1f} s"
         )
     return a, b, msgs

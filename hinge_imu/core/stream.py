@@ -1,12 +1,13 @@
-"""The streaming analysis core: raw samples in, angle rows and judged reps out.
+"""The analysis stages after calibration: grid ticks in, angle rows and judged reps out.
 
-One :class:`StreamingAnalyser` serves live coaching (small blocks) and the
-offline analysis (whole streams as one block): per sensor a
-:class:`SensorChain` (grid resampler → orientation filter → segment angles),
-a :class:`~hinge_imu.core.timegrid.GridAligner` joining the sensors, the
-joint angles of docs/rules.md, a :class:`~hinge_imu.core.reps.RepDetector` and the
-rules. It needs a :class:`~hinge_imu.core.calibration.Calibration`; live, get
-one from :class:`~hinge_imu.core.live_calibration.LiveCalibrator` first.
+:class:`AnalysisStages` chains, per sensor, a :class:`SensorChain` (orientation
+filter → segment angles), a :class:`~hinge_imu.core.timegrid.GridAligner`
+joining the sensors, the joint angles of docs/rules.md, a
+:class:`~hinge_imu.core.reps.RepDetector` and the rules. It is fed samples
+already on the analysis grid (``timegrid.GridResampler``'s chunks): offline
+the whole recording in big blocks (``pipeline.analyse``), live the blocks of
+:class:`~hinge_imu.core.live.LiveAnalyser` as they arrive. It needs a
+:class:`~hinge_imu.core.calibration.Calibration`.
 """
 
 from __future__ import annotations
@@ -18,24 +19,25 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from hinge_imu.conventions import ANGLE_NAMES
+from hinge_imu.conventions import ANGLE_NAMES, ANGLE_SENSORS, CORE_SENSORS, REQUIRED_SENSOR
 from hinge_imu.core.angles import joint_angles_deg, segment_angles_deg, vertical_in_sensor
 from hinge_imu.core.calibration import Calibration, CalibrationSettings
 from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
 from hinge_imu.core.rep_metrics import RepBounds, compute_rep_metrics
-from hinge_imu.core.reps import RepDetector, RepEvent, RepSettings
+from hinge_imu.core.reps import RepDetector, RepSettings
 from hinge_imu.core.results import RepResult
 from hinge_imu.core.rules import RuleSet, judge_rep
-from hinge_imu.core.timegrid import GridAligner, GridChunk, GridResampler, GridSettings
+from hinge_imu.core.step import AnalysisStep
+from hinge_imu.core.timegrid import GridAligner, GridChunk, GridSettings
 
 FloatArray = npt.NDArray[np.float64]
 _EMPTY = np.zeros(0)
-#: An angle that is NaN exactly where a sensor's data is missing.
+#: sensor → the angle needing the fewest other sensors besides it: NaN where its data is lost.
 _OWN_ANGLE = {
-    "pelvis": "pelvic_tilt",
-    "upper_back": "trunk_inclination",
-    "thigh": "thigh_inclination",
-    "head": "head_extension",
+    s: min(
+        (a for a, need in ANGLE_SENSORS.items() if s in need), key=lambda a: len(ANGLE_SENSORS[a])
+    )
+    for s in {s for need in ANGLE_SENSORS.values() for s in need}
 }
 
 
@@ -54,7 +56,7 @@ class AnalysisSettings:
 
 
 class SensorChain:
-    """One sensor: raw samples → grid → orientation → (sagittal, frontal) deg per tick."""
+    """One sensor: grid ticks → orientation → (sagittal, frontal) deg per tick."""
 
     def __init__(
         self,
@@ -68,25 +70,15 @@ class SensorChain:
         #: [(start_s, end_s)]: while the strap slips the angles are unknown.
         self.slipping = [(float(a), float(b)) for a, b in slipping]
         self.rate_hz = grid.rate_hz
-        self.resampler = GridResampler(grid)
         self.tracker = OrientationTracker(orientation)
         self._in_gap = True  # before the first sample
 
     def reset(self) -> None:
-        self.resampler.reset()
         self.tracker.reset()
         self._in_gap = True  # before the first sample
 
-    def update(self, t_s: FloatArray, acc_mps2: FloatArray, gyr_dps: FloatArray) -> FloatArray:
-        """New grid ticks as (M, 2): sagittal and frontal angle, deg; NaN in long gaps."""
-        return self.update_grid(self.resampler.update(t_s, acc_mps2, gyr_dps))
-
-    def update_grid(self, chunk: GridChunk) -> FloatArray:
-        """Like ``update`` for samples already on the grid (the resampler's output).
-
-        Offline, the calibration has resampled the whole recording already;
-        feeding its grid chunks here gives exactly what ``update`` would.
-        """
+    def update(self, chunk: GridChunk) -> FloatArray:
+        """The next grid ticks as (M, 2): sagittal and frontal angle, deg; NaN in long gaps."""
         if len(chunk) == 0:
             return np.zeros((0, 2))
         # After a long gap the filter restarts from the accelerometer: what
@@ -126,25 +118,9 @@ class SensorChain:
         return out
 
 
-@dataclass(frozen=True)
-class StreamStep:
-    """What one ``update()`` produced.
-
-    Attributes:
-        t_s: times of the new angle rows on the grid (M,), s.
-        angles_deg: angle name → the new values (M,), deg (NaN: not measurable).
-        events: rep events (started, bottom, finished, rejected), in order.
-        reps: reps completed in this step, judged.
-    """
-
-    t_s: FloatArray = field(default_factory=lambda: _EMPTY)
-    angles_deg: Mapping[str, FloatArray] = field(default_factory=dict)
-    events: tuple[RepEvent, ...] = ()
-    reps: tuple[RepResult, ...] = ()
-
-
-#: A step without rows (the angles' keys present, as in every step).
-_NO_ROWS = StreamStep(_EMPTY, {a: _EMPTY for a in ANGLE_NAMES})
+#: A step without rows (the angles' keys present, as in every step with rows).
+_NO_ROWS = AnalysisStep(_EMPTY, {a: _EMPTY for a in ANGLE_NAMES}, calibrated=True)
+_NO_ROWS_IN_REP = AnalysisStep(_NO_ROWS.t_s, _NO_ROWS.angles_deg, calibrated=True, in_rep=True)
 
 
 def driver_angle(sensors: Sequence[str]) -> str:
@@ -154,18 +130,31 @@ def driver_angle(sensors: Sequence[str]) -> str:
     return "trunk_inclination" if "upper_back" in sensors else "pelvic_tilt"
 
 
-class StreamingAnalyser:
-    """Calibrated streaming analysis of one session.
+def missing_sensor_warnings(sensors: Sequence[str]) -> list[str]:
+    """One line per core sensor missing: the angles it takes away (``ANGLE_SENSORS``)."""
+    out = []
+    for s in (s for s in CORE_SENSORS if s not in sensors and s != REQUIRED_SENSOR):
+        lost = [a.replace("_", " ") for a, need in ANGLE_SENSORS.items() if s in need]
+        where = f"reps found on {driver_angle(sensors).replace('_', ' ')}; " if s == "thigh" else ""
+        out.append(
+            f"no {s} sensor: {where}no {', '.join(lost)}; the rules reading them are not assessed"
+        )
+    return out
+
+
+class AnalysisStages:
+    """The calibrated stages of one session, fed grid ticks.
 
     Args:
-        calibration: per-sensor mounting and gyro bias (offline ``calibrate`` or live).
+        calibration: per-sensor mounting and gyro bias (``calibrate_grid``).
         rules: the rules reps are judged by.
         settings: analysis settings.
         side: which thigh carries the thigh sensor.
+        first_k: grid index of every sensor's first tick (0: the session's start).
 
-    ``update(sensor, t_s, acc_mps2, gyr_dps)`` takes any number (≥ 0) of new
-    samples of one sensor (docs/recording-format.md units) and returns the angle rows and
-    rep events that became known; ``finish()`` flushes at the end of data.
+    ``update(sensor, chunk)`` takes the next ticks (any number ≥ 0) of one
+    sensor on the analysis grid and returns the angle rows and rep events
+    that became known; ``finish()`` flushes at the end of data.
     """
 
     def __init__(
@@ -174,11 +163,13 @@ class StreamingAnalyser:
         rules: RuleSet,
         settings: AnalysisSettings | None = None,
         side: str = "right",
+        first_k: int = 0,
     ) -> None:
         self.calibration = calibration
         self.rules = rules
         self.settings = settings or AnalysisSettings()
         self.side = side
+        self.first_k = first_k
         self.sensors = tuple(calibration.sensors)
         self.driver = driver_angle(self.sensors)
         self.reset()
@@ -194,39 +185,36 @@ class StreamingAnalyser:
             )
             for s in self.sensors
         }
-        self.aligner = GridAligner(self.sensors, 2, st.grid.rate_hz)
-        self.detector = RepDetector(st.reps, st.grid.rate_hz)
-        self._buf_k0 = 0
+        self.aligner = GridAligner(self.sensors, 2, st.grid.rate_hz, self.first_k)
+        self.detector = RepDetector(st.reps, st.grid.rate_hz, self.first_k)
+        self._buf_k0 = self.first_k
         self._buf: dict[str, list[FloatArray]] = {a: [] for a in ANGLE_NAMES}
         self._buf_n = 0
         self._rep_count = 0
 
-    def update(
-        self, sensor: str, t_s: FloatArray, acc_mps2: FloatArray, gyr_dps: FloatArray
-    ) -> StreamStep:
+    @property
+    def in_rep(self) -> bool:
+        """The rep detector is inside a movement."""
+        return self.detector.in_rep
+
+    def update(self, sensor: str, chunk: GridChunk) -> AnalysisStep:
+        """The next grid ticks of one sensor (a sensor not calibrated is ignored)."""
         if sensor not in self.chains:
-            return StreamStep()
-        seg = self.chains[sensor].update(t_s, acc_mps2, gyr_dps)
+            return AnalysisStep(calibrated=True, in_rep=self.detector.in_rep)
+        seg = self.chains[sensor].update(chunk)
         return self._rows(self.aligner.update(sensor, seg).channels, flush=False)
 
-    def update_grid(self, sensor: str, chunk: GridChunk) -> StreamStep:
-        """Offline: the next ticks of one sensor already on the grid (see ``SensorChain``)."""
-        if sensor not in self.chains:
-            return StreamStep()
-        seg = self.chains[sensor].update_grid(chunk)
-        return self._rows(self.aligner.update(sensor, seg).channels, flush=False)
-
-    def finish(self) -> StreamStep:
+    def finish(self) -> AnalysisStep:
         """End of data: emit the remaining rows and close an open rep."""
         return self._rows(self.aligner.flush().channels, flush=True)
 
     # ---- internals -----------------------------------------------------------------------
 
-    def _rows(self, channels: Mapping[str, FloatArray], flush: bool) -> StreamStep:
+    def _rows(self, channels: Mapping[str, FloatArray], flush: bool) -> AnalysisStep:
         n = next(iter(channels.values())).shape[0] if channels else 0
         if n == 0 and not flush:
             # Live, most blocks complete no row (the other sensors are behind).
-            return _NO_ROWS
+            return _NO_ROWS if not self.detector.in_rep else _NO_ROWS_IN_REP
         k0 = self._buf_k0 + self._buf_n
         segs = {s: (v[:, 0], v[:, 1]) for s, v in channels.items()}
         angles = joint_angles_deg(segs, n, self.side)
@@ -248,7 +236,14 @@ class StreamingAnalyser:
         reps = [self._judge(ev.bounds) for ev in events if ev.kind == "finished" and ev.bounds]
         self._trim()
         t = (k0 + np.arange(n)) / self.settings.grid.rate_hz
-        return StreamStep(t, angles, tuple(events), tuple(r for r in reps if r is not None))
+        return AnalysisStep(
+            t,
+            angles,
+            tuple(events),
+            tuple(reps),
+            calibrated=True,
+            in_rep=self.detector.in_rep,
+        )
 
     def _series(self) -> dict[str, FloatArray]:
         out = {}

@@ -148,16 +148,20 @@ class GridAligner:
     a row is emitted once every sensor has delivered it.
     """
 
-    def __init__(self, sensors: Sequence[str], n_channels: int, rate_hz: float) -> None:
+    def __init__(
+        self, sensors: Sequence[str], n_channels: int, rate_hz: float, first_k: int = 0
+    ) -> None:
         self.sensors = tuple(sensors)
         self.n_channels = n_channels
         self.rate_hz = rate_hz
+        #: Grid index of every sensor's first tick.
+        self.first_k = first_k
         self.reset()
 
     def reset(self) -> None:
         self._buf: dict[str, list[FloatArray]] = {s: [] for s in self.sensors}
         self._have: dict[str, int] = dict.fromkeys(self.sensors, 0)  # ticks buffered
-        self._k0 = 0  # index of the first buffered row
+        self._k0 = self.first_k  # index of the first buffered row
 
     def update(self, sensor: str, values: FloatArray) -> GridRows:
         """Add the next ticks of one sensor (M, C); return the rows now complete."""

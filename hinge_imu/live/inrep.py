@@ -15,11 +15,13 @@ still in the movement. The monitor uses the same thresholds as the RuleSet
   reading of "thigh inclination at the bottom" (on the way down the thigh
   only tilts further), never read on the way up.
 
-A movement is watched from the moment hip flexion rises 5° above its standing
-level (docs/rules.md's rep start) until it comes back down below it. Warnings are
-issued only once the movement already qualifies as a rep (hip flexion ≥ 20°
-and pelvic tilt or trunk inclination ≥ 15°), so a bow or a step never warns.
-The verdict at lockout (``judge_rep``) stays the authority for the rep report.
+A movement is the rep detector's: it is watched from the detector's
+``started`` event (docs/rules.md's rep start) to its ``finished`` or
+``rejected`` event, as the analysis step reports them. Warnings are issued
+only once the movement already qualifies as a rep by the detector's own
+``RepSettings`` (hip flexion ≥ ``min_peak_deg`` and pelvic tilt or trunk
+inclination ≥ ``min_tilt_deg``), so a bow or a step never warns. The verdict
+at lockout (``judge_rep``) stays the authority for the rep report.
 """
 
 from __future__ import annotations
@@ -33,7 +35,9 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.rep_metrics import BOTTOM_BAND_DEG, HIP_FLEXION_KNEES_FORWARD_DEG
+from hinge_imu.core.reps import RepEvent, RepSettings
 from hinge_imu.core.rules import Condition, RuleSet
+from hinge_imu.core.step import AnalysisStep
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -45,11 +49,6 @@ _METRIC_ANGLE: Final = {
     "thigh_inclination_at_hip20": "thigh_inclination",
     "thigh_inclination_bottom": "thigh_inclination",
 }
-REP_START_RISE_DEG: Final = 5.0
-REP_MIN_HIP_FLEXION_DEG: Final = 20.0
-REP_MIN_TILT_DEG: Final = 15.0
-#: How fast the standing level follows hip flexion between reps (time constant, s).
-_STANDING_TAU_S: Final = 1.0
 
 
 @dataclass(frozen=True)
@@ -62,9 +61,9 @@ class InRepFinding:
     value_deg: float
     threshold_deg: float
     makes_rep_bad: bool
-    #: Index of the sample (in the chunk passed to ``update``) that showed it.
+    #: Index of the sample (in the step passed to ``update``) that showed it.
     index: int
-    #: When the movement started (hip flexion 5° above standing), s.
+    #: When the movement started (the rep detector's ``started`` event), s.
     movement_start_s: float
 
 
@@ -74,10 +73,14 @@ class InRepMonitor:
     Args:
         rules: the RuleSet whose thresholds apply; rules it cannot assess
             (missing sensors) are skipped by passing NaN angles.
+        reps: the rep detector's settings (when a movement qualifies as a rep).
+        rate_hz: the analysis grid rate (event indices are grid indices), Hz.
     """
 
-    def __init__(self, rules: RuleSet) -> None:
+    def __init__(self, rules: RuleSet, reps: RepSettings, rate_hz: float) -> None:
         self.rules = rules
+        self.reps = reps
+        self.rate_hz = rate_hz
         self._conds: dict[str, tuple[Condition, ...]] = {}
         for rid in IN_REP_RULES:
             rule = rules[rid]
@@ -91,8 +94,6 @@ class InRepMonitor:
         self.candidate = 0
         self.movement_start_s = float("nan")
         self.in_movement = False
-        self._standing_deg = 0.0
-        self._last_t_s: float | None = None
         self._fired: set[str] = set()
         self._peak_hip = -math.inf
         self._peak_tilt = -math.inf
@@ -113,8 +114,10 @@ class InRepMonitor:
         self._hip20_seen = False
         self._pending = {}
 
-    def update(self, t_s: FloatArray, angles_deg: Mapping[str, FloatArray]) -> list[InRepFinding]:
-        """Process a chunk of angle samples (grid times ``t_s``; NaN = not measurable)."""
+    def update(self, step: AnalysisStep) -> list[InRepFinding]:
+        """Process the angle rows of one analysis step (NaN = not measurable)."""
+        t_s = step.t_s
+        angles_deg = step.angles_deg
         n = len(t_s)
         nan = np.full(n, np.nan)
         hip = np.asarray(angles_deg.get("hip_flexion", nan), dtype=float)
@@ -128,59 +131,49 @@ class InRepMonitor:
             np.asarray(angles_deg.get("pelvic_tilt", nan), dtype=float),
             np.asarray(angles_deg.get("trunk_inclination", nan), dtype=float),
         )
+        marks = _movement_marks(step.events, t_s, self.rate_hz)
         out: list[InRepFinding] = []
-        for i in range(n):
-            t = float(t_s[i])
-            h = float(hip[i])
-            dt = 0.0 if self._last_t_s is None else max(0.0, t - self._last_t_s)
-            self._last_t_s = t
-            if not math.isfinite(h):
-                continue
-            if not self.in_movement:
-                if h > self._standing_deg + REP_START_RISE_DEG:
-                    self._start(t)
+        for i in range(n + 1):
+            # Movement starts and ends before row i (at i == n: the rest, e.g. at the end of data).
+            while marks and (marks[0][0] <= i or i == n):
+                ev = marks.pop(0)[1]
+                if ev.kind == "started":
+                    self._start(ev.t_s)
                 else:
-                    # Follow slow drifts of the standing pose, not the movement.
-                    alpha = min(1.0, dt / _STANDING_TAU_S)
-                    self._standing_deg += alpha * (
-                        min(h, self._standing_deg + 1.0) - self._standing_deg
-                    )
-                    continue
-            elif (
-                h < self._standing_deg + REP_START_RISE_DEG
-                and self._peak_hip >= REP_MIN_HIP_FLEXION_DEG
-            ):
-                self.in_movement = False
+                    self.in_movement = False
+            if i == n or not self.in_movement or not math.isfinite(hip[i]):
                 continue
-            self._peak_hip = max(self._peak_hip, h)
-            if math.isfinite(tilt[i]):
-                self._peak_tilt = max(self._peak_tilt, float(tilt[i]))
-            values = self._merge(self._values(i, h, a))
-            if self._peak_hip < REP_MIN_HIP_FLEXION_DEG or self._peak_tilt < REP_MIN_TILT_DEG:
-                # Not yet a rep: remember what was seen, warn once it qualifies.
-                self._pending = {k: v for k, v in values.items() if k != "thigh_inclination_bottom"}
+            out += self._sample(i, float(t_s[i]), float(hip[i]), float(tilt[i]), a)
+        return out
+
+    def _sample(
+        self, i: int, t: float, h: float, tilt: float, a: Mapping[str, FloatArray]
+    ) -> list[InRepFinding]:
+        """One sample inside a movement: what fires now."""
+        self._peak_hip = max(self._peak_hip, h)
+        if math.isfinite(tilt):
+            self._peak_tilt = max(self._peak_tilt, tilt)
+        values = self._merge(self._values(i, h, a))
+        if self._peak_hip < self.reps.min_peak_deg or self._peak_tilt < self.reps.min_tilt_deg:
+            # Not yet a rep: remember what was seen, warn once it qualifies.
+            self._pending = {k: v for k, v in values.items() if k != "thigh_inclination_bottom"}
+            return []
+        self._pending = {}
+        out = []
+        for rid, conds in self._conds.items():
+            if rid in self._fired:
                 continue
-            self._pending = {}
-            for rid, conds in self._conds.items():
-                if rid in self._fired:
-                    continue
-                for c in conds:
-                    v = values.get(c.metric)
-                    if v is not None and c.holds(v):
-                        self._fired.add(rid)
-                        out.append(
-                            InRepFinding(
-                                rid,
-                                self.candidate,
-                                t,
-                                v,
-                                c.threshold,
-                                self._bad[rid],
-                                i,
-                                self.movement_start_s,
-                            )
+            for c in conds:
+                v = values.get(c.metric)
+                if v is not None and c.holds(v):
+                    self._fired.add(rid)
+                    bad = self._bad[rid]
+                    out.append(
+                        InRepFinding(
+                            rid, self.candidate, t, v, c.threshold, bad, i, self.movement_start_s
                         )
-                        break
+                    )
+                    break
         return out
 
     def _values(self, i: int, h: float, a: Mapping[str, FloatArray]) -> dict[str, float]:
@@ -208,3 +201,26 @@ class InRepMonitor:
             elif k == "thigh_inclination_at_hip20":
                 out[k] = pv
         return out
+
+
+def _movement_marks(
+    events: tuple[RepEvent, ...], t_s: FloatArray, rate_hz: float
+) -> list[tuple[int, RepEvent]]:
+    """(row, event) where a movement starts or ends, in the order the detector told them.
+
+    A start is at its own sample; a rep ends after its last sample (the
+    lockout); a movement rejected without bounds ends at once.
+    """
+    out = []
+    for ev in events:
+        if ev.kind == "bottom":
+            continue
+        if ev.kind == "started":
+            k = ev.index
+        elif ev.bounds is not None:
+            k = ev.bounds.end
+        else:
+            out.append((0, ev))
+            continue
+        out.append((int(np.searchsorted(t_s, k / rate_hz - 1e-9)), ev))
+    return out

@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
+from hinge_imu.conventions import DEFAULT_SIDE
 from hinge_imu.errors import HingeImuError
 from hinge_imu.live.display import LiveDisplay
 from hinge_imu.live.events import EventWriter
@@ -157,7 +158,7 @@ def _build_session(
     stack: ExitStack,
 ) -> LiveSession:
     """Events, view, sound, WAV, recording and analysis for one session."""
-    from hinge_imu.live.core_analyser import CoreAnalyser
+    from hinge_imu.core.live import LiveAnalyser
 
     events = EventWriter(events_target(args.events, sys.stdout))
     stack.callback(events.close)
@@ -171,7 +172,7 @@ def _build_session(
     for name, rate in rates.items():
         gate.add_sensor(name, rate)
     session = LiveSession(
-        CoreAnalyser(header, rules, tuple(rates)),
+        LiveAnalyser(tuple(rates), rules, side=_side(header)),
         rules,
         FeedbackSchedule(args.schedule, set_pause_s=args.set_pause),
         gate=gate,
@@ -181,6 +182,11 @@ def _build_session(
     if no_sound:
         session.pending_warnings.append(no_sound)
     return session
+
+
+def _side(header: dict[str, str]) -> str:
+    """Which thigh wears the thigh sensor, as the header says (``right`` if it does not)."""
+    return header.get("side", DEFAULT_SIDE).strip().lower() or DEFAULT_SIDE
 
 
 def _goodbye(session: LiveSession, args: argparse.Namespace, out_path: Path) -> None:

@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from hinge_imu.core.live import LiveAnalyser
 from hinge_imu.core.results import RepResult
 from hinge_imu.core.rules import RuleSet, judge_rep
-from hinge_imu.live.analyser import AnalysisStep, StreamingAnalyser
+from hinge_imu.core.step import AnalysisStep
 from hinge_imu.live.display import LiveDisplay, LiveState, SensorHealth, rep_line
 from hinge_imu.live.events import EventWriter
 from hinge_imu.live.feedback import AudioPlayer, WavRenderer
@@ -64,7 +65,7 @@ class LiveSession:
     """Runs one coaching session.
 
     Args:
-        analyser: the streaming analysis (calibration → angles → reps).
+        analyser: the live analysis (calibration → angles → reps).
         rules: the rules (thresholds for the in-rep monitor and the verdicts).
         schedule: the feedback schedule.
         gate: the data-quality gate.
@@ -74,7 +75,7 @@ class LiveSession:
 
     def __init__(
         self,
-        analyser: StreamingAnalyser,
+        analyser: LiveAnalyser,
         rules: RuleSet,
         schedule: FeedbackSchedule,
         gate: QualityGate | None = None,
@@ -86,7 +87,7 @@ class LiveSession:
         self.schedule = schedule
         self.gate = gate if gate is not None else QualityGate()
         self.out = outputs if outputs is not None else SessionOutputs()
-        self.monitor = InRepMonitor(rules)
+        self.monitor = InRepMonitor(rules, analyser.settings.reps, analyser.settings.grid.rate_hz)
         self.state = LiveState(source=source_name, schedule=schedule.schedule)
         self.source_name = source_name
         #: Warnings known before the session starts (e.g. no sound device).
@@ -149,7 +150,7 @@ class LiveSession:
         self.t_s = max(self.t_s, float(block.t_s[-1]))
         step = self.analyser.update(block)
         self._on_step(step, block.arrival_s)
-        cues, summary = self.schedule.update(self.t_s, in_rep=self._in_rep(step))
+        cues, summary = self.schedule.update(self.t_s, in_rep=step.in_rep)
         self._play(cues, block.arrival_s)
         if summary is not None:
             self._on_set_end(summary)
@@ -196,22 +197,20 @@ class LiveSession:
 
     # ---- steps ----------------------------------------------------------------------------
 
-    def _in_rep(self, step: AnalysisStep) -> bool:
-        return step.in_rep or self.monitor.in_movement
-
     def _on_step(self, step: AnalysisStep, arrival_s: float) -> None:
         ev = self.out.events
         for msg in step.warnings:
             self.warn(msg)
-        if step.calibrated is not None:
+        if step.calibration is not None:
             self.state.calibrated = True
+            cal = step.calibration.sensors
             ev.emit(
                 "calibrated",
                 t=self.t_s,
-                sensors=sorted(step.calibrated),
-                ok={s: c.ok for s, c in step.calibrated.items()},
-                stance_s={s: c.stance_s for s, c in step.calibrated.items()},
-                messages=[m for c in step.calibrated.values() for m in c.messages],
+                sensors=sorted(cal),
+                ok={s: c.ok for s, c in cal.items()},
+                stance_s={s: c.stance_s for s, c in cal.items()},
+                messages=[m for c in cal.values() for m in c.messages],
             )
             if self.out.display is not None:
                 self.out.display.line(f"calibrated at {self.t_s:.2f} s")
@@ -220,7 +219,8 @@ class LiveSession:
                 k: float(v[-1]) for k, v in step.angles_deg.items() if len(v) and np.isfinite(v[-1])
             }
             self.state.t_s = self.t_s
-            for f in self.monitor.update(step.t_s, step.angles_deg):
+        if len(step.t_s) or step.events:
+            for f in self.monitor.update(step):
                 self._on_finding(f, arrival_s)
         for rep in step.reps:
             self._on_rep(rep, arrival_s)

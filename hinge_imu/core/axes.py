@@ -1,0 +1,186 @@
+"""Flexion-axis fits of the calibration: pure functions on bias-free grid data.
+
+Part of the calibration (``calibration.py``); see docs/analysis.md
+("1. Calibration"). Every threshold is a named ``CalibrationSettings`` field.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from hinge_imu.core.angles import segment_angles_deg
+from hinge_imu.core.calibration_settings import CalibrationSettings
+from hinge_imu.core.stance import norm_rows, runs, unit
+
+__all__ = ["axis_from_gyro", "frame", "lean_axis", "limb_axis", "refit_after_slip", "walking"]
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def axis_from_gyro(
+    gyr_dps: FloatArray, vertical_s: FloatArray, settings: CalibrationSettings
+) -> tuple[FloatArray, float]:
+    """(unit axis ⟂ vertical, confidence 0–1) from the movement in bias-free gyro data.
+
+    The axis is the dominant direction of the rotation with its component
+    about the vertical removed (turning about the vertical is not flexion);
+    the confidence is 1 − λ₂/λ₁ of that rotation.
+    """
+    w = gyr_dps - np.outer(gyr_dps @ vertical_s, vertical_s)
+    moving = norm_rows(gyr_dps) > settings.moving_gyro_dps
+    wm = w[moving]
+    if wm.shape[0] < settings.min_axis_samples:
+        # Nothing moved: any horizontal axis is as good as another.
+        helper = (
+            np.array([1.0, 0.0, 0.0]) if abs(vertical_s[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+        )
+        return unit(np.cross(vertical_s, helper)), 0.0
+    c = wm.T @ wm
+    evals, evecs = np.linalg.eigh(c)
+    axis = unit(evecs[:, 2] - (evecs[:, 2] @ vertical_s) * vertical_s)
+    conf = float(1.0 - evals[1] / evals[2]) if evals[2] > 0 else 0.0
+    return axis, conf
+
+
+def lean_axis(
+    vert_s: FloatArray,
+    z_s: FloatArray,
+    valid: BoolArray,
+    pelvis_vert_s: FloatArray,
+    pelvis_frame: FloatArray,
+    rate_hz: float,
+    settings: CalibrationSettings,
+) -> FloatArray | None:
+    """A limb's left axis from sideways weight shifts, or None without any.
+
+    Shifting the weight sideways tilts the pelvis and both thighs in the
+    frontal plane together; the thigh's gravity direction then moves along
+    its left axis. Used only when the pelvis leaned more than
+    ``lean_min_frontal_deg`` sideways while it stayed upright (sagittal tilt
+    under ``lean_max_sagittal_deg``) for at least ``lean_min_s``.
+    """
+    cs = settings
+    sag_p, fro_p = segment_angles_deg(pelvis_vert_s, pelvis_frame)
+    fin = np.isfinite(vert_s).all(axis=1) & np.isfinite(fro_p)
+    lean = (
+        valid
+        & fin
+        & (np.abs(fro_p) > cs.lean_min_frontal_deg)
+        & (np.abs(sag_p) < cs.lean_max_sagittal_deg)
+    )
+    if lean.sum() < cs.lean_min_s * rate_hz:
+        return None
+    d = vert_s[lean] - z_s
+    d -= np.outer(d @ z_s, z_s)
+    # The thigh must have leaned about as far as the pelvis, along one line.
+    ratio = np.linalg.norm(d, axis=1) / np.sin(np.deg2rad(np.abs(fro_p[lean])))
+    evals, evecs = np.linalg.eigh(d.T @ d)
+    one_line = evals[2] > 0 and evals[1] / evals[2] < cs.lean_max_spread
+    if not (one_line and cs.lean_ratio_min < float(np.median(ratio)) < cs.lean_ratio_max):
+        return None
+    return unit(evecs[:, 2] - (evecs[:, 2] @ z_s) * z_s)
+
+
+def walking(
+    gyr_dps: FloatArray, valid: BoolArray, tilt_deg: FloatArray, settings: CalibrationSettings
+) -> BoolArray:
+    """Samples where the limb moves while the pelvis and trunk stay upright (steps)."""
+    moving = norm_rows(gyr_dps) > settings.moving_gyro_dps
+    upright = np.abs(np.nan_to_num(tilt_deg)) < settings.walking_upright_deg
+    return np.asarray(valid & moving & upright)
+
+
+def walked(
+    gyr_dps: FloatArray,
+    valid: BoolArray,
+    tilt_deg: FloatArray | None,
+    rate_hz: float,
+    settings: CalibrationSettings,
+) -> bool:
+    """Enough walking (``min_walking_s``) to take a limb's axis from it."""
+    if tilt_deg is None:
+        return False
+    steps = walking(gyr_dps, valid, tilt_deg, settings)
+    return bool(steps.sum() >= settings.min_walking_s * rate_hz)
+
+
+def limb_axis(
+    gyr_dps: FloatArray,
+    vertical_s: FloatArray,
+    valid: BoolArray,
+    tilt_deg: FloatArray | None,
+    rate_hz: float,
+    settings: CalibrationSettings,
+) -> tuple[FloatArray, float]:
+    """Flexion axis of a limb sensor (thigh): from walking, else the median rep axis.
+
+    Walking swings the thigh about its flexion axis alone, far; in a hinge the
+    thigh moves less and knee cave (a rotation about another axis) moves with
+    it, so one fit over all reps would tilt the axis towards the cave axis.
+    """
+    cs = settings
+    if tilt_deg is None:
+        return axis_from_gyro(gyr_dps[valid], vertical_s, cs)
+    if walked(gyr_dps, valid, tilt_deg, rate_hz, cs):
+        return axis_from_gyro(gyr_dps[walking(gyr_dps, valid, tilt_deg, cs)], vertical_s, cs)
+    # Median of per-rep axes (a rep: a run where the pelvis/trunk tilt > rep_tilt_deg).
+    helper = np.eye(3)[0] if abs(vertical_s[0]) < 0.9 else np.eye(3)[1]
+    e1 = unit(np.cross(vertical_s, helper))
+    e2 = np.cross(vertical_s, e1)
+    angles, weights = [], []
+    for lo, hi in runs(np.nan_to_num(tilt_deg) > cs.rep_tilt_deg):
+        ax, cf = axis_from_gyro(gyr_dps[lo:hi][valid[lo:hi]], vertical_s, cs)
+        if cf <= 0:
+            continue
+        # Axis direction as a doubled angle: the sign of an axis is arbitrary.
+        angles.append(2.0 * np.arctan2(ax @ e2, ax @ e1))
+        weights.append(hi - lo)
+    if not angles:
+        return axis_from_gyro(gyr_dps[valid], vertical_s, cs)
+    ang = np.asarray(angles)
+    # Robust centre on the circle: the per-rep angle closest to all others.
+    dist = np.abs(np.angle(np.exp(1j * (ang[:, None] - ang[None, :]))))
+    centre = ang[int(np.argmin(np.median(dist, axis=1)))]
+    near = np.abs(np.angle(np.exp(1j * (ang - centre)))) < np.deg2rad(cs.rep_axis_cluster_deg)
+    mean = np.angle(np.sum(np.exp(1j * ang[near]))) / 2.0
+    axis = np.cos(mean) * e1 + np.sin(mean) * e2
+    # Confidence: the share of rep time whose own axis agrees with the result.
+    w = np.asarray(weights, dtype=np.float64)
+    return axis, float(w[near].sum() / w.sum())
+
+
+def frame(vertical_s: FloatArray, left_s: FloatArray) -> FloatArray:
+    """R_S_B with columns x (anterior) = y × z, y (left), z (superior)."""
+    z = unit(vertical_s)
+    y = unit(left_s - (left_s @ z) * z)
+    x = np.cross(y, z)
+    return np.stack((x, y, z), axis=1)
+
+
+def refit_after_slip(
+    r_S_B: FloatArray,
+    gyr_dps: FloatArray,
+    valid: BoolArray,
+    tilt_deg: FloatArray | None,
+    limb: bool,
+    rate_hz: float,
+    settings: CalibrationSettings,
+) -> FloatArray | None:
+    """``R_S_B`` with its flexion axis fitted on the movement after a slip (None: too little).
+
+    ``r_S_B`` is the mounting turned by the slip as gravity saw it: its
+    vertical is right, its turn about the vertical unknown. The new axis keeps
+    the side of the old one (a slip turns the sensor by far less than 90°).
+    """
+    if int(valid.sum()) < settings.refit_min_s * rate_hz:
+        return None
+    z = r_S_B[:, 2]
+    if limb:
+        axis, conf = limb_axis(gyr_dps, z, valid, tilt_deg, rate_hz, settings)
+    else:
+        axis, conf = axis_from_gyro(gyr_dps[valid], z, settings)
+    if conf < settings.min_axis_confidence:
+        return None
+    return frame(z, axis if axis @ r_S_B[:, 1] >= 0 else -axis)

@@ -1,0 +1,90 @@
+"""Every threshold of the calibration, with its unit (docs/analysis.md, "1. Calibration")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["CalibrationSettings"]
+
+
+@dataclass(frozen=True)
+class CalibrationSettings:
+    """How the stance, the axes, the slips and the verdict are found.
+
+    Stance and bias (``stance.py``):
+        min_stance_s: shortest still period accepted as the stance, s.
+        max_stance_s: only the first this-many seconds of a still period are
+            used (a long "still" period may hide a slow weight shift), s.
+        still_gyro_dps: smoothed gyro rate below which a sensor is still, deg/s.
+        still_acc_mps2: accelerometer standard deviation below which it is still, m/s².
+        smooth_s: smoothing window for the still test, s.
+        pose_tolerance_deg: still periods within this of each other are one pose, deg.
+        settled_still_s: the first still moment of every sensor this long
+            marks where reps are looked for from, s.
+
+    Trunk axes (pelvis, upper back, head):
+        moving_gyro_dps: gyro rate above which a sample counts as movement, deg/s.
+        axis_window_s: movement after the stance used for the axes, s.
+        min_axis_samples: fewer moving samples than this show no axis, samples.
+        sign_tail_pct: the sign of a trunk axis makes the larger of the two
+            tails (this percentile at either end) forward, %.
+
+    Limb axes (thigh):
+        rep_tilt_deg: pelvis/trunk tilt above which the data is inside a rep
+            (per-rep thigh axes, the thigh's sign), deg.
+        walking_upright_deg: pelvis/trunk tilt under which a moving limb is
+            walking, deg.
+        min_walking_s: walking needed to take the thigh axis from it, s.
+        rep_axis_cluster_deg: per-rep thigh axes within this of their robust
+            centre are averaged, deg.
+        lean_min_frontal_deg: a sideways weight shift leans the pelvis at
+            least this far in the frontal plane, deg.
+        lean_max_sagittal_deg: … while its sagittal tilt stays under this, deg.
+        lean_min_s: … for at least this long, s.
+        lean_max_spread: the thigh's gravity path during the shift must lie
+            on one line: second over first eigenvalue below this.
+        lean_ratio_min, lean_ratio_max: the thigh must lean about as far as
+            the pelvis: the median ratio of the two within these.
+
+    Strap slips (``slips.py``):
+        slip_rate_dps: a sensor turning this much faster than its smooth motion
+            (the 0.3 s running median) is slipping on its strap, deg/s.
+        slip_min_deg, slip_max_s: a slip turns at least this far, this quickly.
+        gap_slip_deg: a sensor whose gravity direction changed this much across
+            a long gap, while the others' did not, slipped during the gap, deg.
+        refit_min_s: valid data after a slip in lost data needed to fit its
+            flexion axis again, s.
+
+    Verdict:
+        min_axis_confidence: below this a sensor's calibration is not ok (0–1).
+        min_movement_deg: a sensor that never turned this far cannot show its axis, deg.
+    """
+
+    min_stance_s: float = 1.0
+    max_stance_s: float = 2.0
+    still_gyro_dps: float = 6.0
+    still_acc_mps2: float = 0.35
+    smooth_s: float = 0.2
+    pose_tolerance_deg: float = 12.0
+    settled_still_s: float = 0.5
+    moving_gyro_dps: float = 15.0
+    axis_window_s: float = 240.0
+    min_axis_samples: int = 10
+    sign_tail_pct: float = 0.5
+    rep_tilt_deg: float = 15.0
+    walking_upright_deg: float = 8.0
+    min_walking_s: float = 2.0
+    rep_axis_cluster_deg: float = 20.0
+    lean_min_frontal_deg: float = 2.0
+    lean_max_sagittal_deg: float = 2.0
+    lean_min_s: float = 0.5
+    lean_max_spread: float = 0.05
+    lean_ratio_min: float = 0.7
+    lean_ratio_max: float = 1.4
+    slip_rate_dps: float = 150.0
+    slip_min_deg: float = 5.0
+    slip_max_s: float = 0.3
+    gap_slip_deg: float = 8.0
+    refit_min_s: float = 1.0
+    min_axis_confidence: float = 0.5
+    min_movement_deg: float = 8.0

@@ -1,0 +1,239 @@
+"""The live analyser: sample blocks in, angle rows and judged reps out, calibrating as it goes.
+
+:class:`LiveAnalyser` is the live form of the offline analysis: every block
+goes through the sensor's :class:`~hinge_imu.core.timegrid.GridResampler`
+once. Until it is calibrated the analyser keeps those grid ticks and, every
+``retry_every_s`` of data, tries the same ``calibrate_grid`` the offline
+analysis runs on the ticks so far. A calibration is taken once it has a
+still standing stance and enough hinge movement after it to show every
+flexion axis (docs/analysis.md, "Live"); the kept ticks then go through
+the same :class:`~hinge_imu.core.stream.AnalysisStages` as offline, and every
+later block straight through. So the first rep is judged a moment after
+calibration, every later rep as it happens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from hinge_imu.core.calibration import Calibration, NoStanceError, calibrate_grid
+from hinge_imu.core.rules import RuleSet
+from hinge_imu.core.stance import norm_rows
+from hinge_imu.core.step import AnalysisStep, merge_steps
+from hinge_imu.core.stream import AnalysisSettings, AnalysisStages, missing_sensor_warnings
+from hinge_imu.core.timegrid import GridChunk, GridResampler
+from hinge_imu.samples import SampleBlock
+
+__all__ = ["LiveAnalyser", "LiveSettings"]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class LiveSettings:
+    """When the live analyser takes a calibration.
+
+    Attributes:
+        retry_every_s: how often a calibration is tried while waiting, s of data.
+        stance_margin_s: data needed beyond ``min_stance_s`` before a first try, s.
+        min_axis_movement_s: pelvis movement after the stance (gyro above the
+            calibration's ``moving_gyro_dps``) needed before the axes are
+            trusted, when every sensor's calibration is clear, s.
+        max_axis_wait_s: with this much movement after the stance, calibrate
+            even if a sensor (a thigh that hardly moves in a perfect hinge)
+            has not shown its axis clearly, s.
+        keep_max_s: longest stretch of grid ticks kept while waiting, s.
+        nag_after_s: after this long without a calibration the user is told
+            what is needed, s.
+    """
+
+    retry_every_s: float = 0.25
+    stance_margin_s: float = 0.5
+    min_axis_movement_s: float = 1.0
+    max_axis_wait_s: float = 6.0
+    keep_max_s: float = 60.0
+    nag_after_s: float = 20.0
+
+
+class _GridBuffer:
+    """One sensor's grid ticks kept while waiting for a calibration (joined lazily)."""
+
+    def __init__(self) -> None:
+        self.parts: list[GridChunk] = []
+
+    def append(self, chunk: GridChunk) -> None:
+        if len(chunk):
+            self.parts.append(chunk)
+
+    def joined(self) -> GridChunk | None:
+        """Every kept tick as one chunk (kept joined, so the next join only adds the new)."""
+        if not self.parts:
+            return None
+        if len(self.parts) > 1:
+            p = self.parts
+            self.parts = [
+                GridChunk(
+                    p[0].k0,
+                    np.concatenate([c.acc_mps2 for c in p]),
+                    np.concatenate([c.gyr_dps for c in p]),
+                    np.concatenate([c.gap for c in p]),
+                )
+            ]
+        return self.parts[0]
+
+    def drop_before(self, k: int) -> None:
+        """Forget the ticks before grid index ``k``."""
+        whole = self.joined()
+        if whole is None or whole.k0 >= k:
+            return
+        cut = k - whole.k0
+        self.parts = (
+            [GridChunk(k, whole.acc_mps2[cut:], whole.gyr_dps[cut:], whole.gap[cut:])]
+            if cut < len(whole)
+            else []
+        )
+
+
+class LiveAnalyser:
+    """Calibrate live, then analyse: ``update(block)`` per block, ``finish()``, ``reset()``.
+
+    Args:
+        sensors: the sensors of the session (``pelvis`` required).
+        rules: the rules reps are judged by.
+        settings: analysis settings (the offline analysis' defaults if None).
+        side: which thigh carries the thigh sensor.
+        live: when a calibration is taken.
+    """
+
+    def __init__(
+        self,
+        sensors: Sequence[str],
+        rules: RuleSet,
+        settings: AnalysisSettings | None = None,
+        side: str = "right",
+        live: LiveSettings | None = None,
+    ) -> None:
+        self.sensors = tuple(sensors)
+        self.rules = rules
+        self.settings = settings or AnalysisSettings()
+        self.side = side
+        self.live = live or LiveSettings()
+        self.reset()
+
+    def reset(self) -> None:
+        self.calibration: Calibration | None = None
+        self._stages: AnalysisStages | None = None
+        self._grid = {s: GridResampler(self.settings.grid) for s in self.sensors}
+        self._kept = {s: _GridBuffer() for s in self.sensors}
+        self._newest_s = 0.0
+        self._next_try_s = 0.0
+        self._nagged = False
+
+    @property
+    def calibrated(self) -> bool:
+        return self._stages is not None
+
+    @property
+    def in_rep(self) -> bool:
+        """The rep detector is inside a movement (False before the calibration)."""
+        return self._stages is not None and self._stages.in_rep
+
+    def update(self, block: SampleBlock) -> AnalysisStep:
+        """The next samples of one sensor (a sensor not of the session is ignored)."""
+        if block.sensor not in self._grid:
+            return AnalysisStep(calibrated=self.calibrated, in_rep=self.in_rep)
+        chunk = self._grid[block.sensor].update(block.t_s, block.acc_mps2, block.gyr_dps)
+        if self._stages is not None:
+            return self._stages.update(block.sensor, chunk)
+        self._kept[block.sensor].append(chunk)
+        if len(block):
+            self._newest_s = max(self._newest_s, float(block.t_s[-1]))
+        if self._newest_s < self._next_try_s:
+            return AnalysisStep()
+        self._next_try_s = self._newest_s + self.live.retry_every_s
+        rate = self.settings.grid.rate_hz
+        keep_from = int((self._newest_s - self.live.keep_max_s) * rate)
+        for kept in self._kept.values():
+            kept.drop_before(keep_from)
+        return self._try_calibrate(final=False)
+
+    def finish(self) -> AnalysisStep:
+        """End of data: calibrate on what there is if not yet, then flush the stages."""
+        if self._stages is None:
+            step = self._try_calibrate(final=True)
+            if self._stages is None:
+                return step
+            return merge_steps([step, self._stages.finish()])
+        return self._stages.finish()
+
+    def _try_calibrate(self, final: bool) -> AnalysisStep:
+        rate = self.settings.grid.rate_hz
+        chunks = {s: c for s, c in ((s, k.joined()) for s, k in self._kept.items()) if c}
+        need = self.settings.calibration.min_stance_s + self.live.stance_margin_s
+        have_s = [float((~c.gap).sum()) / rate for c in chunks.values()]
+        if "pelvis" not in chunks or min(have_s) < need:
+            return self._nag(final)  # not even a stance's worth of data yet
+        try:
+            cal = calibrate_grid(
+                chunks, rate, self.settings.calibration, self.settings.orientation()
+            )
+        except NoStanceError:
+            return self._nag(final)
+        clear = all(c.ok and not c.messages for c in cal.sensors.values())
+        moved_s = self._movement_after_stance_s(chunks["pelvis"], cal)
+        enough = (moved_s >= self.live.min_axis_movement_s and clear) or (
+            moved_s >= self.live.max_axis_wait_s
+        )
+        if not (final or enough):
+            return self._nag(final)
+        self.calibration = cal
+        # Every sensor from the same tick on (a sensor that started late: lost data before).
+        first_k = min(c.k0 for c in chunks.values())
+        self._stages = AnalysisStages(cal, self.rules, self.settings, self.side, first_k)
+        steps = [
+            self._stages.update(s, _from_tick(chunks[s], first_k))
+            for s in self.sensors
+            if s in chunks
+        ]
+        self._kept = {s: _GridBuffer() for s in self.sensors}
+        merged = merge_steps(steps)
+        warnings = (*cal.messages, *missing_sensor_warnings(self.sensors), *merged.warnings)
+        return replace(merged, calibrated=True, calibration=cal, warnings=warnings)
+
+    def _movement_after_stance_s(self, pelvis: GridChunk, cal: Calibration) -> float:
+        """Pelvis movement after the stance, s (the flexion axes need some)."""
+        rate = self.settings.grid.rate_hz
+        after = round(cal.stance_end_s * rate) - pelvis.k0
+        bias = np.asarray(cal.sensors["pelvis"].gyro_bias_dps)
+        gyr = pelvis.gyr_dps[after:] - bias
+        moving = (norm_rows(gyr) > self.settings.calibration.moving_gyro_dps) & ~pelvis.gap[after:]
+        return float(moving.sum() / rate)
+
+    def _nag(self, final: bool) -> AnalysisStep:
+        stance_s = self.settings.calibration.min_stance_s
+        if final:
+            why = f"no calibration: no still standing stance of {stance_s:g} s followed by a hinge"
+            return AnalysisStep(warnings=(why,))
+        if not self._nagged and self._newest_s > self.live.nag_after_s:
+            self._nagged = True
+            return AnalysisStep(
+                warnings=("not calibrated yet: stand tall and still for 2 s, then do a hip hinge",)
+            )
+        return AnalysisStep()
+
+
+def _from_tick(chunk: GridChunk, k: int) -> GridChunk:
+    """``chunk`` starting at grid index ``k`` (≤ its own start): lost data before its own."""
+    pad = chunk.k0 - k
+    if pad <= 0:
+        return chunk
+    return GridChunk(
+        k,
+        np.vstack((np.repeat(chunk.acc_mps2[:1], pad, axis=0), chunk.acc_mps2)),
+        np.vstack((np.zeros((pad, 3)), chunk.gyr_dps)),
+        np.concatenate((np.ones(pad, dtype=bool), chunk.gap)),
+    )
