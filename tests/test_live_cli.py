@@ -188,3 +188,23 @@ def test_on_a_terminal_events_only_when_asked(tmp_path) -> None:
         assert events_target("e.jsonl", tty) == "e.jsonl"
         assert events_target(None, log) == "-"  # not a terminal: events on stdout
     os.close(master)
+
+
+def test_a_replay_writes_no_copy_unless_asked(rec_file, tmp_path) -> None:
+    """Replaying a recording leaves the current folder as it was; ``-o`` asks for a copy."""
+    import subprocess
+    import sys
+
+    path, _ = rec_file
+    base = [sys.executable, "-m", "hinge_imu", "live", "--replay", str(path), "--speed", "0"]
+    argv = [*base, "--mute", "--plain", "--duration", "8", "--events", "-"]
+    done = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert list(tmp_path.iterdir()) == []  # no live-*.csv, no sessions/
+    assert "recorded to" not in done.stderr
+    done = subprocess.run(
+        [*argv, "-o", "copy.csv"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["copy.csv"]
+    assert len(read_recording(tmp_path / "copy.csv").sensors["pelvis"]) > 0

@@ -126,13 +126,13 @@ def test_mistake_is_marked_where_its_condition_first_held(session: Session) -> N
     lumbar = session.angles["lumbar_flexion_deg"].to_numpy()
     checked = 0
     for rep in session.reps:
-        if rep.judgement["back_rounded"].fired and "back_rounded" not in rep.fired_at_s:
+        if rep.judgement["back_rounded"].fired:
             t_fire = plots.fired_time_s(session, rep, "back_rounded")
             i = int(np.searchsorted(t, t_fire))
             assert rep.metrics.t_start <= t_fire <= rep.metrics.t_end
             assert lumbar[i] > 20 and (lumbar[rep.bounds.start : i] <= 20).all()
             checked += 1
-        if rep.judgement["no_lockout"].fired and "no_lockout" not in rep.fired_at_s:
+        if rep.judgement["no_lockout"].fired:
             assert plots.fired_time_s(session, rep, "no_lockout") == rep.metrics.t_end
     assert checked >= 1
 

@@ -49,7 +49,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "-o",
         "--output",
         metavar="REC.csv",
-        help="record the session here (default: live-YYYYmmdd-HHMMSS.csv in this directory)",
+        help="record the session here (default on sensors: sessions/live-YYYYmmdd-HHMMSS.csv; "
+        "a replay is copied only when -o is given)",
     )
     p.add_argument("--force", action="store_true", help="overwrite an existing recording (-o)")
     p.add_argument(

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from hinge_imu.conventions import ANGLE_NAMES, REP_METRICS
+from hinge_imu.conventions import REP_METRICS
 from hinge_imu.core.rep_metrics import RepBounds, RepMetrics
 from hinge_imu.core.rules import Judgement, RuleSet, judge_rep
 
@@ -80,8 +80,6 @@ class RepResult:
     metrics: RepMetrics
     judgement: Judgement
     not_judged_reason: str = ""
-    #: rule id → time the rule's condition first held in this rep, s.
-    fired_at_s: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def judged(self) -> bool:
@@ -123,10 +121,6 @@ class Session:
     @property
     def is_simulated(self) -> bool:
         return "simulated" in " ".join(self.header.values()).lower()
-
-    def angle_series(self) -> dict[str, object]:
-        """Angle name → numpy array (deg), as ``compute_rep_metrics`` takes them."""
-        return {a: self.angles[f"{a}_deg"].to_numpy() for a in ANGLE_NAMES}
 
     def rejudge(self, rules: RuleSet) -> Session:
         """The same reps judged by other rules (e.g. a changed threshold)."""

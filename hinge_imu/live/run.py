@@ -30,19 +30,23 @@ from hinge_imu.samples import LinkEvent, SampleBlock
 SEGMENT_OPTIONS = {"pelvis": "pelvis", "thigh": "thigh", "upper_back": "upper_back", "head": "head"}
 
 
+#: Where a session on sensors is recorded without ``-o`` (docs/live.md).
+SESSIONS_DIR = Path("sessions")
+
+
 def default_output_path(now: float | None = None) -> Path:
-    """``live-YYYYmmdd-HHMMSS.csv`` in the current directory."""
+    """``sessions/live-YYYYmmdd-HHMMSS.csv`` (relative to the current directory)."""
     stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
-    return Path(f"live-{stamp}.csv")
+    return SESSIONS_DIR / f"live-{stamp}.csv"
 
 
 def _sensor_args(args: argparse.Namespace) -> dict[str, str]:
     return {seg: getattr(args, seg) for seg in SEGMENT_OPTIONS if getattr(args, seg, None)}
 
 
-def _check_outputs(args: argparse.Namespace, out_path: Path) -> None:
+def _check_outputs(args: argparse.Namespace, out_path: Path | None) -> None:
     """Fail before anything is opened if an output cannot be written."""
-    if out_path.exists() and not args.force:
+    if out_path is not None and out_path.exists() and not args.force:
         raise HingeImuError("exists already (use --force to overwrite)", out_path)
     replay = Path(args.replay).resolve() if args.replay else None
     for name, value in (("-o", out_path), ("--audio-file", args.audio_file)):
@@ -87,11 +91,15 @@ def run_live(args: argparse.Namespace) -> int:
         raise HingeImuError("nothing to coach: give --replay REC or at least --pelvis NAME|ADDR")
     if sensors and "pelvis" not in sensors:
         raise HingeImuError("the pelvis sensor is required (--pelvis NAME|ADDR)")
-    out_path = Path(args.output) if args.output else default_output_path()
-    if not (out_path.name.endswith(".csv") or out_path.name.endswith(".csv.gz")):
+    # A replay is a recording already: it is copied only when asked (-o).
+    out_path: Path | None = Path(args.output) if args.output else None
+    if out_path is not None and not out_path.name.endswith((".csv", ".csv.gz")):
         raise HingeImuError("the recording (-o) must end in .csv or .csv.gz", out_path)
     _check_outputs(args, out_path)
     rules = load_rules(args.rules)
+    if out_path is None and not args.replay:
+        out_path = default_output_path()
+        out_path.parent.mkdir(exist_ok=True)
     if not args.replay:
         import asyncio
 
@@ -121,7 +129,7 @@ def _limited(
 
 
 async def _live_on_sensors(
-    args: argparse.Namespace, sensors: dict[str, str], rules: Any, out_path: Path
+    args: argparse.Namespace, sensors: dict[str, str], rules: Any, out_path: Path | None
 ) -> int:
     import asyncio
 
@@ -153,7 +161,7 @@ def _build_session(
     header: dict[str, str],
     rates: dict[str, float | None],
     rules: Any,
-    out_path: Path,
+    out_path: Path | None,
     source_name: str,
     stack: ExitStack,
 ) -> LiveSession:
@@ -167,7 +175,7 @@ def _build_session(
     display = LiveDisplay(view_stream, rich_view=False if args.plain else None)
     player, no_sound = _open_player(args, display)
     wav = WavRenderer(args.audio_file) if args.audio_file else None
-    record = _open_recording(out_path, header, stack)
+    record = _open_recording(out_path, header, stack) if out_path is not None else None
     gate = QualityGate()
     for name, rate in rates.items():
         gate.add_sensor(name, rate)
@@ -189,12 +197,13 @@ def _side(header: dict[str, str]) -> str:
     return header.get("side", DEFAULT_SIDE).strip().lower() or DEFAULT_SIDE
 
 
-def _goodbye(session: LiveSession, args: argparse.Namespace, out_path: Path) -> None:
+def _goodbye(session: LiveSession, args: argparse.Namespace, out_path: Path | None) -> None:
     c = session.counts
     assert session.out.display is not None
     session.out.display.line(
         f"{c['reps']} reps ({c['judged']} judged, {c['bad']} bad), "
-        f"{c['sounds']} sounds; recorded to {out_path}"
+        f"{c['sounds']} sounds"
+        + (f"; recorded to {out_path}" if out_path is not None else "")
         + (f"; sounds in {args.audio_file}" if args.audio_file else "")
     )
 

@@ -50,13 +50,10 @@ def thresholds_for(rules: RuleSet, angle: str) -> list[tuple[float, str]]:
 def fired_time_s(session: Session, rep: RepResult, rule_id: str) -> float:
     """When a fired rule's condition first held in ``rep``, s on the recording clock.
 
-    Uses the analysis' ``fired_at_s`` where it gave one. Otherwise: metrics
-    read at one instant (at the lockout, start or bottom) give that instant;
+    Metrics read at one instant (at the lockout, start or bottom) give that instant;
     extremes (largest, smallest) give the first sample of the rep at which
     the angle is past the threshold.
     """
-    if rule_id in rep.fired_at_s:
-        return float(rep.fired_at_s[rule_id])
     verdict = rep.judgement[rule_id]
     metric = verdict.condition.split(" ", 1)[0]
     if metric == "hip_flexion_peak":
