@@ -30,14 +30,12 @@ the same shape, called in ``calibrate``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.angles import (
     matrix_to_quat,
-    quat_to_matrix,
     rotvec_to_matrix,
     segment_angles_deg,
     vertical_in_sensor,
@@ -49,6 +47,15 @@ from hinge_imu.core.axes import (
     limb_axis,
     refit_after_slip,
     walked,
+)
+from hinge_imu.core.calibration_data import (
+    TRUNK_SENSORS,
+    Axes,
+    AxisInput,
+    Calibration,
+    GridData,
+    Slip,
+    Stance,
 )
 from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
@@ -68,114 +75,6 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """The calibration of every sensor plus the stance it came from.
-
-    Attributes:
-        sensors: sensor → its calibration (``q_S_B`` is the mounting).
-        stance_start_s, stance_end_s: the stance used, s.
-        messages: what the user should know, one line each.
-    """
-
-    sensors: Mapping[str, SensorCalibration]
-    stance_start_s: float
-    stance_end_s: float
-    messages: tuple[str, ...] = ()
-    #: sensor → strap slips found: (start s, end s, mounting ``q_S_B`` from the
-    #: end on); the sensor's angles are unknown (NaN) while it slips.
-    slips: Mapping[str, tuple[tuple[float, float, tuple[float, ...]], ...]] = field(
-        default_factory=dict
-    )
-    #: First moment every sensor was still (≥ 0.5 s), s: reps are looked for
-    #: from then on (before it the orientation filter may still be settling
-    #: from a start in mid-movement). None: from the stance on.
-    first_still_s: float | None = None
-
-    @property
-    def reps_from_s(self) -> float:
-        """Time from which reps are looked for, s."""
-        if self.first_still_s is None:
-            return self.stance_start_s
-        return min(self.first_still_s, self.stance_start_s)
-
-    def R_S_B(self, sensor: str) -> FloatArray:
-        return quat_to_matrix(np.asarray(self.sensors[sensor].q_S_B))
-
-    def mountings(self, sensor: str) -> list[tuple[float, FloatArray]]:
-        """The sensor's mounting over time: [(from_s, R_S_B), …], first from −inf."""
-        out = [(-np.inf, self.R_S_B(sensor))]
-        for _, t_end, q in self.slips.get(sensor, ()):
-            out.append((t_end, quat_to_matrix(np.asarray(q))))
-        return out
-
-    def slipping(self, sensor: str) -> list[tuple[float, float]]:
-        """When the sensor was slipping on its strap: [(start_s, end_s)]."""
-        return [(t0, t1) for t0, t1, _ in self.slips.get(sensor, ())]
-
-
-@dataclass(frozen=True)
-class GridData:
-    """Every sensor on the analysis grid, as the calibration stages read it.
-
-    Attributes:
-        acc_mps2, gyr_dps: sensor → (N, 3) samples, the same N for every sensor.
-        valid: sensor → (N,) False in long gaps (no data).
-        rate_hz: the grid rate, Hz.
-        k0: grid index of the first sample (its time is ``k0 / rate_hz``).
-    """
-
-    acc_mps2: Mapping[str, FloatArray]
-    gyr_dps: Mapping[str, FloatArray]
-    valid: Mapping[str, BoolArray]
-    rate_hz: float
-    k0: int = 0
-
-    @property
-    def sensors(self) -> tuple[str, ...]:
-        return tuple(self.acc_mps2)
-
-    def t_s(self, i: int) -> float:
-        """Time of array index ``i``, s."""
-        return (self.k0 + i) / self.rate_hz
-
-
-@dataclass(frozen=True)
-class Stance:
-    """Stage 1: the stance [start, end) (array indices) and what it gives.
-
-    Attributes:
-        still: (N,) every sensor still.
-        bias_dps: sensor → gyro bias (3,), deg/s.
-        axis_end: end of the data the axes are fitted on (index, exclusive).
-    """
-
-    start: int
-    end: int
-    still: BoolArray
-    bias_dps: Mapping[str, FloatArray]
-    axis_end: int
-    messages: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Axes:
-    """Stages 4–5: per sensor its frame ``R_S_B``, sagittal angle (axis window), confidence."""
-
-    frames: dict[str, FloatArray]
-    sagittal_deg: dict[str, FloatArray]
-    confidence: dict[str, float]
-    messages: tuple[str, ...] = ()
-
-
-#: A strap slip as (first index, end index, Q): the mounting turns by Q
-#: (R_S_B ← Q · R_S_B) from the end of the slip on.
-Slip = tuple[int, int, FloatArray]
-
-#: Sensors fitted as the trunk (one clear axis; they tilt forward, far), in order.
-TRUNK_SENSORS = ("pelvis", "upper_back", "head")
 
 
 def stance_and_bias(grid: GridData, cs: CalibrationSettings) -> Stance:
@@ -228,8 +127,8 @@ def strap_slips(grid: GridData, st: Stance, cs: CalibrationSettings) -> dict[str
 
 def before_first_slip(
     grid: GridData, st: Stance, vert: Mapping[str, FloatArray], slips: Mapping[str, list[Slip]]
-) -> tuple[dict[str, BoolArray], dict[str, FloatArray]]:
-    """(samples to fit on, verticals) with everything from a sensor's first slip on left out.
+) -> AxisInput:
+    """What the axes are fitted on: everything from a sensor's first slip on left out.
 
     After a slip the sensor sits differently on the body: the axes are fitted
     on the data before it only.
@@ -241,17 +140,12 @@ def before_first_slip(
             use[s][found[0][0] :] = False
             out[s] = vert[s].copy()
             out[s][found[0][0] :] = np.nan
-    return use, out
+    return AxisInput(grid, st, out, use)
 
 
-def trunk_axes(
-    grid: GridData,
-    st: Stance,
-    vert: Mapping[str, FloatArray],
-    use: Mapping[str, BoolArray],
-    cs: CalibrationSettings,
-) -> Axes:
+def trunk_axes(data: AxisInput, cs: CalibrationSettings) -> Axes:
     """Stage 4: pelvis, upper back, head: one clear axis each; forward is where they tilt far."""
+    grid, st, vert, use = data.grid, data.stance, data.vertical, data.use
     seg = slice(st.start, st.axis_end)
     frames, sag, conf = {}, {}, {}
     for s in (s for s in TRUNK_SENSORS if s in grid.acc_mps2):
@@ -275,20 +169,14 @@ def trunk_tilt(trunk: Axes) -> FloatArray | None:
     return sag.get("pelvis", sag.get("upper_back"))
 
 
-def limb_axes(
-    grid: GridData,
-    st: Stance,
-    vert: Mapping[str, FloatArray],
-    use: Mapping[str, BoolArray],
-    trunk: Axes,
-    cs: CalibrationSettings,
-) -> Axes:
+def limb_axes(data: AxisInput, trunk: Axes, cs: CalibrationSettings) -> Axes:
     """Stage 5: the thigh (and any other limb sensor), given the trunk's axes.
 
     Its axis from walking if there was any, else from a sideways weight
     shift, else the median over reps (knee cave moving with the hinge would
     tilt a single fit); the knee goes forward as the pelvis tilts forward.
     """
+    grid, st, vert, use = data.grid, data.stance, data.vertical, data.use
     seg = slice(st.start, st.axis_end)
     rate = grid.rate_hz
     ref = trunk.sagittal_deg.get("pelvis", trunk.sagittal_deg.get("upper_back"))
@@ -422,9 +310,9 @@ def calibrate(
     st = stance_and_bias(grid, cs)
     vert = verticals(grid, st, os_)
     slips = strap_slips(grid, st, cs)
-    use, vert = before_first_slip(grid, st, vert, slips)
-    trunk = trunk_axes(grid, st, vert, use, cs)
-    limbs = limb_axes(grid, st, vert, use, trunk, cs)
+    fit_on = before_first_slip(grid, st, vert, slips)
+    trunk = trunk_axes(fit_on, cs)
+    limbs = limb_axes(fit_on, trunk, cs)
     axes = Axes(
         {**trunk.frames, **limbs.frames},
         {**trunk.sagittal_deg, **limbs.sagittal_deg},

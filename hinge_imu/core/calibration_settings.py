@@ -48,10 +48,19 @@ class CalibrationSettings:
 
     Strap slips (``slips.py``):
         slip_rate_dps: a sensor turning this much faster than its smooth motion
-            (the 0.3 s running median) is slipping on its strap, deg/s.
+            (the ``slip_median_s`` running median) is slipping on its strap, deg/s.
+        slip_median_s: the window of that running median, s.
+        slip_screen_share: candidates first pass this share of
+            ``slip_rate_dps`` away from the running mean (a cheap screen).
+        slip_edge_share: a slip runs while the rate stays above this share
+            of ``slip_rate_dps``.
         slip_min_deg, slip_max_s: a slip turns at least this far, this quickly.
         gap_slip_deg: a sensor whose gravity direction changed this much across
             a long gap, while the others' did not, slipped during the gap, deg.
+        gap_others_share: … the others' changed by less than this share of
+            ``gap_slip_deg``.
+        gap_rest_min_s: still moments compared across a gap last this long, s.
+        gap_rest_window_s: … and lie within this of the gap, s.
         refit_min_s: valid data after a slip in lost data needed to fit its
             flexion axis again, s.
 
@@ -82,9 +91,15 @@ class CalibrationSettings:
     lean_ratio_min: float = 0.7
     lean_ratio_max: float = 1.4
     slip_rate_dps: float = 150.0
+    slip_median_s: float = 0.3
+    slip_screen_share: float = 0.8
+    slip_edge_share: float = 0.25
     slip_min_deg: float = 5.0
     slip_max_s: float = 0.3
     gap_slip_deg: float = 8.0
+    gap_others_share: float = 0.5
+    gap_rest_min_s: float = 0.1
+    gap_rest_window_s: float = 30.0
     refit_min_s: float = 1.0
     min_axis_confidence: float = 0.5
     min_movement_deg: float = 8.0

@@ -59,9 +59,9 @@ def gap_slips(
     out: dict[str, list[tuple[int, int, FloatArray]]] = {s: [] for s in acc}
     if len(acc) < 2:
         return out
-    min_n = round(0.1 * rate_hz)
+    min_n = round(settings.gap_rest_min_s * rate_hz)
     rests = [(a, b) for a, b in runs(still) if b - a >= min_n]
-    window = round(30.0 * rate_hz)
+    window = round(settings.gap_rest_window_s * rate_hz)
     for s in acc:
         gaps = [g for g in runs(~valid[s]) if g[1] - g[0] >= 2]
         # Rests must lie between this gap and the sensor's neighbouring gaps
@@ -84,7 +84,8 @@ def gap_slips(
                     x: float(np.degrees(np.arccos(np.clip(d_b[x] @ d_a[x], -1.0, 1.0))))
                     for x in acc
                 }
-                if max(turned[x] for x in acc if x != s) >= 0.5 * settings.gap_slip_deg:
+                others = max(turned[x] for x in acc if x != s)
+                if others >= settings.gap_others_share * settings.gap_slip_deg:
                     continue
                 if turned[s] >= settings.gap_slip_deg:
                     out[s].append((g_lo, g_hi, _min_rotation(d_b[s], d_a[s])))
@@ -98,23 +99,25 @@ def find_slips(
     """Strap slips of one sensor: [(first, last grid index, rotation vector in S, deg)].
 
     A slip is a short burst of rotation on top of the smooth body movement:
-    the gyro minus its 0.3 s running median exceeds ``slip_rate_dps`` and the
-    burst, integrated, turns the sensor at least ``slip_min_deg``.
+    the gyro minus its ``slip_median_s`` running median exceeds
+    ``slip_rate_dps`` and the burst, integrated, turns the sensor at least
+    ``slip_min_deg``.
     """
-    w = max(3, round(0.3 * rate_hz) | 1)
+    cs = settings
+    w = max(3, round(cs.slip_median_s * rate_hz) | 1)
     # A cheap screen (distance from the running mean), then the exact test
     # (distance from the running median) only around the candidates.
     rough = norm_rows(gyr_dps - moving_mean(gyr_dps, w))
     rough[~valid] = 0.0
     out = []
     pad = 2 * w
-    for c_lo, c_hi in runs(rough > 0.8 * settings.slip_rate_dps):
+    for c_lo, c_hi in runs(rough > cs.slip_screen_share * cs.slip_rate_dps):
         lo0, hi0 = max(0, c_lo - pad), min(gyr_dps.shape[0], c_hi + pad)
         part = gyr_dps[lo0:hi0]
         resid = part - _moving_median(part, w)
         norm = norm_rows(resid)
         norm[~valid[lo0:hi0]] = 0.0
-        for lo, hi in runs(norm > 0.25 * settings.slip_rate_dps):
+        for lo, hi in runs(norm > cs.slip_edge_share * cs.slip_rate_dps):
             if lo0 + lo < c_lo - w or lo0 + hi > c_hi + w:
                 continue  # belongs to a neighbouring candidate
             too_long = hi - lo > settings.slip_max_s * rate_hz

@@ -1,0 +1,141 @@
+"""What the calibration stages read and hand on, and what they produce (``Calibration``).
+
+Part of the calibration (``calibration.py``): frozen data only, so each
+stage is a function of these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from hinge_imu.core.angles import quat_to_matrix
+from hinge_imu.core.results import SensorCalibration
+
+__all__ = ["TRUNK_SENSORS", "Axes", "AxisInput", "Calibration", "GridData", "Slip", "Stance"]
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The calibration of every sensor plus the stance it came from.
+
+    Attributes:
+        sensors: sensor → its calibration (``q_S_B`` is the mounting).
+        stance_start_s, stance_end_s: the stance used, s.
+        messages: what the user should know, one line each.
+    """
+
+    sensors: Mapping[str, SensorCalibration]
+    stance_start_s: float
+    stance_end_s: float
+    messages: tuple[str, ...] = ()
+    #: sensor → strap slips found: (start s, end s, mounting ``q_S_B`` from the
+    #: end on); the sensor's angles are unknown (NaN) while it slips.
+    slips: Mapping[str, tuple[tuple[float, float, tuple[float, ...]], ...]] = field(
+        default_factory=dict
+    )
+    #: First moment every sensor was still (≥ 0.5 s), s: reps are looked for
+    #: from then on (before it the orientation filter may still be settling
+    #: from a start in mid-movement). None: from the stance on.
+    first_still_s: float | None = None
+
+    @property
+    def reps_from_s(self) -> float:
+        """Time from which reps are looked for, s."""
+        if self.first_still_s is None:
+            return self.stance_start_s
+        return min(self.first_still_s, self.stance_start_s)
+
+    def R_S_B(self, sensor: str) -> FloatArray:
+        return quat_to_matrix(np.asarray(self.sensors[sensor].q_S_B))
+
+    def mountings(self, sensor: str) -> list[tuple[float, FloatArray]]:
+        """The sensor's mounting over time: [(from_s, R_S_B), …], first from −inf."""
+        out = [(-np.inf, self.R_S_B(sensor))]
+        for _, t_end, q in self.slips.get(sensor, ()):
+            out.append((t_end, quat_to_matrix(np.asarray(q))))
+        return out
+
+    def slipping(self, sensor: str) -> list[tuple[float, float]]:
+        """When the sensor was slipping on its strap: [(start_s, end_s)]."""
+        return [(t0, t1) for t0, t1, _ in self.slips.get(sensor, ())]
+
+
+@dataclass(frozen=True)
+class GridData:
+    """Every sensor on the analysis grid, as the calibration stages read it.
+
+    Attributes:
+        acc_mps2, gyr_dps: sensor → (N, 3) samples, the same N for every sensor.
+        valid: sensor → (N,) False in long gaps (no data).
+        rate_hz: the grid rate, Hz.
+        k0: grid index of the first sample (its time is ``k0 / rate_hz``).
+    """
+
+    acc_mps2: Mapping[str, FloatArray]
+    gyr_dps: Mapping[str, FloatArray]
+    valid: Mapping[str, BoolArray]
+    rate_hz: float
+    k0: int = 0
+
+    @property
+    def sensors(self) -> tuple[str, ...]:
+        return tuple(self.acc_mps2)
+
+    def t_s(self, i: int) -> float:
+        """Time of array index ``i``, s."""
+        return (self.k0 + i) / self.rate_hz
+
+
+@dataclass(frozen=True)
+class Stance:
+    """Stage 1: the stance [start, end) (array indices) and what it gives.
+
+    Attributes:
+        still: (N,) every sensor still.
+        bias_dps: sensor → gyro bias (3,), deg/s.
+        axis_end: end of the data the axes are fitted on (index, exclusive).
+    """
+
+    start: int
+    end: int
+    still: BoolArray
+    bias_dps: Mapping[str, FloatArray]
+    axis_end: int
+    messages: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Axes:
+    """Stages 4–5: per sensor its frame ``R_S_B``, sagittal angle (axis window), confidence."""
+
+    frames: dict[str, FloatArray]
+    sagittal_deg: dict[str, FloatArray]
+    confidence: dict[str, float]
+    messages: tuple[str, ...] = ()
+
+
+#: A strap slip as (first index, end index, Q): the mounting turns by Q
+#: (R_S_B ← Q · R_S_B) from the end of the slip on.
+Slip = tuple[int, int, FloatArray]
+
+#: Sensors fitted as the trunk (one clear axis; they tilt forward, far), in order.
+TRUNK_SENSORS = ("pelvis", "upper_back", "head")
+
+
+@dataclass(frozen=True)
+class AxisInput:
+    """What the axis stages fit on: the grid, the stance, and per sensor its
+    vertical (N', 3) and the samples to use (N',), both up to ``stance.axis_end``
+    and blank from the sensor's first strap slip on."""
+
+    grid: GridData
+    stance: Stance
+    vertical: Mapping[str, FloatArray]
+    use: Mapping[str, BoolArray]
