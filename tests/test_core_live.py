@@ -99,3 +99,29 @@ def test_a_session_that_starts_shaken_keeps_only_the_recent_ticks_and_times_stay
     assert len(after) == len(offline.reps) == 3
     for r, o in zip(after, offline.reps, strict=True):
         assert abs(r.metrics.t_bottom - 12.0 - o.metrics.t_bottom) < 0.05
+
+
+def test_calibration_is_retried_at_the_named_interval_only(monkeypatch) -> None:
+    import hinge_imu.core.live as live_mod
+
+    s = sim("typical", reps=4, seed=31, mounting="arbitrary", mistakes=[{}, {"back_rounded": None}])
+    rec = s.recording
+    tries: list[int] = []
+    real = live_mod.calibrate_grid
+
+    def counting(chunks, *args):
+        tries.append(max(c.k0 + len(c) for c in chunks.values()))
+        return real(chunks, *args)
+
+    monkeypatch.setattr(live_mod, "calibrate_grid", counting)
+    live = LiveAnalyser(
+        rec.ordered_sensor_names(),
+        load_rules(),
+        side=rec.side,
+        live=LiveSettings(retry_every_s=1.0),
+    )
+    _, cal_at, _ = run(live, blocks(rec, block_s=0.05))
+    assert cal_at is not None and len(tries) > 1
+    # At most one try per second of data, none after the calibration.
+    assert np.all(np.diff(tries) >= 0.9 * 100)
+    assert tries[-1] <= cal_at * 100 + 1
