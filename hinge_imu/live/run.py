@@ -100,6 +100,7 @@ def run_live(args: argparse.Namespace) -> int:
     if out_path is None and not args.replay:
         out_path = default_output_path()
         out_path.parent.mkdir(exist_ok=True)
+        _check_outputs(args, out_path)
     if not args.replay:
         import asyncio
 
