@@ -22,7 +22,7 @@ Prints, per dataset and group: rep counts against the hand labels (a found rep
 matches a label when its bottom lies in the labelled window), recordings
 refused and why, how often ``squatting`` fires on these squats (and the form
 rules the classes suggest), reps found while walking, and what the people did
-before their first rep (how long they stood, how much the gyros read at rest).
+before their first rep (how long until it, how much the gyros read then).
 Neither dataset carries a reference angle (no motion capture), so angle
 accuracy is not checked; see docs/benchmarks.md for what else is not.
 
@@ -242,13 +242,13 @@ def print_counts(groups: dict[tuple[str, str], list[dict[str, Any]]]) -> None:
 def print_rest(groups: dict[tuple[str, str], list[dict[str, Any]]]) -> None:
     print("\nBefore the first labelled movement (all sets; medians over sets)")
     print(
-        f"{'dataset':<10} {'group':<16} {'stood s':>7} {'< 1 s':>5} "
+        f"{'dataset':<10} {'group':<16} {'to rep 1 s':>10} {'< 1 s':>5} "
         f"{'gyro bias °/s':>13} {'jitter °/s':>10}  |acc| at rest, g"
     )
     for (ds, g), rs in groups.items():
         short = sum(r["first_motion_s"] < 1.0 for r in rs)
         print(
-            f"{ds:<10} {g:<16} {_med([r['first_motion_s'] for r in rs], 7, 2)} {short:>5} "
+            f"{ds:<10} {g:<16} {_med([r['first_motion_s'] for r in rs], 10, 2)} {short:>5} "
             f"{_med([r['rest_bias_dps'] for r in rs], 13, 1)} "
             f"{_med([r['rest_jitter_dps'] for r in rs], 10, 1)}  "
             + " ".join(
@@ -319,7 +319,7 @@ def print_tables(res: list[dict[str, Any]], per_set: bool) -> None:
                 f"stance {max(r['stance'].values(), default=0):.2f} s"
                 + (f", calibration not ok: {','.join(r['cal_not_ok'])}" if r["cal_not_ok"] else "")
             )
-            print(f"  {r['name']:<34} stood {r['first_motion_s']:5.2f} s  {what}")
+            print(f"  {r['name']:<34} rep 1 at {r['first_motion_s']:5.2f} s  {what}")
     # One count per recording: the analysis may repeat a warning within one.
     warn = Counter(w for r in res if not r["refused"] for w in set(r["warnings"]))
     if warn:

