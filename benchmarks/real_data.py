@@ -151,7 +151,10 @@ def run_one(job: Job) -> dict[str, Any]:
         from hinge_imu import write_recording
 
         path = Path(write_dir) / (lr.name.replace("/", "__") + ".csv.gz")
-        write_recording(path, lr.recording)
+        try:
+            write_recording(path, lr.recording)
+        except (OSError, HingeImuError) as err:
+            return {"name": lr.name, "group": group, "error": f"{path}: not written ({err})"}
     t0 = time.perf_counter()
     try:
         s = analyse(lr.recording, settings=_settings(min_stance_s))

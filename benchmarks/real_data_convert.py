@@ -126,6 +126,21 @@ def drop_repeated(counter: np.ndarray) -> np.ndarray:
     return keep
 
 
+def _floats(df: pd.DataFrame, cols: Sequence[str], path: Path, first_data_line: int) -> np.ndarray:
+    """Columns as floats; one line naming the first non-numeric or missing value."""
+    try:
+        out = df[list(cols)].to_numpy(dtype=float)
+    except ValueError:
+        out = df[list(cols)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    bad = np.nonzero(~np.isfinite(out).all(axis=1))[0]
+    if bad.size:
+        raise DatasetError(
+            f"{path}:{first_data_line + bad[0]}: a value in {', '.join(cols)} "
+            "is missing or not a number"
+        )
+    return out
+
+
 def _header(dataset: str, places: Sequence[str], extra: Mapping[str, str]) -> dict[str, str]:
     return {
         # Not the word "simulated", even negated: readers flag a header holding it.
@@ -151,14 +166,14 @@ def read_squat_rt_set(csv_path: Path, labels_json: Path | None, group: str) -> L
     missing = [c for c in need if c not in df.columns]
     if missing:
         raise DatasetError(f"{csv_path}: missing column {missing[0]!r}")
-    millis = df["millis"].to_numpy(dtype=float)
+    millis = _floats(df, ["millis"], csv_path, 2)[:, 0]
     t_s = (millis - millis[0]) / 1000.0
     _check_time(t_s, csv_path, first_data_line=2)
     seq = df["seq"].to_numpy() if "seq" in df.columns else None
     sensors = {}
     for col, (ours, _place) in SQUAT_RT_SENSORS.items():
-        acc = df[[f"{col}_ax", f"{col}_ay", f"{col}_az"]].to_numpy(dtype=float)
-        gyr = df[[f"{col}_gx", f"{col}_gy", f"{col}_gz"]].to_numpy(dtype=float)
+        acc = _floats(df, [f"{col}_ax", f"{col}_ay", f"{col}_az"], csv_path, 2)
+        gyr = _floats(df, [f"{col}_gx", f"{col}_gy", f"{col}_gz"], csv_path, 2)
         sensors[ours] = _stream(t_s, acc, gyr, seq)
     reps: list[tuple[float, float]] = []
     if labels_json is not None:
@@ -223,7 +238,7 @@ def read_ipol_trial(gait_dir: Path, code: str) -> LabelledRecording:
         missing = [c for c in cols if c not in df.columns]
         if missing:
             raise DatasetError(f"{path}: missing column {missing[0]!r}")
-        counter = df["PacketCounter"].to_numpy(dtype=float)
+        counter = _floats(df, ["PacketCounter"], path, 3)[:, 0]
         keep = drop_repeated(counter)
         dropped += int(np.sum(~keep))
         counter = counter[keep]
@@ -231,8 +246,8 @@ def read_ipol_trial(gait_dir: Path, code: str) -> LabelledRecording:
         _check_time(t_s, path, first_data_line=3)
         sensors[ours] = _stream(
             t_s,
-            df[["Acc_X", "Acc_Y", "Acc_Z"]].to_numpy(dtype=float)[keep],
-            df[["Gyr_X", "Gyr_Y", "Gyr_Z"]].to_numpy(dtype=float)[keep],
+            _floats(df, ["Acc_X", "Acc_Y", "Acc_Z"], path, 3)[keep],
+            _floats(df, ["Gyr_X", "Gyr_Y", "Gyr_Z"], path, 3)[keep],
             counter.astype(np.int64),
             IPOL_RATE_HZ,
         )

@@ -136,3 +136,15 @@ def test_ipol_trial_drops_a_repeated_packet_and_keeps_the_clock(tmp_path: Path) 
 def test_drop_repeated_keeps_first_of_each_counter() -> None:
     keep = conv.drop_repeated(np.array([5.0, 6.0, 6.0, 7.0, 6.0, 8.0]))
     assert keep.tolist() == [True, True, False, True, False, True]
+
+
+def test_a_non_numeric_value_names_its_line(tmp_path: Path) -> None:
+    csv = tmp_path / "subject2_set2.csv"
+    _squat_rt_csv(csv, n=6)
+    lines = csv.read_text(encoding="utf-8").splitlines()
+    cells = lines[4].split(",")
+    cells[10] = "n/a"  # s0_gy on the 4th sample, line 5 of the file
+    lines[4] = ",".join(cells)
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(conv.DatasetError, match=r"subject2_set2.csv:5: a value in s0_gx"):
+        conv.read_squat_rt_set(csv, None, "x")
