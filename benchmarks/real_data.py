@@ -61,6 +61,9 @@ MEDIANS = (
     ("knee_cave", "cave°", 6),
 )
 G_MPS2 = 9.80665
+#: Gyro thresholds of our own still test (deg/s), and its smoothing window (s).
+STILL_DPS = (6.0, 10.0, 15.0)
+STILL_SMOOTH_S = 0.2
 
 
 def _rest_stats(lr: conv.LabelledRecording) -> dict[str, Any]:
@@ -90,6 +93,41 @@ def _rest_stats(lr: conv.LabelledRecording) -> dict[str, Any]:
         "rest_jitter_dps": max(jitter, default=nan),
         "rest_acc_g": acc,
     }
+
+
+def _longest_still(lr: conv.LabelledRecording) -> dict[str, float]:
+    """Longest time anywhere that every sensor turns slower than each threshold, s.
+
+    Our own simple test, independent of the analysis': each sensor's rate is
+    its gyro minus a rough bias (median of the samples under 20 °/s), averaged
+    over ``STILL_SMOOTH_S``; "still" is every sensor under the threshold at once.
+    """
+    import numpy as np
+
+    rec = lr.recording
+    t0 = max(float(s.t_s[0]) for s in rec.sensors.values())
+    t1 = min(float(s.t_s[-1]) for s in rec.sensors.values())
+    step_s = 0.01
+    grid = np.arange(t0, t1, step_s)
+    if grid.size < 2:
+        return {f"still_{thr:g}": 0.0 for thr in STILL_DPS}
+    n = max(1, round(STILL_SMOOTH_S / step_s))
+    worst = np.zeros(grid.size)
+    for s in rec.sensors.values():
+        g = np.column_stack([np.interp(grid, s.t_s, s.gyr_dps[:, k]) for k in range(3)])
+        quiet = np.linalg.norm(g, axis=1) < 20.0
+        g = g - (np.median(g[quiet], axis=0) if quiet.any() else 0.0)
+        kernel = np.ones(n) / n
+        sm = np.column_stack([np.convolve(g[:, k], kernel, mode="same") for k in range(3)])
+        worst = np.maximum(worst, np.linalg.norm(sm, axis=1))
+    out = {}
+    for thr in STILL_DPS:
+        best = run = 0
+        for still in worst < thr:
+            run = run + 1 if still else 0
+            best = max(best, run)
+        out[f"still_{thr:g}"] = best * step_s
+    return out
 
 
 def _match(bottoms_s: list[float], windows_s: tuple[tuple[float, float], ...]) -> dict[str, int]:
@@ -146,6 +184,7 @@ def run_one(job: Job) -> dict[str, Any]:
         "first_motion_s": lr.first_motion_s,
         "duration_s": lr.recording.duration_s,
         **_rest_stats(lr),
+        **_longest_still(lr),
     }
     if write_dir:
         from hinge_imu import write_recording
@@ -261,6 +300,21 @@ def print_rest(groups: dict[tuple[str, str], list[dict[str, Any]]]) -> None:
         )
 
 
+def print_still(groups: dict[tuple[str, str], list[dict[str, Any]]]) -> None:
+    print(
+        "\nLongest still time anywhere, every sensor under a gyro threshold "
+        "(our own test): median s / sets with ≥ 1 s"
+    )
+    heads = " ".join(f"{f'< {thr:g} °/s':>13}" for thr in STILL_DPS)
+    print(f"{'dataset':<10} {'group':<16} {'sets':>4} {heads}")
+    for (ds, g), rs in groups.items():
+        cells = []
+        for thr in STILL_DPS:
+            vals = [r[f"still_{thr:g}"] for r in rs]
+            cells.append(f"{_med(vals, 6, 2)} / {sum(v >= 1.0 for v in vals):>3}")
+        print(f"{ds:<10} {g:<16} {len(rs):>4} {' '.join(f'{c:>13}' for c in cells)}")
+
+
 def print_rules(groups: dict[tuple[str, str], list[dict[str, Any]]]) -> None:
     squats = {g: rs for (ds, g), rs in groups.items() if ds == "squat-rt"}
     if not squats:
@@ -311,6 +365,7 @@ def print_tables(res: list[dict[str, Any]], per_set: bool) -> None:
     groups = _groups(res)
     print_counts(groups)
     print_rest(groups)
+    print_still(groups)
     print_rules(groups)
     print_walking(res)
     if per_set:
