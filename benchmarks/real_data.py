@@ -60,74 +60,6 @@ MEDIANS = (
     ("pelvic_tilt_lockout", "tilt lock°", 10),
     ("knee_cave", "cave°", 6),
 )
-G_MPS2 = 9.80665
-#: Gyro thresholds of our own still test (deg/s), and its smoothing window (s).
-STILL_DPS = (6.0, 10.0, 15.0)
-STILL_SMOOTH_S = 0.2
-
-
-def _rest_stats(lr: conv.LabelledRecording) -> dict[str, Any]:
-    """Gyro bias and jitter, and |acc|, before the first labelled movement.
-
-    Bias is the length of the median rate, jitter the median distance from it
-    (deg/s), both the largest over the sensors; ``rest_acc_g`` maps each sensor
-    to its median magnitude, in g (1.0 for a true accelerometer at rest).
-    """
-    import numpy as np
-
-    end = lr.first_motion_s if np.isfinite(lr.first_motion_s) else 0.0
-    bias, jitter = [], []
-    acc: dict[str, float] = {}
-    for name, s in lr.recording.sensors.items():
-        sel = s.t_s < end
-        if sel.sum() < 5:
-            continue
-        g = s.gyr_dps[sel]
-        b = np.median(g, axis=0)
-        bias.append(float(np.linalg.norm(b)))
-        jitter.append(float(np.median(np.linalg.norm(g - b, axis=1))))
-        acc[name] = float(np.median(np.linalg.norm(s.acc_mps2[sel], axis=1)) / G_MPS2)
-    nan = float("nan")
-    return {
-        "rest_bias_dps": max(bias, default=nan),
-        "rest_jitter_dps": max(jitter, default=nan),
-        "rest_acc_g": acc,
-    }
-
-
-def _longest_still(lr: conv.LabelledRecording) -> dict[str, float]:
-    """Longest time anywhere that every sensor turns slower than each threshold, s.
-
-    Our own simple test, independent of the analysis': each sensor's rate is
-    its gyro minus a rough bias (median of the samples under 20 °/s), averaged
-    over ``STILL_SMOOTH_S``; "still" is every sensor under the threshold at once.
-    """
-    import numpy as np
-
-    rec = lr.recording
-    t0 = max(float(s.t_s[0]) for s in rec.sensors.values())
-    t1 = min(float(s.t_s[-1]) for s in rec.sensors.values())
-    step_s = 0.01
-    grid = np.arange(t0, t1, step_s)
-    if grid.size < 2:
-        return {f"still_{thr:g}": 0.0 for thr in STILL_DPS}
-    n = max(1, round(STILL_SMOOTH_S / step_s))
-    worst = np.zeros(grid.size)
-    for s in rec.sensors.values():
-        g = np.column_stack([np.interp(grid, s.t_s, s.gyr_dps[:, k]) for k in range(3)])
-        quiet = np.linalg.norm(g, axis=1) < 20.0
-        g = g - (np.median(g[quiet], axis=0) if quiet.any() else 0.0)
-        kernel = np.ones(n) / n
-        sm = np.column_stack([np.convolve(g[:, k], kernel, mode="same") for k in range(3)])
-        worst = np.maximum(worst, np.linalg.norm(sm, axis=1))
-    out = {}
-    for thr in STILL_DPS:
-        best = run = 0
-        for still in worst < thr:
-            run = run + 1 if still else 0
-            best = max(best, run)
-        out[f"still_{thr:g}"] = best * step_s
-    return out
 
 
 def _match(bottoms_s: list[float], windows_s: tuple[tuple[float, float], ...]) -> dict[str, int]:
@@ -183,8 +115,8 @@ def run_one(job: Job) -> dict[str, Any]:
         "steps": lr.steps,
         "first_motion_s": lr.first_motion_s,
         "duration_s": lr.recording.duration_s,
-        **_rest_stats(lr),
-        **_longest_still(lr),
+        **conv.rest_stats(lr),
+        **conv.longest_still(lr),
     }
     if write_dir:
         from hinge_imu import write_recording
@@ -305,11 +237,11 @@ def print_still(groups: dict[tuple[str, str], list[dict[str, Any]]]) -> None:
         "\nLongest still time anywhere, every sensor under a gyro threshold "
         "(our own test): median s / sets with ≥ 1 s"
     )
-    heads = " ".join(f"{f'< {thr:g} °/s':>13}" for thr in STILL_DPS)
+    heads = " ".join(f"{f'< {thr:g} °/s':>13}" for thr in conv.STILL_DPS)
     print(f"{'dataset':<10} {'group':<16} {'sets':>4} {heads}")
     for (ds, g), rs in groups.items():
         cells = []
-        for thr in STILL_DPS:
+        for thr in conv.STILL_DPS:
             vals = [r[f"still_{thr:g}"] for r in rs]
             cells.append(f"{_med(vals, 6, 2)} / {sum(v >= 1.0 for v in vals):>3}")
         print(f"{ds:<10} {g:<16} {len(rs):>4} {' '.join(f'{c:>13}' for c in cells)}")

@@ -1,4 +1,5 @@
-"""Converters from third-party IMU datasets to hinge-imu recordings (REAL data).
+"""Converters from third-party IMU datasets to hinge-imu recordings (REAL data),
+and what the converted data shows before any analysis (rest levels, stillness).
 
 Used by ``benchmarks/real_data.py``; kept beside it, not in the package: the
 datasets are not ours and their layouts are theirs. Each converter reads one
@@ -26,6 +27,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,6 +57,10 @@ IPOL_SENSORS: Mapping[str, tuple[str, str]] = {
     "rf": ("foot", "right foot"),
 }
 IPOL_RATE_HZ = 100.0
+G_MPS2 = 9.80665
+#: Gyro thresholds of our own still test (deg/s), and its smoothing window (s).
+STILL_DPS = (6.0, 10.0, 15.0)
+STILL_SMOOTH_S = 0.2
 
 
 class DatasetError(Exception):
@@ -283,3 +289,66 @@ def ipol_trials(gait_dir: Path) -> list[str]:
         return tuple(int(x) if x.isdigit() else 0 for x in code.split("-"))
 
     return sorted(codes, key=key)
+
+
+# What the data shows before any analysis (the benchmark's descriptors).
+
+
+def rest_stats(lr: LabelledRecording) -> dict[str, Any]:
+    """Gyro bias and jitter, and |acc|, before the first labelled movement.
+
+    Bias is the length of the median rate, jitter the median distance from it
+    (deg/s), both the largest over the sensors; ``rest_acc_g`` maps each sensor
+    to its median magnitude, in g (1.0 for a true accelerometer at rest).
+    """
+    end = lr.first_motion_s if np.isfinite(lr.first_motion_s) else 0.0
+    bias, jitter = [], []
+    acc: dict[str, float] = {}
+    for name, s in lr.recording.sensors.items():
+        sel = s.t_s < end
+        if sel.sum() < 5:
+            continue
+        g = s.gyr_dps[sel]
+        b = np.median(g, axis=0)
+        bias.append(float(np.linalg.norm(b)))
+        jitter.append(float(np.median(np.linalg.norm(g - b, axis=1))))
+        acc[name] = float(np.median(np.linalg.norm(s.acc_mps2[sel], axis=1)) / G_MPS2)
+    nan = float("nan")
+    return {
+        "rest_bias_dps": max(bias, default=nan),
+        "rest_jitter_dps": max(jitter, default=nan),
+        "rest_acc_g": acc,
+    }
+
+
+def longest_still(lr: LabelledRecording) -> dict[str, float]:
+    """Longest time anywhere that every sensor turns slower than each threshold, s.
+
+    Our own simple test, independent of the analysis': each sensor's rate is
+    its gyro minus a rough bias (median of the samples under 20 °/s), averaged
+    over ``STILL_SMOOTH_S``; "still" is every sensor under the threshold at once.
+    """
+    rec = lr.recording
+    t0 = max(float(s.t_s[0]) for s in rec.sensors.values())
+    t1 = min(float(s.t_s[-1]) for s in rec.sensors.values())
+    step_s = 0.01
+    grid = np.arange(t0, t1, step_s)
+    if grid.size < 2:
+        return {f"still_{thr:g}": 0.0 for thr in STILL_DPS}
+    n = max(1, round(STILL_SMOOTH_S / step_s))
+    worst = np.zeros(grid.size)
+    for s in rec.sensors.values():
+        g = np.column_stack([np.interp(grid, s.t_s, s.gyr_dps[:, k]) for k in range(3)])
+        quiet = np.linalg.norm(g, axis=1) < 20.0
+        g = g - (np.median(g[quiet], axis=0) if quiet.any() else 0.0)
+        kernel = np.ones(n) / n
+        sm = np.column_stack([np.convolve(g[:, k], kernel, mode="same") for k in range(3)])
+        worst = np.maximum(worst, np.linalg.norm(sm, axis=1))
+    out = {}
+    for thr in STILL_DPS:
+        best = run = 0
+        for still in worst < thr:
+            run = run + 1 if still else 0
+            best = max(best, run)
+        out[f"still_{thr:g}"] = best * step_s
+    return out

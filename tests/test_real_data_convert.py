@@ -148,3 +148,23 @@ def test_a_non_numeric_value_names_its_line(tmp_path: Path) -> None:
     csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(conv.DatasetError, match=r"subject2_set2.csv:5: a value in s0_gx"):
         conv.read_squat_rt_set(csv, None, "x")
+
+
+def test_longest_still_and_rest_stats_see_a_biased_still_start() -> None:
+    from hinge_imu.samples import Recording, SensorStream
+
+    t = np.arange(0, 5.0, 0.01)
+    gyr = np.zeros((t.size, 3))
+    gyr[:, 0] = 8.0  # an 8 °/s bias all along: still is judged after removing it
+    gyr[t >= 2.0, 2] = 30.0 * np.sin(2 * np.pi * t[t >= 2.0])  # then reps
+    acc = np.tile([12.5, 0.0, 0.0], (t.size, 1))  # an accelerometer reading 1.27 g
+    rec = Recording(sensors={"pelvis": SensorStream(t_s=t, acc_mps2=acc, gyr_dps=gyr)})
+    lr = conv.LabelledRecording("x", "g", rec, ((2.0, 3.0),), 1, 0, 2.0)
+
+    still = conv.longest_still(lr)
+    assert still["still_6"] == pytest.approx(2.0, abs=0.15)
+    assert still["still_15"] >= still["still_6"]
+    rest = conv.rest_stats(lr)
+    assert rest["rest_bias_dps"] == pytest.approx(8.0)
+    assert rest["rest_jitter_dps"] == pytest.approx(0.0)
+    assert rest["rest_acc_g"]["pelvis"] == pytest.approx(12.5 / 9.80665)
