@@ -35,13 +35,14 @@ CHANNELS = (
     "head_extension",
     "shank_inclination",
     "body_lean",
+    "foot_pitch",
     "heading",
     "base_x_m",
     "base_y_m",
 )
 
 #: Segments with a sensor site, in report order.
-SITES = ("thigh", "pelvis", "upper_back", "head")
+SITES = ("thigh", "pelvis", "upper_back", "head", "shank", "foot")
 
 
 CosSin = tuple[FloatArray, FloatArray]
@@ -157,6 +158,9 @@ class BodyModel:
             # the medial part of the thigh's frontal rotation
             "knee_cave": self._lat * self._thigh_frontal_deg(ch),
             "head_extension": ch["head_extension"],
+            # not rule angles: what moves the skin over the thigh and shank
+            "knee_flexion": thigh - ch["shank_inclination"],
+            "hip_knee_flexion": 0.5 * (pelvis + 2.0 * thigh - ch["shank_inclination"]),
         }
 
     def _thigh_frontal_deg(self, ch: Mapping[str, FloatArray]) -> FloatArray:
@@ -164,7 +168,7 @@ class BodyModel:
         return self._lat * ch["knee_cave"] + ch["body_lean"]
 
     def segment_rotations(self, t_s: FloatArray) -> dict[str, FloatArray]:
-        """``R_E_B`` (N,3,3) of shank, thigh, pelvis, upper_back, head."""
+        """``R_E_B`` (N,3,3) of foot, shank, thigh, pelvis, upper_back, head."""
         return self.rotations_from(self.channels(t_s))
 
     def rotations_from(self, ch: Mapping[str, FloatArray]) -> dict[str, FloatArray]:
@@ -173,7 +177,10 @@ class BodyModel:
         lean = cos_sin(d(ch["body_lean"]))
         trunk = ch["trunk_inclination"]
         thigh_frontal = cos_sin(d(self._thigh_frontal_deg(ch)))
+        flat = cos_sin(np.zeros_like(ch["foot_pitch"]))
         return {
+            # the foot stays flat on the ground except while walking
+            "foot": rot_zyx(yaw, cos_sin(d(ch["foot_pitch"])), flat),
             "shank": rot_zyx(yaw, cos_sin(-d(ch["shank_inclination"])), lean),
             "thigh": rot_zyx(yaw, cos_sin(-d(ch["thigh_inclination"])), thigh_frontal),
             "pelvis": rot_zyx(yaw, cos_sin(d(ch["pelvic_tilt"])), lean),
@@ -208,4 +215,8 @@ class BodyModel:
             "upper_back": l5s1 + apply(rot["upper_back"], np.array([-0.10, 0.0, 0.7 * a.trunk_m])),
             # on a headband at the back of the head
             "head": c7 + apply(rot["head"], np.array([-0.08, 0.0, 0.15])),
+            # lateral mid-shank
+            "shank": ankle + apply(rot["shank"], np.array([0.0, -lat * 0.05, 0.5 * a.shank_m])),
+            # on the laces
+            "foot": ankle + apply(rot["foot"], np.array([0.07, 0.0, -0.02])),
         }
