@@ -181,6 +181,20 @@ def test_every_stance_kind(kind: str) -> None:
     assert bool(walking_in) == (kind in ("walk_in", "missing"))
 
 
+@pytest.mark.parametrize("kind", ["walk_in", "end_only", "none"])
+def test_new_stance_kinds_work_with_the_classic_presets(kind: str) -> None:
+    sim = simulate(SimConfig.preset("typical", reps=2, sets=2, seed=3, stance_kind=kind))
+    assert len(sim.truth["reps"]) == 4
+    walks = [w for w in sim.truth["non_rep_movements"] if w["kind"] == "walk"]
+    # walking in (one leg and one turn), then between the sets (there and back)
+    starts = [w["t_start_s"] == 0.0 for w in walks]
+    assert starts == ([True, False] if kind == "walk_in" else [False])
+    if kind == "walk_in":
+        heading = sim.body.motion.channel("heading", np.array([0.0, walks[0]["t_end_s"]]))
+        assert heading[1] - heading[0] == pytest.approx(180.0)
+    assert _still_windows(sim.recording)[:1] != [0.0]
+
+
 @pytest.mark.parametrize("tempo", TEMPOS)
 def test_every_tempo(tempo: str) -> None:
     sim = simulate(SimConfig.preset("real", reps=6, seed=12, stance_kind="still", tempo=tempo))

@@ -222,7 +222,7 @@ class SessionScript:
         step_s = 0.5 / f
         legs: tuple[float, ...]
         if steps is None:
-            legs = (2.5, 2.5)
+            legs = (2.5, 2.5) if back else (2.5,)
         elif back:
             n_out = (steps + 1) // 2
             legs = (n_out * step_s, max(1, steps - n_out) * step_s)

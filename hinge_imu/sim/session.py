@@ -45,10 +45,7 @@ def _impatient(cfg: SimConfig) -> bool:
 
 def _walk(sc: SessionScript, cfg: SimConfig, back: bool = True) -> None:
     lo, hi = cfg.imperfections.walk_steps
-    if hi:
-        sc.walk(int(sc.rng.integers(lo, hi + 1)), back)
-    else:
-        sc.walk()
+    sc.walk(int(sc.rng.integers(lo, hi + 1)) if hi else None, back)
 
 
 def _opening(sc: SessionScript, cfg: SimConfig) -> dict[str, Any]:
@@ -62,7 +59,12 @@ def _opening(sc: SessionScript, cfg: SimConfig) -> dict[str, Any]:
         stance["first_still_s"] = [round(t0, 4), round(sc.t, 4)]
     elif kind == "walk_in":
         _walk(sc, cfg, back=False)
-        stance = {"kind": kind, "t_start_s": None, "t_end_s": None, "walk_in_s": [0.0, sc.t]}
+        stance = {
+            "kind": kind,
+            "t_start_s": None,
+            "t_end_s": None,
+            "walk_in_s": [0.0, round(sc.t, 4)],
+        }
         sc.rest(float(rng.uniform(*WALK_IN_STAND_S)))
         return stance
     elif kind == "end_only":
