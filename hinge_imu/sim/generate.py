@@ -213,7 +213,9 @@ def simulate(config: SimConfig) -> Simulation:
     # the ``real`` effects draw from streams of their own (classic draws unchanged)
     skin_ss, heel_ss, errors_ss = seq.spawn(1)[0].spawn(3)
     script, extra = script_session(config, np.random.default_rng(motion_ss))
-    body = BodyModel(script.motion, config.side, Anthropometry(config.height_m))
+    body = BodyModel(
+        script.motion, config.side, Anthropometry(config.height_m), tuple(config.extras)
+    )
     duration_s = script.t
     setup_rng = np.random.default_rng(setup_ss)
     rests = extra["rests_after_sets_s"]
