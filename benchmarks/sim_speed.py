@@ -46,7 +46,7 @@ def main() -> None:
         SimConfig.preset("harsh", reps=10, seed=1, mounting="arbitrary"),
     )
     _row(
-        "2 x 8 reps, real, none, fast, +shank,foot",
+        "2 x 8 reps, real none fast +2 extra",
         SimConfig.preset(
             "real",
             reps=8,
