@@ -45,11 +45,28 @@ def main() -> None:
         "10 reps, harsh, arbitrary",
         SimConfig.preset("harsh", reps=10, seed=1, mounting="arbitrary"),
     )
+    _row(
+        "2 x 8 reps, real none fast +2 extra",
+        SimConfig.preset(
+            "real",
+            reps=8,
+            sets=2,
+            seed=1,
+            stance_kind="none",
+            tempo="fast",
+            extras=("shank", "foot"),
+            mounting="arbitrary",
+        ),
+    )
     if not args.skip_long:
         long_cfg = SimConfig.preset(
             "typical", reps=10, seed=1, duration_min=args.minutes, rates_hz=rates_100
         )
         _row(f"{args.minutes:g} min, typical, 3 x 100 Hz", long_cfg)
+        real_cfg = SimConfig.preset(
+            "real", reps=8, seed=1, duration_min=args.minutes / 2, mounting="arbitrary"
+        )
+        _row(f"{args.minutes / 2:g} min, real (111/111/104 Hz)", real_cfg)
 
 
 if __name__ == "__main__":

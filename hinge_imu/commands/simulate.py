@@ -38,8 +38,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--sensors",
         default="clean",
-        choices=("clean", "typical", "harsh"),
-        help="imperfection preset",
+        choices=("clean", "typical", "harsh", "real"),
+        help="imperfection preset (real: what people record, docs/simulator.md)",
     )
     p.add_argument("--mounting", default="nominal", choices=("nominal", "arbitrary"))
     rates = p.add_mutually_exclusive_group()
@@ -54,8 +54,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stance-s", type=float, help="calibration stance length, s (preset default)")
     p.add_argument(
         "--stance",
-        choices=("still", "swaying", "missing"),
-        help="calibration stance kind (preset default)",
+        choices=("still", "swaying", "missing", "walk_in", "end_only", "none"),
+        help="calibration stance kind (preset default); none = reps from the first sample",
+    )
+    p.add_argument(
+        "--tempo",
+        choices=("normal", "fast", "slow", "mixed"),
+        default="normal",
+        help="rep tempo: fast ~1.2 s back to back, slow ~6 s, mixed within a set",
+    )
+    p.add_argument("--extra", metavar="shank,foot", help="extra sensors no rule needs")
+    p.add_argument("--no-upper-back", action="store_true", help="no upper-back sensor")
+    p.add_argument("--slip-sensor", metavar="SENSOR", help="whose strap slips (preset slips)")
+    p.add_argument(
+        "--bad-board",
+        metavar="SENSOR",
+        help="this sensor's accelerometer is badly calibrated (per-axis scale up to 40 %%)",
+    )
+    p.add_argument(
+        "--off",
+        metavar="EFFECT,…",
+        help="switch preset effects off: noise, gyro_bias, warmup, acc_errors, soft_tissue,"
+        " jitter, loss, slip, walking, knocks, heel_strikes, fidgets",
     )
     p.add_argument("--duration-min", type=float, help="keep doing sets until this long, min")
     p.add_argument("--seed", type=int, default=0)
@@ -123,8 +143,13 @@ def _mistakes(
     return plan
 
 
+def _names(text: str | None) -> tuple[str, ...]:
+    return tuple(x.strip() for x in (text or "").split(",") if x.strip())
+
+
 def run(args: argparse.Namespace) -> int:
     from hinge_imu.sim import SimConfig, simulate
+    from hinge_imu.sim.config import IMPERFECTION_PRESETS, without
     from hinge_imu.sim.output import sidecar_paths, write_simulation
 
     sidecar_paths(args.output)  # fail on a bad name before any work
@@ -137,7 +162,14 @@ def run(args: argparse.Namespace) -> int:
         "side": args.side,
         "seed": args.seed,
         "duration_min": args.duration_min,
+        "tempo": args.tempo,
+        "extras": _names(args.extra),
+        "upper_back": not args.no_upper_back,
+        "slip_sensor": args.slip_sensor,
+        "bad_board": args.bad_board,
     }
+    if args.off:
+        overrides["imperfections"] = without(IMPERFECTION_PRESETS[args.sensors], _names(args.off))
     if args.stance_s is not None:
         overrides["stance_s"] = args.stance_s
     if args.stance is not None:
@@ -157,7 +189,8 @@ def run(args: argparse.Namespace) -> int:
     bad = sum(1 for r in reps if r["mistakes"])
     print(
         f"SIMULATED {len(reps)} reps ({bad} with mistakes), {sim.truth['duration_s']:.1f} s, "
-        f"sensors {args.sensors}, mounting {args.mounting}, seed {args.seed} "
+        f"sensors {args.sensors}, mounting {args.mounting}, stance {cfg.stance_kind}, "
+        f"tempo {cfg.tempo}, seed {args.seed} "
         f"in {time.perf_counter() - t0:.1f} s"
     )
     for p in paths:

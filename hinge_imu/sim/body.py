@@ -35,13 +35,14 @@ CHANNELS = (
     "head_extension",
     "shank_inclination",
     "body_lean",
+    "foot_pitch",
     "heading",
     "base_x_m",
     "base_y_m",
 )
 
 #: Segments with a sensor site, in report order.
-SITES = ("thigh", "pelvis", "upper_back", "head")
+SITES = ("thigh", "pelvis", "upper_back", "head", "shank", "foot")
 
 
 CosSin = tuple[FloatArray, FloatArray]
@@ -126,11 +127,16 @@ class Anthropometry:
 
 @dataclass(frozen=True)
 class BodyModel:
-    """The body: motion + anthropometry + which thigh carries the sensor."""
+    """The body: motion + anthropometry + which thigh carries the sensor.
+
+    ``extras``: the extra sites worn (``shank``, ``foot``); the others are
+    not computed, so the classic sessions cost what they always did.
+    """
 
     motion: Motion
     side: str = "right"
     anthropometry: Anthropometry = Anthropometry()
+    extras: tuple[str, ...] = ()
 
     @property
     def _lat(self) -> float:
@@ -139,7 +145,11 @@ class BodyModel:
 
     def channels(self, t_s: FloatArray) -> dict[str, FloatArray]:
         """Every driving channel at ``t_s`` (evaluate once, derive the rest)."""
-        return {c: self.motion.channel(c, t_s) for c in CHANNELS}
+        return {
+            c: self.motion.channel(c, t_s)
+            for c in CHANNELS
+            if c != "foot_pitch" or "foot" in self.extras
+        }
 
     def angles_deg(self, t_s: FloatArray) -> dict[str, FloatArray]:
         """True angles of docs/rules.md at ``t_s``, degrees (derived identities exact)."""
@@ -157,6 +167,9 @@ class BodyModel:
             # the medial part of the thigh's frontal rotation
             "knee_cave": self._lat * self._thigh_frontal_deg(ch),
             "head_extension": ch["head_extension"],
+            # not rule angles: what moves the skin over the thigh and shank
+            "knee_flexion": thigh - ch["shank_inclination"],
+            "hip_knee_flexion": 0.5 * (pelvis + 2.0 * thigh - ch["shank_inclination"]),
         }
 
     def _thigh_frontal_deg(self, ch: Mapping[str, FloatArray]) -> FloatArray:
@@ -164,7 +177,7 @@ class BodyModel:
         return self._lat * ch["knee_cave"] + ch["body_lean"]
 
     def segment_rotations(self, t_s: FloatArray) -> dict[str, FloatArray]:
-        """``R_E_B`` (N,3,3) of shank, thigh, pelvis, upper_back, head."""
+        """``R_E_B`` (N,3,3) of foot, shank, thigh, pelvis, upper_back, head."""
         return self.rotations_from(self.channels(t_s))
 
     def rotations_from(self, ch: Mapping[str, FloatArray]) -> dict[str, FloatArray]:
@@ -173,7 +186,7 @@ class BodyModel:
         lean = cos_sin(d(ch["body_lean"]))
         trunk = ch["trunk_inclination"]
         thigh_frontal = cos_sin(d(self._thigh_frontal_deg(ch)))
-        return {
+        out = {
             "shank": rot_zyx(yaw, cos_sin(-d(ch["shank_inclination"])), lean),
             "thigh": rot_zyx(yaw, cos_sin(-d(ch["thigh_inclination"])), thigh_frontal),
             "pelvis": rot_zyx(yaw, cos_sin(d(ch["pelvic_tilt"])), lean),
@@ -181,6 +194,11 @@ class BodyModel:
             # head extension = chin up = negative flexion of the head on the trunk
             "head": rot_zyx(yaw, cos_sin(d(trunk - ch["head_extension"])), lean),
         }
+        if "foot" in self.extras:
+            # the foot stays flat on the ground except while walking
+            flat = cos_sin(np.zeros_like(ch["foot_pitch"]))
+            out["foot"] = rot_zyx(yaw, cos_sin(d(ch["foot_pitch"])), flat)
+        return out
 
     def site_positions(self, t_s: FloatArray) -> dict[str, FloatArray]:
         """Earth positions (N,3), m, of each segment's sensor site."""
@@ -199,7 +217,7 @@ class BodyModel:
         pelvis_c = hip + apply(rot["pelvis"], np.array([0.0, lat * a.half_hip_width_m, 0.0]))
         l5s1 = pelvis_c + apply(rot["pelvis"], np.array([-0.04, 0.0, a.lumbar_m]))
         c7 = l5s1 + apply(rot["upper_back"], np.array([-0.03, 0.0, a.trunk_m]))
-        return {
+        out = {
             # lateral mid-thigh
             "thigh": knee + apply(rot["thigh"], np.array([0.0, -lat * 0.08, 0.55 * a.thigh_m])),
             # over the sacrum
@@ -209,3 +227,10 @@ class BodyModel:
             # on a headband at the back of the head
             "head": c7 + apply(rot["head"], np.array([-0.08, 0.0, 0.15])),
         }
+        if "shank" in self.extras:  # lateral mid-shank
+            out["shank"] = ankle + apply(
+                rot["shank"], np.array([0.0, -lat * 0.05, 0.5 * a.shank_m])
+            )
+        if "foot" in self.extras:  # on the laces
+            out["foot"] = ankle + apply(rot["foot"], np.array([0.07, 0.0, -0.02]))
+        return out

@@ -32,6 +32,24 @@ UPPER = ("pelvic_tilt", "trunk_inclination", "head_extension", "knee_cave")
 LOWER = ("thigh_inclination", "shank_inclination")
 #: Shins tilt forward a little as the knees soften: shank = this × thigh.
 SHANK_PER_THIGH = 0.3
+#: Rep phase durations by tempo: (descent, pause at the bottom, ascent) as
+#: (scale, added s) applied to the normal draws (1.2–2.4, 0–0.4, 0.8–1.6 s).
+#: ``fast``: ~1.2 s reps, no pause; ``slow``: ~6 s reps.
+TEMPO_PHASES: dict[str, tuple[tuple[float, float], tuple[float, float], tuple[float, float]]] = {
+    "normal": ((1.0, 0.0), (1.0, 0.0), (1.0, 0.0)),
+    "fast": ((0.35, 0.0), (0.0, 0.0), (0.5, 0.0)),
+    "slow": ((2.0, 0.0), (1.0, 0.3), (1.8, 0.0)),
+}
+#: A restless person turns every rest at least this long into a fidget, s.
+FIDGET_MIN_S = 0.3
+#: Fidget knots come every this long (low, high), s; shifts of this size, deg.
+FIDGET_STEP_S = (0.35, 0.7)
+FIDGET_DEG = (1.5, 4.0)
+#: Walking: one step per half stride; step length, m; a 180° turn, s.
+STEP_LENGTH_M = 0.6
+TURN_S = 1.5
+#: The foot's pitch swing while walking, deg.
+FOOT_SWING_DEG = 20.0
 
 Pose = dict[str, float]
 
@@ -51,6 +69,7 @@ class RepDesign:
     t_end_s: float
     injected: dict[str, float]
     level_before_deg: float
+    tempo: str = "normal"
 
 
 @dataclass
@@ -66,6 +85,12 @@ class SessionScript:
     walks: list[dict[str, float]] = field(default_factory=list)
     sets: list[dict[str, Any]] = field(default_factory=list)
     oscillations: dict[str, Oscillations] = field(default_factory=dict)
+    #: rests become fidgets (``FIDGET_MIN_S``): never a still second
+    restless: bool = False
+    #: heel strike times while walking, s
+    heel_strikes_s: list[float] = field(default_factory=list)
+    #: times the bar is picked up or put down, s
+    handling_s: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for ch in (
@@ -74,6 +99,7 @@ class SessionScript:
             "trunk_inclination",
             "thigh_inclination",
             "shank_inclination",
+            "foot_pitch",
         ):
             self.oscillations[ch] = Oscillations()
             self.motion.extras[ch].append(self.oscillations[ch].evaluate)
@@ -116,12 +142,42 @@ class SessionScript:
                 self.oscillations[ch].add(t0, t0 + duration_s, swaying_deg, fr, 0.0, 0.3)
 
     def rest(self, duration_s: float) -> None:
-        self.hold_all(self.t + duration_s)
+        """Hold the pose (a restless person fidgets instead)."""
+        if self.restless and duration_s >= FIDGET_MIN_S:
+            self.fidget(duration_s)
+        else:
+            self.hold_all(self.t + duration_s)
+
+    def fidget(self, duration_s: float) -> None:
+        """Small restless shifts (lean, pelvis, trunk, head, thigh) that end
+        where they began: never still for long, never near a rep (hip
+        flexion stays within a few degrees)."""
+        t0, t_end = self.t, self.t + duration_s
+        start = dict(self.pose)
+        chans = ("body_lean", "pelvic_tilt", "trunk_inclination", "head_extension")
+        n = max(1, round(duration_s / np.mean(FIDGET_STEP_S)) - 1)  # shifts before the return
+        seg_s = duration_s / (n + 1)
+        # shorter shifts are smaller, so a short fidget is not a jerk
+        size = min(1.0, seg_s / FIDGET_STEP_S[0])
+        bounds = t0 + seg_s * (np.arange(1, n + 1) + self.rng.uniform(-0.25, 0.25, n))
+        for t_k in [*bounds, t_end]:
+            d = size * self.rng.uniform(*FIDGET_DEG, 4) * self.rng.choice([-1.0, 1.0], 4)
+            for ch, dv, k in zip(chans, d, (1.0, 0.6, 0.8, 1.0), strict=True):
+                base = 0.0 if ch == "body_lean" else start[ch]
+                target = base if t_k == t_end else base + k * float(dv)
+                self._tr(ch).hold(max(self.t, self._tr(ch).last_t_s)).to(float(t_k), target)
+            self.t = float(t_k)
+        self.hold_all(t_end)
+        self.non_rep.append({"kind": "fidget", "t_start_s": t0, "t_end_s": t_end})
 
     def return_to_neutral(self, duration_s: float = 1.0) -> None:
+        """Stand tall again (a restless person quicker, then fidgets)."""
         t0 = self.t
-        self.move(POSE_CHANNELS, t0, t0 + duration_s, neutral_pose())
-        self.hold_all(t0 + duration_s)
+        move_s = duration_s / 2 if self.restless else duration_s
+        self.move(POSE_CHANNELS, t0, t0 + move_s, neutral_pose())
+        self.hold_all(t0 + move_s)
+        if self.restless:
+            self.fidget(duration_s - move_s)
 
     def weight_shift(self) -> None:
         """Lean sideways a few degrees, hold, come back (not a rep)."""
@@ -154,17 +210,32 @@ class SessionScript:
             {"kind": "bow", "t_start_s": t0, "t_end_s": self.t, "hip_flexion_peak_deg": hip}
         )
 
-    def walk(self) -> None:
-        """Walk away ~2 m, turn round, walk back, turn round again (not a rep)."""
+    def walk(self, steps: int | None = None, back: bool = True) -> None:
+        """Walk away, turn round, walk back, turn round again (not a rep).
+
+        Without ``steps``: the classic 2.5 s legs (~2 m). With ``steps``: that
+        many steps in all (a heel strike each), split between the legs; with
+        ``back=False`` one leg and one turn (walking in to the spot).
+        """
         t0 = self.t
-        leg_s, turn_s, speed = 2.5, 1.5, 0.8
-        t_end = t0 + 2 * leg_s + 2 * turn_s
         f = float(self.rng.uniform(0.8, 1.0))
+        step_s = 0.5 / f
+        legs: tuple[float, ...]
+        if steps is None:
+            legs = (2.5, 2.5) if back else (2.5,)
+        elif back:
+            n_out = (steps + 1) // 2
+            legs = (n_out * step_s, max(1, steps - n_out) * step_s)
+        else:
+            legs = (steps * step_s,)
+        speed = 0.8 if steps is None else STEP_LENGTH_M / step_s
+        t_end = t0 + sum(legs) + len(legs) * TURN_S
         swings = (
             ("thigh_inclination", 18.0, f, 0.0),
             ("shank_inclination", 12.0, f, -1.2),
             ("pelvic_tilt", 2.0, 2 * f, 0.5),
             ("trunk_inclination", 1.5, 2 * f, 0.8),
+            ("foot_pitch", FOOT_SWING_DEG, f, -0.6),
         )
         for ch, amp, fr, ph in swings:
             self.oscillations[ch].add(t0, t_end, amp, fr, ph)
@@ -172,17 +243,23 @@ class SessionScript:
         bx, by = self._tr("base_x_m"), self._tr("base_y_m")
         psi = np.deg2rad(head.last_value)
         x0, y0 = bx.last_value, by.last_value
-        dx, dy = speed * leg_s * np.cos(psi), speed * leg_s * np.sin(psi)
-        t1 = t0 + leg_s
-        bx.hold(t0).to(t1, x0 + dx)
-        by.hold(t0).to(t1, y0 + dy)
-        head.hold(t1).to(t1 + turn_s, head.last_value + 180.0)
-        t2 = t1 + turn_s + leg_s
-        bx.hold(t1 + turn_s).to(t2, x0)
-        by.hold(t1 + turn_s).to(t2, y0)
-        head.hold(t2).to(t2 + turn_s, head.last_value + 180.0)
-        self.hold_all(t2 + turn_s)
-        self.walks.append({"t_start_s": t0, "t_end_s": self.t})
+        t = t0
+        strikes: list[float] = []
+        for i, leg_s in enumerate(legs):
+            sign = 1.0 if i == 0 else 0.0  # out, then back to the start
+            bx.hold(t).to(t + leg_s, x0 + sign * speed * legs[0] * np.cos(psi))
+            by.hold(t).to(t + leg_s, y0 + sign * speed * legs[0] * np.sin(psi))
+            if steps is not None:
+                strikes += [t + (k + 0.5) * step_s for k in range(round(leg_s / step_s))]
+            t += leg_s
+            head.hold(t).to(t + TURN_S, head.last_value + 180.0)
+            t += TURN_S
+        self.hold_all(t)
+        self.heel_strikes_s += strikes
+        walk: dict[str, Any] = {"t_start_s": t0, "t_end_s": self.t}
+        if steps is not None:
+            walk.update(steps=len(strikes), heel_strikes_s=[round(x, 4) for x in strikes])
+        self.walks.append(walk)
 
     # --- reps ----------------------------------------------------------------------
     def _bottom_and_lockout(self, mist: Mapping[str, float]) -> tuple[Pose, Pose]:
@@ -229,13 +306,16 @@ class SessionScript:
         }
         return bottom, lockout
 
-    def rep(self, number: int, set_no: int, mist: Mapping[str, float]) -> None:
+    def rep(
+        self, number: int, set_no: int, mist: Mapping[str, float], tempo: str = "normal"
+    ) -> None:
         """One hinge rep from the current pose, ending held at its lockout."""
         r = self.rng.uniform
         bottom, lockout = self._bottom_and_lockout(mist)
         t0 = self.t
         level = self.pose["pelvic_tilt"] + self.pose["thigh_inclination"]
-        td, tbh, ta = float(r(1.2, 2.4)), float(r(0.0, 0.4)), float(r(0.8, 1.6))
+        drawn = (float(r(1.2, 2.4)), float(r(0.0, 0.4)), float(r(0.8, 1.6)))
+        td, tbh, ta = (k * x + c for x, (k, c) in zip(drawn, TEMPO_PHASES[tempo], strict=True))
         t_b = t0 + td
         if "knees_forward" in mist:
             # The knees go first; the hips follow late.
@@ -253,7 +333,7 @@ class SessionScript:
         t_end = t_b + tbh + ta
         self.move(POSE_CHANNELS, t_b + tbh, t_end, lockout)
         self.hold_all(t_end)
-        self.reps.append(RepDesign(number, set_no, t0, t_b, t_end, dict(mist), level))
+        self.reps.append(RepDesign(number, set_no, t0, t_b, t_end, dict(mist), level, tempo))
 
     def relax_lumbar(self) -> None:
         """After a flared lockout: hold briefly, then bring the ribs down."""

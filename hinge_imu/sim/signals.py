@@ -40,7 +40,23 @@ TISSUE_DRIVER = {
     "pelvis": ("hip_flexion", (0.0, 1.0, 0.0)),
     "upper_back": ("lumbar_flexion", (0.287, 0.958, 0.0)),
     "head": ("head_extension", (1.0, 0.0, 0.0)),
+    "shank": ("knee_flexion", (0.0, 1.0, 0.0)),
+    "foot": ("knee_flexion", (0.0, 1.0, 0.0)),
 }
+#: The ``skin`` model: per sensor, the angle that moves the skin under it,
+#: that angle at "full flexion" (deg), and the range the sensor's turn on the
+#: skin at full flexion is drawn from (deg). The turn is about a mostly
+#: sagittal axis (segment y) with some frontal (x) and axial (z) part.
+SKIN_MODEL: dict[str, tuple[str, float, tuple[float, float]]] = {
+    "thigh": ("hip_knee_flexion", 90.0, (3.0, 8.0)),
+    "pelvis": ("hip_flexion", 90.0, (2.0, 5.0)),
+    "upper_back": ("lumbar_flexion", 60.0, (2.0, 4.0)),
+    "head": ("head_extension", 45.0, (1.0, 3.0)),
+    "shank": ("knee_flexion", 90.0, (1.0, 3.0)),
+    "foot": ("knee_flexion", 90.0, (0.0, 0.5)),
+}
+#: Largest frontal and axial part of the skin model's turn axis (sagittal = 1).
+SKIN_OFF_AXIS = 0.35
 #: Duration of a strap slip, s.
 SLIP_S = 0.08
 
@@ -55,6 +71,9 @@ class SensorMount:
         soft_tissue: deg of skin rotation per deg of the driving joint angle.
         slip_t_s: when the strap slips (None: never), s.
         slip_rotvec_B_deg: the slip as a rotation vector in the segment frame, deg.
+        tissue_axis_B: unit axis of the skin's turn, segment frame (None:
+            the site's ``TISSUE_DRIVER`` axis).
+        tissue_driver: the angle that moves the skin (None: ``TISSUE_DRIVER``).
     """
 
     site: str
@@ -62,11 +81,28 @@ class SensorMount:
     soft_tissue: float = 0.0
     slip_t_s: float | None = None
     slip_rotvec_B_deg: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    tissue_axis_B: tuple[float, float, float] | None = None
+    tissue_driver: str | None = None
+
+    @property
+    def driver(self) -> str:
+        return self.tissue_driver or TISSUE_DRIVER[self.site][0]
+
+    @property
+    def axis_B(self) -> tuple[float, float, float]:
+        return self.tissue_axis_B or TISSUE_DRIVER[self.site][1]
 
     def q_B_S_after_slip(self) -> tuple[float, ...]:
         slip = Rotation.from_rotvec(np.deg2rad(self.slip_rotvec_B_deg))
         q = (slip * Rotation.from_quat(self.q_B_S, scalar_first=True)).as_quat(scalar_first=True)
         return tuple(float(x) for x in q)
+
+
+def tissue_rotation(mount: SensorMount, driver_deg: FloatArray) -> FloatArray:
+    """The skin's turn under the sensor, ``R_B_K`` (N,3,3), segment frame."""
+    axis = np.asarray(mount.axis_B)
+    rv = np.deg2rad(mount.soft_tissue * driver_deg)[:, None] * axis[None, :]
+    return np.asarray(Rotation.from_rotvec(rv).as_matrix())
 
 
 def _mount_rotation(mount: SensorMount, t_s: FloatArray, driver_deg: FloatArray) -> FloatArray:
@@ -78,10 +114,24 @@ def _mount_rotation(mount: SensorMount, t_s: FloatArray, driver_deg: FloatArray)
         rv = frac[:, None] * np.deg2rad(np.asarray(mount.slip_rotvec_B_deg))[None, :]
         out = Rotation.from_rotvec(rv).as_matrix() @ out
     if mount.soft_tissue:
-        axis = np.asarray(TISSUE_DRIVER[mount.site][1])
-        rv = np.deg2rad(mount.soft_tissue * driver_deg)[:, None] * axis[None, :]
-        out = Rotation.from_rotvec(rv).as_matrix() @ out
+        out = tissue_rotation(mount, driver_deg) @ out
     return np.asarray(out)
+
+
+def skin_rotations(
+    body: BodyModel, mounts: Mapping[str, SensorMount], t_s: FloatArray
+) -> dict[str, FloatArray]:
+    """``R_E_K`` (N,3,3) of each segment as a perfect sensor glued to the
+    skin over it would see it: the bone turned by the soft tissue (no
+    mounting, no slip). Segments without a sensor give the bone."""
+    ch = body.channels(t_s)
+    rot = body.rotations_from(ch)
+    ang = body.angles_from(ch)
+    out = dict(rot)
+    for site, m in mounts.items():
+        if m.soft_tissue:
+            out[site] = rot[site] @ tissue_rotation(m, ang[m.driver])
+    return out
 
 
 def _pose_from(
@@ -95,7 +145,7 @@ def _pose_from(
     """``R_E_S`` and position of one sensor from body quantities (rows ``sel``)."""
     r_e_b = rot[mount.site][sel]
     p = pos[mount.site][sel]
-    driver = ang[TISSUE_DRIVER[mount.site][0]][sel]
+    driver = ang[mount.driver][sel]
     if mount.soft_tissue:
         # the sensor slides along the segment: 1 mm per 10° at soft_tissue 0.05
         slide = 0.002 * mount.soft_tissue * driver

@@ -2,7 +2,9 @@
 
 The rep quantities are measured with ``compute_rep_metrics`` on the TRUE
 angle series and judged with ``judge_rep``, exactly as the analysis measures
-its estimates, so truth and estimate differ only by estimation error.
+its estimates, so truth and estimate differ only by estimation error. The
+same quantities on the *skin* angles (what perfect sensors glued to the skin
+would read) give the soft-tissue floor of every error.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy.spatial.transform import Rotation
 
 from hinge_imu.conventions import ANGLE_NAMES
 from hinge_imu.core.rep_metrics import (
@@ -23,6 +26,7 @@ from hinge_imu.core.rep_metrics import (
 from hinge_imu.core.rules import RuleSet, judge_rep, load_rules
 from hinge_imu.sim.body import BodyModel
 from hinge_imu.sim.motion import RepDesign
+from hinge_imu.sim.signals import SensorMount, skin_rotations
 
 FloatArray = npt.NDArray[np.float64]
 #: A rep starts when hip flexion rises this far above its level before it, deg.
@@ -43,6 +47,42 @@ def truth_angles(body: BodyModel, duration_s: float, rate_hz: float, head: bool)
     for name in ANGLE_NAMES:
         cols[name] = ang[name] if (head or name != "head_extension") else np.full(n, np.nan)
     return pd.DataFrame(cols)
+
+
+def _sagittal_deg(z: FloatArray) -> FloatArray:
+    """Tilt of a superior axis (heading frame) towards anterior, deg."""
+    return np.asarray(np.rad2deg(np.arctan2(z[:, 0], z[:, 2])))
+
+
+def skin_angles(
+    body: BodyModel, mounts: dict[str, SensorMount], t_s: FloatArray, head: bool
+) -> pd.DataFrame:
+    """The angles of docs/rules.md from the skin frames (:func:`skin_rotations`),
+    measured as docs/conventions.md says (sagittal projections in the
+    person's heading frame): ``t`` + ANGLE_NAMES, degrees. Without soft
+    tissue they equal :func:`truth_angles`."""
+    rot = skin_rotations(body, mounts, t_s)
+    heading = body.motion.channel("heading", t_s)[:, None]
+    yaw = Rotation.from_euler("z", -heading, degrees=True).as_matrix()
+
+    def up(seg: str) -> FloatArray:  # the segment's superior axis, heading frame
+        return np.asarray(np.einsum("nij,nj->ni", yaw, rot[seg][:, :, 2]))
+
+    pelvis, trunk = _sagittal_deg(up("pelvis")), _sagittal_deg(up("upper_back"))
+    thigh_up = up("thigh")
+    thigh = -_sagittal_deg(thigh_up)
+    medial = 1.0 if body.side == "right" else -1.0  # +y is medial for a right thigh
+    cols: dict[str, FloatArray] = {
+        "t": t_s,
+        "hip_flexion": pelvis + thigh,
+        "trunk_inclination": trunk,
+        "pelvic_tilt": pelvis,
+        "lumbar_flexion": trunk - pelvis,
+        "thigh_inclination": thigh,
+        "knee_cave": np.rad2deg(np.arcsin(np.clip(-medial * thigh_up[:, 1], -1.0, 1.0))),
+        "head_extension": trunk - _sagittal_deg(up("head")) if head else np.full(t_s.size, np.nan),
+    }
+    return pd.DataFrame({k: cols[k] for k in ("t", *ANGLE_NAMES)})
 
 
 def rep_bounds(t_s: FloatArray, hip_deg: FloatArray, design: RepDesign) -> RepBounds:
@@ -100,18 +140,27 @@ def _num(x: float | None) -> float | None:
 
 
 def rep_truth(
-    angles: pd.DataFrame, designs: list[RepDesign], rules: RuleSet | None = None
+    angles: pd.DataFrame,
+    designs: list[RepDesign],
+    rules: RuleSet | None = None,
+    skin: pd.DataFrame | None = None,
 ) -> list[dict[str, Any]]:
-    """Per rep: bounds, every rep-report quantity, every verdict, injections."""
+    """Per rep: bounds, every rep-report quantity, every verdict, injections;
+    with ``skin`` angles, the same quantities on them (same bounds)."""
     rules = load_rules() if rules is None else rules
     t = angles["t"].to_numpy()
     ang = {n: angles[n].to_numpy() for n in ANGLE_NAMES}
+    skin_ang = None if skin is None else {n: skin[n].to_numpy() for n in ANGLE_NAMES}
     out = []
     for d in designs:
         b = rep_bounds(t, ang["hip_flexion"], d)
         m = compute_rep_metrics(t, ang, b)
         j = judge_rep(m, rules)
         fired = list(j.mistakes)
+        extra: dict[str, Any] = {"tempo": d.tempo} if d.tempo != "normal" else {}
+        if skin_ang is not None:
+            sm = compute_rep_metrics(t, skin_ang, b)
+            extra["skin"] = {k: _num(v) for k, v in sm.as_dict().items() if not k.startswith("t_")}
         out.append(
             {
                 "rep": d.rep,
@@ -130,6 +179,7 @@ def rep_truth(
                     "t_bottom_s": round(d.t_bottom_s, 4),
                     "t_end_s": round(d.t_end_s, 4),
                 },
+                **extra,
             }
         )
     return out
