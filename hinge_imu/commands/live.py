@@ -51,7 +51,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="REC.csv",
         help="record the session here (default: live-YYYYmmdd-HHMMSS.csv in this directory)",
     )
-    p.add_argument("--force", action="store_true", help="overwrite an existing recording (-o)")
+    p.add_argument(
+        "--overwrite",
+        "--force",
+        dest="force",
+        action="store_true",
+        help="replace an existing recording (-o)",
+    )
     p.add_argument(
         "--schedule",
         choices=SCHEDULES,
@@ -74,7 +80,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="right",
         help="which thigh wears the thigh sensor (sensors only; a replay's header says)",
     )
-    p.add_argument("--rules", metavar="FILE", help="rules TOML (default: the rules of docs/rules.md)")
+    p.add_argument(
+        "--rules", metavar="FILE", help="rules TOML (default: the rules of docs/rules.md)"
+    )
     p.add_argument(
         "--events", metavar="FILE", help="write the JSON Lines event stream to FILE (- = stdout)"
     )

@@ -57,7 +57,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "give them in date order: a page comparing them is added",
     )
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
-    p.add_argument("--rules", metavar="FILE", help="rules TOML (default: the rules of docs/rules.md)")
+    p.add_argument(
+        "--rules", metavar="FILE", help="rules TOML (default: the rules of docs/rules.md)"
+    )
     p.add_argument(
         "--angles-rate-hz",
         type=_rate,
@@ -69,6 +71,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from hinge_imu.atomic import refuse_report_over_inputs
     from hinge_imu.core.pipeline import analyse
     from hinge_imu.core.rules import load_rules
     from hinge_imu.report.build import ReportSettings, check_out_dir, write_report
@@ -76,7 +79,9 @@ def run(args: argparse.Namespace) -> int:
     # Check everything before writing anything: bad input leaves DIR untouched.
     out = check_out_dir(args.out)
     rules = load_rules(args.rules)
-    sessions = [analyse(path, rules) for path in _expand(args.recordings)]
+    recordings = _expand(args.recordings)
+    refuse_report_over_inputs(out, [*recordings, args.rules])
+    sessions = [analyse(path, rules) for path in recordings]
     settings = ReportSettings(angles_rate_hz=args.angles_rate_hz, png=not args.no_png)
     written = write_report(sessions, out, settings)
     if any(s.is_simulated for s in sessions):

@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
+from hinge_imu.atomic import refuse_existing_recording, refuse_replacing_inputs
 from hinge_imu.errors import HingeImuError
 from hinge_imu.live.display import LiveDisplay
 from hinge_imu.live.events import EventWriter
@@ -41,15 +42,13 @@ def _sensor_args(args: argparse.Namespace) -> dict[str, str]:
 
 def _check_outputs(args: argparse.Namespace, out_path: Path) -> None:
     """Fail before anything is opened if an output cannot be written."""
-    if out_path.exists() and not args.force:
-        raise HingeImuError("exists already (use --force to overwrite)", out_path)
-    replay = Path(args.replay).resolve() if args.replay else None
+    refuse_existing_recording(out_path, args.force)
+    outputs = {"-o": out_path, "--audio-file": args.audio_file, "--events": args.events}
+    refuse_replacing_inputs([args.replay, args.rules], outputs)
     for name, value in (("-o", out_path), ("--audio-file", args.audio_file)):
         if value is None:
             continue
         p = Path(value)
-        if replay is not None and p.resolve() == replay:
-            raise HingeImuError(f"{name} would overwrite the replayed recording", p)
         if not p.parent.exists() or not p.parent.is_dir():
             raise HingeImuError(f"{name}: directory {p.parent} does not exist", p)
     if args.events not in (None, "-"):
