@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
 
 NAME = "report"
@@ -89,5 +90,8 @@ def run(args: argparse.Namespace) -> int:
     for s in sessions:
         judged = [r for r in s.reps if r.judged]
         print(f"{s.source}: {len(s.reps)} reps, {len(judged)} judged")
+        for w in s.warnings:  # the reader's start with FILE:LINE already
+            where = "" if w.startswith(s.source) else f"{s.source}: "
+            print(f"hinge-imu: warning: {where}{w}", file=sys.stderr)
     print(f"wrote {len(written)} files into {out}/ (open {out / 'report.pdf'})")
     return 0

@@ -98,6 +98,8 @@ def run_live(args: argparse.Namespace) -> int:
     from hinge_imu.recording import read_recording
 
     recording = read_recording(args.replay)
+    for warning in recording.warnings:  # FILE:LINE: what the reader tolerated
+        print(f"hinge-imu: warning: {warning}", file=sys.stderr)
     header = {**recording.header, "live_replay_of": str(args.replay)}
     name = f"replay of {args.replay}" + (" (SIMULATED)" if recording.is_simulated else "")
     rates = {n: s.rate_hz for n, s in recording.sensors.items()}

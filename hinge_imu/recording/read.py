@@ -12,6 +12,7 @@ import gzip
 import io
 import os
 import zlib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ from hinge_imu.conventions import (
 )
 from hinge_imu.errors import RecordingError
 from hinge_imu.recording.check import (
+    MAX_SPAN_S,
+    VALUE_LIMITS,
     RowState,
     TableLayout,
     check_columns,
@@ -36,11 +39,17 @@ from hinge_imu.recording.check import (
     row_problem,
     unknown_columns,
 )
+from hinge_imu.recording.saturation import saturated_intervals
 from hinge_imu.samples import FloatArray, IntArray, Recording, SensorStream
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _NUMERIC_COLS = ("t", *ACC_COLS, *GYR_COLS)
 _DIAGNOSE_CHUNK_BYTES = 1 << 20
+#: A first sample later than this (or before 0) is a clock offset, e.g. Unix
+#: time from a logger: shifted to 0 (a short lead-in is kept as it is), s.
+MAX_START_S = 60.0
+#: Header key that keeps the shifted-away start time, s on the file's clock.
+OFFSET_KEY = "t_offset_s"
 
 
 class _SlowPath(Exception):
@@ -96,7 +105,7 @@ def _read_fast(path: Path, name: str) -> Recording:
     if sensors is None or not sensors:
         raise _SlowPath
     warnings += _column_warnings(name, columns, n_comment_lines + 1)
-    return _finish(sensors, header, name, warnings)
+    return _finish(sensors, header, name, warnings, n_comment_lines + 2)
 
 
 def _plain_lines(head: bytes) -> bool:
@@ -140,18 +149,51 @@ def _read_slow(path: Path, name: str) -> Recording:
     if sensors is None:
         _diagnose(table, layout, header)
         raise RecordingError("the table breaks the format", name)
-    return _finish(sensors, header, name, warnings)
+    return _finish(sensors, header, name, warnings, layout.first_row_line)
 
 
 def _finish(
-    sensors: dict[str, SensorStream], header: dict[str, str], name: str, warnings: list[str]
+    sensors: dict[str, SensorStream],
+    header: dict[str, str],
+    name: str,
+    warnings: list[str],
+    first_row_line: int,
 ) -> Recording:
     if REQUIRED_SENSOR not in sensors:
         found = ", ".join(sensors) or "none"
         raise RecordingError(
             f"no '{REQUIRED_SENSOR}' sensor (found: {found}); the pelvis sensor is required", name
         )
+    t0 = min(float(s.t_s[0]) for s in sensors.values())
+    if not 0.0 <= t0 <= MAX_START_S:
+        sensors = {n: replace(s, t_s=s.t_s - t0) for n, s in sensors.items()}
+        offset_s = t0 + _header_offset(header, name)
+        header = {**header, OFFSET_KEY: f"{offset_s:.6f}"}
+        warnings.append(
+            f"{name}:{first_row_line}: times start at {t0:.6f} s (a clock offset, e.g. Unix "
+            f"time): shifted so the first sample is at 0 s; the start is kept as '{OFFSET_KEY}'"
+        )
+    for n, s in sensors.items():
+        clipped = saturated_intervals(s.t_s, s.acc_mps2, s.gyr_dps)
+        if clipped:
+            sensors[n] = replace(s, saturated_s=clipped)
+            total_s = sum(b - a for a, b in clipped)
+            warnings.append(
+                f"{name}: sensor '{n}' is saturated (held at its range limit) in "
+                f"{len(clipped)} stretch(es), {total_s:.2f} s in all, "
+                f"the first at {clipped[0][0]:.2f} s"
+            )
     return Recording(sensors=sensors, header=header, source=name, warnings=tuple(warnings))
+
+
+def _header_offset(header: dict[str, str], name: str) -> float:
+    """An offset an earlier shift left in the header (a re-read written file), s."""
+    try:
+        return float(header.get(OFFSET_KEY, 0.0))
+    except ValueError:
+        raise RecordingError(
+            f"header '{OFFSET_KEY}' must be a number of seconds, not '{header[OFFSET_KEY]}'", name
+        ) from None
 
 
 def _column_warnings(name: str, columns: tuple[str, ...], line_no: int) -> list[str]:
@@ -201,9 +243,11 @@ def _gunzip(raw: bytes, name: str, warnings: list[str]) -> bytes:
         if not d.eof:
             if not out[0]:
                 raise RecordingError("gzip stream cut short before any data", name)
+            ends_at = sum(part.count(b"\n") for part in out) + 1
             warnings.append(
-                "the compressed stream ends early (the recorder did not close the file); "
-                "read what was there"
+                f"{name}:{ends_at}: the compressed stream ends early, at this line (a copy "
+                "that did not finish, or a recorder that did not close the file); "
+                "the samples before it are used"
             )
             break
         rest = d.unused_data
@@ -266,6 +310,8 @@ def _diagnose(table: bytes, layout: TableLayout, header: dict[str, str]) -> None
         if streams is not None and _continues(streams, state, has_mag, "seq" in layout.columns):
             for sensor, s in streams.items():
                 state.last_t[sensor] = float(s.t_s[-1])
+                state.first_t = min(state.first_t, float(s.t_s[0]))
+                state.latest_t = max(state.latest_t, float(s.t_s[-1]))
         else:
             diagnose_lines(chunk, layout.name, layout.columns, line, state)
         line += chunk.count(b"\n")
@@ -276,6 +322,9 @@ def _continues(
     streams: dict[str, SensorStream], state: RowState, has_mag: bool, has_seq: bool
 ) -> bool:
     """Whether a chunk that is fine on its own also fits the rows before it."""
+    lo = min(state.first_t, *(float(s.t_s[0]) for s in streams.values()))
+    if max(state.latest_t, *(float(s.t_s[-1]) for s in streams.values())) - lo > MAX_SPAN_S:
+        return False
     for sensor, s in streams.items():
         if s.t_s[0] <= state.last_t.get(sensor, -np.inf):
             return False
@@ -301,7 +350,10 @@ def _streams_from_frame(
     col: dict[str, FloatArray] = {c: df[c].to_numpy(dtype=np.float64) for c in _NUMERIC_COLS}
     if (codes < 0).any() or not set(names) <= set(SENSOR_NAMES):
         return None
-    if not all(np.isfinite(col[c]).all() for c in _NUMERIC_COLS):
+    # |x| <= limit is False for nan and inf too: one pass checks both
+    if not np.isfinite(col["t"]).all() or not all(
+        (np.abs(col[c]) <= VALUE_LIMITS[c][0]).all() for c in _NUMERIC_COLS[1:]
+    ):
         return None
     has_mag = all(c in cols for c in MAG_COLS)
     mag = df[list(MAG_COLS)].to_numpy(dtype=np.float64) if has_mag else None
@@ -325,6 +377,10 @@ def _streams_from_frame(
             seq=seq_i,
             rate_hz=_rate_from_header(header, sensor),
         )
+    if streams:
+        first = min(float(s.t_s[0]) for s in streams.values())
+        if max(float(s.t_s[-1]) for s in streams.values()) - first > MAX_SPAN_S:
+            return None
     return streams
 
 
@@ -341,8 +397,7 @@ def _optional_block(mag: FloatArray | None, idx: IntArray) -> FloatArray | bool 
     if mag is None:
         return None
     block = mag[idx]
-    finite = np.isfinite(block)
-    if finite.all():
+    if (np.abs(block) <= VALUE_LIMITS[MAG_COLS[0]][0]).all():
         return np.ascontiguousarray(block)
     if np.isnan(block).all():
         return None
