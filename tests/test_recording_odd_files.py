@@ -206,3 +206,8 @@ def test_every_command_that_reads_shows_the_torn_last_line(
     shown = out + err
     assert f"{path}:{last_line}: dropped an incomplete last line" in shown
     assert _sha(path) == before
+    if command == "report":  # and on the report's data-quality page
+        from pypdf import PdfReader
+
+        pages = PdfReader(tmp_path / "rep" / "report.pdf").pages
+        assert "incomplete last line" in " ".join(" ".join(p.extract_text().split()) for p in pages)
