@@ -30,6 +30,9 @@ def saturated_intervals(t_s: FloatArray, acc_mps2: FloatArray, gyr_dps: FloatArr
     """
     held = np.zeros(t_s.shape[0], dtype=bool)
     for values, floor in ((acc_mps2, MIN_RANGE_ACC_MPS2), (gyr_dps, MIN_RANGE_GYR_DPS)):
+        # two whole-array reductions first: most recordings never come near a range
+        if values.size == 0 or max(values.max(), -values.min()) < floor:
+            continue
         for x in values.T:
             if x.size == 0:
                 continue
