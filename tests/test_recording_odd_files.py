@@ -20,7 +20,7 @@ from core_sim_helpers import sim
 from hinge_imu.cli import main
 from hinge_imu.core.pipeline import analyse
 from hinge_imu.recording import read_recording, write_recording
-from hinge_imu.recording.saturation import saturated_intervals
+from hinge_imu.recording.tolerate import saturated_intervals
 from hinge_imu.samples import Recording
 
 UNIX_T0 = 1733000000.0

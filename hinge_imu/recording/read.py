@@ -12,7 +12,6 @@ import gzip
 import io
 import os
 import zlib
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +38,12 @@ from hinge_imu.recording.check import (
     row_problem,
     unknown_columns,
 )
-from hinge_imu.recording.saturation import saturated_intervals
+from hinge_imu.recording.tolerate import mark_saturation, shift_clock_offset
 from hinge_imu.samples import FloatArray, IntArray, Recording, SensorStream
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _NUMERIC_COLS = ("t", *ACC_COLS, *GYR_COLS)
 _DIAGNOSE_CHUNK_BYTES = 1 << 20
-#: A first sample later than this (or before 0) is a clock offset, e.g. Unix
-#: time from a logger: shifted to 0 (a short lead-in is kept as it is), s.
-MAX_START_S = 60.0
-#: Header key that keeps the shifted-away start time, s on the file's clock.
-OFFSET_KEY = "t_offset_s"
 
 
 class _SlowPath(Exception):
@@ -164,36 +158,9 @@ def _finish(
         raise RecordingError(
             f"no '{REQUIRED_SENSOR}' sensor (found: {found}); the pelvis sensor is required", name
         )
-    t0 = min(float(s.t_s[0]) for s in sensors.values())
-    if not 0.0 <= t0 <= MAX_START_S:
-        sensors = {n: replace(s, t_s=s.t_s - t0) for n, s in sensors.items()}
-        offset_s = t0 + _header_offset(header, name)
-        header = {**header, OFFSET_KEY: f"{offset_s:.6f}"}
-        warnings.append(
-            f"{name}:{first_row_line}: times start at {t0:.6f} s (a clock offset, e.g. Unix "
-            f"time): shifted so the first sample is at 0 s; the start is kept as '{OFFSET_KEY}'"
-        )
-    for n, s in sensors.items():
-        clipped = saturated_intervals(s.t_s, s.acc_mps2, s.gyr_dps)
-        if clipped:
-            sensors[n] = replace(s, saturated_s=clipped)
-            total_s = sum(b - a for a, b in clipped)
-            warnings.append(
-                f"{name}: sensor '{n}' is saturated (held at its range limit) in "
-                f"{len(clipped)} stretch(es), {total_s:.2f} s in all, "
-                f"the first at {clipped[0][0]:.2f} s"
-            )
+    sensors, header = shift_clock_offset(sensors, header, name, first_row_line, warnings)
+    sensors = mark_saturation(sensors, name, warnings)
     return Recording(sensors=sensors, header=header, source=name, warnings=tuple(warnings))
-
-
-def _header_offset(header: dict[str, str], name: str) -> float:
-    """An offset an earlier shift left in the header (a re-read written file), s."""
-    try:
-        return float(header.get(OFFSET_KEY, 0.0))
-    except ValueError:
-        raise RecordingError(
-            f"header '{OFFSET_KEY}' must be a number of seconds, not '{header[OFFSET_KEY]}'", name
-        ) from None
 
 
 def _column_warnings(name: str, columns: tuple[str, ...], line_no: int) -> list[str]:

@@ -1,0 +1,114 @@
+"""What the reader accepts with a warning once the table is parsed (docs/recording-format.md).
+
+* A clock offset (Unix time from a logger, a device's uptime): shifted so
+  the first sample is at 0 s, the start kept in the header.
+* Where a sensor sat at the limit of its range (saturated, clipped
+  readings). A clipped channel holds its range's extreme value bit for bit
+  while the true value is beyond it; a real movement passes its peak in one
+  or two samples. So a channel is taken as saturated where it holds its own
+  most extreme value for several samples in a row, and that value is at
+  least the smallest range IMUs have (so a still sensor's 1 g is not flagged).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from hinge_imu.errors import RecordingError
+from hinge_imu.samples import FloatArray, SensorStream
+
+#: A first sample later than this (or before 0) is a clock offset, e.g. Unix
+#: time from a logger: shifted to 0 (a short lead-in is kept as it is), s.
+MAX_START_S = 60.0
+#: Header key that keeps the shifted-away start time, s on the file's clock.
+OFFSET_KEY = "t_offset_s"
+
+#: Smallest full-scale ranges IMUs have (±2 g, ±125 °/s): a held value below is no clip.
+MIN_RANGE_ACC_MPS2 = 2 * 9.80665
+MIN_RANGE_GYR_DPS = 125.0
+#: Samples in a row at the extreme that make a saturated stretch.
+MIN_HELD_SAMPLES = 3
+
+Intervals = tuple[tuple[float, float], ...]
+
+
+def shift_clock_offset(
+    sensors: dict[str, SensorStream],
+    header: dict[str, str],
+    name: str,
+    first_row_line: int,
+    warnings: list[str],
+) -> tuple[dict[str, SensorStream], dict[str, str]]:
+    """Sensors and header with a clock offset shifted away (a warning appended), or as given."""
+    t0 = min(float(s.t_s[0]) for s in sensors.values())
+    if 0.0 <= t0 <= MAX_START_S:
+        return sensors, header
+    try:
+        before_s = float(header.get(OFFSET_KEY, 0.0))  # a re-read file shifted before
+    except ValueError:
+        raise RecordingError(
+            f"header '{OFFSET_KEY}' must be a number of seconds, not '{header[OFFSET_KEY]}'", name
+        ) from None
+    warnings.append(
+        f"{name}:{first_row_line}: times start at {t0:.6f} s (a clock offset, e.g. Unix "
+        f"time): shifted so the first sample is at 0 s; the start is kept as '{OFFSET_KEY}'"
+    )
+    shifted = {n: replace(s, t_s=s.t_s - t0) for n, s in sensors.items()}
+    return shifted, {**header, OFFSET_KEY: f"{before_s + t0:.6f}"}
+
+
+def mark_saturation(
+    sensors: dict[str, SensorStream], name: str, warnings: list[str]
+) -> dict[str, SensorStream]:
+    """Sensors with their saturated stretches set (``saturated_s``), a warning for each such."""
+    out = dict(sensors)
+    for n, s in sensors.items():
+        clipped = saturated_intervals(s.t_s, s.acc_mps2, s.gyr_dps)
+        if clipped:
+            out[n] = replace(s, saturated_s=clipped)
+            total_s = sum(b - a for a, b in clipped)
+            warnings.append(
+                f"{name}: sensor '{n}' is saturated (held at its range limit) in "
+                f"{len(clipped)} stretch(es), {total_s:.2f} s in all, "
+                f"the first at {clipped[0][0]:.2f} s"
+            )
+    return out
+
+
+def saturated_intervals(t_s: FloatArray, acc_mps2: FloatArray, gyr_dps: FloatArray) -> Intervals:
+    """Half-open ``[start_s, end_s)`` stretches where any acc or gyr channel is clipped.
+
+    ``end_s`` is the time of the first sample after the stretch (the last
+    sample's time when the stretch runs to the end). Sorted, merged.
+    """
+    held = np.zeros(t_s.shape[0], dtype=bool)
+    for values, floor in ((acc_mps2, MIN_RANGE_ACC_MPS2), (gyr_dps, MIN_RANGE_GYR_DPS)):
+        # two whole-array reductions first: most recordings never come near a range
+        if values.size == 0 or max(values.max(), -values.min()) < floor:
+            continue
+        for x in values.T:
+            if x.size == 0:
+                continue
+            for extreme in (x.max(), x.min()):
+                if abs(extreme) >= floor:
+                    held |= _long_runs(x == extreme)
+    if not held.any():
+        return ()
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], held.view(np.int8), [0]))))
+    starts, ends = edges[::2], edges[1::2]
+    last = t_s.shape[0] - 1
+    return tuple(
+        (float(t_s[a]), float(t_s[min(b, last)])) for a, b in zip(starts, ends, strict=True)
+    )
+
+
+def _long_runs(mask: np.ndarray) -> np.ndarray:
+    """``mask`` with only its runs of at least MIN_HELD_SAMPLES True values kept."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.view(np.int8), [0]))))
+    out = np.zeros_like(mask)
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        if b - a >= MIN_HELD_SAMPLES:
+            out[a:b] = True
+    return out
