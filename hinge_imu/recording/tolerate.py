@@ -83,32 +83,34 @@ def saturated_intervals(t_s: FloatArray, acc_mps2: FloatArray, gyr_dps: FloatArr
     ``end_s`` is the time of the first sample after the stretch (the last
     sample's time when the stretch runs to the end). Sorted, merged.
     """
-    held = np.zeros(t_s.shape[0], dtype=bool)
+    runs: list[tuple[int, int]] = []
     for values, floor in ((acc_mps2, MIN_RANGE_ACC_MPS2), (gyr_dps, MIN_RANGE_GYR_DPS)):
-        # two whole-array reductions first: most recordings never come near a range
-        if values.size == 0 or max(values.max(), -values.min()) < floor:
+        if values.size == 0:
             continue
-        for x in values.T:
-            if x.size == 0:
-                continue
-            for extreme in (x.max(), x.min()):
+        channels = np.ascontiguousarray(values.T)  # reductions along rows: ~10× faster
+        for x, top, bottom in zip(
+            channels, channels.max(axis=1), channels.min(axis=1), strict=True
+        ):
+            for extreme in (top, bottom):
                 if abs(extreme) >= floor:
-                    held |= _long_runs(x == extreme)
-    if not held.any():
-        return ()
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], held.view(np.int8), [0]))))
-    starts, ends = edges[::2], edges[1::2]
+                    runs += _held_runs(np.flatnonzero(x == extreme))
+    merged: list[list[int]] = []
+    for a, b in sorted(runs):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
     last = t_s.shape[0] - 1
-    return tuple(
-        (float(t_s[a]), float(t_s[min(b, last)])) for a, b in zip(starts, ends, strict=True)
-    )
+    return tuple((float(t_s[a]), float(t_s[min(b, last)])) for a, b in merged)
 
 
-def _long_runs(mask: np.ndarray) -> np.ndarray:
-    """``mask`` with only its runs of at least MIN_HELD_SAMPLES True values kept."""
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.view(np.int8), [0]))))
-    out = np.zeros_like(mask)
-    for a, b in zip(edges[::2], edges[1::2], strict=True):
-        if b - a >= MIN_HELD_SAMPLES:
-            out[a:b] = True
-    return out
+def _held_runs(idx: np.ndarray) -> list[tuple[int, int]]:
+    """Runs ``[a, b)`` of consecutive sample indices in ``idx``, MIN_HELD_SAMPLES long or more."""
+    if idx.size < MIN_HELD_SAMPLES:
+        return []
+    breaks = np.flatnonzero(np.diff(idx) != 1)
+    starts = np.concatenate((idx[:1], idx[breaks + 1]))
+    ends = np.concatenate((idx[breaks] + 1, idx[-1:] + 1))
+    return [
+        (int(a), int(b)) for a, b in zip(starts, ends, strict=True) if b - a >= MIN_HELD_SAMPLES
+    ]
