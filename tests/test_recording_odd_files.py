@@ -123,6 +123,30 @@ def test_a_value_no_imu_reports_is_an_error_naming_line_and_column(
     assert not out.exists() and _sha(path) == before
 
 
+@pytest.mark.parametrize("dead", ["pelvis", "thigh"])
+def test_a_sensor_that_was_never_started_is_refused_or_left_out(
+    dead: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = ["t,sensor,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z"]
+    for i in range(300):
+        for k, sensor in enumerate(("pelvis", "thigh")):
+            acc = "0,0,0" if sensor == dead else f"0.1,{0.01 * (i % 7)},9.8"
+            rows.append(f"{i / 100 + k * 0.003:.3f},{sensor},{acc},0.5,0.1,0.2")
+    path = tmp_path / "zeros.csv"
+    path.write_text("\n".join(rows) + "\n")
+    before = _sha(path)
+    what = f"{path}: sensor '{dead}' reads exactly 0 m/s² on every sample: it was never started"
+    if dead == "pelvis":
+        assert main(["validate", str(path)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith(f"hinge-imu: error: {what}")
+    else:
+        assert main(["validate", str(path)]) == 0
+        out, err = capsys.readouterr()
+        assert f"hinge-imu: warning: {what}" in err and "thigh" not in out.split(";", 1)[1]
+    assert _sha(path) == before
+
+
 def test_saturated_stretches_are_found_and_ordinary_peaks_are_not() -> None:
     t = np.arange(400) / 100.0
     acc = np.tile([0.0, 0.0, 9.81], (400, 1))  # still: 1 g held exactly, not a clip

@@ -38,7 +38,7 @@ from hinge_imu.recording.check import (
     row_problem,
     unknown_columns,
 )
-from hinge_imu.recording.tolerate import mark_saturation, shift_clock_offset
+from hinge_imu.recording.tolerate import drop_dead_sensors, mark_saturation, shift_clock_offset
 from hinge_imu.samples import FloatArray, IntArray, Recording, SensorStream
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -158,6 +158,7 @@ def _finish(
         raise RecordingError(
             f"no '{REQUIRED_SENSOR}' sensor (found: {found}); the pelvis sensor is required", name
         )
+    sensors = drop_dead_sensors(sensors, REQUIRED_SENSOR, name, warnings)
     sensors, header = shift_clock_offset(sensors, header, name, first_row_line, warnings)
     sensors = mark_saturation(sensors, name, warnings)
     return Recording(sensors=sensors, header=header, source=name, warnings=tuple(warnings))

@@ -59,6 +59,29 @@ def shift_clock_offset(
     return shifted, {**header, OFFSET_KEY: f"{before_s + t0:.6f}"}
 
 
+def drop_dead_sensors(
+    sensors: dict[str, SensorStream], required: str, name: str, warnings: list[str]
+) -> dict[str, SensorStream]:
+    """Sensors without any that reads exact zeros throughout; refused if it is ``required``.
+
+    An accelerometer reads 1 g at rest and noise in the last digit when
+    still, so exactly 0 on every axis of every sample is a sensor that was
+    never started (or is broken): nothing can be calibrated from it.
+    """
+    out = dict(sensors)
+    for n, s in sensors.items():
+        if len(s) < 2 or s.acc_mps2.any():
+            continue
+        what = (
+            f"sensor '{n}' reads exactly 0 m/s² on every sample: it was never started, or is broken"
+        )
+        if n == required:
+            raise RecordingError(f"{what}; nothing can be calibrated without it", name)
+        warnings.append(f"{name}: {what}; left out, so the rules needing it are not assessed")
+        del out[n]
+    return out
+
+
 def mark_saturation(
     sensors: dict[str, SensorStream], name: str, warnings: list[str]
 ) -> dict[str, SensorStream]:
