@@ -175,8 +175,10 @@ def test_reps_touching_saturated_readings_are_not_judged(
     assert "thigh saturated" in session.reps[1].not_judged_reason
     (start_s, end_s), *_ = session.quality["thigh"].saturated_s
     assert start_s <= bottom < end_s
+    before = _sha(path)
     assert main(["analyse", str(path)]) == 0
-    assert "sensor 'thigh' is saturated" in capsys.readouterr().out
+    assert f"{path}: sensor 'thigh' is saturated" in capsys.readouterr().out
+    assert _sha(path) == before
 
 
 def _cut_gzip(session_rec: Recording, tmp_path: Path) -> Path:
