@@ -5,10 +5,14 @@ within 1.5× the time of plain ``pandas.read_csv``. The file is SIMULATED
 noise (not a movement), made here if missing, and labelled so in its header.
 
     .venv/bin/python benchmarks/read_recording.py [--runs 5] [--minutes 60] [--gz]
+    .venv/bin/python benchmarks/read_recording.py --candidates   # other CSV readers too
 
 Prints a table of run times, the ratio of medians and the peak memory of
 one ``read_recording`` call (tracemalloc, numpy/pandas buffers included).
-Asserts nothing.
+With ``--candidates``, the CSV readers one could build the fast path on
+(pandas' pyarrow engine, ``pyarrow.csv`` with and without threads, polars;
+each only if installed: they are not dependencies) are timed in the same
+interleaved rounds, on the table alone (no checks). Asserts nothing.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--gz", action="store_true", help="benchmark the .csv.gz form")
     ap.add_argument("--file", type=Path, default=None, help="reuse/create this file")
+    ap.add_argument("--candidates", action="store_true", help="time other CSV readers too")
     args = ap.parse_args()
 
     suffix = ".csv.gz" if args.gz else ".csv"
@@ -81,11 +86,15 @@ def main() -> None:
 
     rows = len(plain())  # type: ignore[arg-type]
     plain()  # warm the page cache for both
-    # alternate the two readers so that load from other processes hits both alike
+    others = _candidates(path, n_header) if args.candidates else {}
+    # alternate the readers so that load from other processes hits all alike
     t_plain, t_ours = [], []
+    t_others: dict[str, list[tuple[float, float]]] = {k: [] for k in others}
     for _ in range(args.runs):
         t_plain.append(_time_once(plain))
         t_ours.append(_time_once(ours))
+        for k, fn in others.items():
+            t_others[k].append(_time_once(fn))
     tracemalloc.start()
     read_recording(path)
     _, peak = tracemalloc.get_traced_memory()
@@ -94,13 +103,16 @@ def main() -> None:
     print(f"file: {path.name}, {size_mb:.1f} MB, {rows} rows, {args.runs} runs each")
     print(
         f"{'reader':26s} {'wall median s':>14s} {'min s':>6s} {'max s':>6s} {'CPU median s':>13s}"
+        f" {'wall × plain':>13s}"
     )
-    for label, ts in (("pandas.read_csv (plain)", t_plain), ("hinge_imu read_recording", t_ours)):
+    table = [("pandas.read_csv (plain)", t_plain), ("hinge_imu read_recording", t_ours)]
+    for label, ts in [*table, *t_others.items()]:
         wall = [w for w, _ in ts]
         cpu = [c for _, c in ts]
+        plain_wall = statistics.median(w for w, _ in t_plain)
         print(
             f"{label:26s} {statistics.median(wall):14.3f} {min(wall):6.3f} {max(wall):6.3f} "
-            f"{statistics.median(cpu):13.3f}"
+            f"{statistics.median(cpu):13.3f} {statistics.median(wall) / plain_wall:13.2f}"
         )
     for what, k in (("wall", 0), ("CPU", 1)):
         ours_med = statistics.median(t[k] for t in t_ours)
@@ -116,6 +128,30 @@ def main() -> None:
         f"peak RSS (VmHWM) of a fresh process: {rss_import:.0f} MB after imports, "
         f"{rss_read:.0f} MB after read_recording (file {size_mb:.0f} MB)"
     )
+
+
+def _candidates(path: Path, n_header: int) -> dict[str, Callable[[], object]]:
+    """The other CSV readers that are installed, each reading the table after the header."""
+    out: dict[str, Callable[[], object]] = {}
+    try:
+        import pyarrow.csv as pacsv
+    except ImportError:
+        print("pyarrow not installed: its readers are left out")
+    else:
+        opts = pacsv.ReadOptions(skip_rows=n_header)
+        one = pacsv.ReadOptions(skip_rows=n_header, use_threads=False)
+        out["pandas engine=pyarrow"] = lambda: pd.read_csv(
+            path, skiprows=n_header, engine="pyarrow"
+        )
+        out["pyarrow.csv (threads)"] = lambda: pacsv.read_csv(path, read_options=opts)
+        out["pyarrow.csv (1 thread)"] = lambda: pacsv.read_csv(path, read_options=one)
+    try:
+        import polars as pl
+    except ImportError:
+        print("polars not installed: left out")
+    else:
+        out["polars.read_csv"] = lambda: pl.read_csv(path, skip_rows=n_header)
+    return out
 
 
 def _peak_rss_mb(path: Path) -> tuple[float, float]:

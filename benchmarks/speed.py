@@ -4,8 +4,8 @@ The recording is SIMULATED (``typical`` sensors, arbitrary mounting) and
 cached under ``benchmarks/.cache/`` (git-ignored). The analysis (the real
 CLI, ``hinge-imu analyse F --reps-csv …``) is timed side by side with just
 reading the same file with pandas (``pandas.read_csv(F)``), the runs
-interleaved; target: at most 3× the pandas time and at most 1 GB peak memory
-(max RSS of the child).
+interleaved; target: at most 1.0× the pandas time (cold processes both) and
+at most 400 MB peak memory (max RSS of the child).
 
 Usage::
 
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         f"paired runs (analyse / the pandas run before it): best {pair[0]:.2f}, "
         f"median {pair[len(pair) // 2]:.2f}, worst {pair[-1]:.2f} (n={len(pair)})"
     )
-    print("targets: analyse ≤ 3.00 × pandas, max RSS ≤ 1024 MB")
+    print("targets: analyse ≤ 1.00 × pandas, max RSS ≤ 400 MB")
     return 0
 
 

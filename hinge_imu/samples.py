@@ -30,6 +30,7 @@ class SensorStream:
         mag_ut: magnetic field (N, 3), µT, or None without a magnetometer.
         seq: device packet/sample counter (N,), or None.
         rate_hz: nominal sample rate from the header, or None if not stated.
+        saturated_s: half-open ``[start_s, end_s)`` stretches held at the range limit.
     """
 
     t_s: FloatArray
@@ -38,6 +39,7 @@ class SensorStream:
     mag_ut: FloatArray | None = None
     seq: IntArray | None = None
     rate_hz: float | None = None
+    saturated_s: tuple[tuple[float, float], ...] = ()
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])

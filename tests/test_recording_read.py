@@ -1,4 +1,4 @@
-"""What ``read_recording`` accepts (docs/recording-format.md "rules a reader must accept") and tolerates."""
+"""What ``read_recording`` accepts and tolerates (docs/recording-format.md)."""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ def print_session(session: Session, console: Console | None = None) -> None:
     for m in session.missing_sensors:
         con.print(f"  {m:10s} missing: its rules are not assessed")
     for w in session.warnings:
-        con.print(f"  [yellow]warning:[/yellow] {w}")
+        con.print(f"  [yellow]warning:[/yellow] {w}", soft_wrap=True)  # one grep-able line
     if not con.is_terminal:
         # Plain text when piped or redirected: fast for thousands of reps.
         _plain_reps(session, con)

@@ -68,11 +68,15 @@ def _single_threaded_blas() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from hinge_imu.atomic import refuse_replacing_inputs
     from hinge_imu.errors import HingeImuError
 
     _single_threaded_blas()
 
     src = Path(args.recording)
+    refuse_replacing_inputs(
+        [src, args.rules], {"--reps-csv": args.reps_csv, "--angles-csv": args.angles_csv}
+    )
     if args.jobs < 1:
         raise HingeImuError("--jobs must be at least 1")
     if src.is_dir():
@@ -120,6 +124,7 @@ def _run_folder(src: Path, out: Path, rules_path: str | None, jobs: int) -> int:
 
     from rich.progress import Progress
 
+    from hinge_imu.atomic import refuse_replacing_inputs
     from hinge_imu.core.rules import load_rules
     from hinge_imu.errors import HingeImuError
 
@@ -131,6 +136,8 @@ def _run_folder(src: Path, out: Path, rules_path: str | None, jobs: int) -> int:
     )
     if not files:
         raise HingeImuError("no recordings (*.csv, *.csv.gz) in the folder", src)
+    outs = {f"--out {o}": o for o in (out / (_stem(p) + e) for p in files for e in _OUTPUTS[:2])}
+    refuse_replacing_inputs([*files, rules_path], outs)
     out.mkdir(parents=True, exist_ok=True)
     jobs_list = [(str(p), str(out), rules_path) for p in files]
     failed = 0

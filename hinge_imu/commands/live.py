@@ -52,7 +52,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="record the session here (default on sensors: sessions/live-YYYYmmdd-HHMMSS.csv; "
         "a replay is copied only when -o is given)",
     )
-    p.add_argument("--force", action="store_true", help="overwrite an existing recording (-o)")
+    p.add_argument(
+        "--overwrite",
+        "--force",
+        dest="force",
+        action="store_true",
+        help="replace an existing recording (-o)",
+    )
     p.add_argument(
         "--schedule",
         choices=SCHEDULES,

@@ -36,7 +36,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--scan-timeout", type=float, default=10.0, metavar="S", help="look for sensors S s"
     )
-    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    p.add_argument(
+        "--overwrite",
+        "--force",
+        dest="force",
+        action="store_true",
+        help="replace an existing output file",
+    )
 
 
 def _devices(args: argparse.Namespace) -> dict[str, str]:
@@ -63,13 +69,13 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     from pathlib import Path
 
+    from hinge_imu.atomic import refuse_existing_recording
     from hinge_imu.errors import HingeImuError
 
     out = Path(args.output)
     if not (out.name.endswith(".csv") or out.name.endswith(".csv.gz")):
         raise HingeImuError("the output must end in .csv or .csv.gz", out)
-    if out.exists() and not args.force:
-        raise HingeImuError("exists already (use --force to overwrite)", out)
+    refuse_existing_recording(out, args.force)
     if args.duration is not None and not args.duration > 0:
         raise HingeImuError(f"--duration must be > 0, got {args.duration:g}")
     chosen = _devices(args)

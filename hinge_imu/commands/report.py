@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from pathlib import Path
 
 NAME = "report"
@@ -71,6 +72,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from hinge_imu.atomic import refuse_report_over_inputs
     from hinge_imu.core.pipeline import analyse
     from hinge_imu.core.rules import load_rules
     from hinge_imu.report.build import ReportSettings, check_out_dir, write_report
@@ -78,7 +80,9 @@ def run(args: argparse.Namespace) -> int:
     # Check everything before writing anything: bad input leaves DIR untouched.
     out = check_out_dir(args.out)
     rules = load_rules(args.rules)
-    sessions = [analyse(path, rules) for path in _expand(args.recordings)]
+    recordings = _expand(args.recordings)
+    refuse_report_over_inputs(out, [*recordings, args.rules])
+    sessions = [analyse(path, rules) for path in recordings]
     settings = ReportSettings(angles_rate_hz=args.angles_rate_hz, png=not args.no_png)
     written = write_report(sessions, out, settings)
     if any(s.is_simulated for s in sessions):
@@ -86,5 +90,8 @@ def run(args: argparse.Namespace) -> int:
     for s in sessions:
         judged = [r for r in s.reps if r.judged]
         print(f"{s.source}: {len(s.reps)} reps, {len(judged)} judged")
+        for w in s.warnings:  # the reader's start with FILE:LINE already
+            where = "" if w.startswith(s.source) else f"{s.source}: "
+            print(f"hinge-imu: warning: {where}{w}", file=sys.stderr)
     print(f"wrote {len(written)} files into {out}/ (open {out / 'report.pdf'})")
     return 0

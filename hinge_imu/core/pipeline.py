@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ import pandas as pd
 from hinge_imu.conventions import ANGLE_NAMES, CORE_SENSORS
 from hinge_imu.core.calibration import Calibration, NoStanceError, calibrate_grid
 from hinge_imu.core.results import RepResult, SensorQuality, Session
-from hinge_imu.core.rules import RuleSet, load_rules
+from hinge_imu.core.rules import RuleSet, judge_rep, load_rules
 from hinge_imu.core.step import AnalysisStep
 from hinge_imu.core.stream import AnalysisSettings, AnalysisStages, missing_sensor_warnings
 from hinge_imu.core.timegrid import GridChunk, GridResampler
@@ -48,6 +49,7 @@ def _quality(name: str, s: SensorStream, gap_runs: list[tuple[float, float]]) ->
         rate_hz=round(float(s.estimated_rate_hz), 2),
         lost_samples=lost,
         long_gaps_s=tuple(gap_runs),
+        saturated_s=s.saturated_s,
     )
 
 
@@ -98,6 +100,16 @@ def _load(source: str | os.PathLike[str] | Recording) -> Recording:
     return read_recording(source)
 
 
+def _unless_saturated(rep: RepResult, rec: Recording, rules: RuleSet) -> RepResult:
+    """A rep touching readings clipped at a sensor's range limit is not judged."""
+    t0, t1 = rep.metrics.t_start, rep.metrics.t_end
+    hit = [n for n, s in rec.sensors.items() if any(a <= t1 and b > t0 for a, b in s.saturated_s)]
+    if not hit:
+        return rep  # clipped readings explain any other reason (a "slip"), so they win
+    why = f"{', '.join(hit)} saturated (readings held at the sensor's range limit)"
+    return replace(rep, not_judged_reason=why, judgement=judge_rep(rep.metrics, rules, why))
+
+
 def analyse(
     source: str | os.PathLike[str] | Recording,
     rules: RuleSet | str | os.PathLike[str] | None = None,
@@ -143,6 +155,7 @@ def analyse(
                 part = GridChunk(c.k0 + lo, c.acc_mps2[lo:hi], c.gyr_dps[lo:hi], c.gap[lo:hi])
                 keep(stages.update(name, part))
     keep(stages.finish())
+    reps = [_unless_saturated(r, rec, rs) for r in reps]
     angles = pd.DataFrame({"t_s": np.concatenate(t_parts) if t_parts else np.zeros(0)})
     for a in ANGLE_NAMES:
         angles[f"{a}_deg"] = np.concatenate(a_parts[a]) if a_parts[a] else np.zeros(0)
@@ -151,7 +164,8 @@ def analyse(
         for n in names
     }
     missing = tuple(s for s in CORE_SENSORS if s not in rec.sensors)
-    warnings = [*cal.messages, *missing_sensor_warnings(names)]
+    # The reader's warnings first: they name FILE:LINE.
+    warnings = [*rec.warnings, *cal.messages, *missing_sensor_warnings(names)]
     for q in quality.values():
         if q.long_gaps_s:
             warnings.append(

@@ -52,6 +52,7 @@ class SensorQuality:
         rate_hz: measured median rate, Hz.
         lost_samples: samples missing (from ``seq`` where present, else from t gaps).
         long_gaps_s: gaps too long to bridge, as (t_from_s, t_to_s); angles are NaN there.
+        saturated_s: ``[start_s, end_s)`` stretches held at the range limit; reps there not judged.
     """
 
     sensor: str
@@ -59,6 +60,7 @@ class SensorQuality:
     rate_hz: float
     lost_samples: int
     long_gaps_s: tuple[tuple[float, float], ...] = ()
+    saturated_s: tuple[tuple[float, float], ...] = ()
 
     @property
     def lost_share(self) -> float:

@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
+from hinge_imu.atomic import refuse_existing_recording, refuse_replacing_inputs
 from hinge_imu.conventions import DEFAULT_SIDE
 from hinge_imu.errors import HingeImuError
 from hinge_imu.live.display import LiveDisplay
@@ -46,15 +47,14 @@ def _sensor_args(args: argparse.Namespace) -> dict[str, str]:
 
 def _check_outputs(args: argparse.Namespace, out_path: Path | None) -> None:
     """Fail before anything is opened if an output cannot be written."""
-    if out_path is not None and out_path.exists() and not args.force:
-        raise HingeImuError("exists already (use --force to overwrite)", out_path)
-    replay = Path(args.replay).resolve() if args.replay else None
+    if out_path is not None:  # a replay without -o records nothing
+        refuse_existing_recording(out_path, args.force)
+    outputs = {"-o": out_path, "--audio-file": args.audio_file, "--events": args.events}
+    refuse_replacing_inputs([args.replay, args.rules], outputs)
     for name, value in (("-o", out_path), ("--audio-file", args.audio_file)):
         if value is None:
             continue
         p = Path(value)
-        if replay is not None and p.resolve() == replay:
-            raise HingeImuError(f"{name} would overwrite the replayed recording", p)
         if not p.parent.exists() or not p.parent.is_dir():
             raise HingeImuError(f"{name}: directory {p.parent} does not exist", p)
     if args.events not in (None, "-"):
@@ -109,6 +109,8 @@ def run_live(args: argparse.Namespace) -> int:
     from hinge_imu.recording import read_recording
 
     recording = read_recording(args.replay)
+    for warning in recording.warnings:  # FILE:LINE: what the reader tolerated
+        print(f"hinge-imu: warning: {warning}", file=sys.stderr)
     header = {**recording.header, "live_replay_of": str(args.replay)}
     name = f"replay of {args.replay}" + (" (SIMULATED)" if recording.is_simulated else "")
     rates = {n: s.rate_hz for n, s in recording.sensors.items()}

@@ -1,6 +1,7 @@
 """Read, validate and write recording files (docs/recording-format.md).
 
 ``read`` (the reader), ``check`` (line-exact diagnosis of bad files),
+``tolerate`` (clock offsets and saturation, accepted with a warning),
 ``write`` (atomic batch writer), ``stream`` (streaming writer for a session
 in progress) and ``summary`` (per-sensor counts and gaps for ``validate``).
 Names are loaded on first use, so a command that only reads does not pay

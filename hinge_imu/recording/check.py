@@ -13,6 +13,8 @@ import math
 from dataclasses import dataclass, field
 
 from hinge_imu.conventions import (
+    ACC_COLS,
+    GYR_COLS,
     MAG_COLS,
     OPTIONAL_COLUMNS,
     RECORDING_MAGIC,
@@ -23,6 +25,23 @@ from hinge_imu.errors import RecordingError
 
 _NUMERIC_REQUIRED = tuple(c for c in REQUIRED_COLUMNS if c != "sensor")
 _MAGIC_PREFIX = "# hinge-imu recording"
+
+#: Beyond these no IMU reports a value, so a file holding one is broken
+#: (a logger's overflow, a unit mix-up), not a hard movement: ±200 g covers
+#: the high-g range of body-worn IMUs, ±10 000 °/s five times the usual
+#: largest gyro range, ±5000 µT every magnetometer range.
+ACC_LIMIT_MPS2 = 2000.0
+GYR_LIMIT_DPS = 10_000.0
+MAG_LIMIT_UT = 5000.0
+#: column → (largest |value| accepted, unit).
+VALUE_LIMITS: dict[str, tuple[float, str]] = {
+    **dict.fromkeys(ACC_COLS, (ACC_LIMIT_MPS2, "m/s²")),
+    **dict.fromkeys(GYR_COLS, (GYR_LIMIT_DPS, "deg/s")),
+    **dict.fromkeys(MAG_COLS, (MAG_LIMIT_UT, "µT")),
+}
+#: Longest time between the earliest and the latest sample of a recording, s:
+#: longer is sensors on different clocks or a clock jump, not a session.
+MAX_SPAN_S = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -172,7 +191,21 @@ def _number_problem(value: str, col: str, *, required: bool) -> str | None:
         return f"'{value}' in column '{col}' is not a number"
     if not math.isfinite(x):
         return f"non-finite value '{value}' in column '{col}'"
+    limit, unit = VALUE_LIMITS.get(col, (math.inf, ""))
+    if abs(x) > limit:
+        return (
+            f"'{value}' in column '{col}' is beyond what any IMU reports "
+            f"(±{limit:g} {unit}); the file is damaged or in other units"
+        )
     return None
+
+
+def span_problem(t: float, other_t: float) -> str:
+    """The message for a sample further from another one than any session lasts (s)."""
+    return (
+        f"t = {t:.3f} s is more than {MAX_SPAN_S / 3600:g} h away from t = {other_t:.3f} s "
+        "of another sample: sensors on different clocks, or a clock jump"
+    )
 
 
 @dataclass
@@ -181,6 +214,9 @@ class RowState:
 
     last_t: dict[str, float] = field(default_factory=dict)
     present: dict[tuple[str, str], bool] = field(default_factory=dict)
+    #: earliest and latest time of any sensor so far, s
+    first_t: float = math.inf
+    latest_t: float = -math.inf
 
 
 def diagnose_lines(
@@ -224,6 +260,9 @@ def _order_problem(
             return f"time repeats for sensor '{sensor}' ({t:.3f} s twice; t must increase)"
         return f"time goes backwards for sensor '{sensor}' ({t:.3f} s after {prev:.3f} s)"
     state.last_t[sensor] = t
+    state.first_t, state.latest_t = min(state.first_t, t), max(state.latest_t, t)
+    if state.latest_t - state.first_t > MAX_SPAN_S:
+        return span_problem(t, state.first_t if t == state.latest_t else state.latest_t)
     for group, members in groups:
         filled = [bool(fields[i].strip()) for i in members]
         present = all(filled)

@@ -28,6 +28,8 @@ from hinge_imu.conventions import (
 )
 from hinge_imu.errors import RecordingError
 from hinge_imu.recording.check import (
+    MAX_SPAN_S,
+    VALUE_LIMITS,
     RowState,
     TableLayout,
     check_columns,
@@ -36,6 +38,7 @@ from hinge_imu.recording.check import (
     row_problem,
     unknown_columns,
 )
+from hinge_imu.recording.tolerate import drop_dead_sensors, mark_saturation, shift_clock_offset
 from hinge_imu.samples import FloatArray, IntArray, Recording, SensorStream
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -96,7 +99,7 @@ def _read_fast(path: Path, name: str) -> Recording:
     if sensors is None or not sensors:
         raise _SlowPath
     warnings += _column_warnings(name, columns, n_comment_lines + 1)
-    return _finish(sensors, header, name, warnings)
+    return _finish(sensors, header, name, warnings, n_comment_lines + 2)
 
 
 def _plain_lines(head: bytes) -> bool:
@@ -140,17 +143,24 @@ def _read_slow(path: Path, name: str) -> Recording:
     if sensors is None:
         _diagnose(table, layout, header)
         raise RecordingError("the table breaks the format", name)
-    return _finish(sensors, header, name, warnings)
+    return _finish(sensors, header, name, warnings, layout.first_row_line)
 
 
 def _finish(
-    sensors: dict[str, SensorStream], header: dict[str, str], name: str, warnings: list[str]
+    sensors: dict[str, SensorStream],
+    header: dict[str, str],
+    name: str,
+    warnings: list[str],
+    first_row_line: int,
 ) -> Recording:
     if REQUIRED_SENSOR not in sensors:
         found = ", ".join(sensors) or "none"
         raise RecordingError(
             f"no '{REQUIRED_SENSOR}' sensor (found: {found}); the pelvis sensor is required", name
         )
+    sensors = drop_dead_sensors(sensors, REQUIRED_SENSOR, name, warnings)
+    sensors, header = shift_clock_offset(sensors, header, name, first_row_line, warnings)
+    sensors = mark_saturation(sensors, name, warnings)
     return Recording(sensors=sensors, header=header, source=name, warnings=tuple(warnings))
 
 
@@ -201,9 +211,11 @@ def _gunzip(raw: bytes, name: str, warnings: list[str]) -> bytes:
         if not d.eof:
             if not out[0]:
                 raise RecordingError("gzip stream cut short before any data", name)
+            ends_at = sum(part.count(b"\n") for part in out) + 1
             warnings.append(
-                "the compressed stream ends early (the recorder did not close the file); "
-                "read what was there"
+                f"{name}:{ends_at}: the compressed stream ends early, at this line (a copy "
+                "that did not finish, or a recorder that did not close the file); "
+                "the samples before it are used"
             )
             break
         rest = d.unused_data
@@ -266,6 +278,8 @@ def _diagnose(table: bytes, layout: TableLayout, header: dict[str, str]) -> None
         if streams is not None and _continues(streams, state, has_mag, "seq" in layout.columns):
             for sensor, s in streams.items():
                 state.last_t[sensor] = float(s.t_s[-1])
+                state.first_t = min(state.first_t, float(s.t_s[0]))
+                state.latest_t = max(state.latest_t, float(s.t_s[-1]))
         else:
             diagnose_lines(chunk, layout.name, layout.columns, line, state)
         line += chunk.count(b"\n")
@@ -276,6 +290,9 @@ def _continues(
     streams: dict[str, SensorStream], state: RowState, has_mag: bool, has_seq: bool
 ) -> bool:
     """Whether a chunk that is fine on its own also fits the rows before it."""
+    lo = min(state.first_t, *(float(s.t_s[0]) for s in streams.values()))
+    if max(state.latest_t, *(float(s.t_s[-1]) for s in streams.values())) - lo > MAX_SPAN_S:
+        return False
     for sensor, s in streams.items():
         if s.t_s[0] <= state.last_t.get(sensor, -np.inf):
             return False
@@ -301,7 +318,9 @@ def _streams_from_frame(
     col: dict[str, FloatArray] = {c: df[c].to_numpy(dtype=np.float64) for c in _NUMERIC_COLS}
     if (codes < 0).any() or not set(names) <= set(SENSOR_NAMES):
         return None
-    if not all(np.isfinite(col[c]).all() for c in _NUMERIC_COLS):
+    if not np.isfinite(col["t"]).all() or not all(
+        _within(col[c], VALUE_LIMITS[c][0]) for c in _NUMERIC_COLS[1:]
+    ):
         return None
     has_mag = all(c in cols for c in MAG_COLS)
     mag = df[list(MAG_COLS)].to_numpy(dtype=np.float64) if has_mag else None
@@ -325,7 +344,19 @@ def _streams_from_frame(
             seq=seq_i,
             rate_hz=_rate_from_header(header, sensor),
         )
+    if streams:
+        first = min(float(s.t_s[0]) for s in streams.values())
+        if max(float(s.t_s[-1]) for s in streams.values()) - first > MAX_SPAN_S:
+            return None
     return streams
+
+
+def _within(x: FloatArray, limit: float) -> bool:
+    """Every value finite and within ±limit (nan fails too: it propagates through max/min).
+
+    Two reductions and no temporary array: cheaper than ``np.abs(x) <= limit``.
+    """
+    return x.size == 0 or bool(x.max() <= limit and x.min() >= -limit)
 
 
 def _gather3(col: dict[str, FloatArray], names: tuple[str, ...], idx: IntArray) -> FloatArray:
@@ -341,8 +372,7 @@ def _optional_block(mag: FloatArray | None, idx: IntArray) -> FloatArray | bool 
     if mag is None:
         return None
     block = mag[idx]
-    finite = np.isfinite(block)
-    if finite.all():
+    if _within(block, VALUE_LIMITS[MAG_COLS[0]][0]):
         return np.ascontiguousarray(block)
     if np.isnan(block).all():
         return None

@@ -261,9 +261,7 @@ class RecordingWriter:
         except OSError as err:
             # kept so that the next write()/close() reports it, also when the
             # background thread met it
-            self._error = RecordingError(
-                f"cannot write the recording ({err.strerror or err})", self._name
-            )
+            self._error = _write_failed(err, self._name)
             raise self._error from None
 
     def _flush_loop(self) -> None:
@@ -292,11 +290,18 @@ class RecordingWriter:
                         self._gz.close()
                         os.fsync(self._raw.fileno())
             except OSError as err:
-                self._error = RecordingError(
-                    f"cannot write the recording ({err.strerror or err})", self._name
-                )
+                self._error = _write_failed(err, self._name)
             finally:
                 self._closed = True
                 self._raw.close()
             if self._error is not None:
                 raise self._error
+
+
+def _write_failed(err: OSError, name: str) -> RecordingError:
+    """One line for a disk that is full or gone: the session stops, the file keeps what it has."""
+    return RecordingError(
+        f"cannot write the recording ({err.strerror or err}); recording stopped, "
+        "the samples written before are in the file and read back",
+        name,
+    )
