@@ -8,8 +8,10 @@ with a line style or a word, never carrying meaning alone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal
 
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -156,6 +158,17 @@ def new_page(
     if simulated:
         stamp_simulated(fig)
     return fig
+
+
+def page_legend(fig: Figure, handles: Sequence[Artist]) -> None:
+    """The page's legend, one row along the bottom edge (pages placed by hand)."""
+    fig.legend(
+        handles=handles,
+        loc="lower center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=len(handles),
+        fontsize=9,
+    )
 
 
 def stamp_simulated(fig: Figure) -> None:
