@@ -136,7 +136,7 @@ def _totals(ax: Axes, session: Session, sets: Sequence[RepSet]) -> None:
     t = session.angles["t_s"]
     minutes = (float(t.iloc[-1]) - float(t.iloc[0])) / 60 if len(t) else 0.0
     lines = [
-        f"Length: {minutes:.0f} min.   Sets: {len(sets)}.",
+        f"Length: {minutes:.1f} min.   Sets: {len(sets)}.",
         f"Reps found: {len(reps)}, judged: {len(judged)}.",
     ]
     if judged:
