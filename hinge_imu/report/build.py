@@ -2,13 +2,18 @@
 
 Everything is rendered before the first byte reaches the disk, and each file
 is written atomically, so bad input or a plotting failure leaves the output
-folder as it was.
+folder as it was. Pages are drawn one at a time, each into the PDF and its
+PNG and then dropped, so memory grows with a page (a set), not the session;
+what is kept is the files' bytes.
 
 Layout of ``out_dir``:
 
-* one session: ``report.pdf``, ``1_session_over_time.png`` … ``5_rep_table.png``
-  (``_1``, ``_2`` … when a page is split: timelines over 3 min, tables over 20 reps),
-  ``reps.csv``, ``angles.csv``, ``summary.csv``, ``columns.csv``;
+* one session of one set: ``report.pdf``, ``1_session_over_time.png`` …
+  ``5_rep_table.png`` (``_1``, ``_2`` … when a page is split: timelines over
+  3 min, tables over 20 reps), ``reps.csv``, ``angles.csv``, ``summary.csv``,
+  ``columns.csv``;
+* one session of several sets: ``1_overview.png``, ``2_reps_overlaid.png``,
+  ``3_calibration_and_quality.png``, ``4_set_<n>.png`` per set, and the CSVs;
 * several sessions: ``report.pdf`` (the progress page first, then every
   session's pages), ``0_progress.png``, ``summary.csv`` (one row per
   session), ``columns.csv``, and one folder per session with its PNGs and

@@ -169,7 +169,7 @@ def timeline_figures(session: Session, page_s: float = TIMELINE_PAGE_S) -> list[
 #: Where the timeline's axes sit on the page (figure fractions): room above
 #: for the two-line page title, on the right for the threshold names, below
 #: for the time axis and the legend.
-_TIMELINE_MARGINS = {"left": 0.065, "right": 0.875, "top": 0.855, "bottom": 0.1, "hspace": 0.3}
+_TIMELINE_MARGINS = {"left": 0.1, "right": 0.875, "top": 0.855, "bottom": 0.1, "hspace": 0.3}
 
 
 def timeline_figure(
