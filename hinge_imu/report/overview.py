@@ -97,24 +97,31 @@ def _mistakes_per_set(ax: Axes, session: Session, sets: Sequence[RepSet]) -> Non
         if r.observable and any(rep.judgement[r.rule_id].assessed for rep in session.reps)
     ]
     share = np.zeros((len(rules), len(sets)))
+    # Many sets: narrow columns, small numbers, and the reps per set said once.
+    many = len(sets) > _MAX_SET_LABELS
+    size = 6 if many else 7
+    n_judged = [sum(r.judged for r in s.reps) for s in sets]
     for j, s in enumerate(sets):
         judged = [r for r in s.reps if r.judged]
-        ax.text(j, -1, str(len(judged)), ha="center", va="center", fontsize=7, color="#555555")
+        if not many:
+            ax.text(j, -1, str(len(judged)), ha="center", va="center", fontsize=7, color="#555555")
         for i, rule in enumerate(rules):
             assessed = [r for r in judged if r.judgement[rule.rule_id].assessed]
             fired = sum(bool(r.judgement[rule.rule_id].fired) for r in assessed)
             if not assessed:
-                ax.text(j, i, "–", ha="center", va="center", fontsize=7, color="#999999")
+                ax.text(j, i, "–", ha="center", va="center", fontsize=size, color="#999999")
                 continue
             share[i, j] = fired / len(assessed)
             if fired:
                 colour = "white" if share[i, j] > 0.55 else "#222222"
-                ax.text(j, i, str(fired), ha="center", va="center", fontsize=7, color=colour)
+                ax.text(j, i, str(fired), ha="center", va="center", fontsize=size, color=colour)
     ax.imshow(share, cmap="Reds", vmin=0, vmax=1, aspect="auto", interpolation="nearest")
+    first = "reps judged"
+    if many and n_judged:
+        lo, hi = min(n_judged), max(n_judged)
+        first += f" ({lo} a set)" if lo == hi else f" ({lo}–{hi} a set)"
     ax.set_yticks(
-        [-1, *range(len(rules))],
-        ["reps judged", *(RULE_LABELS[r.rule_id] for r in rules)],
-        fontsize=8,
+        [-1, *range(len(rules))], [first, *(RULE_LABELS[r.rule_id] for r in rules)], fontsize=8
     )
     ax.set_ylim(len(rules) - 0.5, -1.6)
     ticks = _set_ticks(len(sets))
