@@ -100,16 +100,17 @@ def main(argv: list[str] | None = None) -> int:
         for minutes in a.minutes:
             rec = recording(minutes)
             read = f"import pandas; pandas.read_csv({str(rec)!r}, comment='#')"
+            out = f"{tmp}/{minutes:g}"
             cmds = {
                 "pandas.read_csv(F, comment='#')": [sys.executable, "-c", read],
-                "hinge-imu report F --out D": [exe, "report", str(rec), "--out", f"{tmp}/r"],
+                "hinge-imu report F --out D": [exe, "report", str(rec), "--out", out],
             }
             runs: dict[str, list[tuple[float, float, int, float]]] = {n: [] for n in cmds}
             for _ in range(a.repeat):
                 for name, cmd in cmds.items():
                     runs[name].append(measure(cmd))
             base = min(r[0] for r in runs["pandas.read_csv(F, comment='#')"])
-            n_files = sum(1 for _ in Path(tmp, "r").iterdir())
+            n_files = sum(1 for _ in Path(out).iterdir())
             for name, r in runs.items():
                 wall, rss, rc, cpu = min(r, key=lambda x: x[0])
                 rows.append((f"{minutes:g} min", name, wall, wall / base, rss, cpu, rc))
