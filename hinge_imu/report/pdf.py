@@ -59,8 +59,8 @@ class PdfDocument:
             self._pdf = None
 
 
-#: zlib level of the PNGs: 1 makes them ~15 % larger than the default 6 and
-#: encodes them 4× faster (the pages are mostly white).
+#: zlib level of the PNGs: 1 makes a page ~7 % larger than the default 6
+#: (195 kB, not 182 kB) and encodes it in 35 ms instead of 48 ms.
 PNG_COMPRESS_LEVEL = 1
 
 
