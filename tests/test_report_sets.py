@@ -44,8 +44,12 @@ def session() -> Session:
 
 
 @pytest.fixture(scope="module")
-def pages(session: Session) -> list[str]:
-    files = render_report([session], ReportSettings(png=False))
+def files(session: Session) -> dict[str, bytes]:
+    return render_report([session], ReportSettings(png=True))
+
+
+@pytest.fixture(scope="module")
+def pages(files: dict[str, bytes]) -> list[str]:
     pdf = PdfReader(io.BytesIO(files["report.pdf"]))
     return [page.extract_text() for page in pdf.pages]
 
@@ -100,8 +104,7 @@ def test_scores_on_the_set_pages(session: Session, pages: list[str]) -> None:
         assert f"{rep.judgement.score:.0f}" in numbers
 
 
-def test_csvs_keep_every_rep(session: Session) -> None:
-    files = render_report([session], ReportSettings(png=True))
+def test_csvs_keep_every_rep(files: dict[str, bytes]) -> None:
     reps = pd.read_csv(io.BytesIO(files["reps.csv"]))
     assert list(reps["rep"]) == list(range(1, 10))
     pngs = sorted(name for name in files if name.endswith(".png"))
