@@ -100,8 +100,8 @@ def test_each_set_page_names_its_own_mistakes(session: Session, pages: list[str]
 def test_scores_on_the_set_pages(session: Session, pages: list[str]) -> None:
     for rep in session.reps:
         page = pages[3 + (rep.rep - 1) // 3]
-        numbers = re.findall(r"\d+", page)
-        assert f"{rep.judgement.score:.0f}" in numbers
+        # Each rep's band is labelled with its number over its score.
+        assert f"{rep.rep}\n{rep.judgement.score:.0f}\n" in page
 
 
 def test_csvs_keep_every_rep(files: dict[str, bytes]) -> None:
