@@ -21,13 +21,19 @@ from hinge_imu.report.sets import RepSet
 from hinge_imu.report.style import (
     RULE_LABELS,
     STATUS_COLOURS,
-    STATUS_WORDS,
     new_page,
     rep_status,
 )
 
 #: Marker of each verdict on the score chart (shape as well as colour).
 _MARKERS = {"good": "o", "minor": "^", "bad": "s", "not_judged": "x"}
+#: The verdicts in a few words (the legend shares a line with the chart's title).
+_WORDS = {
+    "good": "no mistake",
+    "minor": "minor mistake(s)",
+    "bad": "serious mistake",
+    "not_judged": "not judged (drawn at 0)",
+}
 #: Above this many sets, only every n-th set is numbered on the axes.
 _MAX_SET_LABELS = 30
 
@@ -69,20 +75,27 @@ def overview_figure(session: Session, sets: Sequence[RepSet]) -> Figure:
     ax_score.set_ylim(-4, 112)
     ax_score.set_ylabel("Score (0–100)\n100 = no mistake", fontsize=9)
     ax_score.set_xlabel("Time since the recording started (s)", fontsize=9, labelpad=1)
-    ax_score.set_title(
-        "Score of every rep over the session (numbers on top: sets; black line: the set's mean)",
-        loc="left",
-        fontsize=10,
-    )
+    ax_score.set_title("Score of every rep (sets shaded, numbered on top)", loc="left", fontsize=10)
     ax_score.grid(axis="y", color="#EEEEEE")
     ax_score.tick_params(labelsize=8)
     handles = [
-        Line2D([], [], marker=_MARKERS[s], color=STATUS_COLOURS[s], ls="", label=STATUS_WORDS[s])
+        Line2D([], [], marker=_MARKERS[s], color=STATUS_COLOURS[s], ls="", label=_WORDS[s])
         for s in ("good", "minor", "bad", "not_judged")
         if s in statuses
     ]
-    handles.append(Line2D([], [], color="#000000", lw=1.6, label="mean score of the set"))
-    ax_score.legend(handles=handles, loc="lower left", ncol=len(handles), fontsize=8)
+    handles.append(Line2D([], [], color="#000000", lw=1.6, label="the set's mean"))
+    # Above the chart, right of its title: inside, it would hide low scores.
+    ax_score.legend(
+        handles=handles,
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.0),
+        ncol=len(handles),
+        fontsize=8,
+        frameon=False,
+        borderaxespad=0.1,
+        columnspacing=1.0,
+        handletextpad=0.3,
+    )
 
     _mistakes_per_set(ax_heat, session, sets)
     _totals(ax_text, session, sets)
