@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -113,3 +114,32 @@ def test_folder_mode_skips_a_broken_file(
     assert "old.reps.csv" not in captured.err + captured.out
     assert "1 of 2 recordings analysed" in captured.out
     assert len(pd.read_csv(out / "good.reps.csv")) == 3
+
+
+def test_folder_mode_in_parallel_writes_what_one_process_writes(
+    rec_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a.csv.gz", "b.csv.gz", "c.csv.gz"):
+        (src / name).write_bytes(rec_file.read_bytes())
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main(["analyse", str(src), "--out", str(one), "--jobs", "1"]) == 0
+    assert main(["analyse", str(src), "--out", str(two), "--jobs", "2"]) == 0
+    assert "3 of 3 recordings analysed" in capsys.readouterr().out
+    names = sorted(p.name for p in one.iterdir())
+    assert names == sorted(p.name for p in two.iterdir())
+    assert len(names) == 6 and not [n for n in names if n.startswith(".")]  # no temp files
+    for name in names:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+
+
+def test_folder_workers_run_their_thread_pools_at_one_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from hinge_imu.commands import analyse as cmd
+
+    for var in cmd._WORKER_THREAD_VARS:
+        monkeypatch.setenv(var, "8")
+    cmd._start_worker()
+    assert {os.environ[v] for v in cmd._WORKER_THREAD_VARS} == {"1"}

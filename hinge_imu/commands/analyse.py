@@ -99,6 +99,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+#: Thread pools the worker processes of folder mode hold at one thread each:
+#: the cores are shared out by process, and N processes × M threads on N
+#: cores only wait for each other.
+_WORKER_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _start_worker() -> None:
+    """Folder-mode worker start: one thread per pool, the analysis imported once."""
+    for var in _WORKER_THREAD_VARS:
+        os.environ[var] = "1"
+    import hinge_imu.core.pipeline  # noqa: F401  (imported once per worker, not per file)
+
+
 def _one(job: tuple[str, str, str | None]) -> tuple[str, int, str]:
     """Worker: analyse one file and write its outputs; (name, reps, error line)."""
     from hinge_imu.core.pipeline import analyse
@@ -120,6 +133,7 @@ def _one(job: tuple[str, str, str | None]) -> tuple[str, int, str]:
 
 
 def _run_folder(src: Path, out: Path, rules_path: str | None, jobs: int) -> int:
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from rich.progress import Progress
@@ -141,19 +155,26 @@ def _run_folder(src: Path, out: Path, rules_path: str | None, jobs: int) -> int:
     out.mkdir(parents=True, exist_ok=True)
     jobs_list = [(str(p), str(out), rules_path) for p in files]
     failed = 0
-    results: list[tuple[str, int, str]] = []
     with Progress(transient=False, disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task("analysing", total=len(files))
         if jobs == 1:
-            it = map(_one, jobs_list)
-            for res in it:
-                results.append(res)
+            results = []
+            for job in jobs_list:
+                results.append(_one(job))
                 progress.advance(task)
         else:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                for res in pool.map(_one, jobs_list):
-                    results.append(res)
-                    progress.advance(task)
+            # Fresh ("spawn") workers, so each sets its thread pools before
+            # numpy loads; each lives for the whole folder, imports once.
+            pool = ProcessPoolExecutor(
+                max_workers=min(jobs, len(files)),
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+            )
+            with pool:
+                futures = [pool.submit(_one, job) for job in jobs_list]
+                for fut in futures:
+                    fut.add_done_callback(lambda _: progress.advance(task))
+                results = [fut.result() for fut in futures]
     for name, n, err in results:
         if err:
             failed += 1

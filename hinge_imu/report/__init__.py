@@ -1,6 +1,8 @@
 """After the session: figures, the PDF report, CSV exports, progress across sessions.
 
-* ``timeline`` — the session over time (split into pages for long sessions)
+* ``timeline`` — the session (or a set) over time (split into pages of 3 min at most)
+* ``sets``    — the sets of a session, from the rests between reps
+* ``overview`` — the overview page of a session of several sets
 * ``plots``   — reps overlaid, scores and mistakes (re-exports the timeline)
 * ``tables``  — calibration and data quality, each rep against the thresholds
 * ``compare`` — the progress page across sessions

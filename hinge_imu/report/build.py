@@ -2,13 +2,18 @@
 
 Everything is rendered before the first byte reaches the disk, and each file
 is written atomically, so bad input or a plotting failure leaves the output
-folder as it was.
+folder as it was. Pages are drawn one at a time, each into the PDF and its
+PNG and then dropped, so memory grows with a page (a set), not the session;
+what is kept is the files' bytes.
 
 Layout of ``out_dir``:
 
-* one session: ``report.pdf``, ``1_session_over_time.png`` … ``5_rep_table.png``
-  (``_1``, ``_2`` … when a page is split: timelines over 3 min, tables over 20 reps),
-  ``reps.csv``, ``angles.csv``, ``summary.csv``, ``columns.csv``;
+* one session of one set: ``report.pdf``, ``1_session_over_time.png`` …
+  ``5_rep_table.png`` (``_1``, ``_2`` … when a page is split: timelines over
+  3 min, tables over 20 reps), ``reps.csv``, ``angles.csv``, ``summary.csv``,
+  ``columns.csv``;
+* one session of several sets: ``1_overview.png``, ``2_reps_overlaid.png``,
+  ``3_calibration_and_quality.png``, ``4_set_<n>.png`` per set, and the CSVs;
 * several sessions: ``report.pdf`` (the progress page first, then every
   session's pages), ``0_progress.png``, ``summary.csv`` (one row per
   session), ``columns.csv``, and one folder per session with its PNGs and
@@ -19,7 +24,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,11 +35,13 @@ from hinge_imu.core.results import Session
 from hinge_imu.errors import HingeImuError
 from hinge_imu.report import exports
 from hinge_imu.report.compare import progress_figure, unique_names
-from hinge_imu.report.pdf import pdf_bytes, png_bytes
+from hinge_imu.report.overview import overview_figure
+from hinge_imu.report.pdf import PdfDocument, png_bytes
 from hinge_imu.report.plots import reps_overlay_figure, scores_figure
+from hinge_imu.report.sets import RepSet, split_sets
 from hinge_imu.report.style import PNG_DPI, session_name
 from hinge_imu.report.tables import quality_figure, rep_table_figures
-from hinge_imu.report.timeline import timeline_figures
+from hinge_imu.report.timeline import split_window, timeline_figure, timeline_windows
 
 
 @dataclass(frozen=True)
@@ -52,22 +59,50 @@ class ReportSettings:
     png_dpi: int = PNG_DPI
 
 
-def session_figures(session: Session) -> list[tuple[str, Figure]]:
-    """(file stem, figure) of every page of one session's report, in page order."""
-    timelines = timeline_figures(session)
-    figs = [
-        ("1_session_over_time" + (f"_{k + 1}" if len(timelines) > 1 else ""), fig)
-        for k, fig in enumerate(timelines)
-    ]
-    figs += [
-        ("2_reps_overlaid", reps_overlay_figure(session)),
-        ("3_scores_and_mistakes", scores_figure(session)),
-        ("4_calibration_and_quality", quality_figure(session)),
-    ]
+def session_pages(session: Session) -> Iterator[tuple[str, Figure]]:
+    """(file stem, figure) of every page of one session's report, in page order.
+
+    A generator: each page is drawn when asked for, so a caller that saves
+    and drops it holds one page at a time, however long the session.
+    One set: the session over time, reps overlaid, scores, quality, rep table.
+    Several sets: an overview, reps overlaid, quality, then one page per set.
+    """
+    t = session.angles["t_s"].to_numpy()
+    span = (float(t[0]), float(t[-1])) if t.size else (0.0, 1.0)
+    sets = split_sets(session.reps, span)
+    if len(sets) > 1:
+        yield from _long_session_pages(session, sets)
+        return
+    timelines = timeline_windows(session)
+    for k, window in enumerate(timelines):
+        if len(timelines) == 1:
+            yield "1_session_over_time", timeline_figure(session)
+        else:
+            part = f"part {k + 1} of {len(timelines)}, {window[0]:.0f}–{window[1]:.0f} s"
+            yield f"1_session_over_time_{k + 1}", timeline_figure(session, window, part)
+    yield "2_reps_overlaid", reps_overlay_figure(session)
+    yield "3_scores_and_mistakes", scores_figure(session)
+    yield "4_calibration_and_quality", quality_figure(session)
     tables = rep_table_figures(session)
     for k, fig in enumerate(tables):
-        figs.append(("5_rep_table" + (f"_{k + 1}" if len(tables) > 1 else ""), fig))
-    return figs
+        yield "5_rep_table" + (f"_{k + 1}" if len(tables) > 1 else ""), fig
+
+
+def _long_session_pages(session: Session, sets: Sequence[RepSet]) -> Iterator[tuple[str, Figure]]:
+    yield "1_overview", overview_figure(session, sets)
+    yield "2_reps_overlaid", reps_overlay_figure(session)
+    yield "3_calibration_and_quality", quality_figure(session)
+    digits = len(str(len(sets)))
+    for s in sets:
+        title = f"Set {s.number} of {len(sets)}: reps {s.first_rep}–{s.last_rep}"
+        windows = split_window(s.reps, s.window_s)
+        for k, (w0, w1) in enumerate(windows):
+            stem = f"4_set_{s.number:0{digits}d}"
+            part = f"{w0:.0f}–{w1:.0f} s"
+            if len(windows) > 1:
+                stem += f"_{k + 1}"
+                part = f"part {k + 1} of {len(windows)}, {part}"
+            yield stem, timeline_figure(session, (w0, w1), part, title)
 
 
 def session_folders(sessions: Sequence[Session]) -> list[str]:
@@ -81,6 +116,17 @@ def session_folders(sessions: Sequence[Session]) -> list[str]:
     return folders
 
 
+def _all_pages(sessions: Sequence[Session], folders: list[str]) -> Iterator[tuple[str, Figure]]:
+    """(path without ``.png``, figure) of every page of the report, drawn one by one."""
+    several = len(sessions) > 1
+    if several:
+        yield "0_progress", progress_figure(sessions)
+    for session, folder in zip(sessions, folders, strict=True):
+        prefix = f"{folder}/" if several else ""
+        for stem, fig in session_pages(session):
+            yield prefix + stem, fig
+
+
 def render_report(
     sessions: Sequence[Session], settings: ReportSettings | None = None
 ) -> dict[str, bytes]:
@@ -89,21 +135,24 @@ def render_report(
         raise HingeImuError("no session to report on")
     settings = settings or ReportSettings()
     files: dict[str, bytes] = {}
-    pages: list[Figure] = []
-    several = len(sessions) > 1
     folders = session_folders(sessions)
-    if several:
-        fig = progress_figure(sessions)
-        pages.append(fig)
-        if settings.png:
-            files["0_progress.png"] = png_bytes(fig, settings.png_dpi)
+    several = len(sessions) > 1
+    title = (
+        f"hinge-imu progress report, {len(sessions)} sessions"
+        if several
+        else f"hinge-imu session report: {session_name(sessions[0])}"
+    )
+    simulated = any(s.is_simulated for s in sessions)
+    with PdfDocument(title, simulated) as pdf:
+        # Each page is drawn, saved into the PDF and the PNG, and dropped.
+        for path, fig in _all_pages(sessions, folders):
+            pdf.add(fig)
+            if settings.png:
+                files[f"{path}.png"] = png_bytes(fig, settings.png_dpi)
+        files["report.pdf"] = pdf.close()
 
     for session, folder in zip(sessions, folders, strict=True):
         prefix = f"{folder}/" if several else ""
-        for stem, fig in session_figures(session):
-            pages.append(fig)
-            if settings.png:
-                files[f"{prefix}{stem}.png"] = png_bytes(fig, settings.png_dpi)
         reps = exports.reps_frame(session)
         angles = exports.angles_frame(session, settings.angles_rate_hz)
         files[f"{prefix}reps.csv"] = exports.csv_bytes(reps)
@@ -114,17 +163,8 @@ def render_report(
     summary = exports.summary_frame(sessions)
     files["summary.csv"] = exports.csv_bytes(summary)
     # Every session has the same columns (same rules), so the last one describes them all.
-    columns = exports.columns_frame(
-        exports.reps_frame(sessions[-1]), exports.angles_frame(sessions[-1]), summary
-    )
+    columns = exports.columns_frame(reps, angles, summary)
     files["columns.csv"] = exports.csv_bytes(columns)
-    title = (
-        f"hinge-imu progress report, {len(sessions)} sessions"
-        if several
-        else f"hinge-imu session report: {session_name(sessions[0])}"
-    )
-    simulated = any(s.is_simulated for s in sessions)
-    files["report.pdf"] = pdf_bytes(pages, title, simulated)
     return files
 
 

@@ -101,10 +101,15 @@ def angles_frame(session: Session, rate_hz: float = ANGLES_RATE_HZ) -> pd.DataFr
         k0 = math.ceil(t_src[0] * rate_hz - 1e-9)
         k1 = math.floor(t_src[-1] * rate_hz + 1e-9)
         t_new = np.arange(k0, k1 + 1) / rate_hz
-    rep = pd.array([pd.NA] * len(t_new), dtype="Int64")
+    # Each rep's rows [first at or after t_start, last at or before t_end], by bisection
+    # (a mask over the whole grid per rep is 600 passes over an hour's grid).
+    number = np.zeros(len(t_new), dtype=np.int64)
     for r in session.reps:
-        inside = (t_new >= r.metrics.t_start) & (t_new <= r.metrics.t_end)
-        rep[inside] = r.rep
+        lo = np.searchsorted(t_new, r.metrics.t_start, side="left")
+        hi = np.searchsorted(t_new, r.metrics.t_end, side="right")
+        number[lo:hi] = r.rep
+    rep = pd.array(number, dtype="Int64")
+    rep[number == 0] = pd.NA
     data: dict[str, object] = {"t_s": np.round(t_new, 3), "rep": rep}
     for angle in ANGLE_NAMES:
         y = session.angles[f"{angle}_deg"].to_numpy(dtype=float)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -29,6 +30,7 @@ from hinge_imu.report.style import (
     angle_axis_label,
     metric_angle,
     new_page,
+    page_legend,
     rep_status,
 )
 from hinge_imu.report.timeline import (
@@ -91,36 +93,53 @@ def _label_index(rep: RepResult, metric: str, y: np.ndarray, session: Session) -
     return int(np.nanargmax(y))
 
 
+#: Up to this many reps, each rep is its own line; beyond, the reps of one
+#: verdict are drawn as one collection (hundreds of lines would take seconds).
+OVERLAY_SINGLE_LINES_MAX = 40
+#: Points per rep curve in such a collection (the rep's samples, thinned).
+OVERLAY_POINTS_PER_REP = 100
+#: Up to this many flagged reps are named on the overlay; more would hide
+#: the curves (the set pages name every rep).
+OVERLAY_LABELS_MAX = 15
+
+
+#: Where the overlay's axes sit (figure fractions): room for the page title
+#: above, the angle names left, the threshold names right, the legend below.
+_OVERLAY_MARGINS = {
+    "left": 0.075,
+    "right": 0.9,
+    "top": 0.88,
+    "bottom": 0.11,
+    "wspace": 0.55,
+    "hspace": 0.15,
+}
+
+
 def reps_overlay_figure(session: Session) -> Figure:
     """Every rep's curves on normalised rep time, coloured by verdict."""
-    fig = new_page("Every rep, on top of each other", session)
-    axes = fig.subplots(2, 2, sharex=True).ravel()
+    # Placed by hand: a layout pass would cost as much as drawing the page.
+    fig = new_page("Every rep, on top of each other", session, layout=False)
+    axes = fig.subplots(2, 2, sharex=True, gridspec_kw=_OVERLAY_MARGINS).ravel()
     statuses: set[str] = set()
+    # Good reps first, so flagged reps are drawn on top and stand out.
+    order = sorted(
+        session.reps, key=lambda r: ["good", "not_judged", "minor", "bad"].index(rep_status(r))
+    )
+    flagged = [r for r in session.reps if r.judgement.mistakes]
+    label = len(flagged) <= OVERLAY_LABELS_MAX
     for ax, angle in zip(axes, TIMELINE_ANGLES, strict=True):
-        ax.set_title(ANGLE_LABELS[angle], fontsize=11, loc="left")
+        ax.set_title(ANGLE_LABELS[angle], fontsize=11, loc="left", y=1.0)
         ax.axhline(0, color="#BBBBBB", linewidth=0.6, zorder=0)
-        has_data = False
-        # Good reps first, so flagged reps are drawn on top and stand out.
-        order = sorted(
-            session.reps, key=lambda r: ["good", "not_judged", "minor", "bad"].index(rep_status(r))
-        )
+        curves: dict[str, list[np.ndarray]] = {}
         for rep in order:
             x, y = _normalised(session, rep, angle)
             if not np.isfinite(y).any():
                 continue
-            has_data = True
             status = rep_status(rep)
             statuses.add(status)
-            ax.plot(
-                x,
-                y,
-                color=STATUS_COLOURS[status],
-                linestyle=STATUS_LINESTYLES[status],
-                linewidth=2.2 if status == "bad" else 1.4,
-                alpha=0.9,
-            )
+            curves.setdefault(status, []).append(np.column_stack([x, y]))
             metric = _mistake_metrics(rep).get(angle)
-            if metric is not None:
+            if label and metric is not None:
                 # Name a flagged rep on the angle its mistake was read from,
                 # at the point the rule read.
                 far = _label_index(rep, metric, y, session)
@@ -133,7 +152,22 @@ def reps_overlay_figure(session: Session) -> Figure:
                     color=STATUS_COLOURS[status],
                     ha="center",
                 )
-        if not has_data:
+        for status, lines in curves.items():
+            style = {
+                "color": STATUS_COLOURS[status],
+                "linestyle": STATUS_LINESTYLES[status],
+                "linewidth": 2.2 if status == "bad" else 1.4,
+                "alpha": 0.9,
+            }
+            if len(session.reps) <= OVERLAY_SINGLE_LINES_MAX:
+                for xy in lines:
+                    ax.plot(xy[:, 0], xy[:, 1], **style)
+            else:
+                # A bundle of hundreds: ~1 point per 1 % of rep time is plenty.
+                thin = [xy[:: max(1, len(xy) // OVERLAY_POINTS_PER_REP)] for xy in lines]
+                ax.add_collection(LineCollection(thin, **style))  # type: ignore[arg-type]
+                ax.autoscale_view()
+        if not curves:
             ax.text(
                 0.5,
                 0.5,
@@ -148,6 +182,14 @@ def reps_overlay_figure(session: Session) -> Figure:
         ax.set_ylabel(angle_axis_label(angle), fontsize=9)
         ax.grid(color="#EEEEEE")
         ax.set_xlim(0, 104)
+    if not label:
+        fig.text(
+            0.01,
+            0.005,
+            f"{len(flagged)} reps with a mistake: too many to name here; "
+            "the set pages name every rep.",
+            fontsize=8,
+        )
     for ax in axes[2:]:
         ax.set_xlabel("Rep time (%): 0 = starts bending, 100 = stands tall again")
     handles = [
@@ -163,7 +205,7 @@ def reps_overlay_figure(session: Session) -> Figure:
         if s in statuses
     ]
     handles.append(Line2D([], [], color="#555555", linestyle=(0, (2, 2)), label="threshold"))
-    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9)
+    page_legend(fig, handles)
     if not session.reps:
         fig.text(0.5, 0.5, "No reps were found in this recording.", ha="center", fontsize=14)
     return fig

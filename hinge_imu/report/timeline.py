@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from hinge_imu.core.rep_metrics import HIP_FLEXION_KNEES_FORWARD_DEG
 from hinge_imu.core.results import RepResult, Session
@@ -29,6 +31,7 @@ from hinge_imu.report.style import (
     TIMELINE_ANGLES,
     metric_angle,
     new_page,
+    page_legend,
     rep_status,
 )
 
@@ -125,14 +128,21 @@ def timeline_windows(
     t = session.angles["t_s"].to_numpy()
     if t.size == 0:
         return [(0.0, 1.0)]
-    start, end = float(t[0]), float(t[-1])
+    return split_window(session.reps, (float(t[0]), float(t[-1])), page_s)
+
+
+def split_window(
+    reps: Sequence[RepResult], window_s: tuple[float, float], page_s: float = TIMELINE_PAGE_S
+) -> list[tuple[float, float]]:
+    """``window_s`` cut into pages of at most ``page_s`` s, in pauses between ``reps``."""
+    start, end = window_s
     windows = []
     while end - start > page_s:
         limit = start + page_s
         # Cut in the last pause between reps that falls in the page's later part.
         cuts = [
             (a.metrics.t_end + b.metrics.t_start) / 2
-            for a, b in itertools.pairwise(session.reps)
+            for a, b in itertools.pairwise(reps)
             if start + 0.3 * page_s < (a.metrics.t_end + b.metrics.t_start) / 2 <= limit
         ]
         cut = max(cuts) if cuts else limit
@@ -153,14 +163,25 @@ def timeline_figures(session: Session, page_s: float = TIMELINE_PAGE_S) -> list[
     ]
 
 
+#: Where the timeline's axes sit on the page (figure fractions): room above
+#: for the two-line page title, on the right for the threshold names, below
+#: for the time axis and the legend.
+_TIMELINE_MARGINS = {"left": 0.1, "right": 0.875, "top": 0.855, "bottom": 0.1, "hspace": 0.3}
+
+
 def timeline_figure(
-    session: Session, window_s: tuple[float, float] | None = None, part: str = ""
+    session: Session,
+    window_s: tuple[float, float] | None = None,
+    part: str = "",
+    title: str = "The session over time",
 ) -> Figure:
-    """The session over time: four angles, reps shaded, mistakes marked.
+    """The session over time: four angles, reps shaded, mistakes marked, scores on top.
 
     ``window_s`` limits the page to (from_s, to_s); ``part`` names it in the title.
     """
-    fig = new_page("The session over time" + (f" ({part})" if part else ""), session)
+    # Placed by hand (no layout engine): a timeline page is drawn once per
+    # session set, and a layout pass costs as much as drawing it.
+    fig = new_page(title + (f" ({part})" if part else ""), session, layout=False)
     angles = [a for a in TIMELINE_ANGLES if np.isfinite(session.angles[f"{a}_deg"]).any()]
     missing = [a for a in TIMELINE_ANGLES if a not in angles]
     t_all = session.angles["t_s"].to_numpy()
@@ -174,7 +195,8 @@ def timeline_figure(
     fired_rows = sorted(fired, key=session.rules.ids.index)
     # The mistake strip grows with the number of different mistakes (one row each).
     heights = [0.5 + 0.38 * len(fired_rows)] + [3.0] * max(1, len(angles))
-    axes = fig.subplots(len(heights), 1, sharex=True, gridspec_kw={"height_ratios": heights})
+    grid = {"height_ratios": heights, **_TIMELINE_MARGINS}
+    axes = fig.subplots(len(heights), 1, sharex=True, gridspec_kw=grid)
     strip, panels = axes[0], list(axes[1:])
 
     for ax, angle in zip(panels, angles, strict=False):
@@ -191,34 +213,41 @@ def timeline_figure(
             fontweight="bold",
             color=ANGLE_COLOURS[angle],
             pad=3,
+            y=1.0,
         )
         ax.axhline(0, color="#BBBBBB", linewidth=0.6, zorder=0)
         ax.grid(axis="x", color="#EEEEEE")
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
         draw_thresholds(ax, session.rules, angle)
     if not angles:
         panels[0].text(0.5, 0.5, "No angle could be measured.", ha="center", va="center")
 
     statuses: set[str] = set()
+    # Each rep a band over the full height, all of an axes' bands one artist.
+    bands = [(r.metrics.t_start, r.metrics.t_end - r.metrics.t_start) for r in reps]
+    band_colours = [STATUS_COLOURS[rep_status(r)] for r in reps]
+    for ax in (strip, *panels):
+        ax.broken_barh(
+            bands,
+            (0, 1),
+            facecolors=band_colours,
+            alpha=0.18,
+            linewidth=0,
+            zorder=0,
+            transform=ax.get_xaxis_transform(),
+        )
     for rep in reps:
         status = rep_status(rep)
         statuses.add(status)
-        for ax in (strip, *panels):
-            ax.axvspan(
-                rep.metrics.t_start,
-                rep.metrics.t_end,
-                color=STATUS_COLOURS[status],
-                alpha=0.18,
-                linewidth=0,
-                zorder=0,
-            )
+        score = f"{rep.judgement.score:.0f}" if rep.judged else "–"
         strip.text(
             (rep.metrics.t_start + rep.metrics.t_end) / 2,
             len(fired_rows) + 0.1,
-            str(rep.rep),
+            f"{rep.rep}\n{score}",
             ha="center",
             va="bottom",
-            fontsize=8,
-            fontweight="bold",
+            fontsize=7.5,
+            linespacing=1.0,
         )
         for rule_id in rep.judgement.mistakes:
             t_fire = fired_time_s(session, rep, rule_id)
@@ -233,16 +262,17 @@ def timeline_figure(
                 if math.isfinite(y):
                     ax.plot(t_fire, y, marker="o", mfc="none", mec="#B00020", mew=1.8, ms=9)
 
-    strip.set_ylim(0, max(1, len(fired_rows)) + 0.9)
+    strip.set_ylim(0, max(1, len(fired_rows)) + 1.5)
     strip.set_yticks([len(fired_rows) - 0.5 - i for i in range(len(fired_rows))])
     strip.set_yticklabels([RULE_LABELS[r] for r in fired_rows], fontsize=8)
     strip.tick_params(axis="y", length=0)
-    title = "Rep numbers on top; ▼ = mistake found (when it happened)"
+    strip.xaxis.set_visible(False)
+    note = "On top: rep number and its score (0–100); ▼ = mistake found (when it happened)"
     if not fired_rows:
-        title += " — no mistakes found in this session"
+        note += " — no mistakes found here"
     if missing:
-        title += "\nNot measured (sensor missing): " + ", ".join(ANGLE_LABELS[a] for a in missing)
-    strip.set_title(title, fontsize=9, loc="left")
+        note += "\nNot measured (sensor missing): " + ", ".join(ANGLE_LABELS[a] for a in missing)
+    strip.set_title(note, fontsize=9, loc="left", y=1.0)
     for side in ("top", "right"):
         strip.spines[side].set_visible(False)
     panels[-1].set_xlabel("Time since the recording started (s)")
@@ -253,5 +283,5 @@ def timeline_figure(
     handles.append(
         Line2D([], [], marker="o", mfc="none", mec="#B00020", mew=1.8, ls="", label="mistake")
     )
-    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9)
+    page_legend(fig, handles)
     return fig
