@@ -116,6 +116,25 @@ def test_folder_mode_skips_a_broken_file(
     assert len(pd.read_csv(out / "good.reps.csv")) == 3
 
 
+def test_folder_mode_prints_what_the_reader_tolerated(
+    rec_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A torn last line is dropped with a FILE:LINE warning in folder mode too (issue 13)."""
+    import gzip
+
+    src = tmp_path / "in"
+    src.mkdir()
+    text = gzip.decompress(rec_file.read_bytes())
+    torn = src / "torn.csv"
+    torn.write_bytes(text[: text.rindex(b"\n", 0, len(text) - 1) + 12])  # cut mid-line
+    n_lines = torn.read_bytes().count(b"\n") + 1
+    rc = main(["analyse", str(src), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert rc == 0
+    hits = [ln for ln in err.splitlines() if f"torn.csv:{n_lines}:" in ln]
+    assert len(hits) == 1 and "warning" in hits[0], err
+
+
 def test_folder_mode_in_parallel_writes_what_one_process_writes(
     rec_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -112,24 +112,30 @@ def _start_worker() -> None:
     import hinge_imu.core.pipeline  # noqa: F401  (imported once per worker, not per file)
 
 
-def _one(job: tuple[str, str, str | None]) -> tuple[str, int, str]:
-    """Worker: analyse one file and write its outputs; (name, reps, error line)."""
+def _one(job: tuple[str, str, str | None]) -> tuple[str, int, str, tuple[str, ...]]:
+    """Worker: analyse one file and write its outputs.
+
+    Returns (name, reps, error line or "", what the reader tolerated, one
+    ``FILE:LINE: …`` line each).
+    """
     from hinge_imu.core.pipeline import analyse
     from hinge_imu.core.rules import load_rules
     from hinge_imu.errors import HingeImuError
+    from hinge_imu.recording.read import read_recording
 
     path, out, rules_path = job
     p = Path(path)
     try:
-        session = analyse(p, load_rules(rules_path))
+        rec = read_recording(p)
+        session = analyse(rec, load_rules(rules_path))
         stem = _stem(p)
         write_reps_csv(session, Path(out) / f"{stem}.reps.csv")
         write_angles_csv(session, Path(out) / f"{stem}.angles.csv")
-        return p.name, len(session.reps), ""
+        return p.name, len(session.reps), "", rec.warnings
     except HingeImuError as err:
-        return p.name, 0, str(err)
+        return p.name, 0, str(err), ()
     except Exception as err:  # a broken file must not stop the others
-        return p.name, 0, f"{p}: {type(err).__name__}: {err}"
+        return p.name, 0, f"{p}: {type(err).__name__}: {err}", ()
 
 
 def _run_folder(src: Path, out: Path, rules_path: str | None, jobs: int) -> int:
@@ -175,7 +181,9 @@ def _run_folder(src: Path, out: Path, rules_path: str | None, jobs: int) -> int:
                 for fut in futures:
                     fut.add_done_callback(lambda _: progress.advance(task))
                 results = [fut.result() for fut in futures]
-    for name, n, err in results:
+    for name, n, err, tolerated in results:
+        for line in tolerated:
+            print(f"hinge-imu: warning: {line}", file=sys.stderr)
         if err:
             failed += 1
             print(f"hinge-imu: error: {err}", file=sys.stderr)
