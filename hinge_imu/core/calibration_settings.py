@@ -19,8 +19,6 @@ class CalibrationSettings:
         still_acc_mps2: accelerometer standard deviation below which it is still, m/s².
         smooth_s: smoothing window for the still test, s.
         pose_tolerance_deg: still periods within this of each other are one pose, deg.
-        settled_still_s: the first still moment of every sensor this long
-            marks where reps are looked for from, s.
 
     Trunk axes (pelvis, upper back, head):
         moving_gyro_dps: gyro rate above which a sample counts as movement, deg/s.
@@ -75,7 +73,6 @@ class CalibrationSettings:
     still_acc_mps2: float = 0.35
     smooth_s: float = 0.2
     pose_tolerance_deg: float = 12.0
-    settled_still_s: float = 0.5
     moving_gyro_dps: float = 15.0
     axis_window_s: float = 240.0
     min_axis_samples: int = 10

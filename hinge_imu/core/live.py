@@ -194,11 +194,11 @@ class LiveAnalyser:
         # Every sensor from the same tick on (a sensor that started late: lost data before).
         first_k = min(c.k0 for c in chunks.values())
         self._stages = AnalysisStages(cal, self.rules, self.settings, self.side, first_k)
-        steps = [
-            self._stages.update(s, _from_tick(chunks[s], first_k))
-            for s in self.sensors
-            if s in chunks
-        ]
+        kept = {s: _from_tick(chunks[s], first_k) for s in self.sensors if s in chunks}
+        for s, c in kept.items():
+            # The kept ticks are in hand: settle each filter backward over them.
+            self._stages.lead_in(s, c)
+        steps = [self._stages.update(s, c) for s, c in kept.items()]
         self._kept = {s: _GridBuffer() for s in self.sensors}
         merged = merge_steps(steps)
         warnings = (*cal.messages, *missing_sensor_warnings(self.sensors), *merged.warnings)

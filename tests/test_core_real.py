@@ -1,0 +1,84 @@
+"""The analysis on what people record: the simulator's ``real`` preset (SIMULATED data).
+
+Small sessions (one or two sets of a few reps, seconds each), one
+condition each, as in ``benchmarks/accuracy.py --preset real``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from hinge_imu.core.pipeline import analyse
+from hinge_imu.sim import SimConfig, simulate
+from hinge_imu.sim.config import IMPERFECTION_PRESETS, without
+
+#: Effects switched off so each test shows one difficulty (the others stay on).
+_QUIET = ("slip", "loss")
+
+
+@lru_cache(maxsize=16)
+def real(seed: int, off: tuple[str, ...] = _QUIET, **kw: Any) -> Any:
+    """A ``real`` session, arbitrary mounting (cached per arguments)."""
+    cfg = SimConfig.preset(
+        "real",
+        seed=seed,
+        mounting="arbitrary",
+        imperfections=without(IMPERFECTION_PRESETS["real"], list(off)),
+        **kw,
+    )
+    return simulate(cfg)
+
+
+def _bottoms(session: Any) -> list[float]:
+    return [r.metrics.t_bottom for r in session.reps]
+
+
+def _all_found(session: Any, truth_reps: list[dict[str, Any]], tol_s: float = 0.6) -> bool:
+    found = _bottoms(session)
+    return len(found) == len(truth_reps) and all(
+        any(abs(f - tr["t_bottom"]) < tol_s for f in found) for tr in truth_reps
+    )
+
+
+def test_stance_only_at_the_end_finds_and_judges_every_rep_before_it() -> None:
+    s = real(3, sets=1, reps=6, stance_kind="end_only")
+    session = analyse(s.recording)
+    truth = s.truth["reps"]
+    # calibrated on the stance at the very end …
+    assert session.calibration["pelvis"].stance_start_s > truth[-1]["t_end"]
+    # … and every rep before it found and judged
+    assert _all_found(session, truth)
+    assert all(r.judged for r in session.reps), [r.not_judged_reason for r in session.reps]
+
+
+def test_walk_in_start_misses_no_rep_before_the_first_stance() -> None:
+    s = real(5, sets=2, reps=4, stance_kind="walk_in")
+    session = analyse(s.recording)
+    truth = s.truth["reps"]
+    first_stance = session.calibration["pelvis"].stance_start_s
+    assert any(tr["t_bottom"] < first_stance for tr in truth)  # the case this is about
+    assert _all_found(session, truth)
+    assert all(r.judged for r in session.reps)
+
+
+def test_an_extra_sensor_that_cannot_be_calibrated_is_reported_and_ignored() -> None:
+    s = real(7, sets=1, reps=4, extras=("shank",))
+    rec = s.recording
+    shank = rec.sensors["shank"]
+    # A shank sensor left lying on the bench: it never moves, so it shows no flexion axis.
+    rng = np.random.default_rng(0)
+    n = len(shank.t_s)
+    lying = replace(
+        shank,
+        acc_mps2=np.tile([0.3, -0.2, 9.7], (n, 1)) + rng.normal(0.0, 0.02, (n, 3)),
+        gyr_dps=np.tile([1.5, -2.0, 0.5], (n, 1)) + rng.normal(0.0, 0.3, (n, 3)),
+    )
+    session = analyse(replace(rec, sensors={**rec.sensors, "shank": lying}))
+    assert not session.calibration["shank"].ok
+    assert any(w.startswith("shank:") and "ignored" in w for w in session.warnings)
+    assert _all_found(session, s.truth["reps"])
+    assert all(r.judged for r in session.reps), [r.not_judged_reason for r in session.reps]
