@@ -75,7 +75,7 @@ def test_a_session_that_starts_shaken_keeps_only_the_recent_ticks_and_times_stay
     # stance and reps are still found at their times.
     s = sim("clean", reps=3, seed=8, mounting="arbitrary")
     rec = s.recording
-    rng = np.random.default_rng(1)  # the shaking: accelerometer noise above still_acc_mps2
+    rng = np.random.default_rng(1)  # the shaking: accelerometer direction noise above still_acc_deg
     t = np.arange(0.0, 12.0, 0.01)
     move = []
     for name in rec.ordered_sensor_names():

@@ -82,3 +82,23 @@ def test_an_extra_sensor_that_cannot_be_calibrated_is_reported_and_ignored() -> 
     assert any(w.startswith("shank:") and "ignored" in w for w in session.warnings)
     assert _all_found(session, s.truth["reps"])
     assert all(r.judged for r in session.reps), [r.not_judged_reason for r in session.reps]
+
+
+def test_stillness_is_found_on_a_large_gyro_bias_and_a_wrong_accelerometer_scale() -> None:
+    # The raw levels are misleading: a pelvis gyro reading 14 °/s at rest, a
+    # thigh accelerometer reading 30 % high. The stance is still found (from
+    # how much the signals vary), the bias measured, and the reps judged.
+    s = real(9, sets=1, reps=4, stance_kind="still")
+    rec = s.recording
+    bias = np.array([9.0, -8.0, 7.0])
+    pelvis = replace(rec.sensors["pelvis"], gyr_dps=rec.sensors["pelvis"].gyr_dps + bias)
+    thigh = replace(rec.sensors["thigh"], acc_mps2=rec.sensors["thigh"].acc_mps2 * 1.3)
+    session = analyse(replace(rec, sensors={**rec.sensors, "pelvis": pelvis, "thigh": thigh}))
+    true_start = s.truth["calibration_stance"]["t_start_s"]
+    assert abs(session.calibration["pelvis"].stance_start_s - true_start) < 0.5
+    truth_bias = np.asarray(s.truth["sensors"]["pelvis"]["errors"]["gyr_bias_dps"])
+    np.testing.assert_allclose(
+        session.calibration["pelvis"].gyro_bias_dps, truth_bias + bias, atol=0.5
+    )
+    assert _all_found(session, s.truth["reps"])
+    assert all(r.judged for r in session.reps)

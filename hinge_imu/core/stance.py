@@ -59,18 +59,28 @@ def unit(v: FloatArray) -> FloatArray:
 def still_mask(
     acc_mps2: FloatArray, gyr_dps: FloatArray, rate_hz: float, settings: CalibrationSettings
 ) -> BoolArray:
-    """Samples where one sensor is still (small smoothed rotation, steady acc)."""
+    """Samples where one sensor is still, from how much its signals vary.
+
+    Real sensors read several °/s at rest (bias, warming) and their
+    accelerometers 10–40 % off in magnitude, so neither raw level decides:
+    the smoothed gyro must stay within ``still_vary_dps`` of its own
+    ``still_mean_s`` mean, and the accelerometer's *direction* steady within
+    ``still_acc_deg``. Among those quiet samples the median rate is the
+    sensor's rough bias; a still sample also turns less than
+    ``still_gyro_dps`` beyond it (a slow, smooth turn varies little too).
+    """
     n = round(settings.smooth_s * rate_hz)
-    quiet = norm_rows(gyr_dps) < 2 * settings.still_gyro_dps
-    rough_bias = np.median(gyr_dps[quiet], axis=0) if quiet.any() else np.zeros(3)
-    rate = norm_rows(moving_mean(gyr_dps - rough_bias, n))
-    # Squared distance from the moving mean: norm_rows² without the sqrt.
-    d = acc_mps2 - moving_mean(acc_mps2, n)
+    smooth = moving_mean(gyr_dps, n)
+    vary = norm_rows(smooth - moving_mean(gyr_dps, round(settings.still_mean_s * rate_hz)))
+    length = norm_rows(acc_mps2)
+    u = acc_mps2 / np.where(length > 0, length, 1.0)[:, None]
+    # Squared distance of the unit vector from its moving mean: norm_rows² without the sqrt.
+    d = u - moving_mean(u, n)
     dx, dy, dz = d[:, 0], d[:, 1], d[:, 2]
-    var = moving_mean(dx * dx + dy * dy + dz * dz, n)
-    return (rate < settings.still_gyro_dps) & (
-        np.sqrt(np.maximum(var, 0.0)) < settings.still_acc_mps2
-    )
+    spread_deg = np.degrees(np.sqrt(np.maximum(moving_mean(dx * dx + dy * dy + dz * dz, n), 0.0)))
+    quiet = (vary < settings.still_vary_dps) & (spread_deg < settings.still_acc_deg)
+    rough_bias = np.median(smooth[quiet], axis=0) if quiet.any() else np.zeros(3)
+    return quiet & (norm_rows(smooth - rough_bias) < settings.still_gyro_dps)
 
 
 def all_still(
