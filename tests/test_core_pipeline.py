@@ -103,14 +103,14 @@ def test_short_opening_stance_and_missing_stance_are_announced() -> None:
             assert abs(est.metrics.hip_flexion_peak - tr["hip_flexion_peak"]) < 4.0
 
 
-def test_no_still_period_anywhere_is_a_one_line_recording_error() -> None:
+def test_not_a_single_stop_anywhere_is_a_one_line_recording_error() -> None:
     t = np.arange(0, 20, 0.01)
     gyr = np.stack([40 * np.sin(2 * t), 30 * np.cos(3 * t), 10 * np.sin(t)], axis=1)
     acc = np.tile([0.0, 0.0, 9.81], (t.size, 1)) + np.stack([np.sin(5 * t)] * 3, axis=1)
     rec = Recording({"pelvis": SensorStream(t, acc, gyr)}, {}, "moving.csv")
     with pytest.raises(RecordingError) as err:
         analyse(rec)
-    assert str(err.value).startswith("moving.csv: no still standing period")
+    assert str(err.value).startswith("moving.csv: nothing to calibrate on")
     assert "\n" not in str(err.value)
 
 

@@ -8,11 +8,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
+import pytest
+from core_sim_helpers import matched
 
+from hinge_imu.cli import main
 from hinge_imu.core.pipeline import analyse
+from hinge_imu.errors import RecordingError
+from hinge_imu.recording import write_recording
 from hinge_imu.sim import SimConfig, simulate
 from hinge_imu.sim.config import IMPERFECTION_PRESETS, without
 
@@ -102,3 +109,49 @@ def test_stillness_is_found_on_a_large_gyro_bias_and_a_wrong_accelerometer_scale
     )
     assert _all_found(session, s.truth["reps"])
     assert all(r.judged for r in session.reps)
+
+
+def test_no_still_moment_at_all_calibrates_on_the_upright_moments_between_reps() -> None:
+    s = real(11, sets=2, reps=5, stance_kind="none")
+    session = analyse(s.recording)
+    assert {c.kind for c in session.calibration.values()} == {"upright"}
+    assert any("upright moments between reps" in w for w in session.warnings)
+    assert _all_found(session, s.truth["reps"])
+    judged = [r for r in session.reps if r.judged]
+    assert len(judged) >= len(s.truth["reps"]) - 1
+    frame = session.reps_frame()
+    assert set(frame["calibration"]) == {"upright"}
+    for r in judged:
+        by_id = {v.rule_id: v for v in r.judgement.verdicts}
+        # the lockout is the reference: the rules reading it are not assessed …
+        assert by_id["no_lockout"].fired is None and by_id["ribs_flared"].fired is None
+        # … the others are
+        assert by_id["back_rounded"].fired is not None
+        assert by_id["shallow_hinge"].fired is not None
+    # the angles are right against that reference
+    for r, tr in matched(session, s.truth["reps"]):
+        if r.judged:
+            assert abs(r.metrics.hip_flexion_peak - tr["hip_flexion_peak"]) < 6.0
+
+
+def test_a_sensor_sending_only_zeros_leaves_nothing_to_calibrate_on() -> None:
+    s = real(11, sets=1, reps=3, stance_kind="none")
+    rec = s.recording
+    dead = rec.sensors["thigh"]
+    dead = replace(dead, acc_mps2=np.zeros_like(dead.acc_mps2), gyr_dps=np.zeros_like(dead.gyr_dps))
+    with pytest.raises(RecordingError, match="nothing to calibrate on: thigh"):
+        analyse(replace(rec, sensors={**rec.sensors, "thigh": dead}))
+
+
+def test_analyse_prints_the_calibration_it_used_on_a_recording_without_a_stance(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    s = real(11, sets=1, reps=3, stance_kind="none")
+    path = tmp_path / "none.csv"
+    write_recording(path, s.recording)
+    reps_csv = tmp_path / "none.reps.csv"
+    assert main(["analyse", str(path), "--reps-csv", str(reps_csv)]) == 0
+    out = capsys.readouterr().out
+    assert "calibration ok: upright moments between reps (no still stance)" in out
+    assert "3 reps, 3 judged" in out
+    assert set(pd.read_csv(reps_csv)["calibration"]) == {"upright"}

@@ -63,7 +63,7 @@ from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
 from hinge_imu.core.results import SensorCalibration
 from hinge_imu.core.slips import find_slips, gap_slips
-from hinge_imu.core.stance import NoStanceError, all_still, find_stance, unit
+from hinge_imu.core.stance import NoStanceError, all_still, find_stance, unit, upright_moments
 from hinge_imu.core.timegrid import GridChunk
 
 __all__ = [
@@ -77,19 +77,45 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+#: Rules reading the lockout pose: against upright moments between reps
+#: (the lockout itself) they have no meaning, so they are not assessed.
+UPRIGHT_NOT_ASSESSED = ("no_lockout", "ribs_flared")
 #: Sensors some angle of docs/rules.md reads (the others never block a verdict).
 ANGLE_READERS = frozenset(s for need in ANGLE_SENSORS.values() for s in need)
+
+
+def _never_changes(acc_mps2: FloatArray) -> bool:
+    return acc_mps2.shape[0] == 0 or bool(np.all(acc_mps2 == acc_mps2[0]))
 
 
 def stance_and_bias(grid: GridData, cs: CalibrationSettings) -> Stance:
     """Stage 1: the still standing stance and every sensor's gyro bias over it."""
     acc, gyr, rate = grid.acc_mps2, grid.gyr_dps, grid.rate_hz
+    frozen = [s for s in acc if s in ANGLE_READERS and _never_changes(acc[s][grid.valid[s]])]
+    if frozen:
+        # A sensor whose readings never change (exact zeros: one never started): truly nothing.
+        raise NoStanceError(
+            f"nothing to calibrate on: {', '.join(frozen)} sent the same reading throughout "
+            "(exact zeros: was it started?)"
+        )
     still = all_still(acc, gyr, grid.valid, rate, cs)
-    a, b, msgs = find_stance(acc, gyr, grid.valid, rate, cs, still, grid.k0)
     n = min(x.shape[0] for x in acc.values())
     # The axes are fitted on the movement either side of the stance: offline
     # sees the whole recording, and a stance at its end has every rep before it.
     window = int(cs.axis_window_s * rate)
+    try:
+        a, b, msgs = find_stance(acc, gyr, grid.valid, rate, cs, still, grid.k0)
+    except NoStanceError as err:
+        pose, bias, (a, b) = upright_moments(acc, gyr, grid.valid, rate, cs)
+        rules = ", ".join(UPRIGHT_NOT_ASSESSED)
+        why = (
+            f"{err}".split(" (")[0] + f"; calibrated on the upright moments between reps "
+            f"({pose.sum() / rate:.1f} s in all, {grid.t_s(a):.1f}–{grid.t_s(b):.1f} s); "
+            f"the rules reading the lockout pose ({rules}) are not assessed"
+        )
+        return Stance(
+            a, b, still, bias, max(0, a - window), min(n, b + window), (why,), "upright", pose
+        )
     bias = {s: gyr[s][a:b].mean(axis=0) for s in acc}
     return Stance(a, b, still, bias, max(0, a - window), min(n, b + window), tuple(msgs))
 
@@ -107,7 +133,16 @@ def verticals(
     for s in grid.sensors:
         b = st.bias_dps[s]
         bias = (float(b[0]), float(b[1]), float(b[2]))
-        tracker = OrientationTracker(replace(orientation, rate_hz=grid.rate_hz, gyro_bias_dps=bias))
+        est = st.kind == "upright"  # as the later angles do (stream.AnalysisStages)
+        tracker = OrientationTracker(
+            replace(
+                orientation,
+                rate_hz=grid.rate_hz,
+                gyro_bias_dps=bias,
+                rest_bias_estimation=est,
+                motion_bias_estimation=est,
+            )
+        )
         acc, gyr = grid.acc_mps2[s][:end], grid.gyr_dps[s][:end]
         # Before its first tick a sensor repeats its first sample: lead in from there.
         f = int(np.argmax(grid.valid[s][:end])) if end else 0
@@ -158,7 +193,7 @@ def trunk_axes(data: AxisInput, cs: CalibrationSettings) -> Axes:
     seg = slice(st.axis_start, st.axis_end)
     frames, sag, conf = {}, {}, {}
     for s in (s for s in TRUNK_SENSORS if s in grid.acc_mps2):
-        z = unit(vert[s][st.start : st.end].mean(axis=0))
+        z = unit(st.pose_mean(vert[s]))
         w = (grid.gyr_dps[s][seg] - st.bias_dps[s])[use[s][seg]]
         axis, conf[s] = axis_from_gyro(w, z, cs)
         frames[s] = frame(z, axis)
@@ -192,7 +227,7 @@ def limb_axes(data: AxisInput, trunk: Axes, cs: CalibrationSettings) -> Axes:
     tilt = trunk_tilt(trunk)
     frames, sag, conf, msgs = {}, {}, {}, []
     for s in (s for s in grid.sensors if s not in trunk.frames):
-        z = unit(vert[s][st.start : st.end].mean(axis=0))
+        z = unit(st.pose_mean(vert[s]))
         w = grid.gyr_dps[s][seg] - st.bias_dps[s]
         axis, conf[s] = limb_axis(w, z, use[s][seg], tilt, rate, cs)
         steps = walked(w, use[s][seg], tilt, rate, cs)
@@ -303,6 +338,7 @@ def verdict(
             axis_confidence=round(conf, 3),
             ok=ok,
             messages=tuple(smsgs),
+            kind=st.kind,
         )
     return out
 

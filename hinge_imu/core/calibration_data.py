@@ -41,6 +41,11 @@ class Calibration:
         default_factory=dict
     )
 
+    @property
+    def kind(self) -> str:
+        """How the sensors were calibrated: ``stance`` or ``upright`` (``SensorCalibration``)."""
+        return next((c.kind for c in self.sensors.values()), "stance")
+
     def R_S_B(self, sensor: str) -> FloatArray:
         return quat_to_matrix(np.asarray(self.sensors[sensor].q_S_B))
 
@@ -101,6 +106,18 @@ class Stance:
     axis_start: int
     axis_end: int
     messages: tuple[str, ...]
+    #: ``stance`` (a still standing stance) or ``upright`` (no still stance:
+    #: the upright moments between reps, ``pose``).
+    kind: str = "stance"
+    #: With ``upright``: the samples (N,) the standing pose is taken from.
+    pose: BoolArray | None = None
+
+    def pose_mean(self, x: FloatArray) -> FloatArray:
+        """Mean of per-sample rows of ``x`` (N', 3) over the standing pose."""
+        if self.pose is None:
+            return np.asarray(x[self.start : self.end].mean(axis=0))
+        m = self.pose[: x.shape[0]]
+        return np.asarray(np.nanmean(x[: m.shape[0]][m], axis=0))
 
 
 @dataclass(frozen=True)

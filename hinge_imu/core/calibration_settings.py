@@ -26,6 +26,12 @@ class CalibrationSettings:
             bias (the median rate while quiet), deg/s.
         smooth_s: smoothing window for the still test, s.
         pose_tolerance_deg: still periods within this of each other are one pose, deg.
+        upright_min_s: without a still stance, the brief stops between reps
+            (every sensor turning less than ``still_gyro_dps``) lasting this
+            long are the upright moments calibrated on, s.
+        upright_bias_rounds: … each gyro bias, the median rate of the quiet
+            samples, is refined this often on those turning less than
+            ``still_gyro_dps`` beyond it, rounds.
 
     Trunk axes (pelvis, upper back, head):
         moving_gyro_dps: gyro rate above which a sample counts as movement, deg/s.
@@ -82,6 +88,8 @@ class CalibrationSettings:
     still_gyro_dps: float = 6.0
     smooth_s: float = 0.2
     pose_tolerance_deg: float = 12.0
+    upright_min_s: float = 0.1
+    upright_bias_rounds: int = 3
     moving_gyro_dps: float = 15.0
     axis_window_s: float = 240.0
     min_axis_samples: int = 10

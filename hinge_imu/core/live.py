@@ -49,6 +49,9 @@ class LiveSettings:
         keep_max_s: longest stretch of grid ticks kept while waiting, s.
         nag_after_s: after this long without a calibration the user is told
             what is needed, s.
+        upright_wait_s: without a still stance, a calibration on the upright
+            moments between reps is taken once this much data is kept (a
+            stance may still come; the moments need several reps), s.
     """
 
     retry_every_s: float = 0.25
@@ -57,6 +60,7 @@ class LiveSettings:
     max_axis_wait_s: float = 6.0
     keep_max_s: float = 60.0
     nag_after_s: float = 20.0
+    upright_wait_s: float = 20.0
 
 
 class _GridBuffer:
@@ -183,10 +187,16 @@ class LiveAnalyser:
             )
         except NoStanceError:
             return self._nag(final)
+        if cal.kind == "upright" and not final and min(have_s) < self.live.upright_wait_s:
+            # No still stance yet: one may still come; upright moments need several reps.
+            return self._nag(final)
         clear = all(c.ok and not c.messages for c in cal.sensors.values())
         moved_s = self._movement_after_stance_s(chunks["pelvis"], cal)
-        enough = (moved_s >= self.live.min_axis_movement_s and clear) or (
-            moved_s >= self.live.max_axis_wait_s
+        enough = (
+            (moved_s >= self.live.min_axis_movement_s and clear)
+            or moved_s >= self.live.max_axis_wait_s
+            # Upright moments lie between reps: the movement is around them, not after.
+            or cal.kind == "upright"
         )
         if not (final or enough):
             return self._nag(final)

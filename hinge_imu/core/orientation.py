@@ -34,6 +34,9 @@ class OrientationSettings:
         gyro_bias_dps: gyro bias subtracted before filtering (sensor frame, deg/s).
         rest_bias_estimation: let VQF refine the gyro bias while at rest
             (off: the stance bias is subtracted instead).
+        motion_bias_estimation: let VQF estimate the gyro bias during
+            movement too (for a calibration without a still stance, whose
+            bias comes from brief stops only).
         lead_in_s: how much data :meth:`OrientationTracker.lead_in` runs
             backward over, s (a few ``tau_acc_s``: the filter has converged).
     """
@@ -43,6 +46,7 @@ class OrientationSettings:
     gyro_bias_dps: tuple[float, float, float] = (0.0, 0.0, 0.0)
     rest_bias_estimation: bool = False
     lead_in_s: float = 10.0
+    motion_bias_estimation: bool = False
 
 
 class OrientationTracker:
@@ -58,7 +62,7 @@ class OrientationTracker:
             1.0 / s.rate_hz,
             tauAcc=s.tau_acc_s,
             restBiasEstEnabled=s.rest_bias_estimation,
-            motionBiasEstEnabled=False,
+            motionBiasEstEnabled=s.motion_bias_estimation,
             # 6D only: no magnetometer, so its disturbance rejection would only
             # run VQF's rest-detection filters for nothing (same quat6D).
             magDistRejectionEnabled=False,

@@ -14,14 +14,20 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.conventions import ANGLE_NAMES, ANGLE_SENSORS, CORE_SENSORS, REQUIRED_SENSOR
 from hinge_imu.core.angles import joint_angles_deg, segment_angles_deg, vertical_in_sensor
-from hinge_imu.core.calibration import ANGLE_READERS, Calibration, CalibrationSettings
+from hinge_imu.core.calibration import (
+    ANGLE_READERS,
+    UPRIGHT_NOT_ASSESSED,
+    Calibration,
+    CalibrationSettings,
+)
 from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
 from hinge_imu.core.rep_metrics import RepBounds, compute_rep_metrics
 from hinge_imu.core.reps import RepDetector, RepSettings
@@ -52,10 +58,18 @@ class AnalysisSettings:
     calibration: CalibrationSettings = field(default_factory=CalibrationSettings)
     reps: RepSettings = field(default_factory=RepSettings)
 
-    def orientation(self, bias_dps: Sequence[float] = (0.0, 0.0, 0.0)) -> OrientationSettings:
+    def orientation(
+        self, bias_dps: Sequence[float] = (0.0, 0.0, 0.0), estimate_bias: bool = False
+    ) -> OrientationSettings:
+        """The orientation filter's settings; ``estimate_bias``: VQF's own bias estimation on."""
         b = tuple(float(x) for x in bias_dps)
         return OrientationSettings(
-            self.grid.rate_hz, self.tau_acc_s, (b[0], b[1], b[2]), lead_in_s=self.lead_in_s
+            self.grid.rate_hz,
+            self.tau_acc_s,
+            (b[0], b[1], b[2]),
+            rest_bias_estimation=estimate_bias,
+            lead_in_s=self.lead_in_s,
+            motion_bias_estimation=estimate_bias,
         )
 
 
@@ -192,6 +206,13 @@ class AnalysisStages:
         self.first_k = first_k
         self.sensors = tuple(calibration.sensors)
         self.driver = driver_angle(self.sensors)
+        #: Quantities left blank (their rules not assessed): with a calibration
+        #: on the upright moments between reps, those of the lockout pose.
+        self._unassessed = (
+            sorted({m for r in rules.rules if r.rule_id in UPRIGHT_NOT_ASSESSED for m in r.metrics})
+            if calibration.kind == "upright"
+            else []
+        )
         self.reset()
 
     def reset(self) -> None:
@@ -199,7 +220,11 @@ class AnalysisStages:
         self.chains = {
             s: SensorChain(
                 self.calibration.mountings(s),
-                st.orientation(self.calibration.sensors[s].gyro_bias_dps),
+                # Without a still stance the bias comes from brief stops
+                # only: the filter goes on estimating it (docs/analysis.md).
+                st.orientation(
+                    self.calibration.sensors[s].gyro_bias_dps, self.calibration.kind == "upright"
+                ),
                 st.grid,
                 self.calibration.slipping(s),
             )
@@ -286,6 +311,10 @@ class AnalysisStages:
         local = RepBounds(0, bounds.bottom - bounds.start, bounds.end - bounds.start)
         t = (bounds.start + np.arange(hi - lo)) / self.settings.grid.rate_hz
         metrics = compute_rep_metrics(t, rep, local)
+        if self._unassessed:
+            # Calibrated on the lockouts themselves: what they read is 0 by construction.
+            blank: dict[str, Any] = dict.fromkeys(self._unassessed)
+            metrics = replace(metrics, **blank)
         reason = self._unjudgeable(rep, local, float(t[0]), float(t[-1]))
         self._rep_count += 1
         return RepResult(
