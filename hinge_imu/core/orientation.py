@@ -69,10 +69,6 @@ class OrientationTracker:
         )
         self._bias_rps = np.deg2rad(np.asarray(s.gyro_bias_dps, dtype=np.float64))
 
-    def set_bias(self, gyro_bias_dps: FloatArray) -> None:
-        """Subtract this gyro bias (3,) deg/s from the next samples on (a re-estimate at a rest)."""
-        self._bias_rps = np.deg2rad(np.asarray(gyro_bias_dps, dtype=np.float64))
-
     def update(self, acc_mps2: FloatArray, gyr_dps: FloatArray) -> FloatArray:
         """Filter M evenly spaced samples; return ``q_E_S`` (M, 4)."""
         n = int(np.shape(acc_mps2)[0])

@@ -12,7 +12,6 @@ the whole recording in big blocks (``pipeline.analyse``), live the blocks of
 
 from __future__ import annotations
 
-import bisect
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,7 +31,6 @@ from hinge_imu.core.calibration import (
 from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
 from hinge_imu.core.rep_metrics import RepBounds, compute_rep_metrics
 from hinge_imu.core.reps import RepDetector, RepSettings
-from hinge_imu.core.rest_bias import RestBias, RestSettings
 from hinge_imu.core.results import RepResult
 from hinge_imu.core.rules import RuleSet, judge_rep
 from hinge_imu.core.step import AnalysisStep
@@ -58,8 +56,6 @@ class AnalysisSettings:
     #: Backward lead-in of the orientation filter, s (``OrientationTracker.lead_in``).
     lead_in_s: float = 10.0
     calibration: CalibrationSettings = field(default_factory=CalibrationSettings)
-    #: The gyro bias re-estimated at every rest (None: taken once, at calibration).
-    rest: RestSettings | None = field(default_factory=RestSettings)
     reps: RepSettings = field(default_factory=RepSettings)
 
     def orientation(
@@ -86,15 +82,7 @@ class SensorChain:
         orientation: OrientationSettings,
         grid: GridSettings,
         slipping: Sequence[tuple[float, float]] = (),
-        rest: RestSettings | None = None,
     ):
-        #: Re-estimates the gyro bias at each rest (None: the orientation
-        #: settings' bias throughout).
-        self.rest = (
-            None
-            if rest is None
-            else RestBias(rest, grid.rate_hz, np.asarray(orientation.gyro_bias_dps))
-        )
         #: [(from_s, R_S_B)]: the mounting, changed by strap slips.
         self.mountings = [(float(t), np.asarray(r, dtype=np.float64)) for t, r in mountings]
         #: [(start_s, end_s)]: while the strap slips the angles are unknown.
@@ -107,11 +95,6 @@ class SensorChain:
         self.tracker.reset()
         self._in_gap = True  # before the first sample
         self._led_in_k = -1  # grid index where a lead-in left the filter settled
-        if self.rest is not None:
-            self.rest.reset()
-        #: The gyro bias from grid index … on: [k], [bias deg/s] (re-estimated at rests).
-        self._bias_k: list[float] = [-np.inf]
-        self._biases = [np.asarray(self.tracker.settings.gyro_bias_dps, dtype=np.float64)]
 
     def lead_in(self, chunk: GridChunk) -> None:
         """Settle the filter backward over the ticks about to be fed (``chunk``, from the first).
@@ -124,15 +107,9 @@ class SensorChain:
         if first.size == 0:
             return
         f = int(first[0])
-        self._use_bias_at(chunk.k0 + f)
         self.tracker.lead_in(chunk.acc_mps2[f:], chunk.gyr_dps[f:], ~chunk.gap[f:])
         # The data starts at tick f: the filter carries on there instead of restarting.
         self._led_in_k = chunk.k0 + f
-
-    def _use_bias_at(self, k: int) -> None:
-        """The gyro bias in effect from grid tick ``k`` (the last rest before it)."""
-        i = max(0, bisect.bisect_right(self._bias_k, k) - 1)
-        self.tracker.set_bias(self._biases[i])
 
     def update(self, chunk: GridChunk) -> FloatArray:
         """The next grid ticks as (M, 2): sagittal and frontal angle, deg; NaN in long gaps."""
@@ -141,26 +118,17 @@ class SensorChain:
         # After a long gap the filter restarts from the accelerometer: what
         # happened in the gap (a strap slip, a turn) is not in its state.
         gap = chunk.gap
-        cuts = []
-        if self.rest is not None:
-            for k, b in self.rest.update(chunk):
-                self._bias_k.append(k)
-                self._biases.append(b)
-                if k < chunk.k0 + len(chunk):
-                    cuts.append(k - chunk.k0)
-        if not self._in_gap and not gap.any() and not cuts:
+        if not self._in_gap and not gap.any():
             # The usual live block: no gap, none before it; the filter runs on.
-            self._use_bias_at(chunk.k0)
             q = self.tracker.update(chunk.acc_mps2, chunk.gyr_dps)
         else:
             starts = np.nonzero(~gap & np.concatenate(([self._in_gap], gap[:-1])))[0]
             self._in_gap = bool(gap[-1])
-            bounds = sorted({0, *starts.tolist(), *cuts, len(chunk)})
+            bounds = [0, *starts.tolist(), len(chunk)]
             parts = []
             for lo, hi in itertools.pairwise(bounds):
                 if lo in starts and chunk.k0 + lo != self._led_in_k:
                     self.tracker.reset()
-                self._use_bias_at(chunk.k0 + lo)
                 if hi > lo:
                     parts.append(self.tracker.update(chunk.acc_mps2[lo:hi], chunk.gyr_dps[lo:hi]))
             q = parts[0] if len(parts) == 1 else np.vstack(parts)
@@ -259,7 +227,6 @@ class AnalysisStages:
                 ),
                 st.grid,
                 self.calibration.slipping(s),
-                st.rest,
             )
             for s in self.sensors
         }
