@@ -19,16 +19,19 @@ class CalibrationSettings:
             its own ``still_mean_s`` mean (how much it varies, not its level:
             real gyros read several deg/s at rest), deg/s.
         still_mean_s: the window of that mean, s.
-        still_acc_deg: a still sensor's accelerometer direction varies less
-            than this (RMS about its moving mean; the direction, because real
-            accelerometers read 10–40 % off in magnitude), deg.
+        still_acc_deg: a still sensor's accelerometer direction (smoothed
+            over ``smooth_s``) moves less than this over one ``smooth_s``
+            (the direction, because real accelerometers read 10–40 % off in
+            magnitude), deg.
         still_gyro_dps: … and its smoothed rate is this close to its rough
             bias (the median rate while quiet), deg/s.
         smooth_s: smoothing window for the still test, s.
         pose_tolerance_deg: still periods within this of each other are one pose, deg.
         upright_min_s: without a still stance, the brief stops between reps
-            (every sensor turning less than ``still_gyro_dps``) lasting this
-            long are the upright moments calibrated on, s.
+            (every sensor turning less than ``upright_gyro_dps`` beyond its
+            bias) lasting this long are the upright moments calibrated on, s.
+        upright_gyro_dps: … that turning rate, deg/s (real sensors jitter by
+            2–7 °/s at rest).
         upright_bias_rounds: … each gyro bias, the median rate of the quiet
             samples, is refined this often on those turning less than
             ``still_gyro_dps`` beyond it, rounds.
@@ -89,6 +92,7 @@ class CalibrationSettings:
     smooth_s: float = 0.2
     pose_tolerance_deg: float = 12.0
     upright_min_s: float = 0.1
+    upright_gyro_dps: float = 12.0
     upright_bias_rounds: int = 3
     moving_gyro_dps: float = 15.0
     axis_window_s: float = 240.0

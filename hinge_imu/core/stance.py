@@ -64,19 +64,22 @@ def quiet(
     Real sensors read several °/s at rest (bias, warming) and their
     accelerometers 10–40 % off in magnitude, so neither raw level decides:
     the smoothed gyro must stay within ``still_vary_dps`` of its own
-    ``still_mean_s`` mean, and the accelerometer's *direction* steady within
-    ``still_acc_deg``.
+    ``still_mean_s`` mean, and the accelerometer's smoothed *direction* move
+    less than ``still_acc_deg`` over one ``smooth_s``.
     """
     n = round(settings.smooth_s * rate_hz)
     smooth = moving_mean(gyr_dps, n)
     vary = norm_rows(smooth - moving_mean(gyr_dps, round(settings.still_mean_s * rate_hz)))
     length = norm_rows(acc_mps2)
-    u = acc_mps2 / np.where(length > 0, length, 1.0)[:, None]
-    # Squared distance of the unit vector from its moving mean: norm_rows² without the sqrt.
-    d = u - moving_mean(u, n)
-    dx, dy, dz = d[:, 0], d[:, 1], d[:, 2]
-    spread_deg = np.degrees(np.sqrt(np.maximum(moving_mean(dx * dx + dy * dy + dz * dz, n), 0.0)))
-    return (vary < settings.still_vary_dps) & (spread_deg < settings.still_acc_deg), smooth
+    u = moving_mean(acc_mps2 / np.where(length > 0, length, 1.0)[:, None], n)
+    # How far the smoothed direction moves over one smoothing window, centred
+    # (a steady turn moves it; noise is averaged out; edges: nearest value).
+    lo, hi = np.clip(np.arange(u.shape[0]) - n // 2, 0, None), np.arange(u.shape[0]) + n - n // 2
+    hi = np.clip(hi, None, u.shape[0] - 1)
+    a, b = u[lo], u[hi]
+    cos = (a * b).sum(axis=1) / np.maximum(norm_rows(a) * norm_rows(b), 1e-12)
+    moved_deg = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+    return (vary < settings.still_vary_dps) & (moved_deg < settings.still_acc_deg), smooth
 
 
 def still_mask(
@@ -203,7 +206,7 @@ def upright_moments(
     Each sensor's bias is its median smoothed rate over its own quiet
     samples (:func:`quiet`; brief, and not at the same moments for every
     sensor). Upright moments are the brief stops — every sensor turning less
-    than ``still_gyro_dps`` beyond its bias for at least ``upright_min_s`` —
+    than ``upright_gyro_dps`` beyond its bias for at least ``upright_min_s`` —
     in the pose holding most of that time: the lockout between reps, where
     the person stands (the orientation filter's vertical is good there).
 
@@ -217,7 +220,7 @@ def upright_moments(
     for s in acc:
         calm, smooth = quiet(acc[s][:n], gyr[s][:n], rate_hz, settings)
         bias[s] = quiet_bias(smooth, calm & valid[s][:n], settings, settings.upright_bias_rounds)
-        slow &= (norm_rows(smooth - bias[s]) < settings.still_gyro_dps) & valid[s][:n]
+        slow &= (norm_rows(smooth - bias[s]) < settings.upright_gyro_dps) & valid[s][:n]
     min_len = max(1, round(settings.upright_min_s * rate_hz))
     cands = [(a, b) for a, b in runs(slow) if b - a >= min_len]
     if not cands:
