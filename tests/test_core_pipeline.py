@@ -106,7 +106,7 @@ def test_short_opening_stance_and_missing_stance_are_announced() -> None:
 def test_not_a_single_stop_anywhere_is_a_one_line_recording_error() -> None:
     t = np.arange(0, 20, 0.01)
     # A sensor tumbling about its y axis the whole time: not even a brief stop.
-    rate_dps = 60 + 20 * np.sin(2 * t)
+    rate_dps = 60 + 50 * np.sin(20 * t)
     theta = np.deg2rad(np.cumsum(rate_dps) * 0.01)
     gyr = np.stack([np.zeros_like(t), rate_dps, np.zeros_like(t)], axis=1)
     acc = 9.81 * np.stack([np.sin(theta), np.zeros_like(t), np.cos(theta)], axis=1)

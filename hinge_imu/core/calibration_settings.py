@@ -19,10 +19,9 @@ class CalibrationSettings:
             its own ``still_mean_s`` mean (how much it varies, not its level:
             real gyros read several deg/s at rest), deg/s.
         still_mean_s: the window of that mean, s.
-        still_acc_deg: a still sensor's accelerometer direction (smoothed
-            over ``smooth_s``) moves less than this over one ``smooth_s``
-            (the direction, because real accelerometers read 10–40 % off in
-            magnitude), deg.
+        still_acc_deg: a still sensor's accelerometer direction varies less
+            than this (RMS about its moving mean; the direction, because real
+            accelerometers read 10–40 % off in magnitude), deg.
         still_gyro_dps: … and its smoothed rate is this close to its rough
             bias (the median rate while quiet), deg/s.
         smooth_s: smoothing window for the still test, s.

@@ -64,22 +64,19 @@ def quiet(
     Real sensors read several °/s at rest (bias, warming) and their
     accelerometers 10–40 % off in magnitude, so neither raw level decides:
     the smoothed gyro must stay within ``still_vary_dps`` of its own
-    ``still_mean_s`` mean, and the accelerometer's smoothed *direction* move
-    less than ``still_acc_deg`` over one ``smooth_s``.
+    ``still_mean_s`` mean, and the accelerometer's *direction* steady within
+    ``still_acc_deg`` (RMS about its moving mean).
     """
     n = round(settings.smooth_s * rate_hz)
     smooth = moving_mean(gyr_dps, n)
     vary = norm_rows(smooth - moving_mean(gyr_dps, round(settings.still_mean_s * rate_hz)))
     length = norm_rows(acc_mps2)
-    u = moving_mean(acc_mps2 / np.where(length > 0, length, 1.0)[:, None], n)
-    # How far the smoothed direction moves over one smoothing window, centred
-    # (a steady turn moves it; noise is averaged out; edges: nearest value).
-    lo, hi = np.clip(np.arange(u.shape[0]) - n // 2, 0, None), np.arange(u.shape[0]) + n - n // 2
-    hi = np.clip(hi, None, u.shape[0] - 1)
-    a, b = u[lo], u[hi]
-    cos = (a * b).sum(axis=1) / np.maximum(norm_rows(a) * norm_rows(b), 1e-12)
-    moved_deg = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
-    return (vary < settings.still_vary_dps) & (moved_deg < settings.still_acc_deg), smooth
+    u = acc_mps2 / np.where(length > 0, length, 1.0)[:, None]
+    # Squared distance of the unit vector from its moving mean: norm_rows² without the sqrt.
+    d = u - moving_mean(u, n)
+    dx, dy, dz = d[:, 0], d[:, 1], d[:, 2]
+    spread_deg = np.degrees(np.sqrt(np.maximum(moving_mean(dx * dx + dy * dy + dz * dz, n), 0.0)))
+    return (vary < settings.still_vary_dps) & (spread_deg < settings.still_acc_deg), smooth
 
 
 def still_mask(
