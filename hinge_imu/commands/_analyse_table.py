@@ -31,8 +31,9 @@ def print_session(session: Session, console: Console | None = None) -> None:
         gaps = f", {len(q.long_gaps_s)} long gap(s)" if q and q.long_gaps_s else ""
         rate = f"{q.rate_hz:g} Hz" if q else ""
         con.print(f"  {name:10s} {rate}{lost}{gaps}")
+        on = "stance" if cal.kind == "stance" else "upright moments between reps (no still stance)"
         con.print(
-            f"  {'':10s} calibration {status}: stance {cal.stance_start_s:.1f}–"
+            f"  {'':10s} calibration {status}: {on} {cal.stance_start_s:.1f}–"
             f"{cal.stance_end_s:.1f} s, axis confidence {cal.axis_confidence:.2f}"
         )
     for m in session.missing_sensors:

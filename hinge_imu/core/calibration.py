@@ -30,10 +30,12 @@ the same shape, called in ``calibrate``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
 
+from hinge_imu.conventions import ANGLE_SENSORS
 from hinge_imu.core.angles import (
     matrix_to_quat,
     rotvec_to_matrix,
@@ -61,7 +63,7 @@ from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
 from hinge_imu.core.results import SensorCalibration
 from hinge_imu.core.slips import find_slips, gap_slips
-from hinge_imu.core.stance import NoStanceError, all_still, find_stance, runs, unit
+from hinge_imu.core.stance import NoStanceError, all_still, find_stance, unit, upright_moments
 from hinge_imu.core.timegrid import GridChunk
 
 __all__ = [
@@ -75,17 +77,47 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+#: Rules reading the lockout pose: against upright moments between reps
+#: (the lockout itself) they have no meaning, so they are not assessed.
+UPRIGHT_NOT_ASSESSED = ("no_lockout", "ribs_flared")
+#: Sensors some angle of docs/rules.md reads (the others never block a verdict).
+ANGLE_READERS = frozenset(s for need in ANGLE_SENSORS.values() for s in need)
+
+
+def _never_changes(acc_mps2: FloatArray) -> bool:
+    return acc_mps2.shape[0] == 0 or bool(np.all(acc_mps2 == acc_mps2[0]))
 
 
 def stance_and_bias(grid: GridData, cs: CalibrationSettings) -> Stance:
     """Stage 1: the still standing stance and every sensor's gyro bias over it."""
     acc, gyr, rate = grid.acc_mps2, grid.gyr_dps, grid.rate_hz
+    frozen = [s for s in acc if s in ANGLE_READERS and _never_changes(acc[s][grid.valid[s]])]
+    if frozen:
+        # A sensor whose readings never change (exact zeros: one never started): truly nothing.
+        raise NoStanceError(
+            f"nothing to calibrate on: {', '.join(frozen)} sent the same reading throughout "
+            "(exact zeros: was it started?)"
+        )
     still = all_still(acc, gyr, grid.valid, rate, cs)
-    a, b, msgs = find_stance(acc, gyr, grid.valid, rate, cs, still, grid.k0)
     n = min(x.shape[0] for x in acc.values())
-    end = min(n, b + int(cs.axis_window_s * rate))
+    # The axes are fitted on the movement either side of the stance: offline
+    # sees the whole recording, and a stance at its end has every rep before it.
+    window = int(cs.axis_window_s * rate)
+    try:
+        a, b, msgs = find_stance(acc, gyr, grid.valid, rate, cs, still, grid.k0)
+    except NoStanceError as err:
+        pose, bias, (a, b) = upright_moments(acc, gyr, grid.valid, rate, cs)
+        rules = ", ".join(UPRIGHT_NOT_ASSESSED)
+        why = (
+            f"{err}".split(" (")[0] + f"; calibrated on the upright moments between reps "
+            f"({pose.sum() / rate:.1f} s in all, {grid.t_s(a):.1f}–{grid.t_s(b):.1f} s); "
+            f"the rules reading the lockout pose ({rules}) are not assessed"
+        )
+        return Stance(
+            a, b, still, bias, max(0, a - window), min(n, b + window), (why,), "upright", pose
+        )
     bias = {s: gyr[s][a:b].mean(axis=0) for s in acc}
-    return Stance(a, b, still, bias, end, tuple(msgs))
+    return Stance(a, b, still, bias, max(0, a - window), min(n, b + window), tuple(msgs))
 
 
 def verticals(
@@ -93,19 +125,29 @@ def verticals(
 ) -> dict[str, FloatArray]:
     """Stage 2: earth up in each sensor frame (N', 3) up to the end of the axis window.
 
-    The filter runs from the first sample (it initialises there) with the
-    stance bias removed, as the later angles do.
+    The filter runs from the first sample with the stance bias removed,
+    settled by a backward lead-in, as the later angles do.
     """
     out = {}
+    end = st.axis_end
     for s in grid.sensors:
-        bias = tuple(st.bias_dps[s].tolist())
+        b = st.bias_dps[s]
+        bias = (float(b[0]), float(b[1]), float(b[2]))
+        est = st.kind == "upright"  # as the later angles do (stream.AnalysisStages)
         tracker = OrientationTracker(
-            OrientationSettings(
-                grid.rate_hz, orientation.tau_acc_s, bias, orientation.rest_bias_estimation
+            replace(
+                orientation,
+                rate_hz=grid.rate_hz,
+                gyro_bias_dps=bias,
+                rest_bias_estimation=est,
+                motion_bias_estimation=est,
             )
         )
-        end = st.axis_end
-        out[s] = vertical_in_sensor(tracker.update(grid.acc_mps2[s][:end], grid.gyr_dps[s][:end]))
+        acc, gyr = grid.acc_mps2[s][:end], grid.gyr_dps[s][:end]
+        # Before its first tick a sensor repeats its first sample: lead in from there.
+        f = int(np.argmax(grid.valid[s][:end])) if end else 0
+        tracker.lead_in(acc[f:], gyr[f:], grid.valid[s][f:end])
+        out[s] = vertical_in_sensor(tracker.update(acc, gyr))
     return out
 
 
@@ -134,6 +176,8 @@ def before_first_slip(
     on the data before it only.
     """
     use = {s: grid.valid[s][: st.axis_end].copy() for s in grid.sensors}
+    for u in use.values():
+        u[: st.axis_start] = False
     out = dict(vert)
     for s, found in slips.items():
         if found:
@@ -146,10 +190,10 @@ def before_first_slip(
 def trunk_axes(data: AxisInput, cs: CalibrationSettings) -> Axes:
     """Stage 4: pelvis, upper back, head: one clear axis each; forward is where they tilt far."""
     grid, st, vert, use = data.grid, data.stance, data.vertical, data.use
-    seg = slice(st.start, st.axis_end)
+    seg = slice(st.axis_start, st.axis_end)
     frames, sag, conf = {}, {}, {}
     for s in (s for s in TRUNK_SENSORS if s in grid.acc_mps2):
-        z = unit(vert[s][st.start : st.end].mean(axis=0))
+        z = unit(st.pose_mean(vert[s]))
         w = (grid.gyr_dps[s][seg] - st.bias_dps[s])[use[s][seg]]
         axis, conf[s] = axis_from_gyro(w, z, cs)
         frames[s] = frame(z, axis)
@@ -177,13 +221,13 @@ def limb_axes(data: AxisInput, trunk: Axes, cs: CalibrationSettings) -> Axes:
     tilt a single fit); the knee goes forward as the pelvis tilts forward.
     """
     grid, st, vert, use = data.grid, data.stance, data.vertical, data.use
-    seg = slice(st.start, st.axis_end)
+    seg = slice(st.axis_start, st.axis_end)
     rate = grid.rate_hz
     ref = trunk.sagittal_deg.get("pelvis", trunk.sagittal_deg.get("upper_back"))
     tilt = trunk_tilt(trunk)
     frames, sag, conf, msgs = {}, {}, {}, []
     for s in (s for s in grid.sensors if s not in trunk.frames):
-        z = unit(vert[s][st.start : st.end].mean(axis=0))
+        z = unit(st.pose_mean(vert[s]))
         w = grid.gyr_dps[s][seg] - st.bias_dps[s]
         axis, conf[s] = limb_axis(w, z, use[s][seg], tilt, rate, cs)
         steps = walked(w, use[s][seg], tilt, rate, cs)
@@ -245,7 +289,7 @@ def slip_mountings(
                     r,
                     grid.gyr_dps[s][hi:stop] - st.bias_dps[s],
                     grid.valid[s][hi:stop],
-                    None if tilt is None else tilt[hi - st.start : stop - st.start],
+                    None if tilt is None else tilt[hi - st.axis_start : stop - st.axis_start],
                     s not in TRUNK_SENSORS,
                     rate,
                     cs,
@@ -282,6 +326,8 @@ def verdict(
         elif conf < cs.min_axis_confidence:
             smsgs.append(f"{s}: flexion axis unclear (confidence {conf:.2f})")
             ok = False
+        if not ok and s not in ANGLE_READERS:
+            smsgs[-1] += "; no rule reads it, so it is ignored"
         bias = st.bias_dps[s]
         out[s] = SensorCalibration(
             sensor=s,
@@ -292,6 +338,7 @@ def verdict(
             axis_confidence=round(conf, 3),
             ok=ok,
             messages=tuple(smsgs),
+            kind=st.kind,
         )
     return out
 
@@ -322,13 +369,7 @@ def calibrate(
     sensors = verdict(grid, st, axes, cs)
     msgs = [*st.messages, *limbs.messages, *slip_msgs]
     msgs += [m for s in grid.sensors for m in sensors[s].messages]
-    settled = [
-        lo for lo, hi in runs(st.still) if hi - lo >= round(cs.settled_still_s * grid.rate_hz)
-    ]
-    first_still = grid.t_s(settled[0]) if settled else None
-    return Calibration(
-        sensors, grid.t_s(st.start), grid.t_s(st.end), tuple(msgs), mountings, first_still
-    )
+    return Calibration(sensors, grid.t_s(st.start), grid.t_s(st.end), tuple(msgs), mountings)
 
 
 def calibrate_grid(

@@ -40,17 +40,11 @@ class Calibration:
     slips: Mapping[str, tuple[tuple[float, float, tuple[float, ...]], ...]] = field(
         default_factory=dict
     )
-    #: First moment every sensor was still (≥ 0.5 s), s: reps are looked for
-    #: from then on (before it the orientation filter may still be settling
-    #: from a start in mid-movement). None: from the stance on.
-    first_still_s: float | None = None
 
     @property
-    def reps_from_s(self) -> float:
-        """Time from which reps are looked for, s."""
-        if self.first_still_s is None:
-            return self.stance_start_s
-        return min(self.first_still_s, self.stance_start_s)
+    def kind(self) -> str:
+        """How the sensors were calibrated: ``stance`` or ``upright`` (``SensorCalibration``)."""
+        return next((c.kind for c in self.sensors.values()), "stance")
 
     def R_S_B(self, sensor: str) -> FloatArray:
         return quat_to_matrix(np.asarray(self.sensors[sensor].q_S_B))
@@ -100,15 +94,30 @@ class Stance:
     Attributes:
         still: (N,) every sensor still.
         bias_dps: sensor → gyro bias (3,), deg/s.
-        axis_end: end of the data the axes are fitted on (index, exclusive).
+        axis_start, axis_end: the data the axes are fitted on, [start, end)
+            indices: up to ``axis_window_s`` either side of the stance
+            (offline looks at the whole recording, before the stance too).
     """
 
     start: int
     end: int
     still: BoolArray
     bias_dps: Mapping[str, FloatArray]
+    axis_start: int
     axis_end: int
     messages: tuple[str, ...]
+    #: ``stance`` (a still standing stance) or ``upright`` (no still stance:
+    #: the upright moments between reps, ``pose``).
+    kind: str = "stance"
+    #: With ``upright``: the samples (N,) the standing pose is taken from.
+    pose: BoolArray | None = None
+
+    def pose_mean(self, x: FloatArray) -> FloatArray:
+        """Mean of per-sample rows of ``x`` (N', 3) over the standing pose."""
+        if self.pose is None:
+            return np.asarray(x[self.start : self.end].mean(axis=0))
+        m = self.pose[: x.shape[0]]
+        return np.asarray(np.nanmean(x[: m.shape[0]][m], axis=0))
 
 
 @dataclass(frozen=True)
@@ -132,8 +141,9 @@ TRUNK_SENSORS = ("pelvis", "upper_back", "head")
 @dataclass(frozen=True)
 class AxisInput:
     """What the axis stages fit on: the grid, the stance, and per sensor its
-    vertical (N', 3) and the samples to use (N',), both up to ``stance.axis_end``
-    and blank from the sensor's first strap slip on."""
+    vertical (N', 3) from the first sample up to ``stance.axis_end`` and the
+    samples to use (N',), False before ``stance.axis_start`` and from the
+    sensor's first strap slip on."""
 
     grid: GridData
     stance: Stance

@@ -15,12 +15,25 @@ class CalibrationSettings:
         min_stance_s: shortest still period accepted as the stance, s.
         max_stance_s: only the first this-many seconds of a still period are
             used (a long "still" period may hide a slow weight shift), s.
-        still_gyro_dps: smoothed gyro rate below which a sensor is still, deg/s.
-        still_acc_mps2: accelerometer standard deviation below which it is still, m/s².
+        still_vary_dps: a still sensor's smoothed gyro stays this close to
+            its own ``still_mean_s`` mean (how much it varies, not its level:
+            real gyros read several deg/s at rest), deg/s.
+        still_mean_s: the window of that mean, s.
+        still_acc_deg: a still sensor's accelerometer direction varies less
+            than this (RMS about its moving mean; the direction, because real
+            accelerometers read 10–40 % off in magnitude), deg.
+        still_gyro_dps: … and its smoothed rate is this close to its rough
+            bias (the median rate while quiet), deg/s.
         smooth_s: smoothing window for the still test, s.
         pose_tolerance_deg: still periods within this of each other are one pose, deg.
-        settled_still_s: the first still moment of every sensor this long
-            marks where reps are looked for from, s.
+        upright_min_s: without a still stance, the brief stops between reps
+            (every sensor turning less than ``upright_gyro_dps`` beyond its
+            bias) lasting this long are the upright moments calibrated on, s.
+        upright_gyro_dps: … that turning rate, deg/s (real sensors jitter by
+            2–7 °/s at rest).
+        upright_bias_rounds: … each gyro bias, the median rate of the quiet
+            samples, is refined this often on those turning less than
+            ``still_gyro_dps`` beyond it, rounds.
 
     Trunk axes (pelvis, upper back, head):
         moving_gyro_dps: gyro rate above which a sample counts as movement, deg/s.
@@ -71,11 +84,15 @@ class CalibrationSettings:
 
     min_stance_s: float = 1.0
     max_stance_s: float = 2.0
+    still_vary_dps: float = 4.0
+    still_mean_s: float = 0.3
+    still_acc_deg: float = 2.0
     still_gyro_dps: float = 6.0
-    still_acc_mps2: float = 0.35
     smooth_s: float = 0.2
     pose_tolerance_deg: float = 12.0
-    settled_still_s: float = 0.5
+    upright_min_s: float = 0.1
+    upright_gyro_dps: float = 12.0
+    upright_bias_rounds: int = 3
     moving_gyro_dps: float = 15.0
     axis_window_s: float = 240.0
     min_axis_samples: int = 10

@@ -49,6 +49,9 @@ class LiveSettings:
         keep_max_s: longest stretch of grid ticks kept while waiting, s.
         nag_after_s: after this long without a calibration the user is told
             what is needed, s.
+        upright_wait_s: without a still stance, a calibration on the upright
+            moments between reps is taken once this much data is kept (a
+            stance may still come; the moments need several reps), s.
     """
 
     retry_every_s: float = 0.25
@@ -57,6 +60,7 @@ class LiveSettings:
     max_axis_wait_s: float = 6.0
     keep_max_s: float = 60.0
     nag_after_s: float = 20.0
+    upright_wait_s: float = 20.0
 
 
 class _GridBuffer:
@@ -183,10 +187,16 @@ class LiveAnalyser:
             )
         except NoStanceError:
             return self._nag(final)
+        if cal.kind == "upright" and not final and min(have_s) < self.live.upright_wait_s:
+            # No still stance yet: one may still come; upright moments need several reps.
+            return self._nag(final)
         clear = all(c.ok and not c.messages for c in cal.sensors.values())
         moved_s = self._movement_after_stance_s(chunks["pelvis"], cal)
-        enough = (moved_s >= self.live.min_axis_movement_s and clear) or (
-            moved_s >= self.live.max_axis_wait_s
+        enough = (
+            (moved_s >= self.live.min_axis_movement_s and clear)
+            or moved_s >= self.live.max_axis_wait_s
+            # Upright moments lie between reps: the movement is around them, not after.
+            or cal.kind == "upright"
         )
         if not (final or enough):
             return self._nag(final)
@@ -194,11 +204,11 @@ class LiveAnalyser:
         # Every sensor from the same tick on (a sensor that started late: lost data before).
         first_k = min(c.k0 for c in chunks.values())
         self._stages = AnalysisStages(cal, self.rules, self.settings, self.side, first_k)
-        steps = [
-            self._stages.update(s, _from_tick(chunks[s], first_k))
-            for s in self.sensors
-            if s in chunks
-        ]
+        kept = {s: _from_tick(chunks[s], first_k) for s in self.sensors if s in chunks}
+        for s, c in kept.items():
+            # The kept ticks are in hand: settle each filter backward over them.
+            self._stages.lead_in(s, c)
+        steps = [self._stages.update(s, c) for s, c in kept.items()]
         self._kept = {s: _GridBuffer() for s in self.sensors}
         merged = merge_steps(steps)
         warnings = (*cal.messages, *missing_sensor_warnings(self.sensors), *merged.warnings)

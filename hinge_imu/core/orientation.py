@@ -21,6 +21,7 @@ import numpy.typing as npt
 import vqf
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -33,12 +34,19 @@ class OrientationSettings:
         gyro_bias_dps: gyro bias subtracted before filtering (sensor frame, deg/s).
         rest_bias_estimation: let VQF refine the gyro bias while at rest
             (off: the stance bias is subtracted instead).
+        motion_bias_estimation: let VQF estimate the gyro bias during
+            movement too (for a calibration without a still stance, whose
+            bias comes from brief stops only).
+        lead_in_s: how much data :meth:`OrientationTracker.lead_in` runs
+            backward over, s (a few ``tau_acc_s``: the filter has converged).
     """
 
     rate_hz: float = 100.0
     tau_acc_s: float = 3.0
     gyro_bias_dps: tuple[float, float, float] = (0.0, 0.0, 0.0)
     rest_bias_estimation: bool = False
+    lead_in_s: float = 10.0
+    motion_bias_estimation: bool = False
 
 
 class OrientationTracker:
@@ -54,7 +62,7 @@ class OrientationTracker:
             1.0 / s.rate_hz,
             tauAcc=s.tau_acc_s,
             restBiasEstEnabled=s.rest_bias_estimation,
-            motionBiasEstEnabled=False,
+            motionBiasEstEnabled=s.motion_bias_estimation,
             # 6D only: no magnetometer, so its disturbance rejection would only
             # run VQF's rest-detection filters for nothing (same quat6D).
             magDistRejectionEnabled=False,
@@ -70,3 +78,26 @@ class OrientationTracker:
         acc = np.ascontiguousarray(acc_mps2, dtype=np.float64)
         out = self._filter.updateBatch(gyr_rps, acc)
         return np.asarray(out["quat6D"], dtype=np.float64)
+
+    def lead_in(self, acc_mps2: FloatArray, gyr_dps: FloatArray, valid: BoolArray) -> None:
+        """Settle the filter by running it backward in time over the data to come.
+
+        It reads ahead, so only where that data is already in hand (offline,
+        or the ticks a live analyser kept until it calibrated). Given the
+        data from where the forward run will begin (forward order, ``valid``
+        False in long gaps), the filter runs from ``lead_in_s`` in (or the
+        first gap) back to the first sample, so the forward run starts
+        converged instead of from one accelerometer sample (a recording that
+        starts mid-movement). Reversed in time the specific force is
+        unchanged and the rotation rate changes sign.
+        """
+        n = min(int(np.shape(acc_mps2)[0]), round(self.settings.lead_in_s * self.settings.rate_hz))
+        bad = np.flatnonzero(~np.asarray(valid[:n], dtype=bool))
+        n = int(bad[0]) if bad.size else n
+        if n < 2:
+            return
+        gyr_rps = -(np.deg2rad(gyr_dps[:n][::-1]) - self._bias_rps)
+        self._filter.updateBatch(
+            np.ascontiguousarray(gyr_rps, dtype=np.float64),
+            np.ascontiguousarray(acc_mps2[:n][::-1], dtype=np.float64),
+        )

@@ -145,7 +145,10 @@ def analyse(
         reps.extend(step.reps)
 
     # The same stages as live, fed the grid the calibration already made, in
-    # big blocks (fast, bounded memory).
+    # big blocks (fast, bounded memory); each filter first settled backward
+    # over the start, so reps are found from the first sample on.
+    for name in names:
+        stages.lead_in(name, grid[name])
     longest = max(len(c) for c in grid.values())
     for lo in range(0, longest, OFFLINE_BLOCK):
         for name in names:

@@ -28,6 +28,10 @@ class SensorCalibration:
         axis_confidence: 0–1, how clearly the movement showed the flexion axis.
         ok: False when this sensor cannot be trusted for judging.
         messages: what a user should know (e.g. "stance only 0.8 s").
+        kind: how it was calibrated: ``stance`` (on a still standing stance)
+            or ``upright`` (no still stance anywhere: on the upright moments
+            between reps, from the first to the last of them; the rules
+            reading the lockout pose are then not assessed, docs/rules.md).
     """
 
     sensor: str
@@ -38,6 +42,7 @@ class SensorCalibration:
     axis_confidence: float
     ok: bool
     messages: tuple[str, ...] = ()
+    kind: str = "stance"
 
     @property
     def stance_s(self) -> float:
@@ -140,6 +145,7 @@ class Session:
         quantities the rules read (see docs/outputs.md).
         """
         rows = []
+        kind = "+".join(sorted({c.kind for c in self.calibration.values()}))
         extras = [
             "lumbar_flexion_min_descent",
             "thigh_inclination_at_hip20",
@@ -162,6 +168,7 @@ class Session:
                 row[v.rule_id] = _cell(v.fired)
             row["judged"] = _cell(r.judged)
             row["not_judged_reason"] = r.not_judged_reason
+            row["calibration"] = kind
             for name in extras:
                 row[name] = _num(m.get(name))
             rows.append(row)
@@ -176,6 +183,7 @@ class Session:
             *self.rules.ids,
             "judged",
             "not_judged_reason",
+            "calibration",
             *extras,
         ]
         return pd.DataFrame(rows, columns=cols)

@@ -56,21 +56,60 @@ def unit(v: FloatArray) -> FloatArray:
     return v / n if n > 0 else v
 
 
+def quiet(
+    acc_mps2: FloatArray, gyr_dps: FloatArray, rate_hz: float, settings: CalibrationSettings
+) -> tuple[BoolArray, FloatArray]:
+    """(samples where one sensor's signals hardly vary, its gyro smoothed over ``smooth_s``).
+
+    Real sensors read several °/s at rest (bias, warming) and their
+    accelerometers 10–40 % off in magnitude, so neither raw level decides:
+    the smoothed gyro must stay within ``still_vary_dps`` of its own
+    ``still_mean_s`` mean, and the accelerometer's *direction* steady within
+    ``still_acc_deg`` (RMS about its moving mean).
+    """
+    n = round(settings.smooth_s * rate_hz)
+    smooth = moving_mean(gyr_dps, n)
+    vary = norm_rows(smooth - moving_mean(gyr_dps, round(settings.still_mean_s * rate_hz)))
+    length = norm_rows(acc_mps2)
+    u = acc_mps2 / np.where(length > 0, length, 1.0)[:, None]
+    # Squared distance of the unit vector from its moving mean: norm_rows² without the sqrt.
+    d = u - moving_mean(u, n)
+    dx, dy, dz = d[:, 0], d[:, 1], d[:, 2]
+    spread_deg = np.degrees(np.sqrt(np.maximum(moving_mean(dx * dx + dy * dy + dz * dz, n), 0.0)))
+    return (vary < settings.still_vary_dps) & (spread_deg < settings.still_acc_deg), smooth
+
+
 def still_mask(
     acc_mps2: FloatArray, gyr_dps: FloatArray, rate_hz: float, settings: CalibrationSettings
 ) -> BoolArray:
-    """Samples where one sensor is still (small smoothed rotation, steady acc)."""
-    n = round(settings.smooth_s * rate_hz)
-    quiet = norm_rows(gyr_dps) < 2 * settings.still_gyro_dps
-    rough_bias = np.median(gyr_dps[quiet], axis=0) if quiet.any() else np.zeros(3)
-    rate = norm_rows(moving_mean(gyr_dps - rough_bias, n))
-    # Squared distance from the moving mean: norm_rows² without the sqrt.
-    d = acc_mps2 - moving_mean(acc_mps2, n)
-    dx, dy, dz = d[:, 0], d[:, 1], d[:, 2]
-    var = moving_mean(dx * dx + dy * dy + dz * dz, n)
-    return (rate < settings.still_gyro_dps) & (
-        np.sqrt(np.maximum(var, 0.0)) < settings.still_acc_mps2
-    )
+    """Samples where one sensor is still: quiet (:func:`quiet`) and not turning.
+
+    Among the quiet samples the median rate is the sensor's rough bias; a
+    still sample turns less than ``still_gyro_dps`` beyond it (a slow,
+    smooth turn varies little too).
+    """
+    calm, smooth = quiet(acc_mps2, gyr_dps, rate_hz, settings)
+    rough_bias = quiet_bias(smooth, calm, settings, rounds=0)
+    return calm & (norm_rows(smooth - rough_bias) < settings.still_gyro_dps)
+
+
+def quiet_bias(
+    smooth_dps: FloatArray, calm: BoolArray, settings: CalibrationSettings, rounds: int
+) -> FloatArray:
+    """A gyro bias (3,) deg/s: the median smoothed rate of the quiet samples.
+
+    Slow parts of a movement vary little too: ``rounds`` times, the median
+    is refined on the quiet samples that also turn less than
+    ``still_gyro_dps`` beyond it.
+    """
+    if not calm.any():
+        return np.zeros(3)
+    bias = np.median(smooth_dps[calm], axis=0)
+    for _ in range(rounds):
+        near = calm & (norm_rows(smooth_dps - bias) < settings.still_gyro_dps)
+        if near.any():
+            bias = np.median(smooth_dps[near], axis=0)
+    return np.asarray(bias)
 
 
 def all_still(
@@ -88,6 +127,28 @@ def all_still(
     return still
 
 
+def pose_groups(
+    acc: Mapping[str, FloatArray], cands: list[tuple[int, int]], settings: CalibrationSettings
+) -> tuple[BoolArray, FloatArray]:
+    """Which still periods show the same pose (K, K), and the time each one's pose holds (K,).
+
+    Two periods show the same pose when every pose sensor's gravity
+    direction agrees within ``pose_tolerance_deg`` — with three sensors, all
+    but one (a strap that slipped between them must not split the standing
+    pose).
+    """
+    pose_sensors = [s for s in ("thigh", "pelvis", "upper_back") if s in acc] or list(acc)[:1]
+    durations = np.array([b - a for a, b in cands], dtype=np.float64)
+    differ = np.zeros((len(cands), len(cands)), dtype=np.int64)
+    cos_tol = np.cos(np.deg2rad(settings.pose_tolerance_deg))
+    for s in pose_sensors:
+        u = np.array([acc[s][a:b].mean(axis=0) for a, b in cands])
+        u /= np.linalg.norm(u, axis=1, keepdims=True)
+        differ += (u @ u.T) <= cos_tol
+    same = differ <= (1 if len(pose_sensors) >= 3 else 0)
+    return same, same.astype(np.float64) @ durations
+
+
 def find_stance(
     acc: Mapping[str, FloatArray],
     gyr: Mapping[str, FloatArray],
@@ -103,7 +164,6 @@ def find_stance(
 
     Raises NoStanceError when no still period ≥ ``min_stance_s`` exists.
     """
-    names = list(acc)
     if still is None:
         still = all_still(acc, gyr, valid, rate_hz, settings)
     min_len = round(settings.min_stance_s * rate_hz)
@@ -113,19 +173,7 @@ def find_stance(
             f"no still standing period of {settings.min_stance_s:g} s anywhere "
             "(the recording must contain the wearer standing still)"
         )
-    pose_sensors = [s for s in ("thigh", "pelvis", "upper_back") if s in acc] or names[:1]
-    durations = np.array([b - a for a, b in cands], dtype=np.float64)
-    # Two still periods show the same pose when every pose sensor's gravity
-    # direction agrees within the tolerance — with three sensors, all but one
-    # (a strap that slipped between them must not split the standing pose).
-    differ = np.zeros((len(cands), len(cands)), dtype=np.int64)
-    cos_tol = np.cos(np.deg2rad(settings.pose_tolerance_deg))
-    for s in pose_sensors:
-        u = np.array([acc[s][a:b].mean(axis=0) for a, b in cands])
-        u /= np.linalg.norm(u, axis=1, keepdims=True)
-        differ += (u @ u.T) <= cos_tol
-    same = differ <= (1 if len(pose_sensors) >= 3 else 0)
-    group_time = same.astype(np.float64) @ durations
+    _, group_time = pose_groups(acc, cands, settings)
     best = float(group_time.max())
     # The earliest candidate whose pose holds (nearly) the most still time.
     # "Same pose" is not transitive, so near-ties go to the earliest.
@@ -141,3 +189,45 @@ def find_stance(
             f"calibrated on the still standing period at {t_a:.1f}–{t_b:.1f} s"
         )
     return a, b, msgs
+
+
+def upright_moments(
+    acc: Mapping[str, FloatArray],
+    gyr: Mapping[str, FloatArray],
+    valid: Mapping[str, BoolArray],
+    rate_hz: float,
+    settings: CalibrationSettings,
+) -> tuple[BoolArray, dict[str, FloatArray], tuple[int, int]]:
+    """Without a still stance: the upright moments between reps, and each gyro bias.
+
+    Each sensor's bias is its median smoothed rate over its own quiet
+    samples (:func:`quiet`; brief, and not at the same moments for every
+    sensor). Upright moments are the brief stops — every sensor turning less
+    than ``upright_gyro_dps`` beyond its bias for at least ``upright_min_s`` —
+    in the pose holding most of that time: the lockout between reps, where
+    the person stands (the orientation filter's vertical is good there).
+
+    Returns (the samples of those moments (N,), sensor → bias (3,) deg/s,
+    (first, end) index of the moments). Raises NoStanceError when there is
+    no such stop at all.
+    """
+    n = min(a.shape[0] for a in acc.values())
+    slow = np.ones(n, dtype=bool)
+    bias: dict[str, FloatArray] = {}
+    for s in acc:
+        calm, smooth = quiet(acc[s][:n], gyr[s][:n], rate_hz, settings)
+        bias[s] = quiet_bias(smooth, calm & valid[s][:n], settings, settings.upright_bias_rounds)
+        slow &= (norm_rows(smooth - bias[s]) < settings.upright_gyro_dps) & valid[s][:n]
+    min_len = max(1, round(settings.upright_min_s * rate_hz))
+    cands = [(a, b) for a, b in runs(slow) if b - a >= min_len]
+    if not cands:
+        raise NoStanceError(
+            "nothing to calibrate on: the wearer never stood still, not even for a "
+            f"moment of {settings.upright_min_s:g} s between reps"
+        )
+    same, group_time = pose_groups(acc, cands, settings)
+    members = [cands[i] for i in np.flatnonzero(same[int(np.argmax(group_time))])]
+    mask = np.zeros(n, dtype=bool)
+    for a, b in members:
+        mask[a:b] = True
+    return mask, bias, (members[0][0], members[-1][1])

@@ -14,14 +14,20 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.conventions import ANGLE_NAMES, ANGLE_SENSORS, CORE_SENSORS, REQUIRED_SENSOR
 from hinge_imu.core.angles import joint_angles_deg, segment_angles_deg, vertical_in_sensor
-from hinge_imu.core.calibration import Calibration, CalibrationSettings
+from hinge_imu.core.calibration import (
+    ANGLE_READERS,
+    UPRIGHT_NOT_ASSESSED,
+    Calibration,
+    CalibrationSettings,
+)
 from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
 from hinge_imu.core.rep_metrics import RepBounds, compute_rep_metrics
 from hinge_imu.core.reps import RepDetector, RepSettings
@@ -47,12 +53,24 @@ class AnalysisSettings:
 
     grid: GridSettings = field(default_factory=GridSettings)
     tau_acc_s: float = 3.0
+    #: Backward lead-in of the orientation filter, s (``OrientationTracker.lead_in``).
+    lead_in_s: float = 10.0
     calibration: CalibrationSettings = field(default_factory=CalibrationSettings)
     reps: RepSettings = field(default_factory=RepSettings)
 
-    def orientation(self, bias_dps: Sequence[float] = (0.0, 0.0, 0.0)) -> OrientationSettings:
+    def orientation(
+        self, bias_dps: Sequence[float] = (0.0, 0.0, 0.0), estimate_bias: bool = False
+    ) -> OrientationSettings:
+        """The orientation filter's settings; ``estimate_bias``: VQF's own bias estimation on."""
         b = tuple(float(x) for x in bias_dps)
-        return OrientationSettings(self.grid.rate_hz, self.tau_acc_s, (b[0], b[1], b[2]))
+        return OrientationSettings(
+            self.grid.rate_hz,
+            self.tau_acc_s,
+            (b[0], b[1], b[2]),
+            rest_bias_estimation=estimate_bias,
+            lead_in_s=self.lead_in_s,
+            motion_bias_estimation=estimate_bias,
+        )
 
 
 class SensorChain:
@@ -71,11 +89,27 @@ class SensorChain:
         self.slipping = [(float(a), float(b)) for a, b in slipping]
         self.rate_hz = grid.rate_hz
         self.tracker = OrientationTracker(orientation)
-        self._in_gap = True  # before the first sample
+        self.reset()
 
     def reset(self) -> None:
         self.tracker.reset()
         self._in_gap = True  # before the first sample
+        self._led_in_k = -1  # grid index where a lead-in left the filter settled
+
+    def lead_in(self, chunk: GridChunk) -> None:
+        """Settle the filter backward over the ticks about to be fed (``chunk``, from the first).
+
+        Call after ``reset()`` and before the first ``update``; the first
+        ticks then continue the settled filter instead of restarting it.
+        """
+        self.tracker.reset()
+        first = np.flatnonzero(~chunk.gap)
+        if first.size == 0:
+            return
+        f = int(first[0])
+        self.tracker.lead_in(chunk.acc_mps2[f:], chunk.gyr_dps[f:], ~chunk.gap[f:])
+        # The data starts at tick f: the filter carries on there instead of restarting.
+        self._led_in_k = chunk.k0 + f
 
     def update(self, chunk: GridChunk) -> FloatArray:
         """The next grid ticks as (M, 2): sagittal and frontal angle, deg; NaN in long gaps."""
@@ -93,7 +127,7 @@ class SensorChain:
             bounds = [0, *starts.tolist(), len(chunk)]
             parts = []
             for lo, hi in itertools.pairwise(bounds):
-                if lo in starts:
+                if lo in starts and chunk.k0 + lo != self._led_in_k:
                     self.tracker.reset()
                 if hi > lo:
                     parts.append(self.tracker.update(chunk.acc_mps2[lo:hi], chunk.gyr_dps[lo:hi]))
@@ -172,6 +206,13 @@ class AnalysisStages:
         self.first_k = first_k
         self.sensors = tuple(calibration.sensors)
         self.driver = driver_angle(self.sensors)
+        #: Quantities left blank (their rules not assessed): with a calibration
+        #: on the upright moments between reps, those of the lockout pose.
+        self._unassessed = (
+            sorted({m for r in rules.rules if r.rule_id in UPRIGHT_NOT_ASSESSED for m in r.metrics})
+            if calibration.kind == "upright"
+            else []
+        )
         self.reset()
 
     def reset(self) -> None:
@@ -179,7 +220,11 @@ class AnalysisStages:
         self.chains = {
             s: SensorChain(
                 self.calibration.mountings(s),
-                st.orientation(self.calibration.sensors[s].gyro_bias_dps),
+                # Without a still stance the bias comes from brief stops
+                # only: the filter goes on estimating it (docs/analysis.md).
+                st.orientation(
+                    self.calibration.sensors[s].gyro_bias_dps, self.calibration.kind == "upright"
+                ),
                 st.grid,
                 self.calibration.slipping(s),
             )
@@ -196,6 +241,17 @@ class AnalysisStages:
     def in_rep(self) -> bool:
         """The rep detector is inside a movement."""
         return self.detector.in_rep
+
+    def lead_in(self, sensor: str, chunk: GridChunk) -> None:
+        """Before a sensor's first ticks: settle its orientation filter on them, run backward.
+
+        ``chunk`` is the data about to be fed from its first tick (offline:
+        the whole recording; live: the ticks kept until calibration). A
+        recording that starts mid-movement then gives good angles from its
+        first sample, and reps are looked for from the start.
+        """
+        if sensor in self.chains:
+            self.chains[sensor].lead_in(chunk)
 
     def update(self, sensor: str, chunk: GridChunk) -> AnalysisStep:
         """The next grid ticks of one sensor (a sensor not calibrated is ignored)."""
@@ -223,13 +279,6 @@ class AnalysisStages:
         self._buf_n += n
         tilt = np.fmax(angles["pelvic_tilt"], angles["trunk_inclination"])
         driver = angles[self.driver]
-        # Reps are looked for from the first still moment on: before it (a
-        # recording that starts mid-walk) the orientation filter is still
-        # settling from its first sample.
-        first = int(np.ceil(self.calibration.reps_from_s * self.settings.grid.rate_hz))
-        if k0 < first:
-            driver = driver.copy()
-            driver[: first - k0] = np.nan
         events = self.detector.update(driver, tilt) if n else []
         if flush:
             events += self.detector.finish()
@@ -262,6 +311,10 @@ class AnalysisStages:
         local = RepBounds(0, bounds.bottom - bounds.start, bounds.end - bounds.start)
         t = (bounds.start + np.arange(hi - lo)) / self.settings.grid.rate_hz
         metrics = compute_rep_metrics(t, rep, local)
+        if self._unassessed:
+            # Calibrated on the lockouts themselves: what they read is 0 by construction.
+            blank: dict[str, Any] = dict.fromkeys(self._unassessed)
+            metrics = replace(metrics, **blank)
         reason = self._unjudgeable(rep, local, float(t[0]), float(t[-1]))
         self._rep_count += 1
         return RepResult(
@@ -276,23 +329,23 @@ class AnalysisStages:
         self, series: Mapping[str, FloatArray], b: RepBounds, t0_s: float, t1_s: float
     ) -> str:
         reasons = []
-        for s in self.sensors:
+        # A sensor no angle reads (a shank, a foot) never keeps a rep from being judged.
+        needed = [s for s in self.sensors if s in ANGLE_READERS]
+        for s in needed:
             cal = self.calibration.sensors[s]
             if not cal.ok:
                 reasons.append(f"{s} calibration not ok")
         slipped = [
             s
-            for s in self.sensors
+            for s in needed
             if any(a < t1_s and b_ >= t0_s for a, b_ in self.calibration.slipping(s))
         ]
         if slipped:
             reasons.append("strap slipped during the rep (" + ", ".join(slipped) + ")")
         lost = [
             s
-            for s in self.sensors
-            if s in _OWN_ANGLE
-            and s not in slipped
-            and np.isnan(series[_OWN_ANGLE[s]][b.start : b.end]).any()
+            for s in needed
+            if s not in slipped and np.isnan(series[_OWN_ANGLE[s]][b.start : b.end]).any()
         ]
         if lost:
             reasons.append("data lost during the rep (" + ", ".join(lost) + ")")
