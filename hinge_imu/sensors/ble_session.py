@@ -72,6 +72,7 @@ class _Link:
     arrivals: deque[tuple[float, int]] = field(default_factory=deque)
     reconnect_task: asyncio.Task[None] | None = None
     down_since_s: float | None = None
+    stopped: bool = False
 
     @property
     def sensor(self) -> str:
@@ -93,6 +94,7 @@ class BleSession:
         reconnect: reconnect dropped sensors by itself.
         reconnect_interval_s: pause between reconnect attempts, s.
         battery_interval_s: how often the battery level is read again, s.
+        stop_timeout_s: how long each stop command may take, s.
     """
 
     def __init__(
@@ -104,6 +106,7 @@ class BleSession:
         reconnect: bool = True,
         reconnect_interval_s: float = 1.0,
         battery_interval_s: float = 60.0,
+        stop_timeout_s: float = 2.0,
     ) -> None:
         names = [t.sensor for t in targets]
         if len(set(names)) != len(names):
@@ -115,6 +118,7 @@ class BleSession:
         self.reconnect = reconnect
         self.reconnect_interval_s = reconnect_interval_s
         self.battery_interval_s = battery_interval_s
+        self.stop_timeout_s = stop_timeout_s
         self._battery_task: asyncio.Task[None] | None = None
         self._links = [_Link(t) for t in targets]
         self._queue: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
@@ -168,6 +172,34 @@ class BleSession:
             stack, self._stack = self._stack, None
             await stack.aclose()
 
+    async def stop_streaming(self) -> None:
+        """Tell every connected sensor to stop, then stop reconnecting.
+
+        Each stop command is written with a response: D-Bus keeps a
+        connection's messages in order, so when the last write is answered
+        every notification the device sent before it has been queued here.
+        Read the rest with :meth:`get_nowait` before leaving the session, and
+        nothing that reached the host is lost.
+        """
+        self._stopping = True
+        for link in self._links:
+            client = link.client
+            if not link.connected or client is None or link.stopped:
+                continue
+            link.stopped = True
+            await self._write_stop(link, client)
+
+    async def _write_stop(self, link: _Link, client: Any) -> None:
+        drv = link.target.driver
+        # The device may already be gone: stopping is best effort.
+        with contextlib.suppress(Exception):
+            if drv.control_uuid is not None and client.is_connected:
+                for cmd in drv.stop_commands():
+                    await asyncio.wait_for(
+                        client.write_gatt_char(drv.control_uuid, cmd, response=True),
+                        self.stop_timeout_s,
+                    )
+
     async def _find_devices(self) -> None:
         wanted = {link.target.device.upper(): link for link in self._links}
         found = await find_devices(list(wanted), self.scan_timeout_s)
@@ -198,6 +230,11 @@ class BleSession:
         except (BleakError, OSError, asyncio.TimeoutError) as err:
             raise BleError(f"{link.label}: cannot connect: {err or type(err).__name__}") from err
         link.client = client
+        link.stopped = False
+        if link.clock is None:
+            # One clock per sensor for the whole session: after a reconnect the
+            # device's own time (or counter) places the samples after the gap.
+            link.clock = drv.make_clock()
         try:
             uuids = set(drv.data_uuids) | ({drv.response_uuid} if drv.response_uuid else set())
             for uuid in sorted(uuids):
@@ -228,10 +265,6 @@ class BleSession:
             if isinstance(err, (BleakError, OSError, asyncio.TimeoutError)):
                 raise BleError(f"{link.label}: setup failed: {err}") from err
             raise
-        if link.clock is None:
-            # One clock per sensor for the whole session: after a reconnect the
-            # device's own time (or counter) places the samples after the gap.
-            link.clock = drv.make_clock()
         link.connected = True
 
     async def _command(self, link: _Link, cmd: bytes) -> None:
@@ -299,14 +332,8 @@ class BleSession:
         link.connected = False
         if client is None:
             return
-        drv = link.target.driver
-        # Tell the device to stop streaming (saves its battery); it may already be gone.
-        with contextlib.suppress(Exception):
-            if drv.control_uuid is not None and client.is_connected:
-                for cmd in drv.stop_commands():
-                    await asyncio.wait_for(
-                        client.write_gatt_char(drv.control_uuid, cmd, response=True), 2.0
-                    )
+        if not link.stopped:  # tell the device to stop streaming (saves its battery)
+            await self._write_stop(link, client)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(client.disconnect(), 5.0)
 

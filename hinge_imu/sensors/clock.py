@@ -10,8 +10,10 @@ packet arrived), and touches the least-delayed packets: the lower envelope
 of (device time, arrival). It is refitted online (once per ``bucket_s`` of
 device time, or at once if a packet arrives earlier than the line
 predicts) from the fastest packet of each bucket within the last
-``window_s``: the slope (drift) by a trimmed least-squares line through
-those minima, the offset so that the line just touches the lowest of them.
+``window_s``: the slope (drift) by a least-squares line through the
+minima that lie within ``envelope_tolerance_s`` of their lower convex hull
+(held-up packets, which a busy host makes, are left out and never pull
+it), the offset so that the line just touches the lowest of them.
 Slowly changing drift is followed as the window moves.
 
 So a sample's host time is its true instant plus the **minimum** link
@@ -34,6 +36,7 @@ interpolated.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from collections.abc import Mapping
@@ -55,6 +58,11 @@ MAX_DRIFT = {"time": 300e-6, "seq": 0.05, "count": 0.05}
 #: Below this span of device time the drift is not fitted (taken as 0):
 #: long for crystal time (50 ppm × 10 s = 0.5 ms), short for counters.
 MIN_SPAN_FOR_DRIFT_S = {"time": 10.0, "seq": 2.0, "count": 2.0}
+#: The drift is fitted through the buckets' quick packets (near the lower
+#: envelope) only if they are at least this share of the window…
+ENVELOPE_MIN_SHARE = 0.2
+#: …and at least this many.
+ENVELOPE_MIN_POINTS = 4
 
 
 class ClockError(HingeImuError):
@@ -100,6 +108,9 @@ class SensorClock:
         seq_counts: the counter counts ``samples`` or ``packets``.
         window_s: device-time span of packets the fit uses, s.
         bucket_s: one candidate point (the fastest packet) per bucket, s.
+        envelope_tolerance_s: how far above the lower envelope a bucket's
+            fastest packet may lie and still count for the drift, s (the
+            scatter of quick packets; held-up ones lie further up).
     """
 
     def __init__(
@@ -112,6 +123,7 @@ class SensorClock:
         seq_counts: str = "samples",
         window_s: float = 120.0,
         bucket_s: float = 0.5,
+        envelope_tolerance_s: float = 0.005,
     ) -> None:
         if source not in SOURCES:
             raise ClockError(f"clock source {source!r} unknown (one of {SOURCES})")
@@ -124,6 +136,7 @@ class SensorClock:
         self.seq_counts = seq_counts
         self.window_s = window_s
         self.bucket_s = bucket_s
+        self.envelope_tolerance_s = envelope_tolerance_s
         self.reset()
 
     def reset(self) -> None:
@@ -198,6 +211,8 @@ class SensorClock:
                 # rather than break either rule.
                 frac = np.arange(1, n_samples + 1, dtype=np.float64) / n_samples
                 t_host = self._last_t + (float(host_arrival_s) - self._last_t) * frac
+        # Reference coordinates round: not even an ulp after the arrival.
+        t_host[-1] = min(float(t_host[-1]), float(host_arrival_s))
         self._last_t = float(t_host[-1])
         delay = float(host_arrival_s) - self._last_t
         self.delays_s.append(delay)
@@ -299,7 +314,8 @@ class SensorClock:
         b = 1.0
         if xs[-1] - xs[0] >= MIN_SPAN_FOR_DRIFT_S[self.source] and len(xs) >= 4:
             lim = MAX_DRIFT[self.source]
-            b = min(max(_envelope_slope(xs, ys), 1.0 - lim), 1.0 + lim)
+            slope = _envelope_slope(xs, ys, self.envelope_tolerance_s, lim)
+            b = min(max(slope, 1.0 - lim), 1.0 + lim)
         self._b = b
         self._a = float(np.min(ys - b * xs))  # the line under every point
         self._fitted = True
@@ -312,15 +328,52 @@ class SensorClock:
         return float(d.min()), float(np.median(d)), float(np.percentile(d, 95))
 
 
-def _envelope_slope(xs: FloatArray, ys: FloatArray) -> float:
+def _envelope_slope(xs: FloatArray, ys: FloatArray, tolerance_s: float, max_drift: float) -> float:
     """Slope of the lower envelope through the fastest packet of each bucket.
 
-    A least-squares line through the buckets' minima, refitted without the
-    minima that sit well above it (buckets where every packet was held up,
-    e.g. by interference). Minima scatter by a fraction of a ms, so over a
-    long window this is far steadier than the one hull edge a pure
-    linear-programming fit would rest on.
+    A busy host only ever delays packets: the true line lies under the
+    points, with the quick ones within a fraction of a ms above it and the
+    held-up ones (load, interference) far above. Every edge of the points'
+    lower convex hull is a line under all of them. The edge above the mean
+    device time (the linear-programming fit of Moon, Skelly & Towsley 1999:
+    the line under all points closest to them on average) is the default;
+    another edge with a plausible slope (within ``max_drift``) is taken if
+    more points lie within ``tolerance_s`` above it. The slope is then the
+    least-squares line through those points, averaging their scatter, far
+    steadier than one hull edge. So spells in which every packet was held
+    up, even at the ends of the window, cannot pull it. With too few such
+    points (``ENVELOPE_MIN_SHARE``) the whole window was held up alike and
+    :func:`_trimmed_slope` of all points is used.
     """
+    hull: list[int] = []  # lower convex hull, by increasing x (xs are sorted)
+    for i in range(len(xs)):
+        while len(hull) >= 2:
+            j, k = hull[-2], hull[-1]
+            cross = (xs[k] - xs[j]) * (ys[i] - ys[j]) - (ys[k] - ys[j]) * (xs[i] - xs[j])
+            if cross > 0:
+                break
+            hull.pop()
+        hull.append(i)
+    x_mean = float(np.mean(xs))
+    candidates: list[tuple[int, bool, npt.NDArray[np.bool_]]] = []
+    for j, k in itertools.pairwise(hull):
+        edge = (ys[k] - ys[j]) / (xs[k] - xs[j])
+        central = bool(xs[j] <= x_mean <= xs[k])
+        if central or abs(edge - 1.0) <= max_drift:
+            near = ys - ys[j] - edge * (xs - xs[j]) <= tolerance_s
+            candidates.append((int(near.sum()), central, near))
+    # The most points near it; the central edge wins a tie.
+    best = max(candidates, key=lambda c: (c[0], c[1]), default=None)
+    if best is None or best[0] < max(ENVELOPE_MIN_POINTS, ENVELOPE_MIN_SHARE * len(xs)):
+        # No quick stretch to rest on (every packet held up alike): the
+        # scatter is then even, and a fit through all of them is steadiest.
+        return _trimmed_slope(xs, ys)
+    near = best[2]
+    return float(np.polyfit(xs[near], ys[near], 1)[0])
+
+
+def _trimmed_slope(xs: FloatArray, ys: FloatArray) -> float:
+    """Least-squares slope, refitted without the points well above the line."""
     keep = np.ones(len(xs), dtype=bool)
     slope = 1.0
     for _ in range(3):
@@ -328,7 +381,7 @@ def _envelope_slope(xs: FloatArray, ys: FloatArray) -> float:
         resid = ys - (slope * xs + icept)
         mad = float(np.median(np.abs(resid[keep] - np.median(resid[keep])))) or 1e-6
         new_keep = resid < np.median(resid[keep]) + 3.0 * mad
-        if new_keep.sum() < 4 or np.array_equal(new_keep, keep):
+        if new_keep.sum() < ENVELOPE_MIN_POINTS or np.array_equal(new_keep, keep):
             break
         keep = new_keep
     return float(slope)

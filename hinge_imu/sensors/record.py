@@ -156,7 +156,8 @@ async def record_session(
                 if on_status and now >= next_status:
                     next_status = now + status_interval_s
                     on_status(now, session.health(), None)
-            # What already arrived is kept: write the queue out before closing.
+            # Everything the sensors sent before they were told to stop is kept.
+            await session.stop_streaming()
             while (item := session.get_nowait()) is not None:
                 if isinstance(item, SampleBlock):
                     t_first, t_last = _write(writer, item, t_first, t_last)

@@ -44,6 +44,17 @@ def test_scan_lists_supported_sensors_with_profile_rssi_and_battery(
     assert "%" not in rows[MOVESENSE]  # no battery service: no battery shown
 
 
+#: Real-time margins: how much a busy host may hold back the start of the
+#: streams (samples in the file, at least), and the clock error it may leave
+#: after the first second (a quiet host: median < 1 ms, max 2-3 ms; two
+#: CPU-bound processes beside: max up to 12 ms; benchmarks/ble_throughput.py
+#: has the figures after 5 s).
+MIN_STREAMED_S = 1.0
+SETTLED_AFTER_S = 1.0
+MEDIAN_CLOCK_ERROR_S = 0.005
+MAX_CLOCK_ERROR_S = 0.050
+
+
 def test_three_profiles_stream_together_and_the_file_equals_what_was_sent(
     realtime_standin: BlueZStandIn, tmp_path
 ):
@@ -59,12 +70,12 @@ def test_three_profiles_stream_together_and_the_file_equals_what_was_sent(
         SensorTarget("upper_back", TOY, ToyDriver(100)),
     ]
     out = tmp_path / "mixed.csv.gz"
-    summary = asyncio.run(
-        record_session(BleSession(targets), out, recording_header(targets), duration_s=3.2)
-    )
+    session = BleSession(targets)
+    summary = asyncio.run(record_session(session, out, recording_header(targets), duration_s=3.2))
     rec = read_recording(out)
     assert rec.header["device.thigh"] == "movesense Movesense 2134A1"
     assert rec.header["rate_hz.thigh"] == "104"
+    assert standin.t0_perf_s is not None
     for sensor, dev, q_acc, q_gyr in (
         ("pelvis", custom, 8 * 9.80665 / 32768, 2000 / 32768),  # int16 at ±8 g, ±2000 deg/s
         ("thigh", movesense, 1e-4, 1e-3),  # float32
@@ -72,18 +83,28 @@ def test_three_profiles_stream_together_and_the_file_equals_what_was_sent(
         s = rec.sensors[sensor]
         h = summary.health[sensor]
         assert h.lost == 0 and h.drops == 0, h
-        assert len(s) >= 2.5 * dev.rate_hz  # 3.2 s, in real time
-        # Nothing lost: the file holds the samples sent, in order, from the first.
-        idx = np.asarray(dev.sent_index[: len(s)])
-        assert len(dev.sent_index) - len(s) < 0.5 * dev.rate_hz  # only the tail after stop
+        # Nothing lost: the file holds every sample sent, in order, from the
+        # first (the sensors are told to stop and the queue drained before
+        # the file is closed); how many depends on the stand-in, not the test.
+        assert len(s) == len(dev.sent_index) >= MIN_STREAMED_S * dev.rate_hz
+        idx = np.asarray(dev.sent_index)
         rows = idx % len(dev.stream)
         np.testing.assert_allclose(s.acc_mps2, dev.stream.acc_mps2[rows], atol=q_acc)
         np.testing.assert_allclose(s.gyr_dps, dev.stream.gyr_dps[rows], atol=q_gyr)
-        # Real time: times increase at the device's rate on average.
+        # Times against the stand-in's own time base (sample k due at
+        # t0 + (k + 1) / rate on the host clock), not against its sending:
+        # a busy host sends late, and the clock must not follow.
         assert np.all(np.diff(s.t_s) > 0)
-        mean_step = (s.t_s[-1] - s.t_s[0]) / (len(s) - 1)
-        assert mean_step == pytest.approx(1 / dev.rate_hz, rel=0.02)
+        due_s = standin.t0_perf_s + (idx + 1) / dev.rate_hz - session.start_perf_s
+        settled = due_s - due_s[0] >= SETTLED_AFTER_S
+        err_s = np.abs(s.t_s - due_s)[settled]
+        assert np.median(err_s) <= MEDIAN_CLOCK_ERROR_S and err_s.max() <= MAX_CLOCK_ERROR_S
+    # The toy protocol has no stop command: it streams until disconnected,
+    # so what it sent after the stop may be missing, but only at the end.
+    back = rec.sensors["upper_back"]
     assert summary.health["upper_back"].lost == 0
+    assert back.seq is not None and len(back) >= MIN_STREAMED_S * toy.rate_hz
+    np.testing.assert_array_equal(back.seq, toy.sent_index[: len(back)])
     # The skew between sensors is reported: the stand-in's devices share the
     # host's clock, so the fitted drift is small and the pair is compared.
     assert summary.skew is not None
