@@ -23,9 +23,8 @@ import time
 import numpy as np
 
 from hinge_imu.sensors.clock import SensorClock
-from hinge_imu.sensors.decode import make_decoder
-from hinge_imu.sensors.encode import make_encoder
 from hinge_imu.sensors.profiles import load_profile
+from hinge_imu.sensors.protocols import make_decoder, make_encoder
 
 
 def bench_decode() -> None:

@@ -16,8 +16,9 @@ import numpy as np
 
 from hinge_imu.sensors.ble import Decoded
 from hinge_imu.sensors.clock import SensorClock, clock_for_profile
-from hinge_imu.sensors.decode import DecodedPacket, make_decoder
+from hinge_imu.sensors.codec import DecodedPacket
 from hinge_imu.sensors.profiles import DeviceProfile, load_profile, profile_for_advertisement
+from hinge_imu.sensors.protocols import make_decoder
 
 
 def match_advertisement(
