@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 
 from hinge_imu.core.rules import load_rules
+from hinge_imu.events import EventWriter
 from hinge_imu.live.core_analyser import CoreAnalyser
-from hinge_imu.live.events import EventWriter
 from hinge_imu.live.feedback import AudioPlayer, WavRenderer
 from hinge_imu.live.inrep import IN_REP_RULES
 from hinge_imu.live.quality_gate import QualityGate

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from hinge_imu.errors import HingeImuError
+from hinge_imu.events import EventWriter
 from hinge_imu.live.display import LiveDisplay
-from hinge_imu.live.events import EventWriter
 from hinge_imu.live.feedback import (
     AudioPlayer,
     WavRenderer,

@@ -147,6 +147,7 @@ class SensorClock:
         self._last_raw: float | None = None  # last raw time stamp (for unwrapping)
         self._wraps = 0
         self._last_seq: int | None = None  # counter value expected next
+        self._restarted = False  # the counter may start again lower (reconnected)
         self._last_first_t = 0.0  # device time of the previous packet's first sample
         self._last_n = 0
         self._x0: float | None = None  # device time of the first sample (reference)
@@ -187,7 +188,9 @@ class SensorClock:
             raise ClockError(f"a packet needs at least one sample, got {n_samples}")
         if self.source != "count" and device_time_or_counter is None:
             raise ClockError(f"the {self.source!r} clock needs a device time or counter")
+        self._check_order(device_time_or_counter)
         idx0, x_first = self._place(device_time_or_counter, n_samples, seq)
+        self._restarted = False
         lost = idx0 - self._next_index if self.received else 0
         self.lost += lost
         self.received += n_samples
@@ -260,6 +263,26 @@ class SensorClock:
         self._update_device_rate(idx0, t)
         return idx0, t
 
+    def restart(self) -> None:
+        """The device restarts its counter (a reconnection): its next value may be lower.
+
+        Otherwise a counter that goes back, or a time stamp that goes back
+        by less than half its wrap, is a malformed packet: ``update`` raises
+        :class:`ClockError` and keeps its state.
+        """
+        self._restarted = True
+
+    def _check_order(self, value: float | int | None) -> None:
+        if self.source == "time" and self._last_raw is not None:
+            raw, last, wrap = float(value), self._last_raw, self.time_wrap_s  # type: ignore[arg-type]
+            if raw <= last and not (wrap and raw < last - wrap / 2):
+                raise ClockError(f"device time went back from {last:.6f} s to {raw:.6f} s")
+        if self.source == "seq" and self._last_seq is not None and not self._restarted:
+            step = int(value) - self._last_seq  # type: ignore[arg-type]
+            mod = self.seq_modulus
+            if (mod and step % mod > mod // 2) or (not mod and step < 0):
+                raise ClockError(f"counter went back to {value} (expected {self._last_seq})")
+
     def _unwrap_time(self, raw: float) -> float:
         wrap = self.time_wrap_s
         if self._last_raw is not None and wrap and raw < self._last_raw - wrap / 2:
@@ -276,7 +299,7 @@ class SensorClock:
             step = value - self._last_seq
             if mod:
                 step %= mod
-                if step > mod // 2:  # went backwards: a restarted device, not a loss
+                if step > mod // 2:  # went back: a restarted device (see restart())
                     step = 0
             step = max(step, 0)
         self._last_seq = value + (1 if per > 1 else n)

@@ -174,6 +174,13 @@ class BlueZStandIn:
 
         self.call(drop)
 
+    def inject(self, address: str, char_uuid: str, data: bytes) -> None:
+        """Send one notification as if the device had (a malformed packet, a stale one, …).
+
+        It is not counted as a sample the device sent (``sent_index``).
+        """
+        self.call(lambda: self._notify_all(self._by_address(address), [(char_uuid, data)]))
+
     def _allow(self, st: DevState) -> None:
         st.reconnect_allowed = True
 
