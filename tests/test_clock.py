@@ -197,3 +197,21 @@ def test_a_much_faster_packet_keeps_both_rules() -> None:
         assert out.t_s[-1] <= arrival
         assert out.t_s[0] > t_prev and np.all(np.diff(out.t_s) > 0)
         t_prev = out.t_s[-1]
+
+
+def test_a_counter_or_time_stamp_going_back_is_refused_and_changes_nothing() -> None:
+    clock = SensorClock(RATE_HZ, "seq", seq_modulus=65536)
+    clock.update(0, 1.00, 5)
+    clock.update(5, 1.05, 5)
+    with pytest.raises(ClockError, match="went back"):
+        clock.update(3, 1.10, 5)  # a stale or garbled packet
+    out = clock.update(10, 1.10, 5)
+    assert out.lost == 0 and out.index[0] == 10  # as if the bad one never came
+    clock.restart()  # a reconnected device starts its counter again
+    assert clock.update(0, 2.0, 5).lost == 0
+    timed = SensorClock(RATE_HZ, "time", time_wrap_s=WRAP_S)
+    timed.update(WRAP_S - 0.1, 1.00, 5)
+    with pytest.raises(ClockError, match="went back"):
+        timed.update(WRAP_S - 0.15, 1.05, 5)
+    assert timed.update(WRAP_S - 0.05, 1.05, 5).lost == 0
+    assert timed.update(0.0, 1.10, 5).lost == 0  # not "back": the stamp wrapped
