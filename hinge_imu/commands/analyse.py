@@ -22,9 +22,7 @@ _OUTPUTS = (".reps.csv", ".angles.csv", ".truth_angles.csv")
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("recording", help="a recording (.csv or .csv.gz), or a folder of them")
-    p.add_argument(
-        "--rules", metavar="FILE", help="rules TOML (default: the rules of docs/rules.md)"
-    )
+    p.add_argument("--rules", metavar="FILE", help="rules TOML (default: the rules of docs/rules.md)")
     p.add_argument("--reps-csv", metavar="FILE", help="write the rep report (docs/outputs.md)")
     p.add_argument("--angles-csv", metavar="FILE", help="write the angle time series")
     p.add_argument(

@@ -74,9 +74,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="right",
         help="which thigh wears the thigh sensor (sensors only; a replay's header says)",
     )
-    p.add_argument(
-        "--rules", metavar="FILE", help="rules TOML (default: the rules of docs/rules.md)"
-    )
+    p.add_argument("--rules", metavar="FILE", help="rules TOML (default: the rules of docs/rules.md)")
     p.add_argument(
         "--events", metavar="FILE", help="write the JSON Lines event stream to FILE (- = stdout)"
     )

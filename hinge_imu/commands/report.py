@@ -57,9 +57,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "give them in date order: a page comparing them is added",
     )
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
-    p.add_argument(
-        "--rules", metavar="FILE", help="rules TOML (default: the rules of docs/rules.md)"
-    )
+    p.add_argument("--rules", metavar="FILE", help="rules TOML (default: the rules of docs/rules.md)")
     p.add_argument(
         "--angles-rate-hz",
         type=_rate,
