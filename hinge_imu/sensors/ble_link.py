@@ -107,6 +107,9 @@ class Link:
     reconnect_task: asyncio.Task[None] | None = None
     down_since_s: float | None = None
     stopped: bool = False
+    #: Blocks held while the clock warms up: (block, device times, arrival s).
+    held: list[tuple[Any, Any, float]] = field(default_factory=list)
+    warm: bool = False
 
     def __post_init__(self) -> None:
         if self.ble_device is None:

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -67,6 +69,12 @@ class BleSession:
         stop_timeout_s: how long each stop command may take, s.
         bad_packet_report_s: at most one ``bad_packet`` event per sensor in
             this long, s (all are counted in :meth:`health`).
+        clock_warmup_s: a sensor's samples are held until a packet arrives
+            this long after every sensor is connected, then all placed by
+            the clock's fit of that moment, s. While the others are being
+            connected the computer is busy and delivers packets late; placed
+            at once, the first samples would come out late and the times
+            after them squeezed when quicker packets showed the truth.
     """
 
     def __init__(
@@ -80,6 +88,7 @@ class BleSession:
         battery_interval_s: float = 60.0,
         stop_timeout_s: float = 2.0,
         bad_packet_report_s: float = 1.0,
+        clock_warmup_s: float = 1.0,
     ) -> None:
         names = [t.sensor for t in targets]
         if len(set(names)) != len(names):
@@ -93,6 +102,9 @@ class BleSession:
         self.battery_interval_s = battery_interval_s
         self.stop_timeout_s = stop_timeout_s
         self.bad_packet_report_s = bad_packet_report_s
+        self.clock_warmup_s = clock_warmup_s
+        self._ready_perf_s: float | None = None
+        self._out: deque[SampleBlock] = deque()
         self._battery_task: asyncio.Task[None] | None = None
         self._links: list[Link] = []
         self._queue: asyncio.Queue[_Notification | LinkEvent] = asyncio.Queue()
@@ -123,6 +135,7 @@ class BleSession:
                 await self._open(link)
                 self._announce(link, reconnected=False)
             self._battery_task = asyncio.create_task(self._battery_loop())
+            self._ready_perf_s = time.perf_counter()
         except BaseException:
             self._stopping = True
             await self._stack.aclose()
@@ -272,18 +285,28 @@ class BleSession:
     async def __anext__(self) -> SampleBlock | LinkEvent:
         while True:
             if self._stopping and self._queue.empty():
-                raise StopAsyncIteration
+                self._release_all()
+                if not self._out:
+                    raise StopAsyncIteration
+            if self._out:
+                return self._out.popleft()
             out = self._handle(await self._queue.get())
             if out is not None:
                 return out
 
     def get_nowait(self) -> SampleBlock | LinkEvent | None:
         """The next block or event if one is waiting, else None."""
-        while not self._queue.empty():
+        while True:
+            if self._out:
+                return self._out.popleft()
+            if self._queue.empty():
+                if not self._stopping:
+                    return None
+                self._release_all()  # stopping: what the warm-up held, too
+                return self._out.popleft() if self._out else None
             out = self._handle(self._queue.get_nowait())
             if out is not None:
                 return out
-        return None
 
     def _handle(self, item: _Notification | LinkEvent) -> SampleBlock | LinkEvent | None:
         if isinstance(item, _Notification):
@@ -316,12 +339,6 @@ class BleSession:
             # A malformed packet is skipped and counted; the session goes on.
             return self._bad_packet(link, note, err)
         link.lost += int(clocked.lost)
-        t_s: FloatArray = np.asarray(clocked.t_s, dtype=np.float64)
-        # Files keep t to 1 µs: after a refit the clock may place a packet a
-        # hair after the last one; keep samples at least 10 µs apart.
-        floor = link.last_t_s + MIN_STEP_S * np.arange(1, n + 1)
-        t_s = np.maximum(t_s, floor)
-        link.last_t_s = float(t_s[-1])
         link.received += n
         link.arrivals.append((note.arrival_s, n))
         while link.arrivals and note.arrival_s - link.arrivals[0][0] > 2.0:
@@ -329,7 +346,41 @@ class BleSession:
         seq: IntArray | None = None if packet.seq is None else np.asarray(packet.seq, np.int64)
         acc: FloatArray = np.asarray(packet.acc_mps2, dtype=np.float64)
         gyr: FloatArray = np.asarray(packet.gyr_dps, dtype=np.float64)
-        return SampleBlock(link.sensor, t_s, acc, gyr, seq, note.arrival_s)
+        block = SampleBlock(link.sensor, clocked.t_s, acc, gyr, seq, note.arrival_s)
+        arrival_s = note.arrival_s - self._start_perf_s
+        if not link.warm:
+            link.held.append((block, clocked.device_time_s, arrival_s))
+            ready = self._ready_perf_s
+            if ready is None or note.arrival_s - ready < self.clock_warmup_s:
+                return None
+            self._release(link)
+            return self._out.popleft()
+        return self._in_order(link, block, clocked.t_s)
+
+    def _in_order(self, link: Link, block: SampleBlock, t_s: FloatArray) -> SampleBlock:
+        # Files keep t to 1 µs: after a refit the clock may place a packet a
+        # hair after the last one; keep samples at least 10 µs apart.
+        floor = link.last_t_s + MIN_STEP_S * np.arange(1, len(t_s) + 1)
+        t: FloatArray = np.maximum(np.asarray(t_s, dtype=np.float64), floor)
+        link.last_t_s = float(t[-1])
+        return dataclasses.replace(block, t_s=t)
+
+    def _release(self, link: Link) -> None:
+        """Place the blocks held during the warm-up by the clock's fit now, in order."""
+        link.warm = True
+        held, link.held = link.held, []
+        clock = link.clock
+        if clock is None:  # pragma: no cover - blocks are only held once clocked
+            return
+        for block, device_time_s, arrival_s in held:
+            t = clock.host_time_s(device_time_s)
+            t = t - max(0.0, float(t[-1]) - arrival_s)  # never after its arrival
+            self._out.append(self._in_order(link, block, t))
+
+    def _release_all(self) -> None:
+        for link in self._links:
+            if link.held:
+                self._release(link)
 
     def _bad_packet(self, link: Link, note: _Notification, err: Exception) -> LinkEvent | None:
         link.bad_packets += 1

@@ -240,6 +240,16 @@ class SensorClock:
         x0 = self._x0 or 0.0
         return self._y0 + self._a - self._b * x0
 
+    def host_time_s(self, device_time_s: FloatArray) -> FloatArray:
+        """Host times of device times (``ClockedSamples.device_time_s``) by the current fit, s.
+
+        For placing samples again once the fit has seen more packets; the
+        caller keeps them before their arrival and in order.
+        """
+        x0 = self._x0 or 0.0
+        out: FloatArray = self._y0 + self._a + self._b * (np.asarray(device_time_s) - x0)
+        return out
+
     # ------------------------------------------------------------ internals
 
     def _place(self, value: float | int | None, n: int, seq: int | None) -> tuple[int, float]:

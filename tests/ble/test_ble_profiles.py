@@ -9,6 +9,7 @@ import pytest
 
 from hinge_imu.cli import main
 from hinge_imu.recording import read_recording
+from hinge_imu.samples import SampleBlock
 from hinge_imu.sensors.ble_drivers import driver_for
 from hinge_imu.sensors.ble_session import BleSession, SensorTarget
 from hinge_imu.sensors.record import record_session, recording_header
@@ -45,14 +46,13 @@ def test_scan_lists_supported_sensors_with_profile_rssi_and_battery(
 
 
 #: Real-time margins: how much a busy host may hold back the start of the
-#: streams (samples in the file, at least), and the clock error it may leave
-#: after the first second (a quiet host: median < 1 ms, max 2-3 ms; two
-#: CPU-bound processes beside: max up to 12 ms; benchmarks/ble_throughput.py
-#: has the figures after 5 s).
+#: streams (samples in the file, at least), and the clock error it may leave,
+#: from the first sample (seen: a quiet host median 1-3 ms, max 3.5 ms; two
+#: CPU-bound processes beside, max 4.7 ms; before the clock's warm-up, the
+#: first second under load was up to 100 ms late).
 MIN_STREAMED_S = 1.0
-SETTLED_AFTER_S = 1.0
 MEDIAN_CLOCK_ERROR_S = 0.005
-MAX_CLOCK_ERROR_S = 0.050
+MAX_CLOCK_ERROR_S = 0.015
 
 
 def test_three_profiles_stream_together_and_the_file_equals_what_was_sent(
@@ -96,9 +96,10 @@ def test_three_profiles_stream_together_and_the_file_equals_what_was_sent(
         # a busy host sends late, and the clock must not follow.
         assert np.all(np.diff(s.t_s) > 0)
         due_s = standin.t0_perf_s + (idx + 1) / dev.rate_hz - session.start_perf_s
-        settled = due_s - due_s[0] >= SETTLED_AFTER_S
-        err_s = np.abs(s.t_s - due_s)[settled]
+        err_s = np.abs(s.t_s - due_s)
         assert np.median(err_s) <= MEDIAN_CLOCK_ERROR_S and err_s.max() <= MAX_CLOCK_ERROR_S
+        mean_step = (s.t_s[-1] - s.t_s[0]) / (len(s) - 1)
+        assert mean_step == pytest.approx(1 / dev.rate_hz, rel=0.005)
     # The toy protocol has no stop command: it streams until disconnected,
     # so what it sent after the stop may be missing, but only at the end.
     back = rec.sensors["upper_back"]
@@ -116,3 +117,59 @@ def test_three_profiles_stream_together_and_the_file_equals_what_was_sent(
     assert ("pelvis", "thigh") in summary.skew.relative_drift_ppm
     assert "drift apart" in summary.skew.format()
     assert next(w for w in standin.writes if w[0] == CUSTOM)[2] == bytes.fromhex("0164000204")
+
+
+class _HeldBackDevice(ProfileDevice):
+    """Its first 0.5 s of packets reach the host late, all at once (a busy start)."""
+
+    hold_s = 0.5
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._first_t: float | None = None
+        self._backlog: list[tuple[str, bytes]] = []
+
+    def packets_until(self, device_t_s: float) -> list[tuple[str, bytes]]:
+        out = super().packets_until(device_t_s)
+        if self._first_t is None and out:
+            self._first_t = device_t_s
+        if self._first_t is not None and device_t_s - self._first_t < self.hold_s:
+            self._backlog += out
+            return []
+        out, self._backlog = self._backlog + out, []
+        return out
+
+
+@pytest.mark.parametrize("warmup_s", [1.0, 0.0])
+def test_a_late_start_does_not_make_the_first_samples_late(
+    realtime_standin: BlueZStandIn, warmup_s: float
+):
+    """Packets delivered late at the start are placed by the fit a second later."""
+    standin = realtime_standin
+    dev = _HeldBackDevice(CUSTOM, "HingeIMU-A1", "custom", sim_stream("pelvis"))
+    standin.add_device(dev)
+    target = SensorTarget("pelvis", CUSTOM, driver_for("custom", rate_hz=100))
+
+    async def go() -> tuple[np.ndarray, float]:
+        t: list[np.ndarray] = []
+        async with BleSession([target], clock_warmup_s=warmup_s) as session:
+            t_end = asyncio.get_running_loop().time() + 2.0
+            async for item in session:
+                if isinstance(item, SampleBlock):
+                    t.append(item.t_s)
+                if asyncio.get_running_loop().time() > t_end:
+                    break
+            await session.stop_streaming()
+            while (item := session.get_nowait()) is not None:
+                if isinstance(item, SampleBlock):
+                    t.append(item.t_s)
+            return np.concatenate(t), session.start_perf_s
+
+    t_s, start_perf_s = asyncio.run(go())
+    assert standin.t0_perf_s is not None and len(t_s) == len(dev.sent_index)
+    due_s = standin.t0_perf_s + (np.asarray(dev.sent_index) + 1) / 100 - start_perf_s
+    err_s = np.abs(t_s - due_s)
+    if warmup_s:
+        assert err_s.max() <= MAX_CLOCK_ERROR_S
+    else:  # placed at once, the held-back samples come out late by up to hold_s
+        assert err_s.max() > 0.2
