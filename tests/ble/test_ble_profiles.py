@@ -46,13 +46,14 @@ def test_scan_lists_supported_sensors_with_profile_rssi_and_battery(
 
 
 #: Real-time margins: how much a busy host may hold back the start of the
-#: streams (samples in the file, at least), and the clock error it may leave,
-#: from the first sample (seen: a quiet host median 1-3 ms, max 3.5 ms; two
-#: CPU-bound processes beside, max 4.7 ms; before the clock's warm-up, the
-#: first second under load was up to 100 ms late).
+#: streams (samples in the file, at least); the clock error it may leave from
+#: the first sample, all told (it includes the smallest link delay, which no
+#: clock can see: 1-3 ms on a quiet host, 5.7 ms seen under load), and its
+#: spread (max - min: what the fit gets wrong; seen up to 4 ms under load;
+#: before the clock's warm-up the first second under load was up to 100 ms late).
 MIN_STREAMED_S = 1.0
-MEDIAN_CLOCK_ERROR_S = 0.005
-MAX_CLOCK_ERROR_S = 0.015
+MAX_CLOCK_ERROR_S = 0.030
+MAX_CLOCK_SPREAD_S = 0.010
 
 
 def test_three_profiles_stream_together_and_the_file_equals_what_was_sent(
@@ -96,8 +97,9 @@ def test_three_profiles_stream_together_and_the_file_equals_what_was_sent(
         # a busy host sends late, and the clock must not follow.
         assert np.all(np.diff(s.t_s) > 0)
         due_s = standin.t0_perf_s + (idx + 1) / dev.rate_hz - session.start_perf_s
-        err_s = np.abs(s.t_s - due_s)
-        assert np.median(err_s) <= MEDIAN_CLOCK_ERROR_S and err_s.max() <= MAX_CLOCK_ERROR_S
+        err_s = s.t_s - due_s
+        assert np.abs(err_s).max() <= MAX_CLOCK_ERROR_S
+        assert err_s.max() - err_s.min() <= MAX_CLOCK_SPREAD_S
         mean_step = (s.t_s[-1] - s.t_s[0]) / (len(s) - 1)
         assert mean_step == pytest.approx(1 / dev.rate_hz, rel=0.005)
     # The toy protocol has no stop command: it streams until disconnected,
