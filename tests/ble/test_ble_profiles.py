@@ -49,11 +49,13 @@ def test_scan_lists_supported_sensors_with_profile_rssi_and_battery(
 #: streams (samples in the file, at least); the clock error it may leave from
 #: the first sample, all told (it includes the smallest link delay, which no
 #: clock can see: 1-3 ms on a quiet host, 5.7 ms seen under load), and its
-#: spread (max - min: what the fit gets wrong; seen up to 4 ms under load;
-#: before the clock's warm-up the first second under load was up to 100 ms late).
+#: spread (max - min: what the fit gets wrong; 4 ms with two CPU-bound
+#: processes beside, 14 ms with two test suites more: a start busy for longer
+#: than the warm-up; before the warm-up the first second under load was up to
+#: 100 ms late).
 MIN_STREAMED_S = 1.0
-MAX_CLOCK_ERROR_S = 0.030
-MAX_CLOCK_SPREAD_S = 0.010
+MAX_CLOCK_ERROR_S = 0.040
+MAX_CLOCK_SPREAD_S = 0.025
 
 
 def test_three_profiles_stream_together_and_the_file_equals_what_was_sent(
