@@ -41,7 +41,7 @@ import numpy as np
 
 from hinge_imu.core.live import LiveAnalyser
 from hinge_imu.core.rules import load_rules
-from hinge_imu.live.events import EventWriter
+from hinge_imu.events import EventWriter
 from hinge_imu.live.feedback import AudioPlayer, WavRenderer
 from hinge_imu.live.inrep import IN_REP_RULES
 from hinge_imu.live.quality_gate import QualityGate

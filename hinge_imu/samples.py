@@ -118,8 +118,8 @@ class SampleBlock:
         return int(self.t_s.shape[0])
 
 
-#: Kinds of :class:`LinkEvent` (docs/live.md, the live event vocabulary).
-LINK_KINDS = ("connected", "disconnected", "reconnected", "battery", "warning")
+#: Kinds of :class:`LinkEvent` (docs/live.md, Event stream).
+LINK_KINDS = ("connected", "disconnected", "reconnected", "battery", "bad_packet", "warning")
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,9 @@ class LinkEvent:
         kind: one of :data:`LINK_KINDS`.
         t_s: when, s on the session clock.
         battery_pct: for ``battery`` events, 0–100 %.
-        message: human-readable detail (reason of a drop, length of a gap, …).
+        message: human-readable detail (reason of a drop, length of a gap,
+            what was wrong with a bad packet, …).
+        count: for ``bad_packet`` events, the sensor's bad packets so far.
     """
 
     sensor: str
@@ -139,3 +141,91 @@ class LinkEvent:
     t_s: float
     battery_pct: float | None = None
     message: str = ""
+    count: int | None = None
+
+
+@dataclass(frozen=True)
+class SensorHealth:
+    """How one sensor is doing: the one health record of the BLE layer and the live view.
+
+    Attributes:
+        sensor: segment name.
+        connected: link up now.
+        rate_hz: samples received per second lately, Hz (nan before any).
+        received: samples received since the start.
+        lost: samples missing since the start (:func:`count_lost`; gaps
+            during link drops included).
+        drops: how often the link dropped.
+        battery_pct: last battery reading, %, or None if the device gives none.
+        stale: no samples lately although connected.
+        bad_packets: notifications that broke the device's protocol (wrong
+            length, unknown header, a counter that jumped backwards);
+            skipped, the session goes on.
+    """
+
+    sensor: str
+    connected: bool = True
+    rate_hz: float = float("nan")
+    received: int = 0
+    lost: int = 0
+    drops: int = 0
+    battery_pct: float | None = None
+    stale: bool = False
+    bad_packets: int = 0
+
+    @property
+    def lost_share(self) -> float:
+        """Missing samples as a share of those expected (0–1)."""
+        total = self.received + self.lost
+        return self.lost / total if total else 0.0
+
+
+#: A time step longer than this many nominal periods is a gap (lost samples).
+GAP_FACTOR = 1.5
+
+
+@dataclass(frozen=True)
+class LostSamples:
+    """Samples missing from a stream.
+
+    Attributes:
+        n_gaps: places where samples are missing.
+        n_lost: samples missing in total.
+        source: ``seq`` (counted exactly by the device counter), ``t`` (by
+            the time steps) or ``none`` (neither could tell).
+    """
+
+    n_gaps: int
+    n_lost: int
+    source: str
+
+
+def count_lost(
+    seq: npt.ArrayLike | None,
+    t_s: npt.ArrayLike,
+    rate_hz: float | None,
+    previous_seq: int | None = None,
+) -> LostSamples:
+    """The one lost-sample count (recordings, the analysis, the live view).
+
+    With a device counter ``seq`` a jump of k > 1 is k − 1 lost samples (a
+    backwards jump is a wrap-around or a restarted device, not a loss);
+    ``previous_seq`` is the counter of the sample before these (for counting
+    block by block). Without a counter, a time step longer than
+    ``GAP_FACTOR`` nominal periods (``rate_hz``) is a gap of
+    ``round(step · rate) − 1`` samples (at least one).
+    """
+    if seq is not None:
+        s = np.asarray(seq, dtype=np.int64).reshape(-1)
+        if previous_seq is not None:
+            s = np.concatenate([[previous_seq], s])
+        jumps = np.diff(s)
+        lost = jumps[jumps > 1] - 1
+        return LostSamples(int(lost.size), int(lost.sum()), "seq")
+    t = np.asarray(t_s, dtype=np.float64).reshape(-1)
+    if rate_hz is None or not (np.isfinite(rate_hz) and rate_hz > 0):
+        return LostSamples(0, 0, "none")
+    steps = np.diff(t) * rate_hz
+    big = steps[steps > GAP_FACTOR]
+    n_lost = int(np.maximum(np.round(big) - 1, 1).sum()) if big.size else 0
+    return LostSamples(int(big.size), n_lost, "t")

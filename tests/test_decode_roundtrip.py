@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from hinge_imu.conventions import GRAVITY_MPS2
-from hinge_imu.sensors.decode import DecodedPacket, PacketError, make_decoder
-from hinge_imu.sensors.encode import EncodeError, make_encoder
+from hinge_imu.sensors.codec import DecodedPacket, EncodeError, PacketError
 from hinge_imu.sensors.profiles import load_profile
+from hinge_imu.sensors.protocols import make_decoder, make_encoder
 
 PROFILES = ("custom", "movesense", "metamotion", "polar-verity")
 

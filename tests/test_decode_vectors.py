@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 
 from hinge_imu.conventions import GRAVITY_MPS2
-from hinge_imu.sensors.decode import make_decoder
 from hinge_imu.sensors.profiles import load_profile
+from hinge_imu.sensors.protocols import make_decoder
 
 VECTORS = Path(__file__).parent / "data" / "vectors"
 MG = GRAVITY_MPS2 / 1000.0

@@ -8,12 +8,13 @@ on the host clock, and calibration needs a real second of stillness.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 
 from hinge_imu.cli import main
-from hinge_imu.live.events import read_events
+from hinge_imu.events import read_events
 from hinge_imu.recording import read_recording
 from tests.ble.bluez_standin import BlueZStandIn
 from tests.ble.conftest import dbus_address  # noqa: F401 - fixture
@@ -39,6 +40,10 @@ def test_live_on_ble_sensors(realtime_standin: BlueZStandIn, tmp_path: Path) -> 
     standin.add_device(ProfileDevice(BACK, "HingeIMU-U", "custom", sim_stream("upper_back")))
     truth_reps = 2  # the SIMULATED session: reps end at 10.2 and 14.3 s, the third at 17.9 s
     rec, events = tmp_path / "s.csv", tmp_path / "e.jsonl"
+    # Issue 13 item 7: a malformed packet from the thigh half-way is counted, the session goes on.
+    thigh_data = ProfileDevice(THIGH, "x", "custom", sim_stream("thigh")).profile.gatt.data[0]
+    spoil = threading.Timer(6.0, standin.inject, (THIGH, thigh_data, b"\x01\x00\x07"))
+    spoil.start()
     rc = main(
         [
             "live",
@@ -51,8 +56,11 @@ def test_live_on_ble_sensors(realtime_standin: BlueZStandIn, tmp_path: Path) -> 
             "--events", str(events),
         ]
     )  # fmt: skip
+    spoil.join()
     assert rc == 0
     ev = read_events(events)
+    bad = [e for e in ev if e["event"] == "bad_packet"]
+    assert [(e["sensor"], e["count"]) for e in bad] == [("thigh", 1)]
     kinds = [e["event"] for e in ev]
     assert kinds.count("connected") >= 3 and "calibrated" in kinds
     reps = [e for e in ev if e["event"] == "rep"]
@@ -60,6 +68,7 @@ def test_live_on_ble_sensors(realtime_standin: BlueZStandIn, tmp_path: Path) -> 
     health = [e for e in ev if e["event"] == "health"][-1]["sensors"]
     assert set(health) == {"pelvis", "thigh", "upper_back"}
     assert health["pelvis"]["battery_pct"] == 77
+    assert health["thigh"]["bad_packets"] == 1 and health["pelvis"]["bad_packets"] == 0
     written = read_recording(rec)
     assert set(written.sensors) == {"pelvis", "thigh", "upper_back"}
     assert written.header["device.upper_back"] == f"custom {BACK}"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hinge_imu.cli import main
-from hinge_imu.live.events import read_events
+from hinge_imu.events import read_events
 from hinge_imu.live.feedback import read_wav
 from hinge_imu.live.sources import ReplaySource
 from hinge_imu.recording import read_recording, write_recording

@@ -14,7 +14,7 @@ import pytest
 from hinge_imu import analyse
 from hinge_imu.core.live import LiveAnalyser
 from hinge_imu.core.rules import load_rules
-from hinge_imu.live.events import EventWriter
+from hinge_imu.events import EventWriter
 from hinge_imu.live.feedback import WavRenderer, read_wav
 from hinge_imu.live.schedules import FeedbackSchedule
 from hinge_imu.live.session import LiveSession, SessionOutputs

@@ -8,9 +8,9 @@ import time
 
 import numpy as np
 
-from hinge_imu.live.display import LiveDisplay, LiveState, SensorHealth
+from hinge_imu.live.display import LiveDisplay, LiveState
 from hinge_imu.live.sources import ReplaySource
-from hinge_imu.samples import LinkEvent, Recording, SampleBlock, SensorStream
+from hinge_imu.samples import LinkEvent, Recording, SampleBlock, SensorHealth, SensorStream
 
 
 def small_recording(duration_s: float = 2.0) -> Recording:
@@ -81,9 +81,12 @@ def test_rich_view_shows_angles_health_and_last_rep() -> None:
 
     st = LiveState(source="replay", reps=3, bad_reps=1, last_rep=3, last_not_judged="pelvis stale")
     st.angles_deg = {"hip_flexion": 42.4, "lumbar_flexion": -3.2}
-    st.health["thigh"] = SensorHealth("thigh", rate_hz=199.6, lost_share=0.012, battery_pct=81)
+    st.health["thigh"] = SensorHealth(
+        "thigh", rate_hz=199.6, received=988, lost=12, battery_pct=81, bad_packets=7
+    )
     buf = io.StringIO()
     Console(file=buf, width=120).print(LiveDisplay(buf, rich_view=True).render(st))
     text = buf.getvalue()
     for expected in ("+42", "-3", "200", "1.2 %", "81 %", "not judged (pelvis stale)", "reps 3"):
         assert expected in text, expected
+    assert "bad packets" in text and " 7 " in text

@@ -50,8 +50,8 @@ def parse_hex(text: str, which: int) -> bytes:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hinge_imu.sensors.decode import make_decoder
     from hinge_imu.sensors.profiles import load_profile
+    from hinge_imu.sensors.protocols import make_decoder
 
     profile = load_profile(args.profile)
     packets = [parse_hex(h, i + 1) for i, h in enumerate(args.packets)]

@@ -85,10 +85,8 @@ def run(args: argparse.Namespace) -> int:
 async def _record(args: argparse.Namespace, chosen: Mapping[str, str], out: Any) -> int:
     import asyncio
 
-    from hinge_imu.errors import HingeImuError
-    from hinge_imu.sensors.ble import scan
-    from hinge_imu.sensors.ble_drivers import driver_for, match_advertisement
-    from hinge_imu.sensors.ble_session import BleSession, SensorTarget
+    from hinge_imu.sensors.ble_link import find_targets
+    from hinge_imu.sensors.ble_session import BleSession
     from hinge_imu.sensors.record import install_stop_signal, record_session, recording_header
 
     stop = asyncio.Event()
@@ -96,20 +94,11 @@ async def _record(args: argparse.Namespace, chosen: Mapping[str, str], out: Any)
     try:
         wanted = {s: d for s, d in chosen.items() if s in _SENSOR_FLAGS}
         print(f"looking for {len(wanted)} sensors …", flush=True)
-        found = await scan(match_advertisement, args.scan_timeout, wanted=list(wanted.values()))
+        targets = await find_targets(wanted, args.scan_timeout, rate_hz=args.rate)
         if stop.is_set():  # Ctrl-C while looking: nothing recorded, no file
             raise KeyboardInterrupt
-        targets = []
-        for sensor, dev in wanted.items():
-            hit = [f for f in found if dev.upper() in (f.address.upper(), f.name.upper())]
-            if not hit:
-                raise HingeImuError(
-                    f"{sensor}: no supported sensor '{dev}' found within {args.scan_timeout:g} s"
-                    " (switched on? connected to another app? try `hinge-imu scan`)"
-                )
-            driver = driver_for(hit[0].profile, rate_hz=args.rate)
-            targets.append(SensorTarget(sensor, hit[0].address, driver))
-            print(f"  {sensor:<11} {hit[0].profile:<10} {hit[0].address} ({hit[0].name})")
+        for t in targets:
+            print(f"  {t.sensor:<11} {t.driver.profile:<10} {t.device} ({wanted[t.sensor]})")
         extra = {"side": chosen.get("side", "right")}
         for key, value in (
             ("subject", args.subject),
@@ -136,8 +125,8 @@ async def _record(args: argparse.Namespace, chosen: Mapping[str, str], out: Any)
     for h in summary.health.values():
         battery = "" if h.battery_pct is None else f", battery {h.battery_pct:.0f} %"
         print(
-            f"  {h.sensor:<11} {h.received} samples, {h.lost} lost ({h.loss_pct:.1f} %),"
-            f" {h.drops} drops{battery}"
+            f"  {h.sensor:<11} {h.received} samples, {h.lost} lost ({100 * h.lost_share:.1f} %),"
+            f" {h.drops} drops, {h.bad_packets} bad packets{battery}"
         )
     gaps = [e for e in summary.events if e.kind == "reconnected"]
     if gaps:
@@ -165,16 +154,17 @@ class _View:
         from rich.table import Table
 
         t = Table(title=f"recording  {now_s:6.1f} s   (Ctrl-C to stop)")
-        for col in ("sensor", "link", "rate Hz", "loss %", "drops", "battery"):
+        for col in ("sensor", "link", "rate Hz", "loss %", "drops", "bad packets", "battery"):
             t.add_column(col, justify="left" if col in ("sensor", "link") else "right")
         for s in self.sensors:
             h = health.get(s)
             if h is None:
-                t.add_row(s, "…", "", "", "", "")
+                t.add_row(s, "…", "", "", "", "", "")
                 continue
             battery = "" if h.battery_pct is None else f"{h.battery_pct:.0f} %"
             link = "[green]up[/]" if h.connected else "[red]down[/]"
-            t.add_row(s, link, f"{h.rate_hz:.1f}", f"{h.loss_pct:.1f}", str(h.drops), battery)
+            loss = f"{100 * h.lost_share:.1f}"
+            t.add_row(s, link, f"{h.rate_hz:.1f}", loss, str(h.drops), str(h.bad_packets), battery)
         return t
 
     def update(self, now_s: float, health: Mapping[str, Any], event: Any) -> None:
@@ -190,7 +180,8 @@ class _View:
         elif event is None and now_s - self.last_plain_s >= 5.0:
             self.last_plain_s = now_s
             parts = [
-                f"{h.sensor} {h.rate_hz:.0f} Hz loss {h.loss_pct:.1f} %"
+                f"{h.sensor} {h.rate_hz:.0f} Hz loss {100 * h.lost_share:.1f} %"
+                + (f" bad packets {h.bad_packets}" if h.bad_packets else "")
                 + ("" if h.battery_pct is None else f" bat {h.battery_pct:.0f} %")
                 + ("" if h.connected else " DOWN")
                 for h in health.values()

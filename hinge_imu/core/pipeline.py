@@ -24,7 +24,7 @@ from hinge_imu.core.step import AnalysisStep
 from hinge_imu.core.stream import AnalysisSettings, AnalysisStages, missing_sensor_warnings
 from hinge_imu.core.timegrid import GridChunk, GridResampler
 from hinge_imu.errors import RecordingError
-from hinge_imu.samples import Recording, SensorStream
+from hinge_imu.samples import Recording, SensorStream, count_lost
 
 __all__ = ["AnalysisSettings", "Session", "analyse", "calibrate_recording", "grid_recording"]
 
@@ -35,14 +35,7 @@ OFFLINE_BLOCK = 200_000
 def _quality(name: str, s: SensorStream, gap_runs: list[tuple[float, float]]) -> SensorQuality:
     n = len(s)
     rate = s.rate_hz or s.estimated_rate_hz
-    lost = 0
-    if n > 1:
-        if s.seq is not None:
-            d = np.diff(s.seq.astype(np.int64))
-            lost = int(np.sum(np.clip(d - 1, 0, None)))
-        elif np.isfinite(rate):
-            steps = np.diff(s.t_s) * rate
-            lost = int(np.sum(np.clip(np.round(steps) - 1, 0, None)))
+    lost = count_lost(s.seq, s.t_s, rate).n_lost
     return SensorQuality(
         sensor=name,
         samples=n,

@@ -1,9 +1,11 @@
 """Live coaching on BLE sensors: the BLE layer's session feeding a :class:`LiveSession`.
 
 Finding the devices, connecting, decoding and reconnecting is the BLE
-layer's job (``hinge_imu.sensors``); this module only picks the devices the
-user named (as ``hinge-imu record`` does), and pumps the session's sample
-blocks and link events into the live session on the asyncio loop. The
+layer's job (``hinge_imu.sensors``): the devices the user named are found
+by the same one-scan setup ``hinge-imu record`` uses
+(:func:`hinge_imu.sensors.ble_link.find_targets`); this module pumps the
+session's sample blocks and link events into the live session on the
+asyncio loop. The
 notification callbacks only timestamp and queue (BLE layer), so the
 analysis never runs inside a callback.
 """
@@ -15,7 +17,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hinge_imu.errors import HingeImuError
 from hinge_imu.samples import LinkEvent, SampleBlock
 
 
@@ -31,22 +32,11 @@ class BleSetup:
 async def find_sensors(
     devices: Mapping[str, str], scan_timeout_s: float, side: str = "right"
 ) -> BleSetup:
-    """Scan for the named devices (``sensor → name or address``); HingeImuError if missing."""
-    from hinge_imu.sensors.ble import scan
-    from hinge_imu.sensors.ble_drivers import driver_for, match_advertisement
-    from hinge_imu.sensors.ble_session import SensorTarget
+    """Scan once for the named devices (``sensor → name or address``); HingeImuError if missing."""
+    from hinge_imu.sensors.ble_link import find_targets
     from hinge_imu.sensors.record import recording_header
 
-    found = await scan(match_advertisement, scan_timeout_s, wanted=list(devices.values()))
-    targets = []
-    for sensor, dev in devices.items():
-        hit = [f for f in found if dev.upper() in (f.address.upper(), f.name.upper())]
-        if not hit:
-            raise HingeImuError(
-                f"{sensor}: no supported sensor '{dev}' found within {scan_timeout_s:g} s"
-                " (switched on? connected to another app? try `hinge-imu scan`)"
-            )
-        targets.append(SensorTarget(sensor, hit[0].address, driver_for(hit[0].profile)))
+    targets = await find_targets(devices, scan_timeout_s)
     header = recording_header(targets, {"side": side, "note": "live coaching session"})
     rates = {t.sensor: float(t.driver.rate_hz) for t in targets}
     return BleSetup(tuple(targets), header, rates)
@@ -67,11 +57,14 @@ async def pump(
 
     async with BleSession(list(setup.targets), scan_timeout_s=scan_timeout_s) as ble:
         start_s = ble.now_s()
+        why = "end"
         while True:
             if stop.is_set():
-                return "interrupt"
+                why = "interrupt"
+                break
             if duration_s is not None and ble.now_s() - start_s >= duration_s:
-                return "duration"
+                why = "duration"
+                break
             # Everything already queued first, so a burst is processed at once.
             item: SampleBlock | LinkEvent | None = ble.get_nowait()
             if item is None:
@@ -80,5 +73,10 @@ async def pump(
                 except asyncio.TimeoutError:
                     continue
                 except StopAsyncIteration:
-                    return "end"
+                    break
             handle(item)
+        # What the sensors sent before they were told to stop is analysed too.
+        await ble.stop_streaming()
+        while (item := ble.get_nowait()) is not None:
+            handle(item)
+        return why

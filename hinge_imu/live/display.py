@@ -16,21 +16,10 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from hinge_imu.conventions import ANGLE_NAMES
+from hinge_imu.samples import SensorHealth
 
 #: Fastest refresh of the terminal view, s (a refresh costs ~5 ms of CPU).
 REFRESH_S = 0.5
-
-
-@dataclass
-class SensorHealth:
-    """What the user needs to know about one sensor right now."""
-
-    sensor: str
-    connected: bool = True
-    rate_hz: float = float("nan")
-    lost_share: float = 0.0
-    battery_pct: float | None = None
-    stale: bool = False
 
 
 @dataclass
@@ -129,12 +118,13 @@ class LiveDisplay:
         angles.add_row(*[_fmt(state.angles_deg.get(a), "+.0f") for a in shown])
 
         health = Table(title="sensors", expand=True)
-        for col in ("sensor", "state", "rate Hz", "lost", "battery"):
+        for col in ("sensor", "state", "rate Hz", "lost", "bad packets", "battery"):
             health.add_column(col, justify="right" if col != "sensor" else "left")
         for h in state.health.values():
             st = "stale" if h.stale else ("ok" if h.connected else "DISCONNECTED")
             batt = "–" if h.battery_pct is None else f"{h.battery_pct:.0f} %"
-            health.add_row(h.sensor, st, _fmt(h.rate_hz), f"{100 * h.lost_share:.1f} %", batt)
+            lost = f"{100 * h.lost_share:.1f} %"
+            health.add_row(h.sensor, st, _fmt(h.rate_hz), lost, str(h.bad_packets), batt)
 
         flash = time.perf_counter() - state.last_feedback_wall_s < 1.0
         head = Text(

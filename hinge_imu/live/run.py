@@ -13,8 +13,8 @@ from typing import IO, Any
 from hinge_imu.atomic import refuse_existing_recording, refuse_replacing_inputs
 from hinge_imu.conventions import DEFAULT_SIDE
 from hinge_imu.errors import HingeImuError
+from hinge_imu.events import EventWriter
 from hinge_imu.live.display import LiveDisplay
-from hinge_imu.live.events import EventWriter
 from hinge_imu.live.feedback import (
     AudioPlayer,
     WavRenderer,

@@ -17,7 +17,6 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 
@@ -25,8 +24,8 @@ from hinge_imu.core.live import LiveAnalyser
 from hinge_imu.core.results import RepResult
 from hinge_imu.core.rules import RuleSet, judge_rep
 from hinge_imu.core.step import AnalysisStep
-from hinge_imu.live.display import LiveDisplay, LiveState, SensorHealth, rep_line
-from hinge_imu.live.events import EventWriter
+from hinge_imu.events import EventWriter
+from hinge_imu.live.display import LiveDisplay, LiveState, rep_line
 from hinge_imu.live.feedback import AudioPlayer, WavRenderer
 from hinge_imu.live.health import HealthTracker
 from hinge_imu.live.inrep import InRepFinding, InRepMonitor
@@ -351,23 +350,14 @@ class LiveSession:
             self.out.display.line(f"warning: {message}")
 
     def _on_link(self, link: LinkEvent) -> None:
-        h = self.state.health.setdefault(link.sensor, SensorHealth(link.sensor))
-        if link.kind == "battery":
-            h.battery_pct = link.battery_pct
-            return
+        self.health.link(link, self.state.health)
         if link.kind == "warning":
             self.warn(f"{link.sensor}: {link.message}")
             return
-        h.connected = link.kind in ("connected", "reconnected")
-        if h.connected:
+        if link.kind in ("connected", "reconnected"):
             self.gate.add_sensor(link.sensor)
-        fields: dict[str, Any] = {"t": link.t_s, "sensor": link.sensor}
-        if link.kind == "reconnected":
-            fields["reconnected"] = True
-        if link.message:
-            fields["message"] = link.message
-        self.out.events.emit("connected" if h.connected else "disconnected", **fields)
-        if self.out.display is not None and link.kind != "connected":
+        self.out.events.link(link)
+        if self.out.display is not None and link.kind not in ("connected", "battery"):
             self.out.display.line(f"{link.sensor}: {link.kind} {link.message}".rstrip())
 
     def _emit_health(self) -> None:

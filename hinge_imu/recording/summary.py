@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from hinge_imu.samples import SensorStream
-
-#: A step longer than this many nominal periods counts as a gap (lost samples).
-GAP_FACTOR = 1.5
+from hinge_imu.samples import SensorStream, count_lost
 
 
 @dataclass(frozen=True)
@@ -39,32 +34,15 @@ class StreamSummary:
 def summarise_stream(stream: SensorStream) -> StreamSummary:
     """Count samples and lost samples of one stream.
 
-    With a ``seq`` column a jump of k > 1 is k − 1 lost samples (a backwards
-    jump is a counter wrap-around, not a loss). Without it, a time step
-    longer than ``GAP_FACTOR`` nominal periods is a gap of
-    ``round(step / period) − 1`` samples.
+    Lost samples are :func:`hinge_imu.samples.count_lost`'s: by ``seq`` if
+    present, else by time steps longer than ``samples.GAP_FACTOR`` nominal periods.
     """
     n = len(stream)
     rate = stream.rate_hz if stream.rate_hz is not None else stream.estimated_rate_hz
     t_first = float(stream.t_s[0]) if n else float("nan")
     t_last = float(stream.t_s[-1]) if n else float("nan")
-    if stream.seq is not None and n > 1:
-        jumps = np.diff(stream.seq)
-        lost = jumps[jumps > 1] - 1
-        return StreamSummary(
-            n,
-            rate,
-            stream.rate_hz is not None,
-            t_first,
-            t_last,
-            int(lost.size),
-            int(lost.sum()),
-            "seq",
-        )
-    n_gaps = n_lost = 0
-    if n > 1 and np.isfinite(rate) and rate > 0:
-        steps = np.diff(stream.t_s) * rate
-        big = steps[steps > GAP_FACTOR]
-        n_gaps = int(big.size)
-        n_lost = int(np.maximum(np.round(big) - 1, 1).sum()) if n_gaps else 0
-    return StreamSummary(n, rate, stream.rate_hz is not None, t_first, t_last, n_gaps, n_lost, "t")
+    lost = count_lost(stream.seq, stream.t_s, rate)
+    n_gaps, n_lost, lost_from = lost.n_gaps, lost.n_lost, "seq" if lost.source == "seq" else "t"
+    return StreamSummary(
+        n, rate, stream.rate_hz is not None, t_first, t_last, n_gaps, n_lost, lost_from
+    )

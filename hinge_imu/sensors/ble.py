@@ -6,10 +6,12 @@ device says and how to talk to it (commands, packet layout) comes from a
 in ``firmware_config/`` provide them (see
 :mod:`hinge_imu.sensors.ble_drivers`).
 
-Everything a session hands out is a frozen dataclass: :class:`SampleBlock`
-(decoded samples of one sensor on the session clock), :class:`LinkEvent`
-(connected, disconnected, reconnected, battery, warning) and
-:class:`SensorHealth` (rate, loss, battery).
+Everything a session hands out is a frozen dataclass of
+:mod:`hinge_imu.samples`: :class:`~hinge_imu.samples.SampleBlock` (decoded
+samples of one sensor on the session clock),
+:class:`~hinge_imu.samples.LinkEvent` (connected, disconnected,
+reconnected, battery, bad_packet, warning) and
+:class:`~hinge_imu.samples.SensorHealth` (rate, loss, battery, bad packets).
 """
 
 from __future__ import annotations
@@ -18,16 +20,12 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-import numpy as np
-import numpy.typing as npt
-
 from hinge_imu.errors import HingeImuError
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
+from hinge_imu.sensors.clock import SensorClock
+from hinge_imu.sensors.codec import DecodedPacket
 
 BATTERY_SERVICE_UUID = "0000180f-0000-1000-8000-00805f9b34fb"
 BATTERY_LEVEL_UUID = "00002a19-0000-1000-8000-00805f9b34fb"
@@ -35,44 +33,6 @@ BATTERY_LEVEL_UUID = "00002a19-0000-1000-8000-00805f9b34fb"
 
 class BleError(HingeImuError):
     """No adapter, a sensor not found, a configuration refused, …"""
-
-
-@dataclass(frozen=True)
-class Decoded:
-    """Samples decoded from one notification (units of docs/recording-format.md).
-
-    Attributes:
-        acc_mps2: (N, 3) m/s², sensor frame.
-        gyr_dps: (N, 3) deg/s, sensor frame.
-        seq: (N,) the device's sample counter as sent (may wrap), or None;
-            this is what the recording's ``seq`` column gets.
-        clock_value: what the driver's clock places the packet by: the
-            device time of the first sample (s, as sent) or its counter;
-            None for devices that send neither.
-    """
-
-    acc_mps2: FloatArray
-    gyr_dps: FloatArray
-    seq: IntArray | None = None
-    clock_value: float | int | None = None
-
-
-class Clocked(Protocol):
-    """Host times of one packet's samples (see ``hinge_imu.sensors.clock``)."""
-
-    @property
-    def t_s(self) -> FloatArray: ...
-
-    @property
-    def lost(self) -> int: ...
-
-
-class SampleClock(Protocol):
-    """Device time → host time for one sensor (``hinge_imu.sensors.clock.SensorClock``)."""
-
-    def update(
-        self, device_time_or_counter: float | int | None, host_arrival_s: float, n_samples: int
-    ) -> Clocked: ...
 
 
 class SensorDriver(Protocol):
@@ -83,9 +43,11 @@ class SensorDriver(Protocol):
     each gets a notification on ``response_uuid`` that ``check_response``
     judges (``None`` = accepted, otherwise why not); ``is_response`` tells
     answers from sample packets where both share a characteristic. ``decode`` turns one
-    notification of a ``data_uuids`` characteristic into samples (or None
-    for packets without samples); ``make_clock`` gives the clock that puts
-    them on the host clock (``Decoded.clock_value`` is its input).
+    notification of a ``data_uuids`` characteristic into samples (an empty
+    packet, or None, for packets without samples; a malformed one raises
+    ``PacketError``); ``make_clock`` gives the clock that puts them on the
+    host clock, and ``clock_input`` what it places a packet by (the device
+    time of the first sample, s, or its counter; None for neither).
     """
 
     profile: str
@@ -102,46 +64,35 @@ class SensorDriver(Protocol):
 
     def check_response(self, command: bytes, response: bytes) -> str | None: ...
 
-    def decode(self, char_uuid: str, data: bytes) -> Decoded | None: ...
+    def decode(self, char_uuid: str, data: bytes) -> DecodedPacket | None: ...
+
+    def clock_input(self, packet: DecodedPacket) -> float | int | None: ...
 
     def reset(self) -> None: ...
 
-    def make_clock(self) -> SampleClock: ...
-
-
-@dataclass(frozen=True)
-class SensorHealth:
-    """How one sensor is doing right now.
-
-    Attributes:
-        rate_hz: samples received per second over the last few seconds.
-        loss_pct: samples missing (by the device counter) since the start, %.
-        battery_pct: last battery reading, or None if the device gives none.
-        received: samples received since the start.
-        lost: samples missing by the counter (gaps during drops included).
-        drops: how often the link dropped.
-        connected: link up now.
-    """
-
-    sensor: str
-    rate_hz: float
-    loss_pct: float
-    battery_pct: float | None
-    received: int
-    lost: int
-    drops: int
-    connected: bool
+    def make_clock(self) -> SensorClock: ...
 
 
 @dataclass(frozen=True)
 class FoundDevice:
-    """One supported device seen during a scan."""
+    """One device seen during a scan.
+
+    Attributes:
+        profile: its profile's name ("" when scanning for any device).
+        ble_device: bleak's ``BLEDevice``, handed to ``BleakClient`` so a
+            connection needs no second scan.
+    """
 
     address: str
     name: str
     profile: str
     rssi_dbm: int
     battery_pct: float | None = None
+    ble_device: Any = field(default=None, compare=False, repr=False)
+
+    def is_(self, wanted: str) -> bool:
+        """Whether ``wanted`` (an address or an advertised name) names this device."""
+        return wanted.upper() in (self.address.upper(), self.name.upper())
 
 
 #: Returns the profile name of an advertisement, or None if unsupported:
@@ -158,14 +109,15 @@ def battery_from_service_data(service_data: dict[str, bytes]) -> float | None:
 
 
 async def scan(
-    matcher: ProfileMatcher,
+    matcher: ProfileMatcher | None,
     timeout_s: float = 5.0,
     read_battery: bool = False,
     wanted: Sequence[str] = (),
 ) -> list[FoundDevice]:
     """Scan for ``timeout_s`` s and list the supported devices, strongest first.
 
-    With ``wanted`` (addresses or names), the scan ends as soon as all of
+    ``matcher`` None lists every device (profile ""). With ``wanted``
+    (addresses or names), the scan ends as soon as all of
     them were seen. With ``read_battery``, devices whose advertisement gives
     no battery level are connected briefly to read the Battery Service
     (0x180F / 0x2A19).
@@ -174,19 +126,23 @@ async def scan(
     from bleak.exc import BleakError
 
     seen: dict[str, FoundDevice] = {}
-    ble_devices: dict[str, object] = {}
     keys = {w.upper() for w in wanted}
     done = asyncio.Event()
 
     def on_adv(device: Any, adv: Any) -> None:
         name = adv.local_name or device.name or ""
         service_data = {k: bytes(v) for k, v in adv.service_data.items()}
-        profile = matcher(name, list(adv.service_uuids), dict(adv.manufacturer_data), service_data)
+        profile = (
+            ""
+            if matcher is None
+            else matcher(name, list(adv.service_uuids), dict(adv.manufacturer_data), service_data)
+        )
         if profile is None:
             return
         battery = battery_from_service_data(service_data)
-        seen[device.address] = FoundDevice(device.address, name, profile, int(adv.rssi), battery)
-        ble_devices[device.address] = device
+        seen[device.address] = FoundDevice(
+            device.address, name, profile, int(adv.rssi), battery, device
+        )
         got = {k.upper() for d in seen.values() for k in (d.address, d.name)}
         if keys and keys <= got:
             done.set()
@@ -201,37 +157,9 @@ async def scan(
     if read_battery:
         for i, d in enumerate(found):
             if d.battery_pct is None:
-                battery = await read_battery_level(ble_devices[d.address])
+                battery = await read_battery_level(d.ble_device)
                 found[i] = dataclasses.replace(d, battery_pct=battery)
     return sorted(found, key=lambda d: -d.rssi_dbm)
-
-
-async def find_devices(wanted: Sequence[str], timeout_s: float) -> dict[str, Any]:
-    """bleak devices seen within ``timeout_s``, by upper-case address or name in ``wanted``.
-
-    Returns as soon as all were seen; missing ones are simply absent.
-    """
-    from bleak import BleakScanner
-    from bleak.exc import BleakError
-
-    keys = {w.upper() for w in wanted}
-    found: dict[str, Any] = {}
-    done = asyncio.Event()
-
-    def seen(device: Any, adv: Any) -> None:
-        for key in (device.address.upper(), (adv.local_name or device.name or "").upper()):
-            if key in keys and key not in found:
-                found[key] = device
-        if len(found) == len(keys):
-            done.set()
-
-    try:
-        async with BleakScanner(detection_callback=seen):
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(done.wait(), timeout_s)
-    except (BleakError, OSError) as err:
-        raise BleError(f"cannot scan for Bluetooth devices: {err}") from err
-    return found
 
 
 async def read_battery_level(device: object, timeout_s: float = 10.0) -> float | None:

@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
-from hinge_imu.sensors.ble import Decoded
 from hinge_imu.sensors.clock import SensorClock, clock_for_profile
-from hinge_imu.sensors.decode import DecodedPacket, make_decoder
+from hinge_imu.sensors.codec import DecodedPacket
 from hinge_imu.sensors.profiles import DeviceProfile, load_profile, profile_for_advertisement
+from hinge_imu.sensors.protocols import make_decoder
 
 
 def match_advertisement(
@@ -97,23 +95,18 @@ class ProfileDriver:
         """Device time stamps where sent, else the counter, else the count (clock.py)."""
         return clock_for_profile(self.device_profile, self.rate_hz)
 
-    def decode(self, char_uuid: str, data: bytes) -> Decoded | None:
-        dec = self._decode_once(data)
-        if len(dec) == 0:
-            return None
+    def decode(self, char_uuid: str, data: bytes) -> DecodedPacket:
+        return self._decode_once(data)
+
+    def clock_input(self, packet: DecodedPacket) -> float | int | None:
+        """Device time of the first sample where sent, else its counter (clock_for_profile).
+
+        With time stamps the counter is not passed on: devices restart it on
+        reconnect, while their clock runs on and measures the gap.
+        """
         prof = self.device_profile
-        seq = None if dec.seq is None else np.asarray(dec.seq, dtype=np.int64)
-        # The same preference as clock_for_profile. With time stamps the
-        # counter is not passed on: devices restart it on reconnect, while
-        # their clock runs on and measures the gap.
-        value: float | int | None = None
-        if prof.timestamp.present and dec.device_time_s is not None:
-            value = float(dec.device_time_s[0])
-        elif prof.sequence.present and seq is not None:
-            value = int(seq[0])
-        return Decoded(
-            np.asarray(dec.acc_mps2, dtype=np.float64),
-            np.asarray(dec.gyr_dps, dtype=np.float64),
-            seq,
-            value,
-        )
+        if prof.timestamp.present and packet.device_time_s is not None:
+            return float(packet.device_time_s[0])
+        if prof.sequence.present and packet.seq is not None:
+            return int(packet.seq[0])
+        return None

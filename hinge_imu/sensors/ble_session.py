@@ -13,73 +13,46 @@ as bleak advises; decoding and clocking (each driver's
 :class:`~hinge_imu.sensors.clock.SensorClock`) run in the consumer
 (``__anext__``). A dropped sensor is reconnected in the background and
 the session yields ``disconnected`` / ``reconnected`` events; the missing
-stretch stays a gap in ``t_s`` and ``seq``. Devices are torn down with an
-``AsyncExitStack`` however the session ends.
+stretch stays a gap in ``t_s`` and ``seq``. A malformed packet (wrong
+length, unknown header, a counter or time stamp that goes back) is skipped,
+counted in :meth:`BleSession.health` and reported as a ``bad_packet`` event;
+the session goes on. Devices are torn down with an ``AsyncExitStack``
+however the session ends; :meth:`BleSession.stop_streaming` first makes sure
+everything the devices sent is in the queue.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from hinge_imu.samples import LinkEvent, SampleBlock
-from hinge_imu.sensors.ble import (
-    BATTERY_LEVEL_UUID,
-    BleError,
-    FloatArray,
-    IntArray,
-    SampleClock,
-    SensorDriver,
-    SensorHealth,
-    find_devices,
-)
-from hinge_imu.sensors.clock import SensorClock, SkewReport, skew_report
+from hinge_imu.samples import FloatArray, IntArray, LinkEvent, SampleBlock, SensorHealth
+from hinge_imu.sensors.ble import BATTERY_LEVEL_UUID, BleError
+from hinge_imu.sensors.ble_link import Link, SensorTarget, configure, locate, write_stop
+from hinge_imu.sensors.clock import SkewReport, skew_report
+
+__all__ = ["BleSession", "SensorTarget"]
 
 #: Smallest time step between consecutive samples of one sensor, s.
 MIN_STEP_S = 1e-5
 
 
 @dataclass(frozen=True)
-class SensorTarget:
-    """Which device to use for one segment: ``device`` is an address or a name."""
+class _Notification:
+    """What the notification callback queues: bytes and when they arrived."""
 
-    sensor: str
-    device: str
-    driver: SensorDriver
-
-
-@dataclass
-class _Link:
-    target: SensorTarget
-    ble_device: Any = None
-    client: Any = None
-    connected: bool = False
-    configuring: bool = False
-    responses: asyncio.Queue[tuple[float, bytes]] = field(default_factory=asyncio.Queue)
-    clock: SampleClock | None = None
-    last_t_s: float = -np.inf
-    received: int = 0
-    lost: int = 0
-    drops: int = 0
-    battery_pct: float | None = None
-    arrivals: deque[tuple[float, int]] = field(default_factory=deque)
-    reconnect_task: asyncio.Task[None] | None = None
-    down_since_s: float | None = None
-
-    @property
-    def sensor(self) -> str:
-        return self.target.sensor
-
-    @property
-    def label(self) -> str:
-        return f"{self.target.sensor} ({self.target.driver.profile} {self.target.device})"
+    link: Link
+    uuid: str
+    arrival_s: float  # time.perf_counter()
+    data: bytes
 
 
 class BleSession:
@@ -87,12 +60,21 @@ class BleSession:
 
     Args:
         targets: one per segment.
-        scan_timeout_s: how long to look for the devices, s.
+        scan_timeout_s: how long to look for devices not found yet, s.
         connect_timeout_s: per connection attempt, s.
         response_timeout_s: how long a device may take to answer a command, s.
         reconnect: reconnect dropped sensors by itself.
         reconnect_interval_s: pause between reconnect attempts, s.
         battery_interval_s: how often the battery level is read again, s.
+        stop_timeout_s: how long each stop command may take, s.
+        bad_packet_report_s: at most one ``bad_packet`` event per sensor in
+            this long, s (all are counted in :meth:`health`).
+        clock_warmup_s: a sensor's samples are held until a packet arrives
+            this long after every sensor is connected, then all placed by
+            the clock's fit of that moment, s. While the others are being
+            connected the computer is busy and delivers packets late; placed
+            at once, the first samples would come out late and the times
+            after them squeezed when quicker packets showed the truth.
     """
 
     def __init__(
@@ -104,6 +86,9 @@ class BleSession:
         reconnect: bool = True,
         reconnect_interval_s: float = 1.0,
         battery_interval_s: float = 60.0,
+        stop_timeout_s: float = 2.0,
+        bad_packet_report_s: float = 1.0,
+        clock_warmup_s: float = 1.0,
     ) -> None:
         names = [t.sensor for t in targets]
         if len(set(names)) != len(names):
@@ -115,9 +100,14 @@ class BleSession:
         self.reconnect = reconnect
         self.reconnect_interval_s = reconnect_interval_s
         self.battery_interval_s = battery_interval_s
+        self.stop_timeout_s = stop_timeout_s
+        self.bad_packet_report_s = bad_packet_report_s
+        self.clock_warmup_s = clock_warmup_s
+        self._ready_perf_s: float | None = None
+        self._out: deque[SampleBlock] = deque()
         self._battery_task: asyncio.Task[None] | None = None
-        self._links = [_Link(t) for t in targets]
-        self._queue: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+        self._links: list[Link] = []
+        self._queue: asyncio.Queue[_Notification | LinkEvent] = asyncio.Queue()
         self._stack: contextlib.AsyncExitStack | None = None
         self._start_perf_s = time.perf_counter()
         self._stopping = False
@@ -135,14 +125,17 @@ class BleSession:
     # -- lifecycle --------------------------------------------------------------
     async def __aenter__(self) -> BleSession:
         self._start_perf_s = time.perf_counter()
+        self._links = [Link(t) for t in self.targets]
         self._stack = contextlib.AsyncExitStack()
         try:
-            await self._find_devices()
+            await locate(self._links, self.scan_timeout_s)
+            # One at a time: BLE stacks dislike parallel connects.
             for link in self._links:
                 self._stack.push_async_callback(self._close_link, link)
                 await self._open(link)
                 self._announce(link, reconnected=False)
             self._battery_task = asyncio.create_task(self._battery_loop())
+            self._ready_perf_s = time.perf_counter()
         except BaseException:
             self._stopping = True
             await self._stack.aclose()
@@ -155,32 +148,33 @@ class BleSession:
     async def aclose(self) -> None:
         """Stop reconnecting and disconnect every sensor."""
         self._stopping = True
-        if self._battery_task is not None:
-            self._battery_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._battery_task
-        for link in self._links:
-            if link.reconnect_task is not None:
-                link.reconnect_task.cancel()
+        tasks = [self._battery_task] + [ln.reconnect_task for ln in self._links]
+        for task in tasks:
+            if task is not None:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await link.reconnect_task
+                    await task
         if self._stack is not None:
             stack, self._stack = self._stack, None
             await stack.aclose()
 
-    async def _find_devices(self) -> None:
-        wanted = {link.target.device.upper(): link for link in self._links}
-        found = await find_devices(list(wanted), self.scan_timeout_s)
-        missing = [link.label for key, link in wanted.items() if key not in found]
-        if missing:
-            raise BleError(
-                f"not found within {self.scan_timeout_s:g} s: {', '.join(missing)}"
-                " (is it switched on, charged, and not connected to another app?)"
-            )
-        for key, link in wanted.items():
-            link.ble_device = found[key]
+    async def stop_streaming(self) -> None:
+        """Tell every connected sensor to stop, then stop reconnecting.
 
-    async def _open(self, link: _Link) -> None:
+        Each stop command is written with a response: D-Bus keeps a
+        connection's messages in order, so when the last write is answered
+        every notification the device sent before it has been queued here.
+        Read the rest with :meth:`get_nowait` before leaving the session, and
+        nothing that reached the host is lost.
+        """
+        self._stopping = True
+        for link in self._links:
+            client = link.client
+            if link.connected and client is not None and not link.stopped:
+                link.stopped = True
+                await write_stop(link, client, self.stop_timeout_s)
+
+    async def _open(self, link: Link) -> None:
         """Connect, subscribe, configure (commands checked), read the battery."""
         from bleak import BleakClient
         from bleak.exc import BleakError
@@ -189,7 +183,7 @@ class BleSession:
         client = BleakClient(
             link.ble_device,
             disconnected_callback=lambda _c: self._queue.put_nowait(
-                ("down", link, time.perf_counter())
+                LinkEvent(link.sensor, "disconnected", self.now_s(), None, "link lost")
             ),
             timeout=self.connect_timeout_s,
         )
@@ -198,70 +192,31 @@ class BleSession:
         except (BleakError, OSError, asyncio.TimeoutError) as err:
             raise BleError(f"{link.label}: cannot connect: {err or type(err).__name__}") from err
         link.client = client
+        link.stopped = False
+        if link.clock is None:
+            # One clock per sensor for the whole session: after a reconnect the
+            # device's own time (or counter) places the samples after the gap.
+            link.clock = drv.make_clock()
+        else:
+            link.clock.restart()
         try:
             uuids = set(drv.data_uuids) | ({drv.response_uuid} if drv.response_uuid else set())
             for uuid in sorted(uuids):
                 await client.start_notify(uuid, self._callback(link, uuid))
-            drv.reset()
-            link.configuring = True
-            while not link.responses.empty():
-                link.responses.get_nowait()
-            for cmd in drv.commands():
-                await self._command(link, cmd)
-            link.configuring = False
-            # Samples that came on a shared response/data characteristic
-            # while configuring are data, not answers.
-            while not link.responses.empty():
-                arrival, data = link.responses.get_nowait()
-                if drv.response_uuid in drv.data_uuids:
-                    self._queue.put_nowait(("data", link, drv.response_uuid, arrival, data))
-            char = client.services.get_characteristic(BATTERY_LEVEL_UUID)
-            if char is not None and "read" in char.properties:
-                raw = await client.read_gatt_char(char)
-                if raw:
-                    link.battery_pct = float(raw[0])
+            await configure(link, self.response_timeout_s, self._put_data)
         except BaseException as err:
-            link.configuring = False
             with contextlib.suppress(Exception):
                 await client.disconnect()
             link.client = None
             if isinstance(err, (BleakError, OSError, asyncio.TimeoutError)):
                 raise BleError(f"{link.label}: setup failed: {err}") from err
             raise
-        if link.clock is None:
-            # One clock per sensor for the whole session: after a reconnect the
-            # device's own time (or counter) places the samples after the gap.
-            link.clock = drv.make_clock()
         link.connected = True
 
-    async def _command(self, link: _Link, cmd: bytes) -> None:
-        drv = link.target.driver
-        if drv.control_uuid is None:
-            return
-        await link.client.write_gatt_char(drv.control_uuid, cmd, response=True)
-        if drv.response_uuid is None:
-            return
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.response_timeout_s
-        while True:
-            try:
-                arrival, resp = await asyncio.wait_for(
-                    link.responses.get(), max(deadline - loop.time(), 0.0)
-                )
-            except asyncio.TimeoutError:
-                raise BleError(
-                    f"{link.label}: no answer to command {cmd.hex()} within "
-                    f"{self.response_timeout_s:g} s"
-                ) from None
-            if drv.is_response(resp):
-                break
-            # A sample packet on a shared characteristic: keep it as data.
-            self._queue.put_nowait(("data", link, drv.response_uuid, arrival, resp))
-        problem = drv.check_response(cmd, resp)
-        if problem is not None:
-            raise BleError(f"{link.label}: configuration refused: {problem}")
+    def _put_data(self, link: Link, uuid: str, arrival_s: float, data: bytes) -> None:
+        self._queue.put_nowait(_Notification(link, uuid, arrival_s, data))
 
-    def _callback(self, link: _Link, uuid: str) -> Any:
+    def _callback(self, link: Link, uuid: str) -> Any:
         responses = link.target.driver.response_uuid
         put = self._queue.put_nowait
 
@@ -271,7 +226,7 @@ class BleSession:
             if link.configuring and uuid == responses:
                 link.responses.put_nowait((arrival, bytes(data)))
             else:
-                put(("data", link, uuid, arrival, bytes(data)))
+                put(_Notification(link, uuid, arrival, bytes(data)))
 
         return on_notify
 
@@ -287,30 +242,33 @@ class BleSession:
                     raw = await asyncio.wait_for(client.read_gatt_char(BATTERY_LEVEL_UUID), 5.0)
                     if raw and float(raw[0]) != link.battery_pct:
                         link.battery_pct = float(raw[0])
-                        self._queue.put_nowait(("battery", link, link.battery_pct))
+                        self._queue.put_nowait(
+                            LinkEvent(link.sensor, "battery", self.now_s(), link.battery_pct)
+                        )
 
-    def _announce(self, link: _Link, reconnected: bool) -> None:
-        self._queue.put_nowait(("up", link, reconnected))
+    def _announce(self, link: Link, reconnected: bool) -> None:
+        msg = ""
+        if reconnected and link.down_since_s is not None:
+            msg = f"link was down {self.now_s() - link.down_since_s:.1f} s; gap in the data"
+        link.down_since_s = None
+        kind = "reconnected" if reconnected else "connected"
+        self._queue.put_nowait(LinkEvent(link.sensor, kind, self.now_s(), None, msg))
         if link.battery_pct is not None:
-            self._queue.put_nowait(("battery", link, link.battery_pct))
+            self._queue.put_nowait(
+                LinkEvent(link.sensor, "battery", self.now_s(), link.battery_pct)
+            )
 
-    async def _close_link(self, link: _Link) -> None:
+    async def _close_link(self, link: Link) -> None:
         client, link.client = link.client, None
         link.connected = False
         if client is None:
             return
-        drv = link.target.driver
-        # Tell the device to stop streaming (saves its battery); it may already be gone.
-        with contextlib.suppress(Exception):
-            if drv.control_uuid is not None and client.is_connected:
-                for cmd in drv.stop_commands():
-                    await asyncio.wait_for(
-                        client.write_gatt_char(drv.control_uuid, cmd, response=True), 2.0
-                    )
+        if not link.stopped:
+            await write_stop(link, client, self.stop_timeout_s)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(client.disconnect(), 5.0)
 
-    async def _reconnect(self, link: _Link) -> None:
+    async def _reconnect(self, link: Link) -> None:
         while not self._stopping:
             await asyncio.sleep(self.reconnect_interval_s)
             try:
@@ -327,87 +285,123 @@ class BleSession:
     async def __anext__(self) -> SampleBlock | LinkEvent:
         while True:
             if self._stopping and self._queue.empty():
-                raise StopAsyncIteration
-            item = await self._queue.get()
-            out = self._handle(item)
+                self._release_all()
+                if not self._out:
+                    raise StopAsyncIteration
+            if self._out:
+                return self._out.popleft()
+            out = self._handle(await self._queue.get())
             if out is not None:
                 return out
 
     def get_nowait(self) -> SampleBlock | LinkEvent | None:
         """The next block or event if one is waiting, else None."""
-        while not self._queue.empty():
+        while True:
+            if self._out:
+                return self._out.popleft()
+            if self._queue.empty():
+                if not self._stopping:
+                    return None
+                self._release_all()  # stopping: what the warm-up held, too
+                return self._out.popleft() if self._out else None
             out = self._handle(self._queue.get_nowait())
             if out is not None:
                 return out
-        return None
 
-    def _handle(self, item: tuple[Any, ...]) -> SampleBlock | LinkEvent | None:
-        kind, link = item[0], item[1]
-        if kind == "data":
-            return self._decode(link, item[2], item[3], item[4])
-        if kind == "up":
-            reconnected = item[2]
-            msg = ""
-            if reconnected and link.down_since_s is not None:
-                msg = f"link was down {self.now_s() - link.down_since_s:.1f} s; gap in the data"
-            link.down_since_s = None
-            return LinkEvent(
-                link.sensor, "reconnected" if reconnected else "connected", self.now_s(), None, msg
-            )
-        if kind == "warn":
-            return LinkEvent(link.sensor, "warning", self.now_s(), None, item[2])
-        if kind == "battery":
-            return LinkEvent(link.sensor, "battery", self.now_s(), item[2])
-        if kind == "down":
+    def _handle(self, item: _Notification | LinkEvent) -> SampleBlock | LinkEvent | None:
+        if isinstance(item, _Notification):
+            return self._decode(item)
+        if item.kind == "disconnected":
+            link = next(ln for ln in self._links if ln.sensor == item.sensor)
             if not link.connected or self._stopping:
                 return None
             link.connected = False
             link.client = None
             link.drops += 1
-            link.down_since_s = item[2] - self._start_perf_s
+            link.down_since_s = item.t_s
             if self.reconnect:
                 link.reconnect_task = asyncio.create_task(self._reconnect(link))
-            return LinkEvent(link.sensor, "disconnected", link.down_since_s, None, "link lost")
-        return None
+        return item
 
-    def _decode(self, link: _Link, uuid: str, arrival: float, data: bytes) -> SampleBlock | None:
+    def _decode(self, note: _Notification) -> SampleBlock | LinkEvent | None:
+        link = note.link
         drv = link.target.driver
+        clock = link.clock
+        if clock is None:  # pragma: no cover - the clock exists before subscribing
+            return None
         try:
-            dec = drv.decode(uuid, data)
-        except Exception as err:  # a corrupt packet must not end the session
-            self._queue.put_nowait(("warn", link, f"undecodable packet: {err}"))
-            return None
-        if dec is None or len(dec.acc_mps2) == 0 or link.clock is None:
-            return None
-        n = len(dec.acc_mps2)
-        seq: IntArray | None = None if dec.seq is None else np.asarray(dec.seq, dtype=np.int64)
-        clocked = link.clock.update(dec.clock_value, arrival - self._start_perf_s, n)
+            packet = drv.decode(note.uuid, note.data)
+            if packet is None or len(packet) == 0:
+                return None
+            n = len(packet)
+            clocked = clock.update(drv.clock_input(packet), note.arrival_s - self._start_perf_s, n)
+        except Exception as err:
+            # A malformed packet is skipped and counted; the session goes on.
+            return self._bad_packet(link, note, err)
         link.lost += int(clocked.lost)
-        t_s: FloatArray = np.asarray(clocked.t_s, dtype=np.float64)
+        link.received += n
+        link.arrivals.append((note.arrival_s, n))
+        while link.arrivals and note.arrival_s - link.arrivals[0][0] > 2.0:
+            link.arrivals.popleft()
+        seq: IntArray | None = None if packet.seq is None else np.asarray(packet.seq, np.int64)
+        acc: FloatArray = np.asarray(packet.acc_mps2, dtype=np.float64)
+        gyr: FloatArray = np.asarray(packet.gyr_dps, dtype=np.float64)
+        block = SampleBlock(link.sensor, clocked.t_s, acc, gyr, seq, note.arrival_s)
+        arrival_s = note.arrival_s - self._start_perf_s
+        if not link.warm:
+            link.held.append((block, clocked.device_time_s, arrival_s))
+            ready = self._ready_perf_s
+            if ready is None or note.arrival_s - ready < self.clock_warmup_s:
+                return None
+            self._release(link)
+            return self._out.popleft()
+        return self._in_order(link, block, clocked.t_s)
+
+    def _in_order(self, link: Link, block: SampleBlock, t_s: FloatArray) -> SampleBlock:
         # Files keep t to 1 µs: after a refit the clock may place a packet a
         # hair after the last one; keep samples at least 10 µs apart.
-        floor = link.last_t_s + MIN_STEP_S * np.arange(1, n + 1)
-        t_s = np.maximum(t_s, floor)
-        link.last_t_s = float(t_s[-1])
-        link.received += n
-        link.arrivals.append((arrival, n))
-        while link.arrivals and arrival - link.arrivals[0][0] > 2.0:
-            link.arrivals.popleft()
-        acc: FloatArray = np.asarray(dec.acc_mps2, dtype=np.float64)
-        gyr: FloatArray = np.asarray(dec.gyr_dps, dtype=np.float64)
-        return SampleBlock(link.sensor, t_s, acc, gyr, seq, arrival)
+        floor = link.last_t_s + MIN_STEP_S * np.arange(1, len(t_s) + 1)
+        t: FloatArray = np.maximum(np.asarray(t_s, dtype=np.float64), floor)
+        link.last_t_s = float(t[-1])
+        return dataclasses.replace(block, t_s=t)
+
+    def _release(self, link: Link) -> None:
+        """Place the blocks held during the warm-up by the clock's fit now, in order."""
+        link.warm = True
+        held, link.held = link.held, []
+        clock = link.clock
+        if clock is None:  # pragma: no cover - blocks are only held once clocked
+            return
+        for block, device_time_s, arrival_s in held:
+            t = clock.host_time_s(device_time_s)
+            t = t - max(0.0, float(t[-1]) - arrival_s)  # never after its arrival
+            self._out.append(self._in_order(link, block, t))
+
+    def _release_all(self) -> None:
+        for link in self._links:
+            if link.held:
+                self._release(link)
+
+    def _bad_packet(self, link: Link, note: _Notification, err: Exception) -> LinkEvent | None:
+        link.bad_packets += 1
+        t = note.arrival_s - self._start_perf_s
+        if link.bad_packets > 1 and t - link.bad_reported_s < self.bad_packet_report_s:
+            return None
+        link.bad_reported_s = t
+        what = f"bad packet ({len(note.data)} bytes {note.data[:8].hex()}): {err}"
+        return LinkEvent(link.sensor, "bad_packet", t, None, what, link.bad_packets)
 
     # -- health -------------------------------------------------------------------
     def clock_skew(self) -> SkewReport | None:
         """Each sensor's clock drift against the host and between sensors (clock.py).
 
-        None when no sensor has a fitted :class:`SensorClock` yet.
+        None when no sensor has a fitted clock yet.
         """
-        clocks = {ln.sensor: ln.clock for ln in self._links if isinstance(ln.clock, SensorClock)}
+        clocks = {ln.sensor: ln.clock for ln in self._links if ln.clock is not None}
         return skew_report(clocks) if clocks else None
 
     def health(self) -> dict[str, SensorHealth]:
-        """Rate over the last 2 s, loss since the start, battery, per sensor."""
+        """Rate over the last 2 s, loss and bad packets since the start, battery, per sensor."""
         now = time.perf_counter()
         out = {}
         for link in self._links:
@@ -416,15 +410,14 @@ class BleSession:
             if len(recent) >= 2:
                 span = max(now - recent[0][0], 1e-3)
                 rate = sum(n for _, n in recent[1:]) / span
-            total = link.received + link.lost
             out[link.sensor] = SensorHealth(
                 link.sensor,
-                rate,
-                100.0 * link.lost / total if total else 0.0,
-                link.battery_pct,
-                link.received,
-                link.lost,
-                link.drops,
-                link.connected,
+                connected=link.connected,
+                rate_hz=rate,
+                received=link.received,
+                lost=link.lost,
+                drops=link.drops,
+                battery_pct=link.battery_pct,
+                bad_packets=link.bad_packets,
             )
         return out

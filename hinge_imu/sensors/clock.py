@@ -10,8 +10,10 @@ packet arrived), and touches the least-delayed packets: the lower envelope
 of (device time, arrival). It is refitted online (once per ``bucket_s`` of
 device time, or at once if a packet arrives earlier than the line
 predicts) from the fastest packet of each bucket within the last
-``window_s``: the slope (drift) by a trimmed least-squares line through
-those minima, the offset so that the line just touches the lowest of them.
+``window_s``: the slope (drift) by a least-squares line through the
+minima that lie within ``envelope_tolerance_s`` of their lower convex hull
+(held-up packets, which a busy host makes, are left out and never pull
+it), the offset so that the line just touches the lowest of them.
 Slowly changing drift is followed as the window moves.
 
 So a sample's host time is its true instant plus the **minimum** link
@@ -34,6 +36,7 @@ interpolated.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from collections.abc import Mapping
@@ -55,6 +58,11 @@ MAX_DRIFT = {"time": 300e-6, "seq": 0.05, "count": 0.05}
 #: Below this span of device time the drift is not fitted (taken as 0):
 #: long for crystal time (50 ppm × 10 s = 0.5 ms), short for counters.
 MIN_SPAN_FOR_DRIFT_S = {"time": 10.0, "seq": 2.0, "count": 2.0}
+#: The drift is fitted through the buckets' quick packets (near the lower
+#: envelope) only if they are at least this share of the window…
+ENVELOPE_MIN_SHARE = 0.2
+#: …and at least this many.
+ENVELOPE_MIN_POINTS = 4
 
 
 class ClockError(HingeImuError):
@@ -100,6 +108,9 @@ class SensorClock:
         seq_counts: the counter counts ``samples`` or ``packets``.
         window_s: device-time span of packets the fit uses, s.
         bucket_s: one candidate point (the fastest packet) per bucket, s.
+        envelope_tolerance_s: how far above the lower envelope a bucket's
+            fastest packet may lie and still count for the drift, s (the
+            scatter of quick packets; held-up ones lie further up).
     """
 
     def __init__(
@@ -112,6 +123,7 @@ class SensorClock:
         seq_counts: str = "samples",
         window_s: float = 120.0,
         bucket_s: float = 0.5,
+        envelope_tolerance_s: float = 0.005,
     ) -> None:
         if source not in SOURCES:
             raise ClockError(f"clock source {source!r} unknown (one of {SOURCES})")
@@ -124,6 +136,7 @@ class SensorClock:
         self.seq_counts = seq_counts
         self.window_s = window_s
         self.bucket_s = bucket_s
+        self.envelope_tolerance_s = envelope_tolerance_s
         self.reset()
 
     def reset(self) -> None:
@@ -134,6 +147,7 @@ class SensorClock:
         self._last_raw: float | None = None  # last raw time stamp (for unwrapping)
         self._wraps = 0
         self._last_seq: int | None = None  # counter value expected next
+        self._restarted = False  # the counter may start again lower (reconnected)
         self._last_first_t = 0.0  # device time of the previous packet's first sample
         self._last_n = 0
         self._x0: float | None = None  # device time of the first sample (reference)
@@ -174,7 +188,9 @@ class SensorClock:
             raise ClockError(f"a packet needs at least one sample, got {n_samples}")
         if self.source != "count" and device_time_or_counter is None:
             raise ClockError(f"the {self.source!r} clock needs a device time or counter")
+        self._check_order(device_time_or_counter)
         idx0, x_first = self._place(device_time_or_counter, n_samples, seq)
+        self._restarted = False
         lost = idx0 - self._next_index if self.received else 0
         self.lost += lost
         self.received += n_samples
@@ -198,6 +214,8 @@ class SensorClock:
                 # rather than break either rule.
                 frac = np.arange(1, n_samples + 1, dtype=np.float64) / n_samples
                 t_host = self._last_t + (float(host_arrival_s) - self._last_t) * frac
+        # Reference coordinates round: not even an ulp after the arrival.
+        t_host[-1] = min(float(t_host[-1]), float(host_arrival_s))
         self._last_t = float(t_host[-1])
         delay = float(host_arrival_s) - self._last_t
         self.delays_s.append(delay)
@@ -222,6 +240,16 @@ class SensorClock:
         x0 = self._x0 or 0.0
         return self._y0 + self._a - self._b * x0
 
+    def host_time_s(self, device_time_s: FloatArray) -> FloatArray:
+        """Host times of device times (``ClockedSamples.device_time_s``) by the current fit, s.
+
+        For placing samples again once the fit has seen more packets; the
+        caller keeps them before their arrival and in order.
+        """
+        x0 = self._x0 or 0.0
+        out: FloatArray = self._y0 + self._a + self._b * (np.asarray(device_time_s) - x0)
+        return out
+
     # ------------------------------------------------------------ internals
 
     def _place(self, value: float | int | None, n: int, seq: int | None) -> tuple[int, float]:
@@ -245,6 +273,26 @@ class SensorClock:
         self._update_device_rate(idx0, t)
         return idx0, t
 
+    def restart(self) -> None:
+        """The device restarts its counter (a reconnection): its next value may be lower.
+
+        Otherwise a counter that goes back, or a time stamp that goes back
+        by less than half its wrap, is a malformed packet: ``update`` raises
+        :class:`ClockError` and keeps its state.
+        """
+        self._restarted = True
+
+    def _check_order(self, value: float | int | None) -> None:
+        if self.source == "time" and self._last_raw is not None:
+            raw, last, wrap = float(value), self._last_raw, self.time_wrap_s  # type: ignore[arg-type]
+            if raw <= last and not (wrap and raw < last - wrap / 2):
+                raise ClockError(f"device time went back from {last:.6f} s to {raw:.6f} s")
+        if self.source == "seq" and self._last_seq is not None and not self._restarted:
+            step = int(value) - self._last_seq  # type: ignore[arg-type]
+            mod = self.seq_modulus
+            if (mod and step % mod > mod // 2) or (not mod and step < 0):
+                raise ClockError(f"counter went back to {value} (expected {self._last_seq})")
+
     def _unwrap_time(self, raw: float) -> float:
         wrap = self.time_wrap_s
         if self._last_raw is not None and wrap and raw < self._last_raw - wrap / 2:
@@ -261,7 +309,7 @@ class SensorClock:
             step = value - self._last_seq
             if mod:
                 step %= mod
-                if step > mod // 2:  # went backwards: a restarted device, not a loss
+                if step > mod // 2:  # went back: a restarted device (see restart())
                     step = 0
             step = max(step, 0)
         self._last_seq = value + (1 if per > 1 else n)
@@ -299,7 +347,8 @@ class SensorClock:
         b = 1.0
         if xs[-1] - xs[0] >= MIN_SPAN_FOR_DRIFT_S[self.source] and len(xs) >= 4:
             lim = MAX_DRIFT[self.source]
-            b = min(max(_envelope_slope(xs, ys), 1.0 - lim), 1.0 + lim)
+            slope = _envelope_slope(xs, ys, self.envelope_tolerance_s, lim)
+            b = min(max(slope, 1.0 - lim), 1.0 + lim)
         self._b = b
         self._a = float(np.min(ys - b * xs))  # the line under every point
         self._fitted = True
@@ -312,15 +361,52 @@ class SensorClock:
         return float(d.min()), float(np.median(d)), float(np.percentile(d, 95))
 
 
-def _envelope_slope(xs: FloatArray, ys: FloatArray) -> float:
+def _envelope_slope(xs: FloatArray, ys: FloatArray, tolerance_s: float, max_drift: float) -> float:
     """Slope of the lower envelope through the fastest packet of each bucket.
 
-    A least-squares line through the buckets' minima, refitted without the
-    minima that sit well above it (buckets where every packet was held up,
-    e.g. by interference). Minima scatter by a fraction of a ms, so over a
-    long window this is far steadier than the one hull edge a pure
-    linear-programming fit would rest on.
+    A busy host only ever delays packets: the true line lies under the
+    points, with the quick ones within a fraction of a ms above it and the
+    held-up ones (load, interference) far above. Every edge of the points'
+    lower convex hull is a line under all of them. The edge above the mean
+    device time (the linear-programming fit of Moon, Skelly & Towsley 1999:
+    the line under all points closest to them on average) is the default;
+    another edge with a plausible slope (within ``max_drift``) is taken if
+    more points lie within ``tolerance_s`` above it. The slope is then the
+    least-squares line through those points, averaging their scatter, far
+    steadier than one hull edge. So spells in which every packet was held
+    up, even at the ends of the window, cannot pull it. With too few such
+    points (``ENVELOPE_MIN_SHARE``) the whole window was held up alike and
+    :func:`_trimmed_slope` of all points is used.
     """
+    hull: list[int] = []  # lower convex hull, by increasing x (xs are sorted)
+    for i in range(len(xs)):
+        while len(hull) >= 2:
+            j, k = hull[-2], hull[-1]
+            cross = (xs[k] - xs[j]) * (ys[i] - ys[j]) - (ys[k] - ys[j]) * (xs[i] - xs[j])
+            if cross > 0:
+                break
+            hull.pop()
+        hull.append(i)
+    x_mean = float(np.mean(xs))
+    candidates: list[tuple[int, bool, npt.NDArray[np.bool_]]] = []
+    for j, k in itertools.pairwise(hull):
+        edge = (ys[k] - ys[j]) / (xs[k] - xs[j])
+        central = bool(xs[j] <= x_mean <= xs[k])
+        if central or abs(edge - 1.0) <= max_drift:
+            near = ys - ys[j] - edge * (xs - xs[j]) <= tolerance_s
+            candidates.append((int(near.sum()), central, near))
+    # The most points near it; the central edge wins a tie.
+    best = max(candidates, key=lambda c: (c[0], c[1]), default=None)
+    if best is None or best[0] < max(ENVELOPE_MIN_POINTS, ENVELOPE_MIN_SHARE * len(xs)):
+        # No quick stretch to rest on (every packet held up alike): the
+        # scatter is then even, and a fit through all of them is steadiest.
+        return _trimmed_slope(xs, ys)
+    near = best[2]
+    return float(np.polyfit(xs[near], ys[near], 1)[0])
+
+
+def _trimmed_slope(xs: FloatArray, ys: FloatArray) -> float:
+    """Least-squares slope, refitted without the points well above the line."""
     keep = np.ones(len(xs), dtype=bool)
     slope = 1.0
     for _ in range(3):
@@ -328,7 +414,7 @@ def _envelope_slope(xs: FloatArray, ys: FloatArray) -> float:
         resid = ys - (slope * xs + icept)
         mad = float(np.median(np.abs(resid[keep] - np.median(resid[keep])))) or 1e-6
         new_keep = resid < np.median(resid[keep]) + 3.0 * mad
-        if new_keep.sum() < 4 or np.array_equal(new_keep, keep):
+        if new_keep.sum() < ENVELOPE_MIN_POINTS or np.array_equal(new_keep, keep):
             break
         keep = new_keep
     return float(slope)

@@ -108,7 +108,8 @@ class DeviceProfile:
     Attributes:
         name: profile name (the file's stem).
         title: human name of the device.
-        protocol: which decoder family reads it (see :data:`PROTOCOLS`).
+        protocol: which protocol module reads it (see :data:`PROTOCOLS`;
+            ``hinge_imu.sensors.protocols.PROTOCOLS`` holds the classes).
         source: where the protocol description comes from.
         gatt, advertisement, timestamp, sequence: see their types.
         rates_hz, acc_ranges_g, gyr_ranges_dps: supported settings.

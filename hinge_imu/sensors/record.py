@@ -4,24 +4,24 @@ The file is opened only once every sensor is connected and configured, so a
 setup failure leaves no file behind. From then on the
 :class:`~hinge_imu.recording.RecordingWriter` keeps it readable at every
 moment (at most ``flush_interval_s`` of samples in memory). Link events
-(connect, drop, reconnect, battery, warnings) go to ``<REC>.events.jsonl``,
-one JSON object per line in the style of docs/live.md (event stream), so a gap in the
-data has a written explanation next to it.
+(connect, drop, reconnect, battery, bad packets, warnings) go to
+``<REC>.events.jsonl`` through the one event writer
+(:class:`hinge_imu.events.EventWriter`, vocabulary in docs/live.md, Event
+stream), so a gap in the data has a written explanation next to it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hinge_imu.samples import LinkEvent, SampleBlock
-from hinge_imu.sensors.ble import SensorHealth
+from hinge_imu.events import EventWriter, events_path_for
+from hinge_imu.samples import LinkEvent, SampleBlock, SensorHealth
 from hinge_imu.sensors.ble_session import BleSession, SensorTarget
 from hinge_imu.sensors.clock import SkewReport
 
@@ -54,17 +54,6 @@ class RecordSummary:
     skew: SkewReport | None = None
 
 
-def events_path_for(path: str | os.PathLike[str]) -> Path:
-    """``REC.csv`` → ``REC.events.jsonl`` (also for ``.csv.gz``)."""
-    p = Path(path)
-    name = p.name
-    for suffix in (".csv.gz", ".csv"):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return p.with_name(name + ".events.jsonl")
-
-
 def recording_header(
     targets: Sequence[SensorTarget], extra: Mapping[str, str] | None = None
 ) -> dict[str, str]:
@@ -76,17 +65,6 @@ def recording_header(
         head[f"device.{t.sensor}"] = f"{t.driver.profile} {t.device}"
     head.update(extra or {})
     return head
-
-
-def _event_json(ev: LinkEvent) -> str:
-    obj: dict[str, object] = {"event": ev.kind, "sensor": ev.sensor, "t": round(ev.t_s, 3)}
-    if ev.battery_pct is not None:
-        obj["battery_pct"] = ev.battery_pct
-    if ev.message:
-        obj["message"] = ev.message
-    if ev.kind == "reconnected":  # a gap in the data: say so as a warning too
-        obj["warning"] = f"{ev.sensor}: {ev.message or 'link was down'}"
-    return json.dumps(obj)
 
 
 async def record_session(
@@ -114,7 +92,7 @@ async def record_session(
     t_last = 0.0
     async with session:
         writer = RecordingWriter(path, header, flush_interval_s=flush_interval_s, with_seq=True)
-        ev_file = open(ev_path, "w", encoding="utf-8")  # noqa: SIM115 - closed below
+        ev_file = EventWriter(ev_path)
         try:
             next_status = 0.0
             pending: list[LinkEvent] = []
@@ -126,10 +104,9 @@ async def record_session(
                     t_first, t_last = _write(writer, item, t_first, t_last)
             for ev in pending:
                 events.append(ev)
-                ev_file.write(_event_json(ev) + "\n")
+                ev_file.link(ev)
                 if on_status:
                     on_status(session.now_s(), session.health(), ev)
-            ev_file.flush()
             start_s = session.now_s()
             while True:
                 if stop.is_set():
@@ -149,20 +126,20 @@ async def record_session(
                     t_first, t_last = _write(writer, item, t_first, t_last)
                 elif isinstance(item, LinkEvent):
                     events.append(item)
-                    ev_file.write(_event_json(item) + "\n")
-                    ev_file.flush()
+                    ev_file.link(item)
                     if on_status:
                         on_status(now, session.health(), item)
                 if on_status and now >= next_status:
                     next_status = now + status_interval_s
                     on_status(now, session.health(), None)
-            # What already arrived is kept: write the queue out before closing.
+            # Everything the sensors sent before they were told to stop is kept.
+            await session.stop_streaming()
             while (item := session.get_nowait()) is not None:
                 if isinstance(item, SampleBlock):
                     t_first, t_last = _write(writer, item, t_first, t_last)
                 else:
                     events.append(item)
-                    ev_file.write(_event_json(item) + "\n")
+                    ev_file.link(item)
         finally:
             ev_file.close()
             writer.close()

@@ -174,8 +174,26 @@ class BlueZStandIn:
 
         self.call(drop)
 
+    def inject(self, address: str, char_uuid: str, data: bytes) -> None:
+        """Send one notification as if the device had (a malformed packet, a stale one, …).
+
+        It is not counted as a sample the device sent (``sent_index``).
+        """
+        self.call(lambda: self._notify_all(self._by_address(address), [(char_uuid, data)]))
+
     def _allow(self, st: DevState) -> None:
         st.reconnect_allowed = True
+
+    @property
+    def t0_perf_s(self) -> float | None:
+        """``time.perf_counter()`` at simulated device time 0 (None before any stream).
+
+        With ``speed == 1`` a sample a device takes at device time ``d`` is
+        due at ``t0_perf_s + d``: the true instant tests compare recorded
+        times with. Each packet is sent at the first tick after its last
+        sample is due (later when the host is busy), never earlier.
+        """
+        return self._t0_perf_s
 
     def is_connected(self, address: str) -> bool:
         return bool(self.call(lambda: self._by_address(address).connected))

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from hinge_imu.samples import SensorStream
-from hinge_imu.sensors.encode import make_encoder
 from hinge_imu.sensors.profiles import DeviceProfile, load_profile
+from hinge_imu.sensors.protocols import make_encoder
 from tests.ble.bluez_standin import GattChar, GattService, SimDevice
 
 #: Device clock at the first sample, s: not zero, like a sensor that booted a while ago.

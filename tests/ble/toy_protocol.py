@@ -16,9 +16,9 @@ import struct
 
 import numpy as np
 
-from hinge_imu.samples import SensorStream
-from hinge_imu.sensors.ble import Decoded, FloatArray
+from hinge_imu.samples import FloatArray, SensorStream
 from hinge_imu.sensors.clock import SensorClock
+from hinge_imu.sensors.codec import DecodedPacket
 from tests.ble.bluez_standin import GattChar, GattService, SimDevice
 
 SERVICE = "0000aa00-0000-1000-8000-00805f9b34fb"
@@ -59,12 +59,15 @@ class ToyDriver:
             return f"device refused command {command.hex()} (status {response[2]})"
         return None
 
-    def decode(self, char_uuid: str, data: bytes) -> Decoded | None:
+    def decode(self, char_uuid: str, data: bytes) -> DecodedPacket:
         seq0, n = struct.unpack_from("<IB", data)
         raw = np.frombuffer(data, dtype="<i2", count=6 * n, offset=5).reshape(n, 6)
         acc: FloatArray = raw[:, :3] * ACC_LSB_MPS2
         gyr: FloatArray = raw[:, 3:] * GYR_LSB_DPS
-        return Decoded(acc, gyr, np.arange(seq0, seq0 + n, dtype=np.int64), seq0)
+        return DecodedPacket(acc, gyr, None, np.arange(seq0, seq0 + n, dtype=np.int64))
+
+    def clock_input(self, packet: DecodedPacket) -> int | None:
+        return None if packet.seq is None else int(packet.seq[0])
 
     def reset(self) -> None:
         pass

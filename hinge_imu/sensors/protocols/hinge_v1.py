@@ -1,4 +1,4 @@
-"""Decoder of the project's own ``hinge-v1`` protocol (profile ``custom``).
+"""Decoder and encoder of the project's own ``hinge-v1`` protocol (profile ``custom``).
 
 The format is specified byte by byte in ``firmware_config/README.md``::
 
@@ -18,11 +18,16 @@ import struct
 
 import numpy as np
 
-from hinge_imu.sensors.decode import (
+from hinge_imu.sensors.codec import (
     DecodedPacket,
     Decoder,
+    Encoder,
+    FloatArray,
     acc_lsb_to_mps2,
+    coded_value,
+    device_code,
     empty_packet,
+    quantise,
 )
 
 FLAG_TS64 = 0x01
@@ -90,3 +95,51 @@ class HingeV1Decoder(Decoder):
 
 def _inverse(codes: object) -> dict[int, float]:
     return {int(v): float(k) for k, v in dict(codes).items()}  # type: ignore[call-overload]
+
+
+class HingeV1Encoder(Encoder):
+    """hinge-v1 packets; ``ts64=True`` sends 64-bit time stamps."""
+
+    ts64 = False
+
+    def _pack(self, acc: FloatArray, gyr: FloatArray, t_s: FloatArray) -> list[bytes]:
+        p = self.profile
+        stamp = round(float(t_s[0]) / p.timestamp.unit_s)
+        n = len(t_s)
+        head = struct.pack(
+            "<BBH", int(p.packet["version"]), int(self.ts64), self.samples_sent % 65536
+        )
+        head += struct.pack("<Q", stamp % 2**64) if self.ts64 else struct.pack("<I", stamp % 2**32)
+        head += bytes(
+            [
+                n,
+                device_code(p.acc_range_codes, self.acc_range_g),
+                device_code(p.gyr_range_codes, self.gyr_range_dps),
+            ]
+        )
+        counts = np.empty((n, 6), dtype="<i2")
+        counts[:, :3] = quantise(acc, acc_lsb_to_mps2(self.acc_range_g))
+        counts[:, 3:] = quantise(gyr, self.gyr_range_dps / 32768.0)
+        return [head + counts.tobytes()]
+
+    def command_response(self, command: bytes) -> bytes | None:
+        op = int(self.profile.packet["response_opcode"])
+        if not command:
+            return None
+        if command[0] == 0x01:
+            status = 1
+            if len(command) == 5:
+                rate = struct.unpack_from("<H", command, 1)[0]
+                acc = coded_value(self.profile.acc_range_codes, command[3])
+                gyr = coded_value(self.profile.gyr_range_codes, command[4])
+                if rate in {int(r) for r in self.profile.rates_hz} and acc and gyr:
+                    self.rate_hz, self.acc_range_g, self.gyr_range_dps = float(rate), acc, gyr
+                    self.samples_per_packet = self.profile.samples_in_packet(rate) or 1
+                    status = 0
+            return bytes([op, 0x01, status])
+        if command[0] in (0x02, 0x03) and len(command) == 1:
+            if command[0] == 0x02:
+                self.reset()
+            self.streaming = command[0] == 0x02
+            return bytes([op, command[0], 0])
+        return bytes([op, command[0], 2])

@@ -1,4 +1,4 @@
-"""Decoder of Movesense's GATT SensorData Protocol (profile ``movesense``).
+"""Decoder and encoder of Movesense's GATT SensorData Protocol (profile ``movesense``).
 
 Every notification starts with a message type and the client's 8-bit
 reference::
@@ -24,7 +24,14 @@ import struct
 
 import numpy as np
 
-from hinge_imu.sensors.decode import DecodedPacket, Decoder, PacketError, empty_packet
+from hinge_imu.sensors.codec import (
+    DecodedPacket,
+    Decoder,
+    Encoder,
+    FloatArray,
+    PacketError,
+    empty_packet,
+)
 
 BYTES_PER_SAMPLE = 24  # acc xyz + gyro xyz, float32
 
@@ -131,3 +138,41 @@ class GspDecoder(Decoder):
         except PacketError as err:
             return str(err)
         return None if ok else f"command refused with status {status}"
+
+
+class GspEncoder(Encoder):
+    """Movesense GSP IMU6 DATA messages, split in two where too long."""
+
+    ref = 99
+
+    def _pack(self, acc: FloatArray, gyr: FloatArray, t_s: FloatArray) -> list[bytes]:
+        p = self.profile
+        stamp = round(float(t_s[0]) / p.timestamp.unit_s) % 2**32
+        body = np.concatenate([acc.reshape(-1), gyr.reshape(-1)]).astype("<f4").tobytes()
+        msg = struct.pack("<BBI", int(p.packet["type_data"]), self.ref, stamp) + body
+        limit = int(p.packet["max_notification_bytes"])
+        if len(msg) <= limit:
+            return [msg]
+        part2 = bytes([int(p.packet["type_data_part2"]), self.ref]) + msg[limit:]
+        return [msg[:limit], part2]
+
+    def command_response(self, command: bytes) -> bytes | None:
+        """As the vendor firmware: HELLO answers "Hello"; (un)subscribing is silent."""
+        if len(command) < 2:
+            return None
+        kind, ref = command[0], command[1]
+        result = int(self.profile.packet["type_command_result"])
+        if kind == 0x00:
+            return bytes([result, ref]) + b"Hello"
+        if kind == 0x01:
+            path = command[2:].decode("ascii", "replace")
+            prefix = "/Meas/IMU6/"
+            rate = path[len(prefix) :] if path.startswith(prefix) else ""
+            if rate.isdigit() and float(rate) in self.profile.rates_hz:
+                self.ref, self.rate_hz = ref, float(rate)
+                self.samples_per_packet = self.profile.samples_in_packet(self.rate_hz) or 1
+                self.reset()
+                self.streaming = True
+        elif kind == 0x02 and ref == self.ref:
+            self.streaming = False
+        return None

@@ -1,25 +1,34 @@
-"""The live event stream: one JSON object per line (docs/live.md (event stream), docs/live.md).
+"""The event stream: one JSON object per line, one writer and one vocabulary.
 
-Every event has ``event`` (its kind) and ``t`` (session time, s, on the
-recording's clock). Kinds: ``connected``, ``disconnected``, ``calibrated``,
-``warning`` (the contract's) and ``session``, ``in_rep_warning``, ``rep``,
-``feedback``, ``set_end``, ``health``, ``session_end`` (ours; fields in
-docs/live.md). Lines are flushed one by one so a follower sees each event as
-it happens. Non-finite numbers become ``null`` (JSON has no NaN).
+``hinge-imu live`` writes it (to stdout or ``--events``) and ``hinge-imu
+record`` writes its link events in the same form next to the recording
+(``<REC>.events.jsonl``). Every event has ``event`` (its kind) and ``t``
+(session time, s, on the recording's clock). Kinds and their fields are in
+docs/live.md (Event stream): ``connected``, ``disconnected``,
+``calibrated``, ``warning`` and ``rep`` (the public contract), and
+``session``, ``battery``, ``bad_packet``, ``in_rep_warning``, ``feedback``,
+``set_end``, ``health``, ``session_end``. Lines are flushed one by one so a
+follower sees each event as it happens. Non-finite numbers become ``null``
+(JSON has no NaN).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import IO, Any
+
+from hinge_imu.samples import LinkEvent
 
 EVENT_KINDS = (
     "session",
     "connected",
     "disconnected",
+    "battery",
+    "bad_packet",
     "calibrated",
     "warning",
     "in_rep_warning",
@@ -86,10 +95,45 @@ class EventWriter:
             self._fh.flush()
         return event
 
+    def link(self, ev: LinkEvent) -> dict[str, Any]:
+        """Write a sensor's link event (:func:`link_event_fields`)."""
+        kind, fields = link_event_fields(ev)
+        return self.emit(kind, **fields)
+
     def close(self) -> None:
         if self._own and self._fh is not None:
             self._fh.close()
         self._fh = None
+
+
+def link_event_fields(ev: LinkEvent) -> tuple[str, dict[str, Any]]:
+    """The event kind and fields of a link event.
+
+    A reconnection is a ``connected`` event with ``reconnected: true`` (the
+    message says how long the link was down: a gap in the data).
+    """
+    kind = "connected" if ev.kind == "reconnected" else ev.kind
+    fields: dict[str, Any] = {"t": ev.t_s, "sensor": ev.sensor}
+    if ev.kind == "reconnected":
+        fields["reconnected"] = True
+    if ev.battery_pct is not None:
+        fields["battery_pct"] = ev.battery_pct
+    if ev.count is not None:
+        fields["count"] = ev.count
+    if ev.message:
+        fields["message"] = ev.message
+    return kind, fields
+
+
+def events_path_for(path: str | os.PathLike[str]) -> Path:
+    """``REC.csv`` → ``REC.events.jsonl`` (also for ``.csv.gz``): a recording's link events."""
+    p = Path(path)
+    name = p.name
+    for suffix in (".csv.gz", ".csv"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return p.with_name(name + ".events.jsonl")
 
 
 def read_events(path: str | Path) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""Decoder of MbientLab MetaWear streaming packets (profile ``metamotion``).
+"""Decoder and encoder of MbientLab MetaWear streaming packets (profile ``metamotion``).
 
 Every notification is ``<module> <register> <payload>``. The accelerometer
 (module 0x03) and the gyroscope (module 0x13) send separately, either one
@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from hinge_imu.sensors.decode import (
+from hinge_imu.sensors.codec import (
     DecodedPacket,
     Decoder,
+    Encoder,
     FloatArray,
     acc_lsb_to_mps2,
+    coded_value,
     empty_packet,
+    quantise,
 )
 
 
@@ -90,3 +93,44 @@ class MetaWearDecoder(Decoder):
     def unpaired(self) -> tuple[FloatArray, FloatArray]:
         """Samples still waiting for their other half: (acc m/s², gyro deg/s)."""
         return self._acc.copy(), self._gyr.copy()
+
+
+class MetaWearEncoder(Encoder):
+    """MetaWear packed acceleration and rotation packets (3 samples each).
+
+    Each call packs whole groups; a leftover of 1 or 2 samples at ``flush``
+    goes out as single-sample packets, as the device's unpacked registers.
+    """
+
+    def _pack(self, acc: FloatArray, gyr: FloatArray, t_s: FloatArray) -> list[bytes]:
+        pk = self.profile.packet
+        acc_lsb = acc_lsb_to_mps2(self.acc_range_g, float(pk["acc_lsb_per_g_times_range"]))
+        gyr_lsb = self.gyr_range_dps / float(pk["gyr_lsb_per_dps_times_range"])
+        a, g = quantise(acc, acc_lsb), quantise(gyr, gyr_lsb)
+        am, gm = int(pk["acc_module"]), int(pk["gyr_module"])
+        if len(t_s) == 3:
+            return [
+                bytes([am, int(pk["acc_packed_register"])]) + a.tobytes(),
+                bytes([gm, int(pk["gyr_packed_register"])]) + g.tobytes(),
+            ]
+        out: list[bytes] = []
+        for i in range(len(t_s)):
+            out.append(bytes([am, int(pk["acc_data_register"])]) + a[i].tobytes())
+            out.append(bytes([gm, int(pk["gyr_data_register"])]) + g[i].tobytes())
+        return out
+
+    def command_response(self, command: bytes) -> bytes | None:
+        """MetaWear acknowledges nothing; config writes still set the ranges used."""
+        pk = self.profile.packet
+        if len(command) == 4 and command[1] == 0x03:
+            rate = coded_value(self.profile.rate_codes, command[2])
+            if command[0] == int(pk["acc_module"]):
+                acc = coded_value(self.profile.acc_range_codes, command[3])
+                self.acc_range_g = acc if acc is not None else self.acc_range_g
+            elif command[0] == int(pk["gyr_module"]):
+                gyr = coded_value(self.profile.gyr_range_codes, command[3])
+                self.gyr_range_dps = gyr if gyr is not None else self.gyr_range_dps
+            self.rate_hz = rate if rate is not None else self.rate_hz
+        if len(command) == 3 and command[1] == 0x01 and command[0] == int(pk["gyr_module"]):
+            self.streaming = command[2] == 0x01  # the gyro starts last and stops first
+        return None
