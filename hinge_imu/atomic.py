@@ -27,10 +27,15 @@ def atomic_write(
 
     If the block raises, the temp file is removed and ``path`` is untouched,
     so no half-written output is ever left under the final name.
+    A full disk or an unwritable folder raises :class:`HingeImuError` (one
+    line naming ``path``), not a bare ``OSError``.
     """
     final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".part", dir=final.parent)
+    except OSError as err:
+        raise HingeImuError(f"cannot create the file ({err.strerror or err})", final) from None
     try:
         with os.fdopen(fd, mode, **open_kwargs) as fh:  # type: ignore[call-overload]
             yield fh
@@ -40,9 +45,13 @@ def atomic_write(
             os.chmod(fh.fileno(), 0o666 & ~_umask())
             os.fsync(fh.fileno())
         os.replace(tmp, final)
-    except BaseException:
+    except BaseException as err:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+        if isinstance(err, OSError) and not isinstance(err, BrokenPipeError):
+            raise HingeImuError(
+                f"cannot write the file ({err.strerror or err}); nothing written", final
+            ) from None
         raise
 
 

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
+from hinge_imu.errors import HingeImuError
 from hinge_imu.samples import LinkEvent
 
 EVENT_KINDS = (
@@ -68,13 +69,19 @@ class EventWriter:
 
     def __init__(self, target: str | Path | IO[str] | None, keep_history: bool = False) -> None:
         self._own = False
+        self._target = target
         self._fh: IO[str] | None
         if target is None:
             self._fh = None
         elif target == "-":
             self._fh = sys.stdout
         elif isinstance(target, str | Path):
-            self._fh = open(target, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            try:
+                self._fh = open(target, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            except OSError as err:
+                raise HingeImuError(
+                    f"cannot create the events file ({err.strerror})", target
+                ) from None
             self._own = True
         else:
             self._fh = target
@@ -91,8 +98,14 @@ class EventWriter:
         if self.keep_history:
             self.history.append(event)
         if self._fh is not None:
-            self._fh.write(line + "\n")
-            self._fh.flush()
+            try:
+                self._fh.write(line + "\n")
+                self._fh.flush()
+            except BrokenPipeError:
+                raise
+            except OSError as err:
+                self._fh = None  # a full disk: nothing more can go there
+                raise self._failed(err) from None
         return event
 
     def link(self, ev: LinkEvent) -> dict[str, Any]:
@@ -101,9 +114,20 @@ class EventWriter:
         return self.emit(kind, **fields)
 
     def close(self) -> None:
-        if self._own and self._fh is not None:
-            self._fh.close()
-        self._fh = None
+        fh, self._fh = self._fh, None
+        if self._own and fh is not None:
+            try:
+                fh.close()
+            except OSError as err:
+                raise self._failed(err) from None
+
+    def _failed(self, err: OSError) -> HingeImuError:
+        """One line for an events file that cannot be written (disk full, device gone)."""
+        name = getattr(self._target, "name", self._target)
+        return HingeImuError(
+            f"cannot write the events ({err.strerror or err}); the events written before are kept",
+            name if isinstance(name, str | Path) else None,
+        )
 
 
 def link_event_fields(ev: LinkEvent) -> tuple[str, dict[str, Any]]:

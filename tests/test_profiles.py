@@ -154,3 +154,10 @@ def test_malformed_profile_gives_one_line_error_naming_the_file(
         load_profile("custom")
     text = str(info.value)
     assert "\n" not in text and str(tmp_path / "custom.toml") in text
+
+
+def test_every_protocol_a_profile_may_name_has_a_decoder_and_an_encoder() -> None:
+    from hinge_imu.sensors.profiles import PROTOCOLS as NAMES
+    from hinge_imu.sensors.protocols import PROTOCOLS
+
+    assert set(NAMES) == set(PROTOCOLS)

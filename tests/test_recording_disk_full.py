@@ -87,3 +87,39 @@ def test_live_into_a_folder_that_cannot_be_written_is_one_line_before_the_sessio
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("hinge-imu: error: ") and str(out) in err[-1]
     assert not out.exists()
+
+
+def test_live_whose_events_file_hits_a_full_disk_stops_with_one_line(
+    replayed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """/dev/full answers every write with ENOSPC: the events file, not the recording, is full."""
+    out = tmp_path / "live.csv"
+    argv = ["live", "--replay", str(replayed), "--speed", "0", "--mute", "--plain", "-o", str(out)]
+    assert main([*argv, "--events", "/dev/full"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    errors = [line for line in err.splitlines() if line.startswith("hinge-imu: error:")]
+    assert len(errors) == 1 and "cannot write the events (No space left on device)" in errors[0]
+    assert out.read_text().startswith("# hinge-imu recording v1")  # closed, header complete
+
+
+def test_an_output_on_a_full_disk_is_one_line_and_leaves_nothing(
+    replayed: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from hinge_imu import atomic
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(atomic.os, "fsync", full)
+    out = tmp_path / "reps.csv"
+    assert main(["analyse", str(replayed), "--reps-csv", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        f"hinge-imu: error: {out}: cannot write the file (No space left on device); nothing written"
+    )
+    assert list(tmp_path.iterdir()) == []  # no output, no temp file

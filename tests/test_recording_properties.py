@@ -19,8 +19,8 @@ from hinge_imu.errors import RecordingError
 from hinge_imu.recording import read_recording, write_recording
 from hinge_imu.samples import Recording, SensorStream
 from hinge_imu.sensors.codec import PacketError
-from hinge_imu.sensors.protocols import make_decoder
 from hinge_imu.sensors.profiles import list_profiles, load_profile
+from hinge_imu.sensors.protocols import make_decoder
 
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -141,8 +141,12 @@ async def record_session(
                     events.append(item)
                     ev_file.link(item)
         finally:
-            ev_file.close()
-            writer.close()
+            # The recording first: it must be closed and readable even when
+            # the events file is what hit the full disk.
+            try:
+                writer.close()
+            finally:
+                ev_file.close()
         health = session.health()
         skew = session.clock_skew()
     duration = 0.0 if t_first is None else t_last - t_first
