@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from hinge_imu.core.reps import RepDetector
 
@@ -76,10 +77,10 @@ def test_small_bows_steps_and_knocks_are_not_reps() -> None:
     assert fin == [] and "knock" in rej[0].reason
 
 
-def test_missed_lockout_still_ends_the_rep() -> None:
-    hip = np.concatenate(
-        [np.zeros(100), _rep(70, 1.5, 1.2, end=22.0, hold_s=1.5), _ramp(22, 0, 1.0), np.zeros(100)]
-    )
+@pytest.mark.parametrize("peak", [70.0, 40.0])  # 40°: stops over half way up, still a stop
+def test_missed_lockout_still_ends_the_rep(peak: float) -> None:
+    rep = _rep(peak, 1.5, 1.2, end=22.0, hold_s=1.5)
+    hip = np.concatenate([np.zeros(100), rep, _ramp(22, 0, 1.0), np.zeros(100)])
     fin, _ = _run(hip)
     assert len(fin) == 1
     b = fin[0].bounds
@@ -94,3 +95,32 @@ def test_chunking_does_not_change_the_reps() -> None:
     for chunk in (1, 7, 64):
         parts, _ = _run(hip, chunk=chunk)
         assert [e.bounds for e in parts] == [e.bounds for e in whole]
+
+
+def _butt_wink(rebound_deg: float = 0.0) -> np.ndarray:
+    """A squat whose pelvis tucks in the hole: 112° → 92°, held 0.5 s, then up."""
+    hole = np.full(50, 92.0)
+    rebound = _ramp(92, 92 + rebound_deg, 0.3) if rebound_deg else np.zeros(0)
+    return np.concatenate(
+        [
+            _ramp(0, 112, 1.5),
+            _ramp(112, 92, 0.3),
+            hole,
+            rebound,
+            _ramp(92 + rebound_deg, 0, 1.2),
+            np.zeros(120),
+        ]
+    )
+
+
+def test_a_pause_in_the_hole_does_not_split_the_rep() -> None:
+    for rebound in (0.0, 7.0):  # settles at 92°; or settles, rises 7°, then comes up
+        hip = np.concatenate([np.zeros(150), _butt_wink(rebound), _butt_wink(rebound)])
+        for chunk in (None, 1, 37):
+            fin, rej = _run(hip, chunk=chunk)
+            assert len(fin) == 2 and rej == []
+            for e in fin:
+                b = e.bounds
+                assert b is not None
+                assert abs(hip[b.bottom] - 112.0) < 0.5
+                assert abs(hip[b.end - 1]) < 1.0  # ends at the standing lockout

@@ -8,11 +8,16 @@ pelvic tilt and trunk inclination), sample by sample, and reports events:
 * ``bottom``: the peak is confirmed (the driver fell ``bottom_confirm_deg`` below it);
 * ``finished``: the lockout is known, with the rep's :class:`RepBounds`.
   Either the pose settled (range under ``settle_range_deg`` for ``settle_s``,
-  below the peak by ``lockout_drop_deg``; the lockout is the first settled
-  sample), or the next rep began without a pause (the driver rose
-  ``rise_again_deg`` above its lowest value since the peak; the lockout is
-  that lowest sample). A finished event therefore comes at most
-  ``settle_s`` after the lockout.
+  below the *lockout ceiling*; the lockout is the first settled sample), or
+  the next rep began without a pause (the driver rose ``rise_again_deg``
+  above its lowest value since the peak, and that lowest value was under the
+  ceiling; the lockout is that lowest sample). A finished event therefore
+  comes at most ``settle_s`` after the lockout. The ceiling is
+  ``lockout_drop_deg`` below the peak and at most ``lockout_max_share`` of
+  the peak's height above the standing level: a pause in the hole (hip
+  flexion settling 20° under the peak as the pelvis tucks, then the rest of
+  the ascent) continues the same rep, while a missed lockout (coming up to
+  20–30° and staying) still ends it.
 * ``rejected``: the movement was not a rep (peak under ``min_peak_deg``, the
   pelvis and trunk never tilted ``min_tilt_deg`` — a step or a turn —, or
   shorter than ``min_duration_s`` — a knock).
@@ -45,6 +50,10 @@ class RepSettings:
     min_tilt_deg: float = 15.0
     bottom_confirm_deg: float = 5.0
     lockout_drop_deg: float = 10.0
+    #: A settle (or the lowest point before a next rise) is the lockout only
+    #: at most this share of the peak's height above the standing level,
+    #: fraction 0–1 (1: anywhere ``lockout_drop_deg`` below the peak).
+    lockout_max_share: float = 0.6
     settle_s: float = 0.3
     settle_range_deg: float = 2.0
     settle_tol_deg: float = 0.4
@@ -161,8 +170,8 @@ class RepDetector:
             if v < self._min:
                 self._min, self._min_i = float(v), i
             if v > self._min + s.rise_again_deg:
-                if self._min > self._peak - s.lockout_drop_deg:
-                    # Back up to the peak region without a lockout: still the same rep.
+                if self._min > self._ceiling():
+                    # Back up without having come up to a lockout: still the same rep.
                     self._state = _DOWN
                     if v > self._peak:
                         self._peak, self._peak_i = float(v), i
@@ -185,7 +194,7 @@ class RepDetector:
                 if (
                     w.size >= settle_n // 2
                     and float(w.max() - w.min()) < s.settle_range_deg
-                    and float(w.max()) < self._peak - s.lockout_drop_deg
+                    and float(w.max()) < self._ceiling()
                 ):
                     # The lockout: where the driver came within settle_tol of where it settled.
                     final = median_list(w.tolist())
@@ -226,9 +235,7 @@ class RepDetector:
             # Settled: the window of n samples ending here qualifies (the
             # state-free part is computed once per chunk), below the peak.
             settle_ok, win_max = self._window_flags(x, j)
-            settle = settle_ok[j : j + size] & (
-                win_max[j : j + size] < self._peak - s.lockout_drop_deg
-            )
+            settle = settle_ok[j : j + size] & (win_max[j : j + size] < self._ceiling())
             q = self._peak_i + n - i0  # idx - peak_i >= n from local index q on
             if q > 0:
                 settle[:q] = False
@@ -369,6 +376,12 @@ class RepDetector:
             self._base = float(level[last[-1]])
         self._push_many(x[j : j + nb * n])
         return j + nb * n
+
+    def _ceiling(self) -> float:
+        """Highest driver value a lockout may settle at, deg (see the module docstring)."""
+        s = self.settings
+        share = self._base + s.lockout_max_share * (self._peak - self._base)
+        return min(self._peak - s.lockout_drop_deg, share)
 
     def _follow_level(self, level: float) -> None:
         """The standing level a next rep rises from: the pose the last rep ended in."""
