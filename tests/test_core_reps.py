@@ -124,3 +124,20 @@ def test_a_pause_in_the_hole_does_not_split_the_rep() -> None:
                 assert b is not None
                 assert abs(hip[b.bottom] - 112.0) < 0.5
                 assert abs(hip[b.end - 1]) < 1.0  # ends at the standing lockout
+
+
+def test_the_first_rep_after_a_walk_starts_where_the_person_bends() -> None:
+    # Walking swings the thigh ±19° (pelvis and trunk upright), ends with the
+    # leg behind, then the person stands at 1° for 3 s and does a rep.
+    t = np.arange(int(7.75 * RATE)) / RATE
+    walk = 19.0 * np.sin(2 * np.pi * 1.0 * t)
+    stand = np.concatenate([_ramp(-19.0, 1.0, 0.5), np.full(300, 1.0)])
+    lead = np.concatenate([np.zeros(150), walk, stand])
+    hip = np.concatenate([lead, _rep(70, 1.5, 1.2) + 1.0])
+    tilt = np.concatenate([np.zeros(lead.size), (hip[lead.size :] - 1.0) * 0.8])
+    for chunk in (None, 1, 53):
+        fin, rej = _run(hip, tilt, chunk=chunk)
+        assert len(fin) == 1 and len(rej) >= 7  # every step is rejected, not counted
+        b = fin[0].bounds
+        assert b is not None
+        assert b.start > lead.size and hip[b.start] > 6.0 >= hip[b.start - 1]

@@ -22,8 +22,10 @@ pelvic tilt and trunk inclination), sample by sample, and reports events:
   pelvis and trunk never tilted ``min_tilt_deg`` — a step or a turn —, or
   shorter than ``min_duration_s`` — a knock).
 
-The standing level follows still, near-upright periods between reps, so a
-small drift of the calibration does not move the start of every rep.
+The standing level follows still, near-upright periods between reps and the
+lockouts of reps, so a small drift of the calibration does not move the
+start of every rep; never a rejected movement's low point (a step's, with
+the leg behind), so the first rep after a walk starts where it starts.
 """
 
 from __future__ import annotations
@@ -177,8 +179,15 @@ class RepDetector:
                         self._peak, self._peak_i = float(v), i
                     continue
                 lock = self._min_i
-                events.append(self._finish(lock, lock + 1))
-                self._follow_level(self._min)
+                ev = self._finish(lock, lock + 1)
+                events.append(ev)
+                if ev.kind == "finished":
+                    # A step's low point (the leg behind) is no standing pose:
+                    # following it would start a "rep" at the end of a walk.
+                    self._follow_level(self._min)
+                if v <= self._base + s.start_above_deg:
+                    self._state = _IDLE  # not above standing: no movement has begun yet
+                    continue
                 # The next rep began at once: it starts where it rose above the standing level.
                 start = self._first_above(lock + 1, i, self._base + s.start_above_deg)
                 self._begin(start, events)
