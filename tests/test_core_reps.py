@@ -1,10 +1,12 @@
-"""Rep segmentation on synthetic hip-flexion traces (docs/rules.md)."""
+"""Rep segmentation on synthetic hip-flexion traces and a simulated session (docs/rules.md)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from core_sim_helpers import sim
 
+from hinge_imu import analyse
 from hinge_imu.core.reps import RepDetector
 
 RATE = 100.0
@@ -141,3 +143,14 @@ def test_the_first_rep_after_a_walk_starts_where_the_person_bends() -> None:
         b = fin[0].bounds
         assert b is not None
         assert b.start > lead.size and hip[b.start] > 6.0 >= hip[b.start - 1]
+
+
+def test_simulated_reps_after_walks_start_with_their_descent() -> None:
+    # SIMULATED: three sets with a walk before sets 2 and 3 (the first reps
+    # after them once started ~6 s early, at the last step).
+    s = sim("typical", sets=3, reps=3, seed=5)
+    session = analyse(s.recording)
+    truth = s.truth["reps"]
+    assert len(session.reps) == len(truth) == 9
+    for rep, tr in zip(session.reps, truth, strict=True):
+        assert abs(rep.metrics.t_start - tr["t_start"]) < 0.2

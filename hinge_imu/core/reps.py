@@ -242,7 +242,7 @@ class RepDetector:
             runmin = np.fmin(run[:-1], seg)
             event = seg > runmin + s.rise_again_deg
             # Settled: the window of n samples ending here qualifies (the
-            # state-free part is computed once per chunk), below the peak.
+            # state-free part is computed once per chunk), below the ceiling.
             settle_ok, win_max = self._window_flags(x, j)
             settle = settle_ok[j : j + size] & (win_max[j : j + size] < self._ceiling())
             q = self._peak_i + n - i0  # idx - peak_i >= n from local index q on
