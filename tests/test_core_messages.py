@@ -29,3 +29,12 @@ def test_different_messages_and_sensors_stay_apart() -> None:
         SLIP.format(t="4.0", d=20).replace("slipped", "slipped during lost data"),
     ]
     assert merge_repeats(msgs) == tuple(msgs)
+
+
+def test_a_long_run_of_repeats_lists_distinct_times_and_stays_short() -> None:
+    times = [f"{5 + 0.5 * (k // 2):.1f}" for k in range(100)]  # each time twice
+    merged = merge_repeats([SLIP.format(t=t, d=10 + k % 30) for k, t in enumerate(times)])
+    assert merged == (
+        "foot: strap slipped 100 times, at 5.0, 5.5, 6.0, 6.5, 7.0, …, 29.5 s (10–39°); "
+        "mounting re-estimated from then on",
+    )

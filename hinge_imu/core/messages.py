@@ -1,10 +1,11 @@
 """Warnings told once: repeats of one message merged into a line with a count and the times.
 
 A foot sensor that "slipped on its strap" at every other step would
-otherwise fill a session's warnings with the same line eight times. Two
+otherwise fill a session's warnings with the same line, once a step. Two
 lines are repeats when they read the same once their numbers are masked;
-the merged line keeps the first one's words, lists every time (a number
-written ``at T s``) after how many times it happened, and gives each other
+the merged line keeps the first one's words, lists the times (numbers
+written ``at T s``; each distinct one once, the middle ones of a long list
+left out) after how many times it happened, and gives each other
 number that differs as its range.
 """
 
@@ -16,6 +17,8 @@ from collections.abc import Sequence
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 #: A time in a message: "at 12.3 s".
 _AT_TIME = re.compile(r"\bat (-?\d+(?:\.\d+)?) s\b")
+#: At most this many distinct times are listed (the first ones and the last), count.
+MAX_TIMES_LISTED = 6
 
 
 def merge_repeats(messages: Sequence[str]) -> tuple[str, ...]:
@@ -45,7 +48,7 @@ def _merged(lines: list[str]) -> str:
         values = [float(ns[slot]) for ns in numbers]
         if hit.start() == time_at:
             parts[-1] = parts[-1][: -len("at ")] + f"{len(lines)} times, at "
-            text = ", ".join(ns[slot] for ns in numbers)
+            text = _times(list(dict.fromkeys(ns[slot] for ns in numbers)))
         elif min(values) == max(values):
             text = hit.group()
         else:
@@ -57,3 +60,10 @@ def _merged(lines: list[str]) -> str:
     parts.append(first[pos:])
     text = "".join(parts)
     return text if time_at >= 0 else f"{text} ({len(lines)} times)"
+
+
+def _times(distinct: list[str]) -> str:
+    """The times as written, the middle ones left out (…) past ``MAX_TIMES_LISTED``."""
+    if len(distinct) > MAX_TIMES_LISTED:
+        distinct = [*distinct[: MAX_TIMES_LISTED - 1], "…", distinct[-1]]
+    return ", ".join(distinct)
