@@ -1,9 +1,12 @@
-"""Rep segmentation on synthetic hip-flexion traces (docs/rules.md)."""
+"""Rep segmentation on synthetic hip-flexion traces and a simulated session (docs/rules.md)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
+from core_sim_helpers import sim
 
+from hinge_imu import analyse
 from hinge_imu.core.reps import RepDetector
 
 RATE = 100.0
@@ -76,10 +79,10 @@ def test_small_bows_steps_and_knocks_are_not_reps() -> None:
     assert fin == [] and "knock" in rej[0].reason
 
 
-def test_missed_lockout_still_ends_the_rep() -> None:
-    hip = np.concatenate(
-        [np.zeros(100), _rep(70, 1.5, 1.2, end=22.0, hold_s=1.5), _ramp(22, 0, 1.0), np.zeros(100)]
-    )
+@pytest.mark.parametrize("peak", [70.0, 40.0])  # 40°: stops over half way up, still a stop
+def test_missed_lockout_still_ends_the_rep(peak: float) -> None:
+    rep = _rep(peak, 1.5, 1.2, end=22.0, hold_s=1.5)
+    hip = np.concatenate([np.zeros(100), rep, _ramp(22, 0, 1.0), np.zeros(100)])
     fin, _ = _run(hip)
     assert len(fin) == 1
     b = fin[0].bounds
@@ -94,3 +97,60 @@ def test_chunking_does_not_change_the_reps() -> None:
     for chunk in (1, 7, 64):
         parts, _ = _run(hip, chunk=chunk)
         assert [e.bounds for e in parts] == [e.bounds for e in whole]
+
+
+def _butt_wink(rebound_deg: float = 0.0) -> np.ndarray:
+    """A squat whose pelvis tucks in the hole: 112° → 92°, held 0.5 s, then up."""
+    hole = np.full(50, 92.0)
+    rebound = _ramp(92, 92 + rebound_deg, 0.3) if rebound_deg else np.zeros(0)
+    return np.concatenate(
+        [
+            _ramp(0, 112, 1.5),
+            _ramp(112, 92, 0.3),
+            hole,
+            rebound,
+            _ramp(92 + rebound_deg, 0, 1.2),
+            np.zeros(120),
+        ]
+    )
+
+
+def test_a_pause_in_the_hole_does_not_split_the_rep() -> None:
+    for rebound in (0.0, 7.0):  # settles at 92°; or settles, rises 7°, then comes up
+        hip = np.concatenate([np.zeros(150), _butt_wink(rebound), _butt_wink(rebound)])
+        for chunk in (None, 1, 37):
+            fin, rej = _run(hip, chunk=chunk)
+            assert len(fin) == 2 and rej == []
+            for e in fin:
+                b = e.bounds
+                assert b is not None
+                assert abs(hip[b.bottom] - 112.0) < 0.5
+                assert abs(hip[b.end - 1]) < 1.0  # ends at the standing lockout
+
+
+def test_the_first_rep_after_a_walk_starts_where_the_person_bends() -> None:
+    # Walking swings the thigh ±19° (pelvis and trunk upright), ends with the
+    # leg behind, then the person stands at 1° for 3 s and does a rep.
+    t = np.arange(int(7.75 * RATE)) / RATE
+    walk = 19.0 * np.sin(2 * np.pi * 1.0 * t)
+    stand = np.concatenate([_ramp(-19.0, 1.0, 0.5), np.full(300, 1.0)])
+    lead = np.concatenate([np.zeros(150), walk, stand])
+    hip = np.concatenate([lead, _rep(70, 1.5, 1.2) + 1.0])
+    tilt = np.concatenate([np.zeros(lead.size), (hip[lead.size :] - 1.0) * 0.8])
+    for chunk in (None, 1, 53):
+        fin, rej = _run(hip, tilt, chunk=chunk)
+        assert len(fin) == 1 and len(rej) >= 7  # every step is rejected, not counted
+        b = fin[0].bounds
+        assert b is not None
+        assert b.start > lead.size and hip[b.start] > 6.0 >= hip[b.start - 1]
+
+
+def test_simulated_reps_after_walks_start_with_their_descent() -> None:
+    # SIMULATED: three sets with a walk before sets 2 and 3 (the first reps
+    # after them once started ~6 s early, at the last step).
+    s = sim("typical", sets=3, reps=3, seed=5)
+    session = analyse(s.recording)
+    truth = s.truth["reps"]
+    assert len(session.reps) == len(truth) == 9
+    for rep, tr in zip(session.reps, truth, strict=True):
+        assert abs(rep.metrics.t_start - tr["t_start"]) < 0.2

@@ -60,6 +60,7 @@ from hinge_imu.core.calibration_data import (
     Stance,
 )
 from hinge_imu.core.calibration_settings import CalibrationSettings
+from hinge_imu.core.messages import merge_repeats
 from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
 from hinge_imu.core.results import SensorCalibration
 from hinge_imu.core.slips import find_slips, gap_slips
@@ -369,7 +370,8 @@ def calibrate(
     sensors = verdict(grid, st, axes, cs)
     msgs = [*st.messages, *limbs.messages, *slip_msgs]
     msgs += [m for s in grid.sensors for m in sensors[s].messages]
-    return Calibration(sensors, grid.t_s(st.start), grid.t_s(st.end), tuple(msgs), mountings)
+    t0, t1 = grid.t_s(st.start), grid.t_s(st.end)
+    return Calibration(sensors, t0, t1, merge_repeats(msgs), mountings)
 
 
 def calibrate_grid(

@@ -8,17 +8,24 @@ pelvic tilt and trunk inclination), sample by sample, and reports events:
 * ``bottom``: the peak is confirmed (the driver fell ``bottom_confirm_deg`` below it);
 * ``finished``: the lockout is known, with the rep's :class:`RepBounds`.
   Either the pose settled (range under ``settle_range_deg`` for ``settle_s``,
-  below the peak by ``lockout_drop_deg``; the lockout is the first settled
-  sample), or the next rep began without a pause (the driver rose
-  ``rise_again_deg`` above its lowest value since the peak; the lockout is
-  that lowest sample). A finished event therefore comes at most
-  ``settle_s`` after the lockout.
+  below the *lockout ceiling*; the lockout is the first settled sample), or
+  the next rep began without a pause (the driver rose ``rise_again_deg``
+  above its lowest value since the peak, and that lowest value was under the
+  ceiling; the lockout is that lowest sample). A finished event therefore
+  comes at most ``settle_s`` after the lockout. The ceiling is
+  ``lockout_drop_deg`` below the peak and at most ``lockout_max_share`` of
+  the peak's height above the standing level: a pause in the hole (hip
+  flexion settling 20° under the peak as the pelvis tucks, then the rest of
+  the ascent) continues the same rep, while a missed lockout (coming up to
+  20–30° and staying) still ends it.
 * ``rejected``: the movement was not a rep (peak under ``min_peak_deg``, the
   pelvis and trunk never tilted ``min_tilt_deg`` — a step or a turn —, or
   shorter than ``min_duration_s`` — a knock).
 
-The standing level follows still, near-upright periods between reps, so a
-small drift of the calibration does not move the start of every rep.
+The standing level follows still, near-upright periods between reps and the
+lockouts of reps, so a small drift of the calibration does not move the
+start of every rep; never a rejected movement's low point (a step's, with
+the leg behind), so the first rep after a walk starts where it starts.
 """
 
 from __future__ import annotations
@@ -45,6 +52,10 @@ class RepSettings:
     min_tilt_deg: float = 15.0
     bottom_confirm_deg: float = 5.0
     lockout_drop_deg: float = 10.0
+    #: A settle (or the lowest point before a next rise) is the lockout only
+    #: at most this share of the peak's height above the standing level,
+    #: fraction 0–1 (1: anywhere ``lockout_drop_deg`` below the peak).
+    lockout_max_share: float = 0.6
     settle_s: float = 0.3
     settle_range_deg: float = 2.0
     settle_tol_deg: float = 0.4
@@ -161,15 +172,22 @@ class RepDetector:
             if v < self._min:
                 self._min, self._min_i = float(v), i
             if v > self._min + s.rise_again_deg:
-                if self._min > self._peak - s.lockout_drop_deg:
-                    # Back up to the peak region without a lockout: still the same rep.
+                if self._min > self._ceiling():
+                    # Back up without having come up to a lockout: still the same rep.
                     self._state = _DOWN
                     if v > self._peak:
                         self._peak, self._peak_i = float(v), i
                     continue
                 lock = self._min_i
-                events.append(self._finish(lock, lock + 1))
-                self._follow_level(self._min)
+                ev = self._finish(lock, lock + 1)
+                events.append(ev)
+                if ev.kind == "finished":
+                    # A step's low point (the leg behind) is no standing pose:
+                    # following it would start a "rep" at the end of a walk.
+                    self._follow_level(self._min)
+                if v <= self._base + s.start_above_deg:
+                    self._state = _IDLE  # not above standing: no movement has begun yet
+                    continue
                 # The next rep began at once: it starts where it rose above the standing level.
                 start = self._first_above(lock + 1, i, self._base + s.start_above_deg)
                 self._begin(start, events)
@@ -185,7 +203,7 @@ class RepDetector:
                 if (
                     w.size >= settle_n // 2
                     and float(w.max() - w.min()) < s.settle_range_deg
-                    and float(w.max()) < self._peak - s.lockout_drop_deg
+                    and float(w.max()) < self._ceiling()
                 ):
                     # The lockout: where the driver came within settle_tol of where it settled.
                     final = median_list(w.tolist())
@@ -224,11 +242,9 @@ class RepDetector:
             runmin = np.fmin(run[:-1], seg)
             event = seg > runmin + s.rise_again_deg
             # Settled: the window of n samples ending here qualifies (the
-            # state-free part is computed once per chunk), below the peak.
+            # state-free part is computed once per chunk), below the ceiling.
             settle_ok, win_max = self._window_flags(x, j)
-            settle = settle_ok[j : j + size] & (
-                win_max[j : j + size] < self._peak - s.lockout_drop_deg
-            )
+            settle = settle_ok[j : j + size] & (win_max[j : j + size] < self._ceiling())
             q = self._peak_i + n - i0  # idx - peak_i >= n from local index q on
             if q > 0:
                 settle[:q] = False
@@ -369,6 +385,12 @@ class RepDetector:
             self._base = float(level[last[-1]])
         self._push_many(x[j : j + nb * n])
         return j + nb * n
+
+    def _ceiling(self) -> float:
+        """Highest driver value a lockout may settle at, deg (see the module docstring)."""
+        s = self.settings
+        share = self._base + s.lockout_max_share * (self._peak - self._base)
+        return min(self._peak - s.lockout_drop_deg, share)
 
     def _follow_level(self, level: float) -> None:
         """The standing level a next rep rises from: the pose the last rep ended in."""
