@@ -78,7 +78,8 @@ def test_wav_write_is_atomic_and_streams_long_sessions(tmp_path, monkeypatch) ->
     monkeypatch.setattr(WavRenderer, "_piece", failing_piece)
     from hinge_imu.errors import HingeImuError
 
-    with pytest.raises(HingeImuError, match=r"cannot write the file \(disk full\); nothing written"):
+    written = r"cannot write the file \(disk full\); nothing written"
+    with pytest.raises(HingeImuError, match=written):
         r.write()  # one line for the user, not a bare OSError
     assert list(tmp_path.iterdir()) == []  # nothing under the final name, no temp file
     assert max(calls) <= WavRenderer.PIECE_SAMPLES
