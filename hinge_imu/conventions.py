@@ -90,3 +90,14 @@ RULE_IDS: Final = (
 
 #: Which side the thigh sensor is on when the header does not say.
 DEFAULT_SIDE: Final = "right"
+
+#: Endings of a recording file (docs/recording-format.md), longest first.
+RECORDING_SUFFIXES: Final = (".csv.gz", ".csv")
+
+
+def recording_stem(name: str) -> str | None:
+    """A recording file name without its ending (``s.csv.gz`` → ``s``); None for another."""
+    for suffix in RECORDING_SUFFIXES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return None

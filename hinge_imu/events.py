@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
+from hinge_imu.conventions import recording_stem
 from hinge_imu.errors import HingeImuError
 from hinge_imu.samples import LinkEvent
 
@@ -152,12 +153,7 @@ def link_event_fields(ev: LinkEvent) -> tuple[str, dict[str, Any]]:
 def events_path_for(path: str | os.PathLike[str]) -> Path:
     """``REC.csv`` → ``REC.events.jsonl`` (also for ``.csv.gz``): a recording's link events."""
     p = Path(path)
-    name = p.name
-    for suffix in (".csv.gz", ".csv"):
-        if name.endswith(suffix):
-            name = name[: -len(suffix)]
-            break
-    return p.with_name(name + ".events.jsonl")
+    return p.with_name((recording_stem(p.name) or p.name) + ".events.jsonl")
 
 
 def read_events(path: str | Path) -> list[dict[str, Any]]:

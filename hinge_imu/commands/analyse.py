@@ -34,11 +34,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _stem(path: Path) -> str:
-    name = path.name
-    for ext in (".csv.gz", ".csv"):
-        if name.endswith(ext):
-            return name[: -len(ext)]
-    return path.stem
+    from hinge_imu.conventions import recording_stem
+
+    return recording_stem(path.name) or path.stem
 
 
 def write_reps_csv(session: Session, path: str | os.PathLike[str]) -> None:

@@ -19,6 +19,7 @@ from matplotlib.patches import PathPatch
 from matplotlib.textpath import TextPath
 from matplotlib.transforms import Affine2D
 
+from hinge_imu.conventions import recording_stem
 from hinge_imu.core.results import RepResult, Session
 
 #: A4 landscape, inches (the PDF pages and the PNGs share it).
@@ -133,10 +134,7 @@ def session_name(session: Session) -> str:
     if name:
         return name
     src = session.source.replace("\\", "/").rsplit("/", 1)[-1]
-    for ext in (".csv.gz", ".csv"):
-        if src.endswith(ext):
-            return src[: -len(ext)]
-    return src or "session"
+    return recording_stem(src) or src or "session"
 
 
 def new_page(

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hinge_imu.atomic import atomic_write
+from hinge_imu.conventions import recording_stem
 from hinge_imu.errors import HingeImuError
 from hinge_imu.sim.generate import Simulation
 
@@ -16,12 +17,8 @@ from hinge_imu.sim.generate import Simulation
 def sidecar_paths(path: str | Path) -> tuple[Path, Path]:
     """``(truth_json, truth_angles_csv)`` for a recording path (.csv or .csv.gz)."""
     p = Path(path)
-    name = p.name
-    for ext in (".csv.gz", ".csv"):
-        if name.endswith(ext):
-            stem = name[: -len(ext)]
-            break
-    else:
+    stem = recording_stem(p.name)
+    if stem is None:
         raise HingeImuError("output must end in .csv or .csv.gz", p)
     return p.with_name(stem + ".truth.json"), p.with_name(stem + ".truth_angles.csv")
 
