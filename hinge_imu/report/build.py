@@ -13,7 +13,8 @@ Layout of ``out_dir``:
   3 min, tables over 20 reps), ``reps.csv``, ``angles.csv``, ``summary.csv``,
   ``columns.csv``;
 * one session of several sets: ``1_overview.png``, ``2_reps_overlaid.png``,
-  ``3_calibration_and_quality.png``, ``4_set_<n>.png`` per set, and the CSVs;
+  ``3_calibration_and_quality.png``, the CSVs, and with ``set_pngs``
+  ``4_set_<n>.png`` per set (the set pages are always in the PDF);
 * several sessions: ``report.pdf`` (the progress page first, then every
   session's pages), ``0_progress.png``, ``summary.csv`` (one row per
   session), ``columns.csv``, and one folder per session with its PNGs and
@@ -41,7 +42,10 @@ from hinge_imu.report.plots import reps_overlay_figure, scores_figure
 from hinge_imu.report.sets import RepSet, split_sets
 from hinge_imu.report.style import PNG_DPI, session_name
 from hinge_imu.report.tables import quality_figure, rep_table_figures
-from hinge_imu.report.timeline import split_window, timeline_figure, timeline_windows
+from hinge_imu.report.timeline import TimelinePage, split_window, timeline_windows
+
+#: File stem of the set pages (``4_set_07``): their PNGs are written only on request.
+SET_PAGE = "4_set_"
 
 
 @dataclass(frozen=True)
@@ -50,12 +54,16 @@ class ReportSettings:
 
     Attributes:
         angles_rate_hz: rate of the fixed time grid of ``angles.csv``, Hz.
-        png: also write every figure as a PNG.
+        png: also write the session's pages as PNGs (all but the set pages).
+        set_pngs: also write each set page as a PNG (with ``png``); off by
+            default: they are in the PDF, and a PNG each was 40 % of the
+            time of a long session's report.
         png_dpi: PNG resolution, dots per inch (A4 landscape).
     """
 
     angles_rate_hz: float = exports.ANGLES_RATE_HZ
     png: bool = True
+    set_pngs: bool = False
     png_dpi: int = PNG_DPI
 
 
@@ -63,9 +71,12 @@ def session_pages(session: Session) -> Iterator[tuple[str, Figure]]:
     """(file stem, figure) of every page of one session's report, in page order.
 
     A generator: each page is drawn when asked for, so a caller that saves
-    and drops it holds one page at a time, however long the session.
+    and drops it holds one page at a time, however long the session. The
+    pages of the session over time (the set pages, the parts of a long
+    session) are one figure redrawn: save each before asking for the next.
     One set: the session over time, reps overlaid, scores, quality, rep table.
-    Several sets: an overview, reps overlaid, quality, then one page per set.
+    Several sets: an overview, reps overlaid, quality, then one page per set
+    (stems starting with ``SET_PAGE``).
     """
     t = session.angles["t_s"].to_numpy()
     span = (float(t[0]), float(t[-1])) if t.size else (0.0, 1.0)
@@ -74,12 +85,14 @@ def session_pages(session: Session) -> Iterator[tuple[str, Figure]]:
         yield from _long_session_pages(session, sets)
         return
     timelines = timeline_windows(session)
+    page = TimelinePage(session)
     for k, window in enumerate(timelines):
         if len(timelines) == 1:
-            yield "1_session_over_time", timeline_figure(session)
+            yield "1_session_over_time", page.show()
         else:
             part = f"part {k + 1} of {len(timelines)}, {window[0]:.0f}–{window[1]:.0f} s"
-            yield f"1_session_over_time_{k + 1}", timeline_figure(session, window, part)
+            yield f"1_session_over_time_{k + 1}", page.show(window, part)
+    del page
     yield "2_reps_overlaid", reps_overlay_figure(session)
     yield "3_scores_and_mistakes", scores_figure(session)
     yield "4_calibration_and_quality", quality_figure(session)
@@ -93,16 +106,17 @@ def _long_session_pages(session: Session, sets: Sequence[RepSet]) -> Iterator[tu
     yield "2_reps_overlaid", reps_overlay_figure(session)
     yield "3_calibration_and_quality", quality_figure(session)
     digits = len(str(len(sets)))
+    page = TimelinePage(session)
     for s in sets:
         title = f"Set {s.number} of {len(sets)}: reps {s.first_rep}–{s.last_rep}"
         windows = split_window(s.reps, s.window_s)
         for k, (w0, w1) in enumerate(windows):
-            stem = f"4_set_{s.number:0{digits}d}"
+            stem = f"{SET_PAGE}{s.number:0{digits}d}"
             part = f"{w0:.0f}–{w1:.0f} s"
             if len(windows) > 1:
                 stem += f"_{k + 1}"
                 part = f"part {k + 1} of {len(windows)}, {part}"
-            yield stem, timeline_figure(session, (w0, w1), part, title)
+            yield stem, page.show((w0, w1), part, title)
 
 
 def session_folders(sessions: Sequence[Session]) -> list[str]:
@@ -147,7 +161,8 @@ def render_report(
         # Each page is drawn, saved into the PDF and the PNG, and dropped.
         for path, fig in _all_pages(sessions, folders):
             pdf.add(fig)
-            if settings.png:
+            set_page = path.rsplit("/", 1)[-1].startswith(SET_PAGE)
+            if settings.png and (settings.set_pngs or not set_page):
                 files[f"{path}.png"] = png_bytes(fig, settings.png_dpi)
         files["report.pdf"] = pdf.close()
 
