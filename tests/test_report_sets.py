@@ -47,7 +47,7 @@ def session() -> Session:
 
 @pytest.fixture(scope="module")
 def files(session: Session) -> dict[str, bytes]:
-    return render_report([session], ReportSettings(png=True))
+    return render_report([session], ReportSettings(png=True, jobs=1))
 
 
 @pytest.fixture(scope="module")
@@ -144,3 +144,17 @@ def test_a_redrawn_set_page_is_the_page_drawn_afresh(session: Session) -> None:
     redrawn = [png_bytes(page.show(s.window_s, title=f"Set {s.number}")) for s in sets]
     fresh = [png_bytes(timeline_figure(session, s.window_s, title=f"Set {s.number}")) for s in sets]
     assert redrawn == fresh
+
+
+def test_two_processes_write_the_same_report(session: Session, files: dict[str, bytes]) -> None:
+    """A second process draws the later pages; the files are the same, the PDF's pages too."""
+    two = render_report([session], ReportSettings(png=True, jobs=2))
+    assert sorted(two) == sorted(files)
+    assert {k: v for k, v in two.items() if k != "report.pdf"} == {
+        k: v for k, v in files.items() if k != "report.pdf"
+    }
+    pdf = PdfReader(io.BytesIO(two["report.pdf"]))
+    assert [page.extract_text() for page in pdf.pages] == [
+        page.extract_text() for page in PdfReader(io.BytesIO(files["report.pdf"])).pages
+    ]
+    assert "SIMULATED DATA" in str(pdf.metadata.title)
