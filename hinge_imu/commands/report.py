@@ -75,7 +75,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         choices=(1, 2),
         metavar="N",
         help="processes drawing the pages: 1 or 2 (default: 2 for a long report when "
-        "two cores are free, on Linux)",
+        "the machine has 1.5 idle cores, on Linux)",
     )
     p.add_argument(
         "--set-pngs",

@@ -46,13 +46,14 @@ from hinge_imu.report.pages import (
     COST_SET_PAGE,
     COST_SET_PNG,
     PARALLEL_MIN_COST,
+    PARALLEL_MIN_FREE_CORES,
     Page,
     Timelines,
     can_fork,
     draw_in_two,
     draw_pages,
+    free_cores,
     split_point,
-    usable_cpus,
 )
 from hinge_imu.report.plots import reps_overlay_figure, scores_figure
 from hinge_imu.report.sets import RepSet, split_sets
@@ -79,8 +80,8 @@ class ReportSettings:
             time of a long session's report.
         png_dpi: PNG resolution, dots per inch (A4 landscape).
         jobs: processes drawing the pages: 1, 2 (on Linux; more are not
-            used), or 0 = two when two cores are free and the report is long
-            enough to gain from it.
+            used), or 0 = two when the report is long enough to gain from it
+            and the machine has 1.5 idle cores (``PARALLEL_MIN_FREE_CORES``).
     """
 
     angles_rate_hz: float = exports.ANGLES_RATE_HZ
@@ -239,7 +240,7 @@ def render_report(
 
     csv_cost = COST_CSV_PER_SAMPLE * sum(len(s.angles) for s in sessions)
     cost = sum(p.cost for p in plan) + csv_cost
-    auto = 2 if usable_cpus() >= 2 and cost >= PARALLEL_MIN_COST else 1
+    auto = 2 if cost >= PARALLEL_MIN_COST and free_cores() >= PARALLEL_MIN_FREE_CORES else 1
     if (settings.jobs or auto) >= 2 and len(plan) >= 2 and can_fork():
         k = split_point([p.cost for p in plan], csv_cost)
         return draw_in_two(plan, k, title, simulated, settings.png_dpi, csv_files)

@@ -87,11 +87,17 @@ def draw_pages(pages: Sequence[Page], title: str, simulated: bool, dpi: int) -> 
     return files
 
 
-def usable_cpus() -> int:
-    """Cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+#: Cores that must be idle (cores this process may use minus the 1-minute
+#: load average) for a report to be drawn by two processes by default: on a
+#: busy machine the second process only waits for a core and slows the first.
+PARALLEL_MIN_FREE_CORES = 1.5
+
+
+def free_cores() -> float:
+    """Cores this process may run on, minus the 1-minute load average."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    return (cpus or 1) - load
 
 
 def can_fork() -> bool:
