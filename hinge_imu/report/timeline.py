@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import ScaledTranslation, Transform
 
 from hinge_imu.core.rep_metrics import HIP_FLEXION_KNEES_FORWARD_DEG
 from hinge_imu.core.results import RepResult, Session
@@ -185,6 +186,16 @@ def timeline_figure(
     return TimelinePage(session).show(window_s, part, title)
 
 
+#: Distance of the axis titles from the axes, points: beyond the widest tick
+#: labels ("−100" at 10 pt) and the ticks.
+LABEL_GAP_PT = {"x": 24.0, "y": 36.0}
+
+
+def _offset(ax: Axes, dx_pt: float, dy_pt: float) -> Transform:
+    """Axes coordinates, moved by (dx_pt, dy_pt) points."""
+    return ax.transAxes + ScaledTranslation(dx_pt / 72, dy_pt / 72, ax.figure.dpi_scale_trans)
+
+
 class TimelinePage:
     """One timeline figure of a session, redrawn for each window asked for.
 
@@ -219,6 +230,15 @@ class TimelinePage:
         for side in ("top", "right"):
             self.strip.spines[side].set_visible(False)
         self.panels[-1].set_xlabel("Time since the recording started (s)")
+        # Axis titles at fixed offsets (points) from the axes: placing them
+        # from the tick labels' extents was a tenth of each page's drawing.
+        for ax in self.panels:
+            ax.yaxis.set_label_coords(0, 0.5, _offset(ax, -LABEL_GAP_PT["y"], 0))
+            if ax is not self.panels[-1]:  # the grid marks the time; one scale at the bottom
+                ax.tick_params(axis="x", bottom=False)
+        self.panels[-1].xaxis.set_label_coords(
+            0.5, 0, _offset(self.panels[-1], 0, -LABEL_GAP_PT["x"])
+        )
         self._drawn: list[Artist] = []  # what the last window added
 
     def _draw_panel(self, ax: Axes, angle: str, y_all: np.ndarray) -> Line2D:
