@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -56,6 +57,7 @@ def stages(rec: Path, out: Path) -> None:
     session = analyse(rec)
     t2 = time.perf_counter()
     spent["analysis"] = t2 - t1
+    rss_analysed = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     files: dict[str, bytes] = {}
     with PdfDocument("benchmark", True) as pdf:
         for page in build.report_plan([session]):
@@ -89,6 +91,11 @@ def stages(rec: Path, out: Path) -> None:
         n = f" ({count[kind]} pages)" if kind in count else ""
         print(f"  {name + n:42s} {s:7.2f} s  {100 * s / total:5.1f} %")
     print(f"  {'total':42s} {total:7.2f} s")
+    rss_end = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"max RSS of this process: {rss_analysed:.0f} MB after the analysis, {rss_end:.0f} MB "
+        f"after every page and file ({sum(len(v) for v in files.values()) / 1e6:.1f} MB of files)"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

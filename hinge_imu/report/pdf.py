@@ -47,7 +47,8 @@ class PdfDocument:
         if self._pdf is None:
             raise RuntimeError("PdfDocument.add outside its with-block")
         settle_layout(figure)
-        self._pdf.savefig(figure)
+        # dpi: the resolution of what a figure draws as a picture (rasterized).
+        self._pdf.savefig(figure, dpi=PNG_DPI)
 
     def close(self) -> bytes:
         """Finish the document; its bytes."""
