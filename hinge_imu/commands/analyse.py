@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -161,9 +163,19 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
 
 
-def _run_folder(src: Path, out: Path, rules_path: str | None, jobs: int) -> int:
+def _progress_bar(total: int) -> tuple[AbstractContextManager[object], Callable[[], None]]:
+    """A progress bar on a terminal (and how to advance it); on a pipe, nothing
+    (rich is not even imported: a twentieth of a short folder's start-up)."""
+    if not sys.stderr.isatty():
+        return nullcontext(), lambda: None
     from rich.progress import Progress
 
+    progress = Progress(transient=False)
+    task = progress.add_task("analysing", total=total)
+    return progress, lambda: progress.advance(task)
+
+
+def _run_folder(src: Path, out: Path, rules_path: str | None, jobs: int) -> int:
     from hinge_imu.atomic import refuse_replacing_inputs
     from hinge_imu.core.rules import load_rules
     from hinge_imu.errors import HingeImuError
@@ -185,17 +197,17 @@ def _run_folder(src: Path, out: Path, rules_path: str | None, jobs: int) -> int:
     # Every job is handed out before the progress bar's thread starts: on
     # Linux that is when the workers are forked.
     futures = [pool.submit(_one, job) for job in jobs_list] if pool else []
-    with Progress(transient=False, disable=not sys.stderr.isatty()) as progress:
-        task = progress.add_task("analysing", total=len(files))
+    bar, advance = _progress_bar(len(files))
+    with bar:
         if pool is None:
             results = []
             for job in jobs_list:
                 results.append(_one(job))
-                progress.advance(task)
+                advance()
         else:
             with pool:
                 for fut in futures:
-                    fut.add_done_callback(lambda _: progress.advance(task))
+                    fut.add_done_callback(lambda _: advance())
                 results = [fut.result() for fut in futures]
     for name, n, err, tolerated in results:
         for line in tolerated:
