@@ -47,7 +47,7 @@ def session() -> Session:
 
 @pytest.fixture(scope="module")
 def files(session: Session) -> dict[str, bytes]:
-    return render_report([session], ReportSettings(png=True, jobs=1))
+    return render_report([session], ReportSettings(png=True))
 
 
 @pytest.fixture(scope="module")

@@ -79,15 +79,17 @@ class ReportSettings:
             default: they are in the PDF, and a PNG each was 40 % of the
             time of a long session's report.
         png_dpi: PNG resolution, dots per inch (A4 landscape).
-        jobs: processes drawing the pages: 1, 2 (on Linux; more are not
-            used), or 0 = two when the report is long enough to gain from it
-            and the machine has 1.5 idle cores (``PARALLEL_MIN_FREE_CORES``).
+        jobs: processes drawing the pages: 1, 2 (on Linux, forked; more are
+            not used), or 0 = two when the report is long enough to gain from
+            it and the machine has 1.5 idle cores (``PARALLEL_MIN_FREE_CORES``).
+            1 by default here (a notebook's kernel is not forked unasked);
+            the command's default is 0.
     """
 
     angles_rate_hz: float = exports.ANGLES_RATE_HZ
     png: bool = True
     set_pngs: bool = False
-    jobs: int = 0
+    jobs: int = 1
     png_dpi: int = PNG_DPI
 
 
