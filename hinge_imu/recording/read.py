@@ -76,7 +76,7 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
 
 def _read_fast(path: Path, name: str) -> Recording:
     """Header lines read here, the table by pyarrow from just after them, then vectorised checks."""
-    from hinge_imu.recording.fastcsv import parse_table
+    from hinge_imu.recording.fastcsv import parse_table, release_memory
 
     opener = gzip.open if name.endswith(".gz") else open
     with opener(path, "rb") as fh:
@@ -99,6 +99,8 @@ def _read_fast(path: Path, name: str) -> Recording:
         raise _SlowPath  # a column line without rows
     parsed = parse_table(path, len(head_bytes), columns)
     sensors = split_streams(parsed.sensor_names, parsed.blocks, columns, header)
+    del parsed  # pyarrow's copy of the table, as big as the streams
+    release_memory()
     if sensors is None or not sensors:
         raise _SlowPath
     warnings += _column_warnings(name, columns, n_comment_lines + 1)
