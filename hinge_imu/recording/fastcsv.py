@@ -45,10 +45,16 @@ def parse_table(path: Path, table_offset: int, columns: tuple[str, ...]) -> Pars
     """Parse the rows of a ``.csv`` or ``.csv.gz`` from ``table_offset`` on.
 
     ``table_offset`` is where the first row starts in the (uncompressed)
-    text, just after the column line. Raises ``pyarrow.ArrowException`` (an
-    ``ArrowInvalid`` is a ``ValueError``) or ``OSError`` for anything it
-    cannot parse.
+    text, just after the column line. Raises ``ValueError`` (any error of
+    pyarrow's) or ``OSError`` (the file) for anything it cannot parse.
     """
+    try:
+        return _parse(path, table_offset, columns)
+    except pa.ArrowException as err:
+        raise ValueError(f"pyarrow: {err}") from err
+
+
+def _parse(path: Path, table_offset: int, columns: tuple[str, ...]) -> ParsedTable:
     unknown = set(unknown_columns(columns))
     types = {c: pa.string() if c in unknown else pa.float64() for c in columns}
     types["sensor"] = pa.dictionary(pa.int32(), pa.string())

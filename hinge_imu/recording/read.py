@@ -68,9 +68,9 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
     name = str(path)
     try:
         return _read_fast(Path(path), name)
-    except (_SlowPath, OSError, EOFError, zlib.error, ValueError, TypeError, NotImplementedError):
-        # UnicodeDecodeError and pyarrow's ArrowInvalid are ValueErrors,
-        # gzip.BadGzipFile and pyarrow's ArrowIOError OSErrors
+    except (_SlowPath, OSError, EOFError, zlib.error, ValueError):
+        # UnicodeDecodeError and every pyarrow error (fastcsv) are ValueErrors,
+        # gzip.BadGzipFile an OSError
         return _read_slow(Path(path), name)
 
 
