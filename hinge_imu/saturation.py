@@ -1,0 +1,263 @@
+"""Readings held at a sensor's range limit (saturation): ONE detector, for the reader and live.
+
+A sensor at the limit of its range (e.g. ±16 g, ±2000 °/s) reports its
+extreme count bit for bit while the true value is beyond it; a real movement
+passes its peak in one or two samples. The sensor's range is not in the
+recording, so its limit is read from the data: a channel is **saturated**
+where it holds one value for ``min_held_samples`` samples or more in a row,
+that value
+
+* is the channel's most extreme so far (nothing before it in the session
+  was further out on that side: a clipped channel can never exceed its
+  clip value), and
+* lies at or beyond the smallest full-scale range IMUs have (±2 g, ±125 °/s),
+  so a still sensor's 1 g, or a slow turn, is never taken for a clip.
+
+"So far" rather than "in the whole recording" makes the detector causal:
+live coaching finds exactly the stretches the reader finds, whatever the
+block sizes (``SaturationDetector.update`` per block; the reader feeds the
+whole recording as one block).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Standard gravity, m/s² per g (for showing accelerometer limits in g).
+G_MPS2 = 9.80665
+#: The six channels a stretch may name, in this order (acc m/s², gyr °/s).
+CHANNELS = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
+
+
+@dataclass(frozen=True)
+class SaturationSettings:
+    """When held readings count as saturated.
+
+    Attributes:
+        min_range_acc_mps2: smallest accelerometer range IMUs have (±2 g), m/s²:
+            a value held nearer 0 is no clip.
+        min_range_gyr_dps: smallest gyroscope range IMUs have (±125 °/s), deg/s.
+        min_held_samples: samples in a row at one extreme value that make a stretch.
+    """
+
+    min_range_acc_mps2: float = 2 * G_MPS2
+    min_range_gyr_dps: float = 125.0
+    min_held_samples: int = 3
+
+
+@dataclass(frozen=True)
+class Saturation:
+    """One stretch of a sensor held at its range limit.
+
+    Attributes:
+        start_s: first held sample, s.
+        end_s: the first sample after the stretch (the last sample's time
+            when it runs to the end), s: the stretch is ``[start_s, end_s)``.
+        channels: the channels held (``acc_x`` … ``gyr_z``), in ``CHANNELS`` order.
+        values: the value each held, m/s² (acc) or deg/s (gyr).
+    """
+
+    start_s: float
+    end_s: float
+    channels: tuple[str, ...]
+    values: tuple[float, ...]
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s
+
+    def overlaps(self, t_from_s: float, t_to_s: float) -> bool:
+        """The stretch touches ``[t_from_s, t_to_s]`` (a rep's start to its end), s."""
+        return self.start_s <= t_to_s and self.end_s > t_from_s
+
+    def limits_text(self) -> str:
+        """Each channel's held value: ``gyr_z at +2000 °/s, acc_y at -156.9 m/s² (-16.0 g)``."""
+        parts = []
+        for ch, v in zip(self.channels, self.values, strict=True):
+            if ch.startswith("acc"):
+                parts.append(f"{ch} at {v:+.1f} m/s² ({v / G_MPS2:+.1f} g)")
+            else:
+                parts.append(f"{ch} at {v:+.0f} °/s")
+        return ", ".join(parts)
+
+    def describe(self) -> str:
+        """When, how long and which limit, e.g. ``at 12.30 s for 0.05 s: gyr_z at +2000 °/s``."""
+        return f"at {self.start_s:.2f} s for {self.duration_s:.2f} s: {self.limits_text()}"
+
+
+#: (start_s, end_s, channel index, value) of one channel's held run.
+_Run = tuple[float, float, int, float]
+
+
+class SaturationDetector:
+    """One sensor's saturated stretches, found block by block: ``update``, ``finish``, ``reset``.
+
+    The stretches found do not depend on how the samples are split into
+    blocks. ``update`` returns the stretches that became final (no later
+    sample can change them); ``found`` holds all of them.
+    """
+
+    def __init__(self, settings: SaturationSettings | None = None) -> None:
+        self.settings = settings or SaturationSettings()
+        s = self.settings
+        self._floor = np.array([s.min_range_acc_mps2] * 3 + [s.min_range_gyr_dps] * 3)
+        self.reset()
+
+    def reset(self) -> None:
+        self.found: list[Saturation] = []
+        self._top = np.full(6, -np.inf)  # each channel's extremes so far, its open run included
+        self._bottom = np.full(6, np.inf)
+        self._value = np.full(6, np.nan)  # the value of each channel's open run …
+        self._len = np.zeros(6, dtype=np.int64)  # … its samples so far …
+        self._start = np.full(6, np.nan)  # … and its first sample's time, s
+        self._last_t = float("nan")
+        self._closed: list[_Run] = []  # held runs that ended, not yet final
+
+    def update(
+        self, t_s: FloatArray, acc_mps2: FloatArray, gyr_dps: FloatArray
+    ) -> list[Saturation]:
+        """The next samples (times increasing, s); the stretches that became final."""
+        n = int(t_s.shape[0])
+        if n == 0:
+            return []
+        x = np.hstack((acc_mps2, gyr_dps))
+        candidate = np.abs(self._value) >= self._floor
+        watch = candidate | (np.abs(x) >= self._floor).any(axis=0)
+        for j in np.flatnonzero(watch):
+            self._channel(int(j), t_s, x[:, j])
+        rest = ~watch  # nothing there can be a clip: only the extremes and the open run move on
+        if rest.any():
+            self._top[rest] = np.maximum(self._top[rest], x[:, rest].max(axis=0))
+            self._bottom[rest] = np.minimum(self._bottom[rest], x[:, rest].min(axis=0))
+            self._value[rest] = x[-1, rest]
+            self._len[rest] = 1
+            self._start[rest] = t_s[-1]
+        self._last_t = float(t_s[-1])
+        return self._final(self._open_candidates_from())
+
+    def finish(self) -> list[Saturation]:
+        """End of data: an open held run ends at the last sample; every stretch is final."""
+        held = self._len >= self.settings.min_held_samples
+        for j in np.flatnonzero(held & self._is_extreme(self._value)):
+            self._closed.append(
+                (float(self._start[j]), self._last_t, int(j), float(self._value[j]))
+            )
+        self._len[:] = 0
+        self._value[:] = np.nan
+        return self._final(np.inf)
+
+    def touching(self, t_from_s: float, t_to_s: float) -> bool:
+        """A stretch found so far (an open held run included) touches ``[t_from_s, t_to_s]``, s."""
+        if any(s.overlaps(t_from_s, t_to_s) for s in self.found):
+            return True
+        if any(a <= t_to_s and b > t_from_s for a, b, _, _ in self._closed):
+            return True
+        held = (self._len >= self.settings.min_held_samples) & self._is_extreme(self._value)
+        return bool((self._start[held] <= t_to_s).any())
+
+    # ---- internals -----------------------------------------------------------------------
+
+    def _is_extreme(self, v: FloatArray) -> BoolArray:
+        """Per channel: ``v`` is at the channel's extreme so far and beyond its floor."""
+        with np.errstate(invalid="ignore"):
+            top = (v >= self._top) & (v >= self._floor)
+            bottom = (v <= self._bottom) & (v <= -self._floor)
+        return np.asarray(top | bottom)
+
+    def _channel(self, j: int, t_s: FloatArray, x: FloatArray) -> None:
+        """One channel's samples of a block: its held runs that ended, and its open run."""
+        n = x.shape[0]
+        starts = np.flatnonzero(np.concatenate(([x[0] != self._value[j]], x[1:] != x[:-1])))
+        goes_on = starts.size == 0 or starts[0] != 0  # the block continues the open run
+        if not goes_on and self._len[j] > 0:
+            self._close(j, float(self._start[j]), float(t_s[0]), int(self._len[j]), self._value[j])
+        bounds = np.concatenate(([0], starts[starts > 0], [n])) if goes_on else np.append(starts, n)
+        values = x[bounds[:-1]]
+        lengths = np.diff(bounds)
+        begin = t_s[bounds[:-1]].copy()
+        if goes_on:
+            lengths[0] += self._len[j]
+            begin[0] = self._start[j]
+        # Each run's extremes up to and including it: a run is extreme if it equals them.
+        tops = np.maximum.accumulate(np.maximum(values, self._top[j]))
+        bottoms = np.minimum.accumulate(np.minimum(values, self._bottom[j]))
+        ended = slice(0, values.size - 1)
+        for r in np.flatnonzero(lengths[ended] >= self.settings.min_held_samples):
+            v = float(values[r])
+            if (v == tops[r] and v >= self._floor[j]) or (v == bottoms[r] and v <= -self._floor[j]):
+                self._closed.append((float(begin[r]), float(t_s[bounds[r + 1]]), j, v))
+        self._top[j], self._bottom[j] = tops[-1], bottoms[-1]
+        self._value[j], self._len[j], self._start[j] = values[-1], lengths[-1], begin[-1]
+
+    def _close(self, j: int, start_s: float, end_s: float, n: int, v: float) -> None:
+        """Channel ``j``'s open run ended just before a block (its extremes already hold it)."""
+        is_top = v >= self._top[j] and v >= self._floor[j]
+        is_bottom = v <= self._bottom[j] and v <= -self._floor[j]
+        if n >= self.settings.min_held_samples and (is_top or is_bottom):
+            self._closed.append((start_s, end_s, j, float(v)))
+        self._len[j] = 0
+
+    def _open_candidates_from(self) -> float:
+        """Earliest start of an open run that may still become (or be) a held run, s."""
+        maybe = self._is_extreme(self._value) & (self._len > 0)
+        return float(self._start[maybe].min()) if maybe.any() else np.inf
+
+    def _final(self, horizon_s: float) -> list[Saturation]:
+        """Merge the ended runs; those no open run can reach (end < ``horizon_s``) are final."""
+        if not self._closed:
+            return []
+        groups = merge_runs(self._closed)
+        out: list[Saturation] = []
+        keep: list[_Run] = []
+        for g in groups:
+            if not keep and max(r[1] for r in g) < horizon_s:
+                out.append(_stretch(g))
+            else:
+                keep += g
+        self._closed = keep
+        self.found += out
+        return out
+
+
+def merge_runs(runs: Sequence[_Run]) -> list[list[_Run]]:
+    """Runs grouped where they overlap or touch (``start <= end`` of the group), in time order."""
+    groups: list[list[_Run]] = []
+    end = -np.inf
+    for run in sorted(runs):
+        if groups and run[0] <= end:
+            groups[-1].append(run)
+            end = max(end, run[1])
+        else:
+            groups.append([run])
+            end = run[1]
+    return groups
+
+
+def _stretch(group: Sequence[_Run]) -> Saturation:
+    held = sorted({(j, v) for _, _, j, v in group})
+    return Saturation(
+        start_s=min(r[0] for r in group),
+        end_s=max(r[1] for r in group),
+        channels=tuple(CHANNELS[j] for j, _ in held),
+        values=tuple(v for _, v in held),
+    )
+
+
+def saturated_stretches(
+    t_s: FloatArray,
+    acc_mps2: FloatArray,
+    gyr_dps: FloatArray,
+    settings: SaturationSettings | None = None,
+) -> tuple[Saturation, ...]:
+    """Every saturated stretch of one sensor's whole stream, in time order."""
+    det = SaturationDetector(settings)
+    det.update(t_s, acc_mps2, gyr_dps)
+    det.finish()
+    return tuple(det.found)
