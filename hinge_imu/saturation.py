@@ -88,8 +88,20 @@ class Saturation:
         return ", ".join(parts)
 
     def describe(self) -> str:
-        """When, how long and which limit, e.g. ``at 12.30 s for 0.05 s: gyr_z at +2000 °/s``."""
-        return f"at {self.start_s:.2f} s for {self.duration_s:.2f} s: {self.limits_text()}"
+        """When, how long and which limit, e.g. ``at 12.30 s for 0.05 s (gyr_z at +2000 °/s)``."""
+        return f"at {self.start_s:.2f} s for {self.duration_s:.2f} s ({self.limits_text()})"
+
+
+#: Stretches a one-line summary lists (``describe_stretches``); the rest are counted.
+LISTED_STRETCHES = 4
+
+
+def describe_stretches(found: Sequence[Saturation], listed: int = LISTED_STRETCHES) -> str:
+    """One line for a sensor's stretches: how many, how long, the first ``listed`` in full."""
+    total_s = sum(x.duration_s for x in found)
+    shown = "; ".join(x.describe() for x in found[:listed])
+    more = f"; and {len(found) - listed} more" if len(found) > listed else ""
+    return f"{len(found)} time(s), {total_s:.2f} s in all: {shown}{more}"
 
 
 #: (start_s, end_s, channel index, value) of one channel's held run.

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from hinge_imu.errors import RecordingError
 from hinge_imu.samples import SensorStream
-from hinge_imu.saturation import SaturationSettings, saturated_stretches
+from hinge_imu.saturation import SaturationSettings, describe_stretches, saturated_stretches
 
 #: A first sample later than this (or before 0) is a clock offset, e.g. Unix
 #: time from a logger: shifted to 0 (a short lead-in is kept as it is), s.
@@ -82,10 +82,8 @@ def mark_saturation(
         found = saturated_stretches(s.t_s, s.acc_mps2, s.gyr_dps, settings)
         if found:
             out[n] = replace(s, saturated_s=found)
-            total_s = sum(x.duration_s for x in found)
             warnings.append(
-                f"{name}: sensor '{n}' is saturated (held at its range limit) in "
-                f"{len(found)} stretch(es), {total_s:.2f} s in all, the first "
-                f"{found[0].describe()}; reps touching them are not judged"
+                f"{name}: sensor '{n}' is saturated (held at its range limit) "
+                f"{describe_stretches(found)}; reps touching them are not judged"
             )
     return out
