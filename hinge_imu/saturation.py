@@ -143,12 +143,16 @@ class SaturationDetector:
         x = np.concatenate((acc_mps2.T, gyr_dps.T))
         top, bottom = x.max(axis=1), x.min(axis=1)
         # Only a channel beyond its floor (now, or in its open run) can be clipped.
-        candidate = (np.abs(self._value) >= self._floor) & (self._len > 0)
-        watch = candidate | (top >= self._floor) | (bottom <= -self._floor)
-        for j in np.flatnonzero(watch):
-            self._channel(int(j), t_s, x[j])
-        rest = ~watch  # nothing there can be a clip: only the open run moves on
-        if rest.any():
+        reach = np.maximum(np.maximum(top, -bottom), np.abs(self._value))
+        watch = reach >= self._floor
+        if not watch.any():  # the usual block: only the open runs move on
+            self._value = x[:, -1].copy()
+            self._len.fill(1)
+            self._start.fill(t_s[-1])
+        else:
+            for j in np.flatnonzero(watch):
+                self._channel(int(j), t_s, x[j])
+            rest = ~watch
             self._value[rest] = x[rest, -1]
             self._len[rest] = 1
             self._start[rest] = t_s[-1]
@@ -165,6 +169,7 @@ class SaturationDetector:
                 (float(self._start[j]), self._last_t, int(j), float(self._value[j]))
             )
         self._len[:] = 0
+        self._value[:] = 0.0  # below every floor: no open run to watch
         return self._final(np.inf)
 
     def touching(self, t_from_s: float, t_to_s: float) -> bool:
