@@ -6,8 +6,12 @@ stretches must not depend on where the blocks are cut.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hinge_imu.saturation import SaturationDetector, SaturationSettings, saturated_stretches
 
@@ -65,26 +69,42 @@ def test_a_stretch_running_to_the_end_ends_at_the_last_sample() -> None:
     assert _spans(saturated_stretches(t, acc, gyr)) == [(t[-4], t[-1])]
 
 
-@pytest.mark.parametrize("seed", range(40))
-def test_blocks_of_any_size_find_the_same_stretches_as_the_whole(seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    n = int(rng.integers(20, 300))
-    t = np.cumsum(rng.uniform(0.005, 0.02, n))
-    acc = rng.normal(0, 8, (n, 3))
-    gyr = rng.normal(0, 150, (n, 3))
-    for _ in range(int(rng.integers(1, 6))):  # clips of 1–7 samples, anywhere, both signs
-        j, a, length = int(rng.integers(0, 6)), int(rng.integers(0, n)), int(rng.integers(1, 8))
-        limit = rng.choice([2000.0, 500.0, 130.0]) if j >= 3 else rng.choice([156.9, 39.2, 19.7])
-        (gyr if j >= 3 else acc)[a : a + length, j % 3] = limit * rng.choice([-1.0, 1.0])
+#: Values that make runs, ties and limits of both signs (acc m/s², gyr °/s) likely.
+_ACC = st.sampled_from([0.0, 9.81, -9.81, 19.7, -19.7, 39.2, 156.9, -156.9, 3.3])
+_GYR = st.sampled_from([0.0, 60.0, -60.0, 130.0, -130.0, 500.0, 2000.0, -2000.0, 7.5])
+
+
+@st.composite
+def _stream_and_cuts(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    n = draw(st.integers(1, 120))
+    # Values repeat for a while (held runs), then change: runs of 1–6 samples.
+    runs = draw(st.lists(st.tuples(_ACC, _GYR, st.integers(0, 5), st.integers(1, 6)), min_size=1))
+    acc, gyr = np.zeros((n, 3)), np.zeros((n, 3))
+    i = 0
+    for a, g, axis, length in runs * (n // len(runs) + 1):
+        if i >= n:
+            break
+        (acc if axis < 3 else gyr)[i : i + length, axis % 3] = a if axis < 3 else g
+        i += length
+    t = np.cumsum(draw(st.lists(st.floats(0.004, 0.03), min_size=n, max_size=n)))
+    cuts = sorted(set(draw(st.lists(st.integers(1, max(1, n - 1)), max_size=12))))
+    return t, acc, gyr, cuts
+
+
+@settings(max_examples=150, deadline=None)
+@given(case=_stream_and_cuts())
+def test_blocks_of_any_size_find_the_same_stretches_as_the_whole(case) -> None:
+    """A held stretch often straddles two (or more) blocks; the result must not change."""
+    t, acc, gyr, cuts = case
     whole = saturated_stretches(t, acc, gyr)
     det = SaturationDetector()
-    got, lo = [], 0
-    while lo < n:  # a held stretch often straddles two (or more) blocks
-        hi = lo + int(rng.integers(1, 6))
+    got = []
+    for lo, hi in zip([0, *cuts], [*cuts, len(t)], strict=True):
         got += det.update(t[lo:hi], acc[lo:hi], gyr[lo:hi])
-        lo = hi
+        assert all(det.touching(s.start_s, s.end_s) for s in got)
     got += det.finish()
     assert tuple(got) == whole
+    assert all(a.end_s < b.start_s for a, b in itertools.pairwise(whole))  # merged, in order
 
 
 def test_a_held_run_is_known_while_it_lasts() -> None:
