@@ -250,6 +250,9 @@ def test_every_command_that_reads_shows_what_the_reader_tolerated(
         assert f"hinge-imu: warning: {warning}" in err
     assert "Traceback" not in out + err
     assert _sha(path) == before
+    if command == "live" and kind == "unix_time":  # the copy keeps where the clock started
+        copy = read_recording(tmp_path / "again.csv")
+        assert float(copy.header["t_offset_s"]) > UNIX_T0 and copy.warnings == ()
     if command == "report":  # and on the report's data-quality page
         from pypdf import PdfReader
 
