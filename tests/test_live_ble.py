@@ -32,7 +32,9 @@ def realtime_standin(dbus_address: str):  # noqa: F811
         yield s
 
 
-def test_live_on_ble_sensors(realtime_standin: BlueZStandIn, tmp_path: Path) -> None:
+def test_live_on_ble_sensors(
+    realtime_standin: BlueZStandIn, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     standin = realtime_standin
     standin.add_device(ProfileDevice(PELVIS, "HingeIMU-P", "custom", sim_stream("pelvis")))
     standin.add_device(ProfileDevice(THIGH, "HingeIMU-T", "custom", sim_stream("thigh")))
@@ -61,6 +63,10 @@ def test_live_on_ble_sensors(realtime_standin: BlueZStandIn, tmp_path: Path) -> 
     ev = read_events(events)
     bad = [e for e in ev if e["event"] == "bad_packet"]
     assert [(e["sensor"], e["count"]) for e in bad] == [("thigh", 1)]
+    # … and shown in the view (plain lines here: stdout is no terminal), the session going on
+    view = capsys.readouterr().out.splitlines()
+    (shown,) = [i for i, ln in enumerate(view) if ln.startswith("thigh: bad_packet ")]
+    assert any(ln.startswith("rep ") for ln in view[shown:])
     kinds = [e["event"] for e in ev]
     assert kinds.count("connected") >= 3 and "calibrated" in kinds
     reps = [e for e in ev if e["event"] == "rep"]

@@ -7,16 +7,17 @@ reports. ``Session.reps_frame()`` is the rep report of docs/outputs.md.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import numpy.typing as npt
 
-from hinge_imu.conventions import REP_METRICS
+from hinge_imu.conventions import REP_METRICS, SENSOR_NAMES
 from hinge_imu.core.rep_metrics import RepBounds, RepMetrics
 from hinge_imu.core.rules import Judgement, RuleSet, judge_rep
+from hinge_imu.saturation import Saturation
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,7 +66,8 @@ class SensorQuality:
         rate_hz: measured median rate, Hz.
         lost_samples: samples missing (from ``seq`` where present, else from t gaps).
         long_gaps_s: gaps too long to bridge, as (t_from_s, t_to_s); angles are NaN there.
-        saturated_s: ``[start_s, end_s)`` stretches held at the range limit; reps there not judged.
+        saturated_s: stretches held at the range limit (when, how long, which channel
+            at which value); reps touching them are not judged.
     """
 
     sensor: str
@@ -73,7 +75,7 @@ class SensorQuality:
     rate_hz: float
     lost_samples: int
     long_gaps_s: tuple[tuple[float, float], ...] = ()
-    saturated_s: tuple[tuple[float, float], ...] = ()
+    saturated_s: tuple[Saturation, ...] = ()
 
     @property
     def lost_share(self) -> float:
@@ -99,6 +101,26 @@ class RepResult:
     @property
     def judged(self) -> bool:
         return not self.not_judged_reason
+
+    def unless_saturated(self, saturated: Collection[str], rules: RuleSet) -> RepResult:
+        """This rep not judged if ``saturated`` (the sensors saturated during it) is not empty.
+
+        Offline and live alike: readings clipped at a sensor's range limit
+        explain any other reason (a "slip"), so they replace it.
+        """
+        if not saturated:
+            return self
+        why = saturation_reason(saturated)
+        return replace(self, not_judged_reason=why, judgement=judge_rep(self.metrics, rules, why))
+
+
+def saturation_reason(saturated: Collection[str]) -> str:
+    """Why a rep is not judged when ``saturated`` sensors clipped during it ("" if none)."""
+    if not saturated:
+        return ""
+    hit = [n for n in SENSOR_NAMES if n in saturated]
+    hit += sorted(n for n in saturated if n not in SENSOR_NAMES)
+    return f"{', '.join(hit)} saturated (readings held at the sensor's range limit)"
 
 
 class _AngleTable:
