@@ -14,11 +14,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 
 from hinge_imu.conventions import ANGLE_NAMES, CORE_SENSORS
 from hinge_imu.core.calibration import Calibration, NoStanceError, calibrate_grid
-from hinge_imu.core.results import RepResult, SensorQuality, Session
+from hinge_imu.core.results import RepResult, SensorQuality, Session, angle_columns
 from hinge_imu.core.rules import RuleSet, load_rules
 from hinge_imu.core.step import AnalysisStep
 from hinge_imu.core.stream import AnalysisSettings, AnalysisStages, missing_sensor_warnings
@@ -154,7 +153,8 @@ def analyse(
                 keep(stages.update(name, part))
     keep(stages.finish())
     reps = [r.unless_saturated(_saturated_during(rec, r), rs) for r in reps]
-    angles = pd.DataFrame({"t_s": np.concatenate(t_parts) if t_parts else np.zeros(0)})
+    # plain columns: Session.angles makes the DataFrame when first read
+    angles = {"t_s": np.concatenate(t_parts) if t_parts else np.zeros(0)}
     for a in ANGLE_NAMES:
         angles[f"{a}_deg"] = np.concatenate(a_parts[a]) if a_parts[a] else np.zeros(0)
     quality = {
@@ -173,7 +173,7 @@ def analyse(
         source=rec.source,
         header=dict(rec.header),
         rules=rs,
-        angles=angles,
+        angles=angle_columns(angles),
         reps=tuple(reps),
         calibration=dict(cal.sensors),
         quality=quality,
