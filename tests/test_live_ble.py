@@ -20,19 +20,12 @@ from hinge_imu.cli import main
 from hinge_imu.events import read_events
 from hinge_imu.recording import read_recording
 from tests.ble.bluez_standin import BlueZStandIn
-from tests.ble.conftest import dbus_address  # noqa: F401 - fixture
 from tests.ble.helpers import sim_stream
 from tests.ble.profile_devices import ProfileDevice, send_malformed
 
 pytestmark = [pytest.mark.ble, pytest.mark.slow]
 
 PELVIS, THIGH, BACK = "D4:CA:6E:00:00:21", "D4:CA:6E:00:00:22", "0C:8C:DC:00:00:23"
-
-
-@pytest.fixture
-def realtime_standin(dbus_address: str):  # noqa: F811
-    with BlueZStandIn(dbus_address, speed=1.0) as s:
-        yield s
 
 
 class _Terminal(io.StringIO):
