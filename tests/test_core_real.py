@@ -134,6 +134,33 @@ def test_no_still_moment_at_all_calibrates_on_the_upright_moments_between_reps()
             assert abs(r.metrics.hip_flexion_peak - tr["hip_flexion_peak"]) < 6.0
 
 
+def _cropped(rec: Any, t_end_s: float) -> Any:
+    """The recording up to ``t_end_s`` (every sensor)."""
+    sensors = {}
+    for name, st in rec.sensors.items():
+        k = st.t_s < t_end_s
+        sensors[name] = replace(
+            st, t_s=st.t_s[k], acc_mps2=st.acc_mps2[k], gyr_dps=st.gyr_dps[k], seq=st.seq[k]
+        )
+    return replace(rec, sensors=sensors)
+
+
+def test_back_to_back_reps_that_never_stop_calibrate_on_their_turning_points() -> None:
+    # Fast reps from the first sample to the last (the recording ends with the
+    # last rep's lockout), as many real squat sets are: no stop of 0.1 s
+    # anywhere, and the slow parts of the movement outnumber the moments at
+    # rest, so the median quiet rate (-20 °/s or more on the thigh) is no bias.
+    s = real(13, sets=1, reps=6, stance_kind="none", tempo="fast")
+    truth = s.truth["reps"]
+    session = analyse(_cropped(s.recording, truth[-1]["t_end"] + 0.05))
+    assert {c.kind for c in session.calibration.values()} == {"upright"}
+    for name, cal in session.calibration.items():
+        true_bias = np.asarray(s.truth["sensors"][name]["errors"]["gyr_bias_dps"])
+        assert np.linalg.norm(np.subtract(cal.gyro_bias_dps, true_bias)) < 5.0, name
+    assert _all_found(session, truth)
+    assert sum(r.judged for r in session.reps) >= len(truth) - 1
+
+
 def test_a_sensor_sending_only_zeros_leaves_nothing_to_calibrate_on() -> None:
     s = real(11, sets=1, reps=3, stance_kind="none")
     rec = s.recording

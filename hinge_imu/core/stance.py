@@ -68,15 +68,25 @@ def quiet(
     ``still_acc_deg`` (RMS about its moving mean).
     """
     n = round(settings.smooth_s * rate_hz)
-    smooth = moving_mean(gyr_dps, n)
-    vary = norm_rows(smooth - moving_mean(gyr_dps, round(settings.still_mean_s * rate_hz)))
+    steady, smooth = gyro_steady(gyr_dps, rate_hz, settings)
     length = norm_rows(acc_mps2)
     u = acc_mps2 / np.where(length > 0, length, 1.0)[:, None]
     # Squared distance of the unit vector from its moving mean: norm_rows² without the sqrt.
     d = u - moving_mean(u, n)
     dx, dy, dz = d[:, 0], d[:, 1], d[:, 2]
     spread_deg = np.degrees(np.sqrt(np.maximum(moving_mean(dx * dx + dy * dy + dz * dz, n), 0.0)))
-    return (vary < settings.still_vary_dps) & (spread_deg < settings.still_acc_deg), smooth
+    return steady & (spread_deg < settings.still_acc_deg), smooth
+
+
+def gyro_steady(
+    gyr_dps: FloatArray, rate_hz: float, settings: CalibrationSettings
+) -> tuple[BoolArray, FloatArray]:
+    """(samples where the gyro smoothed over ``smooth_s`` stays within ``still_vary_dps``
+    of its ``still_mean_s`` mean, that smoothed gyro (N, 3) deg/s): the gyro part of
+    :func:`quiet`."""
+    smooth = moving_mean(gyr_dps, round(settings.smooth_s * rate_hz))
+    vary = norm_rows(smooth - moving_mean(gyr_dps, round(settings.still_mean_s * rate_hz)))
+    return vary < settings.still_vary_dps, smooth
 
 
 def still_mask(
@@ -94,22 +104,53 @@ def still_mask(
 
 
 def quiet_bias(
-    smooth_dps: FloatArray, calm: BoolArray, settings: CalibrationSettings, rounds: int
+    smooth_dps: FloatArray,
+    calm: BoolArray,
+    settings: CalibrationSettings,
+    rounds: int,
+    densest: bool = False,
 ) -> FloatArray:
     """A gyro bias (3,) deg/s: the median smoothed rate of the quiet samples.
 
     Slow parts of a movement vary little too: ``rounds`` times, the median
     is refined on the quiet samples that also turn less than
-    ``still_gyro_dps`` beyond it.
+    ``still_gyro_dps`` beyond it. With ``densest`` the start is not their
+    median but the densest cluster of their rates (:func:`densest_rate`).
     """
     if not calm.any():
         return np.zeros(3)
-    bias = np.median(smooth_dps[calm], axis=0)
+    bias = (
+        densest_rate(smooth_dps[calm], settings) if densest else np.median(smooth_dps[calm], axis=0)
+    )
     for _ in range(rounds):
         near = calm & (norm_rows(smooth_dps - bias) < settings.still_gyro_dps)
         if near.any():
             bias = np.median(smooth_dps[near], axis=0)
     return np.asarray(bias)
+
+
+def densest_rate(rates_dps: FloatArray, settings: CalibrationSettings) -> FloatArray:
+    """The rate (3,) deg/s among ``rates_dps`` (M, 3) with most others within ``still_gyro_dps``.
+
+    Without a still stance the slow parts of the movement outnumber the
+    moments at rest (in back-to-back reps a thigh descending at a steady
+    70 °/s varies little), so the median quiet rate is no bias; but every
+    stop and turning point between reps reads the bias itself, so the bias
+    is where the quiet rates crowd. Only rates within ``max_bias_dps`` (what
+    a MEMS gyro can read at rest) are candidates (none: zero, the sensor
+    never turned as slowly as a bias);
+    at most ``bias_candidates`` of them, evenly spread, are counted against
+    at most 8 × that many (a deterministic subsample: same answer every run).
+    """
+    plausible = rates_dps[norm_rows(rates_dps) < settings.max_bias_dps]
+    if plausible.shape[0] == 0:
+        return np.zeros(3)
+    k = settings.bias_candidates
+    cands = plausible[:: max(1, plausible.shape[0] // k)]
+    pool = plausible[:: max(1, plausible.shape[0] // (8 * k))]
+    d2 = ((cands[:, None, :] - pool[None, :, :]) ** 2).sum(axis=2)
+    count = (d2 < settings.still_gyro_dps**2).sum(axis=1)
+    return np.asarray(cands[int(np.argmax(count))], dtype=np.float64)
 
 
 def all_still(
@@ -215,15 +256,25 @@ def upright_moments(
     slow = np.ones(n, dtype=bool)
     bias: dict[str, FloatArray] = {}
     for s in acc:
-        calm, smooth = quiet(acc[s][:n], gyr[s][:n], rate_hz, settings)
-        bias[s] = quiet_bias(smooth, calm & valid[s][:n], settings, settings.upright_bias_rounds)
+        # The gyro's steadiness alone: real thigh accelerometers are too noisy
+        # for the direction test on most samples (2–6 % of a set pass it), and
+        # every turning point between reps, where the rate reads the bias, is steady.
+        calm, smooth = gyro_steady(gyr[s][:n], rate_hz, settings)
+        rounds = settings.upright_bias_rounds
+        bias[s] = quiet_bias(smooth, calm & valid[s][:n], settings, rounds, densest=True)
         slow &= (norm_rows(smooth - bias[s]) < settings.upright_gyro_dps) & valid[s][:n]
+    found = runs(slow)
     min_len = max(1, round(settings.upright_min_s * rate_hz))
-    cands = [(a, b) for a, b in runs(slow) if b - a >= min_len]
+    cands = [(a, b) for a, b in found if b - a >= min_len]
+    if not cands:
+        # Back-to-back reps never stop: their turning points (every sensor
+        # slow at once, however briefly) are the upright moments of sorts.
+        min_len = max(1, round(settings.upright_turn_min_s * rate_hz))
+        cands = [(a, b) for a, b in found if b - a >= min_len]
     if not cands:
         raise NoStanceError(
-            "nothing to calibrate on: the wearer never stood still, not even for a "
-            f"moment of {settings.upright_min_s:g} s between reps"
+            "nothing to calibrate on: the wearer never stood still, not even at a "
+            "turning point between reps (every sensor slow at once)"
         )
     same, group_time = pose_groups(acc, cands, settings)
     members = [cands[i] for i in np.flatnonzero(same[int(np.argmax(group_time))])]
