@@ -33,6 +33,21 @@ def test_forward_tilt_is_positive_sagittal_and_heading_free(heading_deg: float) 
     np.testing.assert_allclose(fro, fro_true, atol=1e-9)
 
 
+def test_a_segment_past_horizontal_reads_past_90_with_a_small_frontal_angle() -> None:
+    # A thigh in a deep squat tips 100–125° (past horizontal), never far sideways.
+    # Read with |sagittal| ≤ 90°, 110° came out as 70° with a frontal angle of
+    # 180° (a deep squat read as two reps, knee cave as ~90°).
+    r_s_b = Rotation.from_euler("xyz", [-20, 35, 80], degrees=True)
+    sag_true = np.array([80.0, 95.0, 110.0, 125.0, -100.0])
+    fro_true = np.array([4.0, -6.0, 5.0, 2.0, -3.0])
+    r_e_b = Rotation.from_euler("z", 40.0, degrees=True) * Rotation.from_euler(
+        "YX", np.stack([sag_true, fro_true], axis=1), degrees=True
+    )
+    sag, fro = segment_angles_deg(vertical_in_sensor(_q_E_S(r_e_b, r_s_b)), r_s_b.as_matrix())
+    np.testing.assert_allclose(sag, sag_true, atol=1e-9)
+    np.testing.assert_allclose(fro, fro_true, atol=1e-9)
+
+
 def test_quat_to_matrix_matches_scipy() -> None:
     r = Rotation.random(5, rng=1)
     np.testing.assert_allclose(
