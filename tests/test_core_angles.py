@@ -79,3 +79,18 @@ def test_missing_sensor_gives_nan_angles_that_need_it() -> None:
     assert np.isfinite(a["pelvic_tilt"]).all()
     for name in ("hip_flexion", "thigh_inclination", "knee_cave", "lumbar_flexion"):
         assert np.isnan(a[name]).all()
+
+
+def test_knee_cave_is_not_read_while_the_thigh_is_near_horizontal() -> None:
+    # A horizontal thigh hardly changes its vertical as the knee moves in:
+    # its frontal angle there is an axis error magnified (real deep squats
+    # read ±85°), so knee cave is not measured beyond 60° of inclination.
+    thigh_sag = np.array([-30.0, -59.0, -75.0, -90.0, -110.0])
+    segs = {
+        "pelvis": (np.zeros(5), np.zeros(5)),
+        "thigh": (thigh_sag, np.array([6.0, 9.0, 40.0, 85.0, -30.0])),
+    }
+    a = joint_angles_deg(segs, 5, side="right")
+    np.testing.assert_allclose(a["knee_cave"][:2], [6.0, 9.0])
+    assert np.isnan(a["knee_cave"][2:]).all()
+    np.testing.assert_allclose(a["thigh_inclination"], -thigh_sag)  # still read

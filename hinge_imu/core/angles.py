@@ -36,6 +36,13 @@ from hinge_imu.conventions import ANGLE_NAMES
 
 FloatArray = npt.NDArray[np.float64]
 
+#: Knee cave is not measured while the thigh is inclined further than this,
+#: deg. It comes from the thigh's vertical alone, and a thigh near horizontal
+#: barely changes its vertical when the knee moves in: an error ε in its
+#: flexion axis reads as a cave of atan(tan(inclination) · sin ε) — 1.7 ε at
+#: 60°, 5.7 ε at 80°, anything at 90° (real deep squats read ±85° there).
+KNEE_CAVE_MAX_THIGH_DEG = 60.0
+
 
 def quat_to_matrix(q: FloatArray) -> FloatArray:
     """Rotation matrices (..., 3, 3) of unit quaternions (..., 4), scalar first."""
@@ -117,7 +124,10 @@ def segment_angles_deg(vertical_s: FloatArray, R_S_B: FloatArray) -> tuple[Float
 
 
 def joint_angles_deg(
-    segments: Mapping[str, tuple[FloatArray, FloatArray]], n: int, side: str = "right"
+    segments: Mapping[str, tuple[FloatArray, FloatArray]],
+    n: int,
+    side: str = "right",
+    cave_max_thigh_deg: float = KNEE_CAVE_MAX_THIGH_DEG,
 ) -> dict[str, FloatArray]:
     """The angles of docs/rules.md from segment angles (pure).
 
@@ -125,6 +135,8 @@ def joint_angles_deg(
         segments: sensor name → (sagittal_deg, frontal_deg) arrays (n,), NaN where unknown.
         n: number of samples (for the all-NaN series of missing sensors).
         side: which thigh carries the thigh sensor (``left``/``right``).
+        cave_max_thigh_deg: knee cave is NaN (not measured) where the thigh
+            is inclined further than this either way, deg.
 
     Returns: angle name (every ``conventions.ANGLE_NAMES``) → (n,) deg, NaN
     where a needed sensor is missing.
@@ -140,6 +152,8 @@ def joint_angles_deg(
     thigh = -sag("thigh")
     cave_sign = 1.0 if side != "left" else -1.0
     knee_cave = cave_sign * segments["thigh"][1] if "thigh" in segments else nan
+    with np.errstate(invalid="ignore"):
+        knee_cave = np.where(np.abs(thigh) > cave_max_thigh_deg, np.nan, knee_cave)
     # Chin up is a backward (negative) rotation of the head on the upper back.
     head_ext = -(sag("head") - trunk)
     out = {
