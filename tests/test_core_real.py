@@ -161,6 +161,54 @@ def test_back_to_back_reps_that_never_stop_calibrate_on_their_turning_points() -
     assert sum(r.judged for r in session.reps) >= len(truth) - 1
 
 
+def _squats_pausing_in_the_hole(reps: int = 6, hold_s: float = 0.6) -> tuple[Any, list[float]]:
+    """SYNTHETIC pelvis + thigh squats (thigh 0→80°, pelvis 0→32°), back to back:
+    a pause at each bottom, none at the top; real-looking gyro bias and jitter,
+    a thigh accelerometer 30 % high. Returns the recording and each hold's middle, s."""
+    from scipy.spatial.transform import Rotation
+
+    from hinge_imu.samples import Recording, SensorStream
+
+    rate = 100.0
+    rng = np.random.default_rng(0)
+    down = 80.0 * (1.0 - np.cos(np.linspace(0.0, np.pi, 80))) / 2.0
+    parts, holds, t0 = [np.zeros(40)], [], 0.4
+    for _ in range(reps):
+        parts += [down, np.full(round(hold_s * rate), 80.0), down[::-1]]
+        holds.append(t0 + 0.8 + hold_s / 2)
+        t0 += 1.6 + hold_s
+    parts.append(np.zeros(40))
+    theta = np.concatenate(parts)
+    t = np.arange(theta.size) / rate
+    sensors = {}
+    # The pelvis tilts forward while the thigh's superior axis tips back.
+    for name, k, mount in (("thigh", -1.0, [20, -40, 70]), ("pelvis", 0.4, [-30, 15, 100])):
+        phi = k * theta
+        in_body = Rotation.from_euler("xyz", mount, degrees=True)  # arbitrary mounting
+        r_e_s = Rotation.from_euler("y", phi[:, None], degrees=True) * in_body
+        acc = r_e_s.inv().apply([0.0, 0.0, 9.81]) * (1.3 if name == "thigh" else 1.0)
+        w_b = np.stack([np.zeros_like(phi), np.gradient(phi, t), np.zeros_like(phi)], axis=1)
+        gyr = in_body.inv().apply(w_b) + np.array([2.0, -3.0, 1.5]) + rng.normal(0, 1.5, w_b.shape)
+        sensors[name] = SensorStream(t, acc + rng.normal(0.0, 0.05, acc.shape), gyr)
+    return Recording(sensors, {}, "squats.csv"), holds
+
+
+def test_back_to_back_squats_pausing_in_the_hole_calibrate_on_standing_not_the_bottom() -> None:
+    # Real continuous squats linger at the bottom, not at the top: the pose
+    # holding the most slow time is the bottom, and calibrated on it every
+    # angle read upside down (112° of hip flexion standing, 0° in the hole).
+    rec, holds = _squats_pausing_in_the_hole()
+    session = analyse(rec)
+    assert {c.kind for c in session.calibration.values()} == {"upright"}
+    hip = session.angles["hip_flexion_deg"].to_numpy()
+    assert abs(hip[20]) < 5.0  # standing at the start
+    assert len(session.reps) == len(holds)
+    for r, hold in zip(session.reps, holds, strict=True):
+        assert abs(r.metrics.t_bottom - hold) < 0.35
+        assert r.metrics.hip_flexion_peak is not None
+        assert abs(r.metrics.hip_flexion_peak - 112.0) < 5.0
+
+
 def test_a_sensor_sending_only_zeros_leaves_nothing_to_calibrate_on() -> None:
     s = real(11, sets=1, reps=3, stance_kind="none")
     rec = s.recording

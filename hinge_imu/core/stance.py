@@ -245,8 +245,9 @@ def upright_moments(
     samples (:func:`quiet`; brief, and not at the same moments for every
     sensor). Upright moments are the brief stops — every sensor turning less
     than ``upright_gyro_dps`` beyond its bias for at least ``upright_min_s`` —
-    in the pose holding most of that time: the lockout between reps, where
-    the person stands (the orientation filter's vertical is good there).
+    in the pose of the first or the last of them holding most of that time:
+    the lockout between reps, where the person stands (the orientation
+    filter's vertical is good there).
 
     Returns (the samples of those moments (N,), sensor → bias (3,) deg/s,
     (first, end) index of the moments). Raises NoStanceError when there is
@@ -277,7 +278,15 @@ def upright_moments(
             "turning point between reps (every sensor slow at once)"
         )
     same, group_time = pose_groups(acc, cands, settings)
-    members = [cands[i] for i in np.flatnonzero(same[int(np.argmax(group_time))])]
+    # A set starts and ends standing, but in back-to-back squats people
+    # linger at the bottom more than at the top (real sets: 2–4 s of slow
+    # moments at the bottom, 0.3–1.3 s at the top), so the pose holding the
+    # most time can be the bottom, and every angle then reads upside down
+    # from it. The standing pose is among the poses of the first and the
+    # last stop: of those, the one holding the most time.
+    ends = same[0] | same[-1]
+    pick = int(np.argmax(np.where(ends, group_time, -1.0)))
+    members = [cands[i] for i in np.flatnonzero(same[pick])]
     mask = np.zeros(n, dtype=bool)
     for a, b in members:
         mask[a:b] = True
