@@ -154,17 +154,20 @@ def test_back_to_back_reps_that_never_stop_calibrate_on_their_turning_points() -
     truth = s.truth["reps"]
     session = analyse(_cropped(s.recording, truth[-1]["t_end"] + 0.05))
     assert {c.kind for c in session.calibration.values()} == {"upright"}
-    for name, cal in session.calibration.items():
-        true_bias = np.asarray(s.truth["sensors"][name]["errors"]["gyr_bias_dps"])
-        assert np.linalg.norm(np.subtract(cal.gyro_bias_dps, true_bias)) < 5.0, name
+    # The thigh, which moves fastest, is where the median went furthest off.
+    true_bias = np.asarray(s.truth["sensors"]["thigh"]["errors"]["gyr_bias_dps"])
+    assert np.linalg.norm(np.subtract(session.calibration["thigh"].gyro_bias_dps, true_bias)) < 3
     assert _all_found(session, truth)
     assert sum(r.judged for r in session.reps) >= len(truth) - 1
 
 
-def _squats_pausing_in_the_hole(reps: int = 6, hold_s: float = 0.6) -> tuple[Any, list[float]]:
-    """SYNTHETIC pelvis + thigh squats (thigh 0→80°, pelvis 0→32°), back to back:
-    a pause at each bottom, none at the top; real-looking gyro bias and jitter,
-    a thigh accelerometer 30 % high. Returns the recording and each hold's middle, s."""
+def _squats_pausing_in_the_hole(
+    reps: int = 6, hold_s: float = 0.6, steady_pelvis: bool = False
+) -> tuple[Any, list[float]]:
+    """SYNTHETIC pelvis + thigh squats (thigh 0→80°, pelvis 0→32° with it, or with
+    ``steady_pelvis`` 0→18° at a steady 22.5 °/s), back to back: a pause at each
+    bottom, none at the top; real-looking gyro bias and jitter, a thigh
+    accelerometer 30 % high. Returns the recording and each hold's middle, s."""
     from scipy.spatial.transform import Rotation
 
     from hinge_imu.samples import Recording, SensorStream
@@ -172,18 +175,24 @@ def _squats_pausing_in_the_hole(reps: int = 6, hold_s: float = 0.6) -> tuple[Any
     rate = 100.0
     rng = np.random.default_rng(0)
     down = 80.0 * (1.0 - np.cos(np.linspace(0.0, np.pi, 80))) / 2.0
-    parts, holds, t0 = [np.zeros(40)], [], 0.4
+    ramp = np.linspace(0.0, 18.0, 80)
+    parts, tilt, holds, t0 = [np.zeros(40)], [np.zeros(40)], [], 0.4
     for _ in range(reps):
-        parts += [down, np.full(round(hold_s * rate), 80.0), down[::-1]]
+        hold = np.ones(round(hold_s * rate))
+        parts += [down, 80.0 * hold, down[::-1]]
+        tilt += [ramp, 18.0 * hold, ramp[::-1]] if steady_pelvis else [0.4 * p for p in parts[-3:]]
         holds.append(t0 + 0.8 + hold_s / 2)
         t0 += 1.6 + hold_s
     parts.append(np.zeros(40))
+    tilt.append(np.zeros(40))
     theta = np.concatenate(parts)
     t = np.arange(theta.size) / rate
     sensors = {}
     # The pelvis tilts forward while the thigh's superior axis tips back.
-    for name, k, mount in (("thigh", -1.0, [20, -40, 70]), ("pelvis", 0.4, [-30, 15, 100])):
-        phi = k * theta
+    for name, phi, mount in (
+        ("thigh", -theta, [20, -40, 70]),
+        ("pelvis", np.concatenate(tilt), [-30, 15, 100]),
+    ):
         in_body = Rotation.from_euler("xyz", mount, degrees=True)  # arbitrary mounting
         r_e_s = Rotation.from_euler("y", phi[:, None], degrees=True) * in_body
         acc = r_e_s.inv().apply([0.0, 0.0, 9.81]) * (1.3 if name == "thigh" else 1.0)
@@ -207,6 +216,21 @@ def test_back_to_back_squats_pausing_in_the_hole_calibrate_on_standing_not_the_b
         assert abs(r.metrics.t_bottom - hold) < 0.35
         assert r.metrics.hip_flexion_peak is not None
         assert abs(r.metrics.hip_flexion_peak - 112.0) < 5.0
+
+
+def test_a_pelvis_tilting_at_a_steady_rate_between_stops_keeps_its_bias() -> None:
+    # The pelvis tilts at a steady 22.5 °/s through every descent and ascent
+    # and stops only briefly: its own steady rates crowd at ±22.5 °/s, not at
+    # its bias, and taken alone that read as the bias (no moment looked still).
+    # The whole body is at rest at the same moments: the sensors together show it.
+    rec, holds = _squats_pausing_in_the_hole(hold_s=0.2, steady_pelvis=True)
+    session = analyse(rec)
+    for cal in session.calibration.values():
+        assert np.linalg.norm(np.subtract(cal.gyro_bias_dps, [2.0, -3.0, 1.5])) < 1.0
+    assert len(session.reps) == len(holds)
+    for r in session.reps:
+        assert r.metrics.hip_flexion_peak is not None
+        assert abs(r.metrics.hip_flexion_peak - 98.0) < 5.0
 
 
 def test_a_sensor_sending_only_zeros_leaves_nothing_to_calibrate_on() -> None:

@@ -130,27 +130,35 @@ def quiet_bias(
 
 
 def densest_rate(rates_dps: FloatArray, settings: CalibrationSettings) -> FloatArray:
-    """The rate (3,) deg/s among ``rates_dps`` (M, 3) with most others within ``still_gyro_dps``.
+    """The rates among ``rates_dps`` (M, 3k: k sensors side by side) with most others near.
+
+    Near: every sensor's rate (3,) deg/s within ``still_gyro_dps``.
 
     Without a still stance the slow parts of the movement outnumber the
     moments at rest (in back-to-back reps a thigh descending at a steady
     70 °/s varies little), so the median quiet rate is no bias; but every
     stop and turning point between reps reads the bias itself, so the bias
     is where the quiet rates crowd. Only rates within ``max_bias_dps`` (what
-    a MEMS gyro can read at rest) are candidates (none: zero, the sensor
-    never turned as slowly as a bias);
+    a MEMS gyro can read at rest, every sensor) are candidates (none: zero,
+    never turning as slowly as a bias);
     at most ``bias_candidates`` of them, evenly spread, are counted against
     at most 8 × that many (a deterministic subsample: same answer every run).
     """
-    plausible = rates_dps[norm_rows(rates_dps) < settings.max_bias_dps]
+    blocks = range(0, rates_dps.shape[1], 3)
+    ok = np.logical_and.reduce(
+        [norm_rows(rates_dps[:, j : j + 3]) < settings.max_bias_dps for j in blocks]
+    )
+    plausible = rates_dps[ok]
     if plausible.shape[0] == 0:
-        return np.zeros(3)
+        return np.zeros(rates_dps.shape[1])
     k = settings.bias_candidates
     cands = plausible[:: max(1, plausible.shape[0] // k)]
     pool = plausible[:: max(1, plausible.shape[0] // (8 * k))]
-    d2 = ((cands[:, None, :] - pool[None, :, :]) ** 2).sum(axis=2)
-    count = (d2 < settings.still_gyro_dps**2).sum(axis=1)
-    return np.asarray(cands[int(np.argmax(count))], dtype=np.float64)
+    near = np.ones((cands.shape[0], pool.shape[0]), dtype=bool)
+    for j in blocks:  # every sensor within still_gyro_dps
+        d2 = ((cands[:, None, j : j + 3] - pool[None, :, j : j + 3]) ** 2).sum(axis=2)
+        near &= d2 < settings.still_gyro_dps**2
+    return np.asarray(cands[int(np.argmax(near.sum(axis=1)))], dtype=np.float64)
 
 
 def all_still(
@@ -232,6 +240,42 @@ def find_stance(
     return a, b, msgs
 
 
+def joint_bias(
+    smooth_dps: Mapping[str, FloatArray],
+    calm: Mapping[str, BoolArray],
+    settings: CalibrationSettings,
+) -> dict[str, FloatArray]:
+    """Every sensor's gyro bias (3,) deg/s, from the moments the whole body is at rest at once.
+
+    A slow stretch of one segment's movement (a trunk tilting back up at a
+    steady 15 °/s) can crowd its steady rates more than its rests do, but
+    the segments' slow stretches do not line up, while at a stop or a
+    turning point between reps every sensor reads its bias at the same
+    moment. So the bias is the densest cluster of the sensors' rates taken
+    together (:func:`densest_rate` on the samples where all are steady),
+    refined ``upright_bias_rounds`` times as each sensor's median over the
+    samples where every sensor turns less than ``still_gyro_dps`` beyond its
+    bias. With no moment where every sensor is steady, each gets its own
+    densest cluster, refined the same way on its own.
+    """
+    names = list(smooth_dps)
+    together = np.logical_and.reduce([calm[s] for s in names])
+    if not together.any():
+        r = settings.upright_bias_rounds
+        return {s: quiet_bias(smooth_dps[s], calm[s], settings, r, densest=True) for s in names}
+    rates = np.concatenate([smooth_dps[s][together] for s in names], axis=1)
+    start = densest_rate(rates, settings)
+    bias = {s: start[3 * i : 3 * i + 3] for i, s in enumerate(names)}
+    for _ in range(settings.upright_bias_rounds):
+        near = together.copy()
+        for s in names:
+            near &= norm_rows(smooth_dps[s] - bias[s]) < settings.still_gyro_dps
+        if not near.any():
+            break
+        bias = {s: np.median(smooth_dps[s][near], axis=0) for s in names}
+    return {s: np.asarray(b, dtype=np.float64) for s, b in bias.items()}
+
+
 def upright_moments(
     acc: Mapping[str, FloatArray],
     gyr: Mapping[str, FloatArray],
@@ -241,9 +285,8 @@ def upright_moments(
 ) -> tuple[BoolArray, dict[str, FloatArray], tuple[int, int]]:
     """Without a still stance: the upright moments between reps, and each gyro bias.
 
-    Each sensor's bias is its median smoothed rate over its own quiet
-    samples (:func:`quiet`; brief, and not at the same moments for every
-    sensor). Upright moments are the brief stops — every sensor turning less
+    The biases come from the moments every sensor is steady at once
+    (:func:`joint_bias`). Upright moments are the brief stops — every sensor turning less
     than ``upright_gyro_dps`` beyond its bias for at least ``upright_min_s`` —
     in the pose of the first or the last of them holding most of that time:
     the lockout between reps, where the person stands (the orientation
@@ -254,16 +297,16 @@ def upright_moments(
     no such stop at all.
     """
     n = min(a.shape[0] for a in acc.values())
+    # The gyro's steadiness alone: real thigh accelerometers are too noisy for
+    # the direction test on most samples (2–6 % of a set pass it), and every
+    # turning point between reps, where the rate reads the bias, is steady.
+    steady = {s: gyro_steady(gyr[s][:n], rate_hz, settings) for s in acc}
+    smooth = {s: steady[s][1] for s in acc}
+    calm = {s: steady[s][0] & valid[s][:n] for s in acc}
+    bias = joint_bias(smooth, calm, settings)
     slow = np.ones(n, dtype=bool)
-    bias: dict[str, FloatArray] = {}
     for s in acc:
-        # The gyro's steadiness alone: real thigh accelerometers are too noisy
-        # for the direction test on most samples (2–6 % of a set pass it), and
-        # every turning point between reps, where the rate reads the bias, is steady.
-        calm, smooth = gyro_steady(gyr[s][:n], rate_hz, settings)
-        rounds = settings.upright_bias_rounds
-        bias[s] = quiet_bias(smooth, calm & valid[s][:n], settings, rounds, densest=True)
-        slow &= (norm_rows(smooth - bias[s]) < settings.upright_gyro_dps) & valid[s][:n]
+        slow &= (norm_rows(smooth[s] - bias[s]) < settings.upright_gyro_dps) & valid[s][:n]
     found = runs(slow)
     min_len = max(1, round(settings.upright_min_s * rate_hz))
     cands = [(a, b) for a, b in found if b - a >= min_len]
