@@ -140,7 +140,11 @@ def _cropped(rec: Any, t_end_s: float) -> Any:
     for name, st in rec.sensors.items():
         k = st.t_s < t_end_s
         sensors[name] = replace(
-            st, t_s=st.t_s[k], acc_mps2=st.acc_mps2[k], gyr_dps=st.gyr_dps[k], seq=st.seq[k]
+            st,
+            t_s=st.t_s[k],
+            acc_mps2=st.acc_mps2[k],
+            gyr_dps=st.gyr_dps[k],
+            seq=None if st.seq is None else st.seq[k],
         )
     return replace(rec, sensors=sensors)
 
@@ -216,6 +220,20 @@ def test_back_to_back_squats_pausing_in_the_hole_calibrate_on_standing_not_the_b
         assert abs(r.metrics.t_bottom - hold) < 0.35
         assert r.metrics.hip_flexion_peak is not None
         assert abs(r.metrics.hip_flexion_peak - 112.0) < 5.0
+
+
+def test_a_recording_cut_in_the_hole_still_calibrates_on_standing() -> None:
+    # The recording stops during the last rep's pause at the bottom: the last
+    # stop is in the hole, and its pose holds more time than the opening
+    # stance. The opening pose says which of the two is standing.
+    rec, holds = _squats_pausing_in_the_hole()
+    session = analyse(_cropped(rec, holds[-1] + 0.2))
+    hip = session.angles["hip_flexion_deg"].to_numpy()
+    assert abs(hip[20]) < 5.0  # standing at the start
+    bottoms = [r.metrics.t_bottom for r in session.reps]
+    assert len(bottoms) >= len(holds) - 1
+    for t, hold in zip(bottoms, holds, strict=False):
+        assert abs(t - hold) < 0.35
 
 
 def test_a_pelvis_tilting_at_a_steady_rate_between_stops_keeps_its_bias() -> None:

@@ -198,6 +198,26 @@ def pose_groups(
     return same, same.astype(np.float64) @ durations
 
 
+def pose_distance_deg(
+    acc: Mapping[str, FloatArray],
+    at: tuple[int, int],
+    cands: list[tuple[int, int]],
+    settings: CalibrationSettings,
+) -> FloatArray:
+    """How far each period's pose (K,) is from the pose over ``at`` = [start, end), deg.
+
+    The largest angle between the gravity directions of any pose sensor (the
+    sensors :func:`pose_groups` compares).
+    """
+    pose_sensors = [s for s in ("thigh", "pelvis", "upper_back") if s in acc] or list(acc)[:1]
+    out = np.zeros(len(cands))
+    for s in pose_sensors:
+        ref = unit(acc[s][at[0] : at[1]].mean(axis=0))
+        u = np.array([unit(acc[s][a:b].mean(axis=0)) for a, b in cands])
+        out = np.maximum(out, np.degrees(np.arccos(np.clip(u @ ref, -1.0, 1.0))))
+    return out
+
+
 def find_stance(
     acc: Mapping[str, FloatArray],
     gyr: Mapping[str, FloatArray],
@@ -325,10 +345,15 @@ def upright_moments(
     # linger at the bottom more than at the top (real sets: 2–4 s of slow
     # moments at the bottom, 0.3–1.3 s at the top), so the pose holding the
     # most time can be the bottom, and every angle then reads upside down
-    # from it. The standing pose is among the poses of the first and the
-    # last stop: of those, the one holding the most time.
-    ends = same[0] | same[-1]
-    pick = int(np.argmax(np.where(ends, group_time, -1.0)))
+    # from it. The standing pose is that of the first or of the last stop
+    # (a recording may be cut mid-rep at either end): the one nearer the
+    # pose the recording opens in, or on a near tie the one holding more time.
+    pick = 0 if group_time[0] >= group_time[-1] else len(cands) - 1
+    if not same[0, -1]:
+        first_s = max(1, round(settings.upright_min_s * rate_hz))  # the opening pose
+        opening = pose_distance_deg(acc, (0, min(n, first_s)), cands, settings)
+        if abs(opening[0] - opening[-1]) > settings.pose_tolerance_deg:
+            pick = 0 if opening[0] < opening[-1] else len(cands) - 1
     members = [cands[i] for i in np.flatnonzero(same[pick])]
     mask = np.zeros(n, dtype=bool)
     for a, b in members:
