@@ -14,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.conventions import DEFAULT_SIDE, SENSOR_NAMES
+from hinge_imu.saturation import Saturation
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -30,7 +31,7 @@ class SensorStream:
         mag_ut: magnetic field (N, 3), µT, or None without a magnetometer.
         seq: device packet/sample counter (N,), or None.
         rate_hz: nominal sample rate from the header, or None if not stated.
-        saturated_s: half-open ``[start_s, end_s)`` stretches held at the range limit.
+        saturated_s: stretches held at the sensor's range limit (``saturation``), in time order.
     """
 
     t_s: FloatArray
@@ -39,7 +40,7 @@ class SensorStream:
     mag_ut: FloatArray | None = None
     seq: IntArray | None = None
     rate_hz: float | None = None
-    saturated_s: tuple[tuple[float, float], ...] = ()
+    saturated_s: tuple[Saturation, ...] = ()
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])

@@ -45,3 +45,19 @@ def matched(session, truth_reps, tol_s: float = 0.6):
         if abs(best.metrics.t_bottom - tr["t_bottom"]) < tol_s:
             out.append((best, tr))
     return out
+
+
+def clipped(rec, sensor: str, t_from_s: float, dur_s: float, channel: str, value: float):
+    """``rec`` with one channel of ``sensor`` held at ``value`` (a range limit) for ``dur_s``.
+
+    ``channel``: ``acc_x`` … ``gyr_z``; ``value`` in m/s² or deg/s. What a
+    sensor knocked past its range reports (e.g. the bar hitting the thigh).
+    """
+
+    s = rec.sensors[sensor]
+    kind, axis = channel.split("_")
+    held = (s.t_s >= t_from_s) & (s.t_s < t_from_s + dur_s)
+    values = (s.acc_mps2 if kind == "acc" else s.gyr_dps).copy()
+    values[held, "xyz".index(axis)] = value
+    field = "acc_mps2" if kind == "acc" else "gyr_dps"
+    return replace(rec, sensors={**rec.sensors, sensor: replace(s, **{field: values})})

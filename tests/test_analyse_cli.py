@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -10,8 +13,10 @@ import pytest
 from core_sim_helpers import sim
 
 from hinge_imu.cli import main
+from hinge_imu.commands.analyse import write_reps_csv
 from hinge_imu.conventions import REP_METRICS
-from hinge_imu.core.rules import default_rules_text, load_rules
+from hinge_imu.core.pipeline import analyse
+from hinge_imu.core.rules import default_rules_text, judge_rep, load_rules
 from hinge_imu.recording import write_recording
 
 #: docs/outputs.md, in order.
@@ -162,3 +167,29 @@ def test_folder_workers_run_their_thread_pools_at_one_thread(
         monkeypatch.setenv(var, "8")
     cmd._start_worker()
     assert {os.environ[v] for v in cmd._WORKER_THREAD_VARS} == {"1"}
+
+
+def test_a_valid_recording_is_analysed_without_importing_pandas(
+    rec_file: Path, tmp_path: Path
+) -> None:
+    # pandas takes ~0.3 s to import: as long as reading the whole file
+    code = (
+        "import sys; from hinge_imu.cli import main; "
+        f"rc = main(['analyse', {str(rec_file)!r}, '--reps-csv', {str(tmp_path / 'r.csv')!r}]); "
+        "print(rc, 'pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-2:] == ["0", "False"]
+
+
+def test_the_reps_csv_is_what_pandas_writes(rec_file: Path, tmp_path: Path) -> None:
+    session = analyse(rec_file)
+    # a rep not judged: empty cells, and a reason needing quotes
+    first = session.reps[0]
+    why = 'pelvis lost, "twice"'
+    unjudged = replace(
+        first, not_judged_reason=why, judgement=judge_rep(first.metrics, session.rules, why)
+    )
+    session = replace(session, reps=(unjudged, *session.reps[1:]))
+    write_reps_csv(session, tmp_path / "r.csv")
+    assert (tmp_path / "r.csv").read_text() == session.reps_frame().to_csv(index=False)

@@ -215,3 +215,21 @@ def test_a_counter_or_time_stamp_going_back_is_refused_and_changes_nothing() -> 
         timed.update(WRAP_S - 0.15, 1.05, 5)
     assert timed.update(WRAP_S - 0.05, 1.05, 5).lost == 0
     assert timed.update(0.0, 1.10, 5).lost == 0  # not "back": the stamp wrapped
+
+
+def test_time_stamps_with_a_counter_refuse_a_counter_going_back() -> None:
+    """The custom protocol sends both: a counter going back is malformed even if the time is not."""
+    clock = SensorClock(RATE_HZ, "time", seq_modulus=65536)
+    clock.update(0.00, 1.00, 5, seq=65530)
+    clock.update(0.05, 1.05, 5, seq=65535)  # the counter wraps inside this packet
+    with pytest.raises(ClockError, match="counter went back to 65000"):
+        clock.update(0.10, 1.10, 5, seq=65000)
+    assert clock.update(0.10, 1.10, 5, seq=4).lost == 0  # as if the bad one never came
+    out = clock.update(0.20, 1.20, 5, seq=14)  # 5 samples lost, by the counter
+    assert out.lost == 5 and out.index[0] == 20
+    clock.restart()  # reconnected: the counter starts again, the time stamps measure the gap
+    out = clock.update(1.00, 2.00, 5, seq=0)
+    assert out.lost == 75 and out.index[0] == 100
+    with pytest.raises(ClockError, match="counter went back"):
+        clock.update(1.05, 2.05, 5, seq=2)
+    assert clock.update(1.05, 2.05, 5, seq=5).lost == 0

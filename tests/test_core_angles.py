@@ -33,6 +33,21 @@ def test_forward_tilt_is_positive_sagittal_and_heading_free(heading_deg: float) 
     np.testing.assert_allclose(fro, fro_true, atol=1e-9)
 
 
+def test_a_segment_past_horizontal_reads_past_90_with_a_small_frontal_angle() -> None:
+    # A thigh in a deep squat tips 100–125° (past horizontal), never far sideways.
+    # Read with |sagittal| ≤ 90°, 110° came out as 70° with a frontal angle of
+    # 180° (a deep squat read as two reps, knee cave as ~90°).
+    r_s_b = Rotation.from_euler("xyz", [-20, 35, 80], degrees=True)
+    sag_true = np.array([80.0, 95.0, 110.0, 125.0, -100.0])
+    fro_true = np.array([4.0, -6.0, 5.0, 2.0, -3.0])
+    r_e_b = Rotation.from_euler("z", 40.0, degrees=True) * Rotation.from_euler(
+        "YX", np.stack([sag_true, fro_true], axis=1), degrees=True
+    )
+    sag, fro = segment_angles_deg(vertical_in_sensor(_q_E_S(r_e_b, r_s_b)), r_s_b.as_matrix())
+    np.testing.assert_allclose(sag, sag_true, atol=1e-9)
+    np.testing.assert_allclose(fro, fro_true, atol=1e-9)
+
+
 def test_quat_to_matrix_matches_scipy() -> None:
     r = Rotation.random(5, rng=1)
     np.testing.assert_allclose(
@@ -64,3 +79,18 @@ def test_missing_sensor_gives_nan_angles_that_need_it() -> None:
     assert np.isfinite(a["pelvic_tilt"]).all()
     for name in ("hip_flexion", "thigh_inclination", "knee_cave", "lumbar_flexion"):
         assert np.isnan(a[name]).all()
+
+
+def test_knee_cave_is_not_read_while_the_thigh_is_near_horizontal() -> None:
+    # A horizontal thigh hardly changes its vertical as the knee moves in:
+    # its frontal angle there is an axis error magnified (real deep squats
+    # read ±85°), so knee cave is not measured beyond 60° of inclination.
+    thigh_sag = np.array([-30.0, -59.0, -75.0, -90.0, -110.0])
+    segs = {
+        "pelvis": (np.zeros(5), np.zeros(5)),
+        "thigh": (thigh_sag, np.array([6.0, 9.0, 40.0, 85.0, -30.0])),
+    }
+    a = joint_angles_deg(segs, 5, side="right")
+    np.testing.assert_allclose(a["knee_cave"][:2], [6.0, 9.0])
+    assert np.isnan(a["knee_cave"][2:]).all()
+    np.testing.assert_allclose(a["thigh_inclination"], -thigh_sag)  # still read

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from core_sim_helpers import sim
+from core_sim_helpers import clipped, sim
 
 from hinge_imu.core.live import LiveAnalyser
 from hinge_imu.core.pipeline import analyse
@@ -87,3 +87,28 @@ def test_live_matches_offline_on_the_sample_recordings(path: Path) -> None:
 def test_live_matches_offline_on_a_simulated_session(preset: str) -> None:
     s = sim(preset, reps=4, seed=12, mounting="arbitrary", mistakes=[{}, {"back_rounded": None}])
     assert_parity(s.recording, seed=3)
+
+
+def test_live_and_offline_leave_the_same_reps_unjudged_for_saturation() -> None:
+    # A SIMULATED session with sensors knocked past their range: the thigh's
+    # gyro early in rep 2 (its back rounds: an in-rep warning would come
+    # after), the upper back's accelerometer across rep 3's lockout, and the
+    # pelvis' accelerometer (a ±4 g one) while standing between reps 3 and 4 (no rep touches it).
+    s = sim("typical", reps=4, seed=12, mounting="arbitrary", mistakes=[{}, {"back_rounded": None}])
+    reps = [r.metrics for r in analyse(s.recording).reps]
+    rec = clipped(s.recording, "thigh", reps[1].t_start + 0.2, 0.05, "gyr_z", 500.0)
+    rec = clipped(rec, "upper_back", reps[2].t_end - 0.02, 0.06, "acc_x", -156.9)
+    between = (reps[2].t_end + reps[3].t_start) / 2
+    rec = clipped(rec, "pelvis", between, 0.04, "acc_z", 39.2)
+    offline = analyse(rec)
+    unjudged = [r.not_judged_reason for r in offline.reps]
+    assert [("saturated" in why) for why in unjudged] == [False, True, True, False]
+    assert unjudged[1] == "thigh saturated (readings held at the sensor's range limit)"
+    for seed in range(3):  # stretches straddle blocks of 1–40 samples
+        live = LiveAnalyser(rec.ordered_sensor_names(), load_rules(), side=rec.side)
+        steps = [live.update(b) for b in random_blocks(rec, seed)] + [live.finish()]
+        reps = [r for st in steps for r in st.reps]
+        assert [r.not_judged_reason for r in reps] == unjudged
+        assert live.saturated_s == {n: q.saturated_s for n, q in offline.quality.items()}
+        said = [w for st in steps for w in st.warnings if "saturated" in w]
+        assert [w.split()[0] for w in said] == ["thigh", "upper_back", "pelvis"]

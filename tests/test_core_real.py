@@ -134,6 +134,167 @@ def test_no_still_moment_at_all_calibrates_on_the_upright_moments_between_reps()
             assert abs(r.metrics.hip_flexion_peak - tr["hip_flexion_peak"]) < 6.0
 
 
+def _cropped(rec: Any, t_end_s: float) -> Any:
+    """The recording up to ``t_end_s`` (every sensor)."""
+    sensors = {}
+    for name, st in rec.sensors.items():
+        k = st.t_s < t_end_s
+        sensors[name] = replace(
+            st,
+            t_s=st.t_s[k],
+            acc_mps2=st.acc_mps2[k],
+            gyr_dps=st.gyr_dps[k],
+            seq=None if st.seq is None else st.seq[k],
+        )
+    return replace(rec, sensors=sensors)
+
+
+def test_back_to_back_reps_that_never_stop_calibrate_on_their_turning_points() -> None:
+    # Fast reps from the first sample to the last (the recording ends with the
+    # last rep's lockout), as many real squat sets are: no stop of 0.1 s
+    # anywhere, and the slow parts of the movement outnumber the moments at
+    # rest, so the median quiet rate (-20 °/s or more on the thigh) is no bias.
+    s = real(13, sets=1, reps=6, stance_kind="none", tempo="fast")
+    truth = s.truth["reps"]
+    session = analyse(_cropped(s.recording, truth[-1]["t_end"] + 0.05))
+    assert {c.kind for c in session.calibration.values()} == {"upright"}
+    # The thigh, which moves fastest, is where the median went furthest off.
+    true_bias = np.asarray(s.truth["sensors"]["thigh"]["errors"]["gyr_bias_dps"])
+    assert np.linalg.norm(np.subtract(session.calibration["thigh"].gyro_bias_dps, true_bias)) < 3
+    assert _all_found(session, truth)
+    assert sum(r.judged for r in session.reps) >= len(truth) - 1
+
+
+def _squats_pausing_in_the_hole(
+    reps: int = 6, hold_s: float = 0.6, steady_pelvis: bool = False
+) -> tuple[Any, list[float]]:
+    """SYNTHETIC pelvis + thigh squats (thigh 0→80°, pelvis 0→32° with it, or with
+    ``steady_pelvis`` 0→18° at a steady 22.5 °/s), back to back: a pause at each
+    bottom, none at the top; real-looking gyro bias and jitter, a thigh
+    accelerometer 30 % high. Returns the recording and each hold's middle, s."""
+    from scipy.spatial.transform import Rotation
+
+    from hinge_imu.samples import Recording, SensorStream
+
+    rate = 100.0
+    rng = np.random.default_rng(0)
+    down = 80.0 * (1.0 - np.cos(np.linspace(0.0, np.pi, 80))) / 2.0
+    ramp = np.linspace(0.0, 18.0, 80)
+    parts, tilt, holds, t0 = [np.zeros(40)], [np.zeros(40)], [], 0.4
+    for _ in range(reps):
+        hold = np.ones(round(hold_s * rate))
+        parts += [down, 80.0 * hold, down[::-1]]
+        tilt += [ramp, 18.0 * hold, ramp[::-1]] if steady_pelvis else [0.4 * p for p in parts[-3:]]
+        holds.append(t0 + 0.8 + hold_s / 2)
+        t0 += 1.6 + hold_s
+    parts.append(np.zeros(40))
+    tilt.append(np.zeros(40))
+    theta = np.concatenate(parts)
+    t = np.arange(theta.size) / rate
+    sensors = {}
+    # The pelvis tilts forward while the thigh's superior axis tips back.
+    for name, phi, mount in (
+        ("thigh", -theta, [20, -40, 70]),
+        ("pelvis", np.concatenate(tilt), [-30, 15, 100]),
+    ):
+        in_body = Rotation.from_euler("xyz", mount, degrees=True)  # arbitrary mounting
+        r_e_s = Rotation.from_euler("y", phi[:, None], degrees=True) * in_body
+        acc = r_e_s.inv().apply([0.0, 0.0, 9.81]) * (1.3 if name == "thigh" else 1.0)
+        w_b = np.stack([np.zeros_like(phi), np.gradient(phi, t), np.zeros_like(phi)], axis=1)
+        gyr = in_body.inv().apply(w_b) + np.array([2.0, -3.0, 1.5]) + rng.normal(0, 1.5, w_b.shape)
+        sensors[name] = SensorStream(t, acc + rng.normal(0.0, 0.05, acc.shape), gyr)
+    return Recording(sensors, {}, "squats.csv"), holds
+
+
+def test_back_to_back_squats_pausing_in_the_hole_calibrate_on_standing_not_the_bottom() -> None:
+    # Real continuous squats linger at the bottom, not at the top: the pose
+    # holding the most slow time is the bottom, and calibrated on it every
+    # angle read upside down (112° of hip flexion standing, 0° in the hole).
+    rec, holds = _squats_pausing_in_the_hole()
+    session = analyse(rec)
+    assert {c.kind for c in session.calibration.values()} == {"upright"}
+    hip = session.angles["hip_flexion_deg"].to_numpy()
+    assert abs(hip[20]) < 5.0  # standing at the start
+    assert len(session.reps) == len(holds)
+    for r, hold in zip(session.reps, holds, strict=True):
+        assert abs(r.metrics.t_bottom - hold) < 0.35
+        assert r.metrics.hip_flexion_peak is not None
+        assert abs(r.metrics.hip_flexion_peak - 112.0) < 5.0
+
+
+def test_a_recording_cut_in_the_hole_still_calibrates_on_standing() -> None:
+    # The recording stops during the last rep's pause at the bottom: the last
+    # stop is in the hole, and its pose holds more time than the opening
+    # stance. The opening pose says which of the two is standing.
+    rec, holds = _squats_pausing_in_the_hole()
+    session = analyse(_cropped(rec, holds[-1] + 0.2))
+    hip = session.angles["hip_flexion_deg"].to_numpy()
+    assert abs(hip[20]) < 5.0  # standing at the start
+    bottoms = [r.metrics.t_bottom for r in session.reps]
+    assert len(bottoms) >= len(holds) - 1
+    for t, hold in zip(bottoms, holds, strict=False):
+        assert abs(t - hold) < 0.35
+
+
+def test_a_pelvis_tilting_at_a_steady_rate_between_stops_keeps_its_bias() -> None:
+    # The pelvis tilts at a steady 22.5 °/s through every descent and ascent
+    # and stops only briefly: its own steady rates crowd at ±22.5 °/s, not at
+    # its bias, and taken alone that read as the bias (no moment looked still).
+    # The whole body is at rest at the same moments: the sensors together show it.
+    rec, holds = _squats_pausing_in_the_hole(hold_s=0.2, steady_pelvis=True)
+    session = analyse(rec)
+    for cal in session.calibration.values():
+        assert np.linalg.norm(np.subtract(cal.gyro_bias_dps, [2.0, -3.0, 1.5])) < 1.0
+    assert len(session.reps) == len(holds)
+    for r in session.reps:
+        assert r.metrics.hip_flexion_peak is not None
+        assert abs(r.metrics.hip_flexion_peak - 98.0) < 5.0
+
+
+def _walk_with_a_jolting_belt(rate: float = 100.0) -> Any:
+    """SYNTHETIC walk without a thigh (as ipol-gait records: lower back as pelvis,
+    one foot): stand 2 s, walk 12 s, stand 2 s. At every heel strike the
+    lower-back sensor on its belt jolts 8° in 40 ms and settles back over
+    0.4 s; the foot swings 40° at every stride."""
+    from scipy.spatial.transform import Rotation
+
+    from hinge_imu.samples import Recording, SensorStream
+
+    rng = np.random.default_rng(0)
+    t = np.arange(0.0, 16.0, 1.0 / rate)
+    pelvis = np.where((t > 2.0) & (t < 14.0), 3.0 * np.sin(2.0 * np.pi * 2.0 * t), 0.0)
+    for ts in np.arange(2.5, 13.6, 0.5):
+        k = t - ts
+        pelvis += np.interp(k, [0.0, 0.04, 0.44], [0.0, 8.0, 0.0], left=0.0, right=0.0)
+    foot = np.zeros_like(t)
+    for ts in np.arange(2.5, 13.6, 1.0):
+        k = t - ts
+        foot += np.where((k >= 0) & (k < 0.4), 40.0 * np.sin(np.pi * k / 0.4), 0.0)
+    sensors = {}
+    for name, phi, mount in (("pelvis", pelvis, [-30, 15, 100]), ("foot", foot, [10, 60, -20])):
+        in_body = Rotation.from_euler("xyz", mount, degrees=True)
+        r_e_s = Rotation.from_euler("y", phi[:, None], degrees=True) * in_body
+        acc = r_e_s.inv().apply([0.0, 0.0, 9.81]) + rng.normal(0.0, 0.05, (t.size, 3))
+        w_b = np.stack([np.zeros_like(phi), np.gradient(phi, t), np.zeros_like(phi)], axis=1)
+        gyr = in_body.inv().apply(w_b) + rng.normal(0.0, 0.5, w_b.shape)
+        sensors[name] = SensorStream(t, acc, gyr)
+    return Recording(sensors, {}, "walk.csv")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="a jolt of the lower-back sensor at a heel strike is taken for a strap slip: "
+    "needs the reps branch's slip test (on_its_own) with every worn sensor, the foot "
+    "too, as a neighbour (docs/benchmarks.md, real-data round)",
+)
+def test_walking_without_a_thigh_is_no_rep_and_no_strap_slip() -> None:
+    # ipol-gait: 54 false reps in 110 walking trials, from "slips" of the lower
+    # back at every step (258 in one trial), each re-estimating its mounting.
+    session = analyse(_walk_with_a_jolting_belt())
+    assert not [w for w in session.warnings if w.startswith("pelvis: strap slipped")]
+    assert len(session.reps) == 0
+
+
 def test_a_sensor_sending_only_zeros_leaves_nothing_to_calibrate_on() -> None:
     s = real(11, sets=1, reps=3, stance_kind="none")
     rec = s.recording

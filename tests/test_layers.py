@@ -1,6 +1,6 @@
 """The package's floors (docs/architecture.md): nothing imports a module above it.
 
-conventions/errors/samples/atomic/events ← recording ← core, sensors ← sim, live,
+conventions/errors/samples/saturation/atomic/events ← recording ← core, sensors ← sim, live,
 report ← commands/cli. A violation makes the data flow circular and the
 live/offline core no longer reusable on its own.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "hinge_imu"
-BASE = {"conventions", "errors", "samples", "atomic", "events", "data"}
+BASE = {"conventions", "errors", "samples", "saturation", "atomic", "events", "data"}
 FLOOR = {
     **dict.fromkeys(BASE, 0),
     "recording": 1,

@@ -8,6 +8,9 @@ on the host clock, and calibration needs a real second of stillness.
 
 from __future__ import annotations
 
+import io
+import re
+import sys
 import threading
 from pathlib import Path
 
@@ -17,33 +20,40 @@ from hinge_imu.cli import main
 from hinge_imu.events import read_events
 from hinge_imu.recording import read_recording
 from tests.ble.bluez_standin import BlueZStandIn
-from tests.ble.conftest import dbus_address  # noqa: F401 - fixture
 from tests.ble.helpers import sim_stream
-from tests.ble.profile_devices import ProfileDevice
+from tests.ble.profile_devices import ProfileDevice, send_malformed
 
 pytestmark = [pytest.mark.ble, pytest.mark.slow]
 
 PELVIS, THIGH, BACK = "D4:CA:6E:00:00:21", "D4:CA:6E:00:00:22", "0C:8C:DC:00:00:23"
 
 
-@pytest.fixture
-def realtime_standin(dbus_address: str):  # noqa: F811
-    with BlueZStandIn(dbus_address, speed=1.0) as s:
-        yield s
+class _Terminal(io.StringIO):
+    """Captures what is written, and says it is a terminal (the live view draws its panel)."""
+
+    def isatty(self) -> bool:
+        return True
 
 
-def test_live_on_ble_sensors(realtime_standin: BlueZStandIn, tmp_path: Path) -> None:
+def test_live_on_ble_sensors(
+    realtime_standin: BlueZStandIn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     standin = realtime_standin
     standin.add_device(ProfileDevice(PELVIS, "HingeIMU-P", "custom", sim_stream("pelvis")))
-    standin.add_device(ProfileDevice(THIGH, "HingeIMU-T", "custom", sim_stream("thigh")))
+    thigh = ProfileDevice(THIGH, "HingeIMU-T", "custom", sim_stream("thigh"))
+    standin.add_device(thigh)
     # All three at the SIMULATED data's own rate (100 Hz), so the streams stay in step.
     standin.add_device(ProfileDevice(BACK, "HingeIMU-U", "custom", sim_stream("upper_back")))
     truth_reps = 2  # the SIMULATED session: reps end at 10.2 and 14.3 s, the third at 17.9 s
     rec, events = tmp_path / "s.csv", tmp_path / "e.jsonl"
-    # Issue 13 item 7: a malformed packet from the thigh half-way is counted, the session goes on.
-    thigh_data = ProfileDevice(THIGH, "x", "custom", sim_stream("thigh")).profile.gatt.data[0]
-    spoil = threading.Timer(6.0, standin.inject, (THIGH, thigh_data, b"\x01\x00\x07"))
+    # Issue 13 item 7: malformed packets from the thigh half-way (wrong length, unknown
+    # header, a counter that goes back) are counted and shown; the session goes on.
+    spoil = threading.Timer(6.0, send_malformed, (standin, thigh))
     spoil.start()
+    # The terminal view, without colours or cursor moves: its last panel is printed at the end.
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    monkeypatch.setenv("TERM", "dumb")
     rc = main(
         [
             "live",
@@ -60,7 +70,16 @@ def test_live_on_ble_sensors(realtime_standin: BlueZStandIn, tmp_path: Path) -> 
     assert rc == 0
     ev = read_events(events)
     bad = [e for e in ev if e["event"] == "bad_packet"]
-    assert [(e["sensor"], e["count"]) for e in bad] == [("thigh", 1)]
+    # The first at once, the other two a second later (at most one event a second).
+    assert [(e["sensor"], e["count"]) for e in bad] == [("thigh", 1), ("thigh", 3)]
+    assert "expected 11 + 12·n" in bad[0]["message"]  # the one cut short
+    # … and shown in the view, the session going on
+    view = terminal.getvalue().splitlines()
+    (shown, _) = [i for i, ln in enumerate(view) if ln.startswith("thigh: bad_packet ")]
+    assert any(ln.startswith("rep ") for ln in view[shown:])
+    assert any(re.search(r"┃ +lost +┃ +bad packets +┃ +battery +┃", ln) for ln in view)
+    (row,) = [ln for ln in view if re.match(r"│ *│ thigh ", ln)]
+    assert re.search(r"│ thigh +│ +ok +│ +\d+ +│ +0\.0 % +│ +3 +│ +77 % +│", row), row
     kinds = [e["event"] for e in ev]
     assert kinds.count("connected") >= 3 and "calibrated" in kinds
     reps = [e for e in ev if e["event"] == "rep"]
@@ -68,7 +87,7 @@ def test_live_on_ble_sensors(realtime_standin: BlueZStandIn, tmp_path: Path) -> 
     health = [e for e in ev if e["event"] == "health"][-1]["sensors"]
     assert set(health) == {"pelvis", "thigh", "upper_back"}
     assert health["pelvis"]["battery_pct"] == 77
-    assert health["thigh"]["bad_packets"] == 1 and health["pelvis"]["bad_packets"] == 0
+    assert health["thigh"]["bad_packets"] == 3 and health["pelvis"]["bad_packets"] == 0
     written = read_recording(rec)
     assert set(written.sensors) == {"pelvis", "thigh", "upper_back"}
     assert written.header["device.upper_back"] == f"custom {BACK}"

@@ -148,3 +148,27 @@ def test_in_a_real_process_the_recording_survives_a_tab_key_slip(rec: Path) -> N
         "nothing written (choose another output name)"
     ]
     assert _digest(rec) == before
+
+
+@pytest.mark.parametrize("option", ["--audio-file", "--events"])  # -o must end in .csv
+def test_live_refuses_an_output_that_is_its_rules_file(
+    rec: Path, tmp_path: Path, option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text("# my rules\n")
+    before = _digest(rec, rules)
+    argv = ["live", "--replay", str(rec), "--speed", "0", "--mute", "--plain", "--overwrite"]
+    assert main([*argv, "--rules", str(rules), option, str(rules)]) == 2
+    assert f"{option} would replace the input {rules}" in _one_error_line(capsys)
+    assert _digest(rec, rules) == before
+
+
+def test_live_refuses_the_sounds_and_the_events_in_one_file(
+    rec: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    both = tmp_path / "out.wav"
+    before = _digest(rec)
+    argv = ["live", "--replay", str(rec), "--speed", "0", "--mute", "--plain"]
+    assert main([*argv, "--audio-file", str(both), "--events", str(both)]) == 2
+    assert "name the same file" in _one_error_line(capsys)
+    assert not both.exists() and _digest(rec) == before

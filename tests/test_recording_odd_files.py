@@ -15,12 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from core_sim_helpers import sim
+from core_sim_helpers import clipped, sim
 
 from hinge_imu.cli import main
 from hinge_imu.core.pipeline import analyse
 from hinge_imu.recording import read_recording, write_recording
-from hinge_imu.recording.tolerate import saturated_intervals
 from hinge_imu.samples import Recording
 
 UNIX_T0 = 1733000000.0
@@ -147,17 +146,6 @@ def test_a_sensor_that_was_never_started_is_refused_or_left_out(
     assert _sha(path) == before
 
 
-def test_saturated_stretches_are_found_and_ordinary_peaks_are_not() -> None:
-    t = np.arange(400) / 100.0
-    acc = np.tile([0.0, 0.0, 9.81], (400, 1))  # still: 1 g held exactly, not a clip
-    gyr = np.column_stack((300 * np.sin(t * 3), np.zeros(400), np.zeros(400)))  # peaks pass
-    assert saturated_intervals(t, acc, gyr) == ()
-    gyr[100:106, 0] = 2000.0  # held at +2000 °/s for 6 samples
-    acc[250:253, 1] = -156.9  # held at -16 g for 3 samples
-    acc[300:302, 1] = -156.9  # twice only: a peak, not a clip
-    assert saturated_intervals(t, acc, gyr) == ((1.0, 1.06), (2.5, 2.53))
-
-
 def test_reps_touching_saturated_readings_are_not_judged(
     session_rec: Recording, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -173,8 +161,8 @@ def test_reps_touching_saturated_readings_are_not_judged(
     session = analyse(path)
     assert [r.judged for r in session.reps] == [True, False, True]
     assert "thigh saturated" in session.reps[1].not_judged_reason
-    (start_s, end_s), *_ = session.quality["thigh"].saturated_s
-    assert start_s <= bottom < end_s
+    first, *_ = session.quality["thigh"].saturated_s
+    assert first.start_s <= bottom < first.end_s and first.channels == ("gyr_z",)
     before = _sha(path)
     assert main(["analyse", str(path)]) == 0
     assert f"{path}: sensor 'thigh' is saturated" in capsys.readouterr().out
@@ -215,25 +203,58 @@ def _torn(session_rec: Recording, tmp_path: Path) -> tuple[Path, int]:
     return path, text.count("\n")
 
 
-@pytest.mark.parametrize("command", ["analyse", "report", "live"])
-def test_every_command_that_reads_shows_the_torn_last_line(
-    session_rec: Recording, tmp_path: Path, command: str, capsys: pytest.CaptureFixture[str]
+def _odd_file(kind: str, session_rec: Recording, tmp_path: Path) -> tuple[Path, str]:
+    """A file the reader accepts with a warning, and the start of that warning."""
+    if kind == "torn":
+        path, last_line = _torn(session_rec, tmp_path)
+        return path, f"{path}:{last_line}: dropped an incomplete last line"
+    if kind == "cut_gzip":
+        cut = _cut_gzip(session_rec, tmp_path)
+        lines = zlib.decompressobj(wbits=31).decompress(cut.read_bytes()).count(b"\n") + 1
+        return cut, f"{cut}:{lines}: the compressed stream ends early"
+    path = tmp_path / f"{kind}.csv"
+    if kind == "unix_time":
+        write_recording(path, _shifted(session_rec, UNIX_T0))
+        first_row = next(i for i, ln in enumerate(path.read_text().splitlines()) if ln[0] != "#")
+        return path, f"{path}:{first_row + 2}: times start at 17330000"
+    thigh = session_rec.sensors["thigh"]
+    knocked = clipped(session_rec, "thigh", float(thigh.t_s[900]), 0.05, "gyr_z", 2000.0)
+    write_recording(path, knocked)
+    return path, f"{path}: sensor 'thigh' is saturated (held at its range limit) 1 time(s)"
+
+
+@pytest.mark.parametrize("kind", ["torn", "cut_gzip", "unix_time", "saturated"])
+@pytest.mark.parametrize("command", ["analyse", "report", "validate", "live"])
+def test_every_command_that_reads_shows_what_the_reader_tolerated(
+    session_rec: Recording,
+    tmp_path: Path,
+    command: str,
+    kind: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    path, last_line = _torn(session_rec, tmp_path)
+    """Issue 13 item 5: each tolerated oddity reaches the user of every reading command."""
+    path, warning = _odd_file(kind, session_rec, tmp_path)
     before = _sha(path)
     live_out = ["-o", str(tmp_path / "again.csv"), "--events", str(tmp_path / "ev.jsonl")]
     argv = {
         "analyse": ["analyse", str(path)],
         "report": ["report", str(path), "--out", str(tmp_path / "rep"), "--no-png"],
+        "validate": ["validate", str(path)],
         "live": ["live", "--replay", str(path), "--speed", "0", "--mute", "--plain", *live_out],
     }[command]
     assert main(argv) == 0
     out, err = capsys.readouterr()
-    shown = out + err
-    assert f"{path}:{last_line}: dropped an incomplete last line" in shown
+    if command == "analyse":  # among its warnings, on stdout
+        assert f"warning: {warning}" in out
+    else:
+        assert f"hinge-imu: warning: {warning}" in err
+    assert "Traceback" not in out + err
     assert _sha(path) == before
+    if command == "live" and kind == "unix_time":  # the copy keeps where the clock started
+        copy = read_recording(tmp_path / "again.csv")
+        assert float(copy.header["t_offset_s"]) > UNIX_T0 and copy.warnings == ()
     if command == "report":  # and on the report's data-quality page
         from pypdf import PdfReader
 
         pages = PdfReader(tmp_path / "rep" / "report.pdf").pages
-        assert "incomplete last line" in " ".join(" ".join(p.extract_text().split()) for p in pages)
+        assert warning in " ".join(" ".join(p.extract_text().split()) for p in pages)

@@ -212,3 +212,29 @@ def test_bad_line_found_across_diagnosis_chunks(
             read_recording(path)
         assert info.value.line == index + 2
         assert message in info.value.message
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".csv.gz"])
+@pytest.mark.parametrize(
+    ("last", "message"),
+    [
+        ("300.00,pelvis,0,0,9.8,0,0,0", "time repeats for sensor 'pelvis'"),
+        ("300.01,pelvis,0,0,2500,0,0,0", "'2500' in column 'acc_z' is beyond what any IMU"),
+        ("300.01,pelvis,0,0,9.8,0,0", "expected 8 fields"),
+    ],
+)
+def test_a_bad_last_line_of_a_big_file_is_named(
+    tmp_path: Path, suffix: str, last: str, message: str
+) -> None:
+    # more than one block of the fast parser and of the diagnosis (1 MB each)
+    rows = [
+        f"{i / 100:.2f},pelvis,0.1234567,-0.1234567,9.806650,1.234567,-1.234567,0.1234567"
+        for i in range(30_001)
+    ]
+    text = COLS + "\n" + "\n".join([*rows, last]) + "\n"
+    path = tmp_path / f"big{suffix}"
+    path.write_bytes(gzip.compress(text.encode()) if suffix.endswith(".gz") else text.encode())
+    with pytest.raises(RecordingError) as info:
+        read_recording(path)
+    assert info.value.line == len(rows) + 2
+    assert message in info.value.message

@@ -31,6 +31,9 @@ def print_session(session: Session, console: Console | None = None) -> None:
         gaps = f", {len(q.long_gaps_s)} long gap(s)" if q and q.long_gaps_s else ""
         rate = f"{q.rate_hz:g} Hz" if q else ""
         con.print(f"  {name:10s} {rate}{lost}{gaps}")
+        for x in q.saturated_s if q else ():
+            # One line per stretch: when, how long, which channel at which limit.
+            con.print(f"  {'':10s} [yellow]saturated[/yellow] {x.describe()}", soft_wrap=True)
         on = "stance" if cal.kind == "stance" else "upright moments between reps (no still stance)"
         con.print(
             f"  {'':10s} calibration {status}: {on} {cal.stance_start_s:.1f}–"

@@ -6,10 +6,18 @@ points in the segment frame B (x anterior, y left, z superior). With
 as heading · sagittal · frontal (``R_E_B = Rz(heading) · Ry(sagittal) ·
 Rx(frontal)``, so ``v_B = (−sin s, cos s · sin f, cos s · cos f)``):
 
-* sagittal angle ``s = atan2(−v_B.x, hypot(v_B.y, v_B.z))``: + when the segment
-  tilts forward (its superior axis towards anterior, a rotation about +y);
-* frontal angle ``f = atan2(v_B.y, v_B.z)``: + when the superior axis tips to
-  the right (a rotation about +x).
+* sagittal angle ``s = atan2(−v_B.x, ±hypot(v_B.y, v_B.z))``: + when the
+  segment tilts forward (its superior axis towards anterior, a rotation
+  about +y); the sign is that of ``v_B.z``, so ``s`` runs to ±180°;
+* frontal angle ``f = atan2(±v_B.y, |v_B.z|)``, within ±90°: + when the
+  superior axis tips to the right (a rotation about +x).
+
+Every ``v_B`` has two such decompositions, ``(s, f)`` and ``(180° − s, f +
+180°)``. A body segment may tilt past horizontal in the sagittal plane (a
+thigh in a deep squat, 100–125°; a trunk touching the toes) but never
+sideways, so the one with ``|f| ≤ 90°`` is taken: with ``|s| ≤ 90°``
+instead, a thigh at 110° read 70° with a knee cave of 180° (a deep squat
+looked like two reps, and knee cave averaged 90°).
 
 The arbitrary, drifting heading of a 6D filter never enters. The frontal
 part is innermost, so a sideways tilt does not change the sagittal angle
@@ -27,6 +35,13 @@ import numpy.typing as npt
 from hinge_imu.conventions import ANGLE_NAMES
 
 FloatArray = npt.NDArray[np.float64]
+
+#: Knee cave is not measured while the thigh is inclined further than this,
+#: deg. It comes from the thigh's vertical alone, and a thigh near horizontal
+#: barely changes its vertical when the knee moves in: an error ε in its
+#: flexion axis reads as a cave of atan(tan(inclination) · sin ε) — 1.7 ε at
+#: 60°, 5.7 ε at 80°, anything at 90° (real deep squats read ±85° there).
+KNEE_CAVE_MAX_THIGH_DEG = 60.0
 
 
 def quat_to_matrix(q: FloatArray) -> FloatArray:
@@ -100,13 +115,19 @@ def segment_angles_deg(vertical_s: FloatArray, R_S_B: FloatArray) -> tuple[Float
     # v_B = R_S_B^T · v_S, one component at a time (much faster than an
     # (N,3)·(3,3) matmul, which numpy does not vectorise well).
     vx, vy, vz = (v[:, 0] * r[0, j] + v[:, 1] * r[1, j] + v[:, 2] * r[2, j] for j in range(3))
-    sagittal = np.degrees(np.arctan2(-vx, np.hypot(vy, vz)))
-    frontal = np.degrees(np.arctan2(vy, vz))
+    # Past horizontal (v_B.z < 0) the sagittal angle goes on beyond 90° and
+    # the frontal angle stays small (the module docstring).
+    up = np.where(vz >= 0.0, 1.0, -1.0)
+    sagittal = np.degrees(np.arctan2(-vx, up * np.hypot(vy, vz)))
+    frontal = np.degrees(np.arctan2(up * vy, np.abs(vz)))
     return sagittal, frontal
 
 
 def joint_angles_deg(
-    segments: Mapping[str, tuple[FloatArray, FloatArray]], n: int, side: str = "right"
+    segments: Mapping[str, tuple[FloatArray, FloatArray]],
+    n: int,
+    side: str = "right",
+    cave_max_thigh_deg: float = KNEE_CAVE_MAX_THIGH_DEG,
 ) -> dict[str, FloatArray]:
     """The angles of docs/rules.md from segment angles (pure).
 
@@ -114,6 +135,8 @@ def joint_angles_deg(
         segments: sensor name → (sagittal_deg, frontal_deg) arrays (n,), NaN where unknown.
         n: number of samples (for the all-NaN series of missing sensors).
         side: which thigh carries the thigh sensor (``left``/``right``).
+        cave_max_thigh_deg: knee cave is NaN (not measured) where the thigh
+            is inclined further than this either way, deg.
 
     Returns: angle name (every ``conventions.ANGLE_NAMES``) → (n,) deg, NaN
     where a needed sensor is missing.
@@ -129,6 +152,8 @@ def joint_angles_deg(
     thigh = -sag("thigh")
     cave_sign = 1.0 if side != "left" else -1.0
     knee_cave = cave_sign * segments["thigh"][1] if "thigh" in segments else nan
+    with np.errstate(invalid="ignore"):
+        knee_cave = np.where(np.abs(thigh) > cave_max_thigh_deg, np.nan, knee_cave)
     # Chin up is a backward (negative) rotation of the head on the upper back.
     head_ext = -(sag("head") - trunk)
     out = {

@@ -31,9 +31,17 @@ class CalibrationSettings:
             bias) lasting this long are the upright moments calibrated on, s.
         upright_gyro_dps: … that turning rate, deg/s (real sensors jitter by
             2–7 °/s at rest).
-        upright_bias_rounds: … each gyro bias, the median rate of the quiet
-            samples, is refined this often on those turning less than
-            ``still_gyro_dps`` beyond it, rounds.
+        upright_turn_min_s: without any such stop (back-to-back reps), the
+            turning points between reps, every sensor that slow for at least
+            this long, are used instead, s.
+        upright_bias_rounds: … each gyro bias, the densest cluster of the
+            steady samples' rates, is refined this often on those turning less
+            than ``still_gyro_dps`` beyond it, rounds.
+        max_bias_dps: the most a gyro reads at rest (a MEMS gyro's zero-rate
+            offset: ±20 °/s at worst in common datasheets); quiet samples
+            turning faster are slow movement, never the bias, deg/s.
+        bias_candidates: how many quiet rates are tried as that cluster's
+            centre (an even subsample; more only costs time), count.
 
     Trunk axes (pelvis, upper back, head):
         moving_gyro_dps: gyro rate above which a sample counts as movement, deg/s.
@@ -92,7 +100,10 @@ class CalibrationSettings:
     pose_tolerance_deg: float = 12.0
     upright_min_s: float = 0.1
     upright_gyro_dps: float = 12.0
+    upright_turn_min_s: float = 0.02
     upright_bias_rounds: int = 3
+    max_bias_dps: float = 25.0
+    bias_candidates: int = 400
     moving_gyro_dps: float = 15.0
     axis_window_s: float = 240.0
     min_axis_samples: int = 10

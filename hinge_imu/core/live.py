@@ -9,7 +9,9 @@ still standing stance and enough hinge movement after it to show every
 flexion axis (docs/analysis.md, "Live"); the kept ticks then go through
 the same :class:`~hinge_imu.core.stream.AnalysisStages` as offline, and every
 later block straight through. So the first rep is judged a moment after
-calibration, every later rep as it happens.
+calibration, every later rep as it happens. Every block also goes, from
+the first, through the sensor's :class:`~hinge_imu.saturation.SaturationDetector`
+(the reader's): a rep touching a saturated stretch is not judged, as offline.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.calibration import Calibration, NoStanceError, calibrate_grid
+from hinge_imu.core.results import RepResult
 from hinge_imu.core.rules import RuleSet
 from hinge_imu.core.stance import norm_rows
 from hinge_imu.core.step import AnalysisStep, merge_steps
 from hinge_imu.core.stream import AnalysisSettings, AnalysisStages, missing_sensor_warnings
 from hinge_imu.core.timegrid import GridChunk, GridResampler
 from hinge_imu.samples import SampleBlock
+from hinge_imu.saturation import Saturation, SaturationDetector
 
 __all__ = ["LiveAnalyser", "LiveSettings"]
 
@@ -132,6 +136,7 @@ class LiveAnalyser:
         self.calibration: Calibration | None = None
         self._stages: AnalysisStages | None = None
         self._grid = {s: GridResampler(self.settings.grid) for s in self.sensors}
+        self._saturation = {s: SaturationDetector() for s in self.sensors}
         self._kept = {s: _GridBuffer() for s in self.sensors}
         self._newest_s = 0.0
         self._next_try_s = 0.0
@@ -146,10 +151,25 @@ class LiveAnalyser:
         """The rep detector is inside a movement (False before the calibration)."""
         return self._stages is not None and self._stages.in_rep
 
+    @property
+    def saturated_s(self) -> dict[str, tuple[Saturation, ...]]:
+        """Sensor → its saturated stretches found so far (final ones), in time order."""
+        return {s: tuple(d.found) for s, d in self._saturation.items()}
+
+    def saturated_during(self, t_from_s: float, t_to_s: float) -> list[str]:
+        """The sensors held at their range limit at some moment of ``[t_from_s, t_to_s]``, s."""
+        return [s for s, d in self._saturation.items() if d.touching(t_from_s, t_to_s)]
+
     def update(self, block: SampleBlock) -> AnalysisStep:
         """The next samples of one sensor (a sensor not of the session is ignored)."""
         if block.sensor not in self._grid:
             return AnalysisStep(calibrated=self.calibrated, in_rep=self.in_rep)
+        found = self._saturation[block.sensor].update(block.t_s, block.acc_mps2, block.gyr_dps)
+        return self._unless_saturated(
+            self._analyse_block(block), [(block.sensor, x) for x in found]
+        )
+
+    def _analyse_block(self, block: SampleBlock) -> AnalysisStep:
         chunk = self._grid[block.sensor].update(block.t_s, block.acc_mps2, block.gyr_dps)
         if self._stages is not None:
             return self._stages.update(block.sensor, chunk)
@@ -167,6 +187,27 @@ class LiveAnalyser:
 
     def finish(self) -> AnalysisStep:
         """End of data: calibrate on what there is if not yet, then flush the stages."""
+        found = [(s, x) for s, d in self._saturation.items() for x in d.finish()]
+        return self._unless_saturated(self._finish_stages(), found)
+
+    def _unless_saturated(
+        self, step: AnalysisStep, found: list[tuple[str, Saturation]]
+    ) -> AnalysisStep:
+        """The step's reps not judged where a sensor was saturated; a warning per new stretch."""
+        if not (step.reps or found):
+            return step
+        reps = tuple(self._rep_unless_saturated(r) for r in step.reps)
+        news = tuple(
+            f"{s} saturated (held at its range limit) {x.describe()}; reps touching it not judged"
+            for s, x in found
+        )
+        return replace(step, reps=reps, warnings=(*step.warnings, *news))
+
+    def _rep_unless_saturated(self, rep: RepResult) -> RepResult:
+        hit = self.saturated_during(rep.metrics.t_start, rep.metrics.t_end)
+        return rep.unless_saturated(hit, self.rules)
+
+    def _finish_stages(self) -> AnalysisStep:
         if self._stages is None:
             step = self._try_calibrate(final=True)
             if self._stages is None:

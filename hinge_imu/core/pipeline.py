@@ -14,16 +14,16 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 
 from hinge_imu.conventions import ANGLE_NAMES, CORE_SENSORS
 from hinge_imu.core.calibration import Calibration, NoStanceError, calibrate_grid
-from hinge_imu.core.results import RepResult, SensorQuality, Session
-from hinge_imu.core.rules import RuleSet, judge_rep, load_rules
+from hinge_imu.core.results import RepResult, SensorQuality, Session, angle_columns
+from hinge_imu.core.rules import RuleSet, load_rules
 from hinge_imu.core.step import AnalysisStep
 from hinge_imu.core.stream import AnalysisSettings, AnalysisStages, missing_sensor_warnings
 from hinge_imu.core.timegrid import GridChunk, GridResampler
 from hinge_imu.errors import RecordingError
+from hinge_imu.recording.tolerate import mark_saturation
 from hinge_imu.samples import Recording, SensorStream, count_lost
 
 __all__ = ["AnalysisSettings", "Session", "analyse", "calibrate_recording", "grid_recording"]
@@ -86,21 +86,22 @@ def calibrate_recording(
 
 def _load(source: str | os.PathLike[str] | Recording) -> Recording:
     if isinstance(source, Recording):
-        return source
+        if any(s.saturated_s for s in source.sensors.values()):
+            return source  # the reader marked its saturated stretches already
+        # Made in memory (the simulator, a user's own data): looked for as the reader does.
+        warnings: list[str] = []
+        sensors = mark_saturation(dict(source.sensors), source.source or "recording", warnings)
+        return replace(source, sensors=sensors, warnings=(*source.warnings, *warnings))
     # The reader only (not the writers of the ``recording`` facade): less to import.
     from hinge_imu.recording.read import read_recording
 
     return read_recording(source)
 
 
-def _unless_saturated(rep: RepResult, rec: Recording, rules: RuleSet) -> RepResult:
-    """A rep touching readings clipped at a sensor's range limit is not judged."""
+def _saturated_during(rec: Recording, rep: RepResult) -> list[str]:
+    """The sensors held at their range limit at some moment of the rep."""
     t0, t1 = rep.metrics.t_start, rep.metrics.t_end
-    hit = [n for n, s in rec.sensors.items() if any(a <= t1 and b > t0 for a, b in s.saturated_s)]
-    if not hit:
-        return rep  # clipped readings explain any other reason (a "slip"), so they win
-    why = f"{', '.join(hit)} saturated (readings held at the sensor's range limit)"
-    return replace(rep, not_judged_reason=why, judgement=judge_rep(rep.metrics, rules, why))
+    return [n for n, s in rec.sensors.items() if any(x.overlaps(t0, t1) for x in s.saturated_s)]
 
 
 def analyse(
@@ -151,8 +152,9 @@ def analyse(
                 part = GridChunk(c.k0 + lo, c.acc_mps2[lo:hi], c.gyr_dps[lo:hi], c.gap[lo:hi])
                 keep(stages.update(name, part))
     keep(stages.finish())
-    reps = [_unless_saturated(r, rec, rs) for r in reps]
-    angles = pd.DataFrame({"t_s": np.concatenate(t_parts) if t_parts else np.zeros(0)})
+    reps = [r.unless_saturated(_saturated_during(rec, r), rs) for r in reps]
+    # plain columns: Session.angles makes the DataFrame when first read
+    angles = {"t_s": np.concatenate(t_parts) if t_parts else np.zeros(0)}
     for a in ANGLE_NAMES:
         angles[f"{a}_deg"] = np.concatenate(a_parts[a]) if a_parts[a] else np.zeros(0)
     quality = {
@@ -171,7 +173,7 @@ def analyse(
         source=rec.source,
         header=dict(rec.header),
         rules=rs,
-        angles=angles,
+        angles=angle_columns(angles),
         reps=tuple(reps),
         calibration=dict(cal.sensors),
         quality=quality,

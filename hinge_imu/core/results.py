@@ -7,14 +7,23 @@ reports. ``Session.reps_frame()`` is the rep report of docs/outputs.md.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, cast
 
-import pandas as pd
+import numpy as np
+import numpy.typing as npt
 
-from hinge_imu.conventions import REP_METRICS
+from hinge_imu.conventions import REP_METRICS, SENSOR_NAMES
 from hinge_imu.core.rep_metrics import RepBounds, RepMetrics
 from hinge_imu.core.rules import Judgement, RuleSet, judge_rep
+from hinge_imu.saturation import Saturation
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: The angle columns as the analysis makes them: ``t_s``, then ``<angle>_deg``.
+AngleColumns = Mapping[str, npt.NDArray[np.float64]]
 
 
 @dataclass(frozen=True)
@@ -57,7 +66,8 @@ class SensorQuality:
         rate_hz: measured median rate, Hz.
         lost_samples: samples missing (from ``seq`` where present, else from t gaps).
         long_gaps_s: gaps too long to bridge, as (t_from_s, t_to_s); angles are NaN there.
-        saturated_s: ``[start_s, end_s)`` stretches held at the range limit; reps there not judged.
+        saturated_s: stretches held at the range limit (when, how long, which channel
+            at which value); reps touching them are not judged.
     """
 
     sensor: str
@@ -65,7 +75,7 @@ class SensorQuality:
     rate_hz: float
     lost_samples: int
     long_gaps_s: tuple[tuple[float, float], ...] = ()
-    saturated_s: tuple[tuple[float, float], ...] = ()
+    saturated_s: tuple[Saturation, ...] = ()
 
     @property
     def lost_share(self) -> float:
@@ -91,6 +101,57 @@ class RepResult:
     @property
     def judged(self) -> bool:
         return not self.not_judged_reason
+
+    def unless_saturated(self, saturated: Collection[str], rules: RuleSet) -> RepResult:
+        """This rep not judged if ``saturated`` (the sensors saturated during it) is not empty.
+
+        Offline and live alike: readings clipped at a sensor's range limit
+        explain any other reason (a "slip"), so they replace it.
+        """
+        if not saturated:
+            return self
+        why = saturation_reason(saturated)
+        return replace(self, not_judged_reason=why, judgement=judge_rep(self.metrics, rules, why))
+
+
+def saturation_reason(saturated: Collection[str]) -> str:
+    """Why a rep is not judged when ``saturated`` sensors clipped during it ("" if none)."""
+    if not saturated:
+        return ""
+    hit = [n for n in SENSOR_NAMES if n in saturated]
+    hit += sorted(n for n in saturated if n not in SENSOR_NAMES)
+    return f"{', '.join(hit)} saturated (readings held at the sensor's range limit)"
+
+
+class _AngleTable:
+    """``Session.angles``: a DataFrame, made from the analysis' columns when first read.
+
+    The analysis gives plain numpy columns, so a command that never reads
+    ``angles`` as a table (``analyse`` without ``--angles-csv``) never
+    imports pandas (~0.3 s of a run). A DataFrame given is kept as it is.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._key = f"_{name}_value"
+
+    def __get__(self, obj: object, owner: type | None = None) -> pd.DataFrame:
+        if obj is None:
+            raise AttributeError("no default")  # dataclasses: the field is required
+        value = obj.__dict__[self._key]
+        if isinstance(value, Mapping):
+            import pandas as pd
+
+            value = pd.DataFrame(dict(value))
+            obj.__dict__[self._key] = value
+        return value
+
+    def __set__(self, obj: object, value: pd.DataFrame | AngleColumns) -> None:
+        obj.__dict__[self._key] = value
+
+
+def angle_columns(columns: AngleColumns) -> pd.DataFrame:
+    """Plain angle columns given as ``Session.angles``: a DataFrame when first read."""
+    return cast("pd.DataFrame", columns)
 
 
 def _cell(value: bool | None) -> str:
@@ -118,7 +179,10 @@ class Session:
     source: str
     header: Mapping[str, str]
     rules: RuleSet
-    angles: pd.DataFrame
+    if TYPE_CHECKING:
+        angles: pd.DataFrame  # give ``angle_columns(...)`` to skip pandas until first read
+    else:
+        angles: _AngleTable = _AngleTable()
     reps: tuple[RepResult, ...]
     calibration: Mapping[str, SensorCalibration]
     quality: Mapping[str, SensorQuality]
@@ -144,6 +208,13 @@ class Session:
         Extra columns: ``judged``, ``not_judged_reason`` and the extra
         quantities the rules read (see docs/outputs.md).
         """
+        import pandas as pd
+
+        cols, rows = self.reps_table()
+        return pd.DataFrame(rows, columns=cols)
+
+    def reps_table(self) -> tuple[list[str], list[dict[str, Any]]]:
+        """``reps_frame()`` as column names and one dict per rep (numbers, strings, None)."""
         rows = []
         kind = "+".join(sorted({c.kind for c in self.calibration.values()}))
         extras = [
@@ -154,7 +225,7 @@ class Session:
         ]
         for r in self.reps:
             m = r.metrics
-            row: dict[str, object] = {
+            row: dict[str, Any] = {
                 "rep": r.rep,
                 "t_start": round(m.t_start, 3),
                 "t_bottom": round(m.t_bottom, 3),
@@ -186,4 +257,4 @@ class Session:
             "calibration",
             *extras,
         ]
-        return pd.DataFrame(rows, columns=cols)
+        return cols, rows

@@ -68,15 +68,25 @@ def quiet(
     ``still_acc_deg`` (RMS about its moving mean).
     """
     n = round(settings.smooth_s * rate_hz)
-    smooth = moving_mean(gyr_dps, n)
-    vary = norm_rows(smooth - moving_mean(gyr_dps, round(settings.still_mean_s * rate_hz)))
+    steady, smooth = gyro_steady(gyr_dps, rate_hz, settings)
     length = norm_rows(acc_mps2)
     u = acc_mps2 / np.where(length > 0, length, 1.0)[:, None]
     # Squared distance of the unit vector from its moving mean: norm_rows² without the sqrt.
     d = u - moving_mean(u, n)
     dx, dy, dz = d[:, 0], d[:, 1], d[:, 2]
     spread_deg = np.degrees(np.sqrt(np.maximum(moving_mean(dx * dx + dy * dy + dz * dz, n), 0.0)))
-    return (vary < settings.still_vary_dps) & (spread_deg < settings.still_acc_deg), smooth
+    return steady & (spread_deg < settings.still_acc_deg), smooth
+
+
+def gyro_steady(
+    gyr_dps: FloatArray, rate_hz: float, settings: CalibrationSettings
+) -> tuple[BoolArray, FloatArray]:
+    """(samples where the gyro smoothed over ``smooth_s`` stays within ``still_vary_dps``
+    of its ``still_mean_s`` mean, that smoothed gyro (N, 3) deg/s): the gyro part of
+    :func:`quiet`."""
+    smooth = moving_mean(gyr_dps, round(settings.smooth_s * rate_hz))
+    vary = norm_rows(smooth - moving_mean(gyr_dps, round(settings.still_mean_s * rate_hz)))
+    return vary < settings.still_vary_dps, smooth
 
 
 def still_mask(
@@ -94,22 +104,61 @@ def still_mask(
 
 
 def quiet_bias(
-    smooth_dps: FloatArray, calm: BoolArray, settings: CalibrationSettings, rounds: int
+    smooth_dps: FloatArray,
+    calm: BoolArray,
+    settings: CalibrationSettings,
+    rounds: int,
+    densest: bool = False,
 ) -> FloatArray:
     """A gyro bias (3,) deg/s: the median smoothed rate of the quiet samples.
 
     Slow parts of a movement vary little too: ``rounds`` times, the median
     is refined on the quiet samples that also turn less than
-    ``still_gyro_dps`` beyond it.
+    ``still_gyro_dps`` beyond it. With ``densest`` the start is not their
+    median but the densest cluster of their rates (:func:`densest_rate`).
     """
     if not calm.any():
         return np.zeros(3)
-    bias = np.median(smooth_dps[calm], axis=0)
+    bias = (
+        densest_rate(smooth_dps[calm], settings) if densest else np.median(smooth_dps[calm], axis=0)
+    )
     for _ in range(rounds):
         near = calm & (norm_rows(smooth_dps - bias) < settings.still_gyro_dps)
         if near.any():
             bias = np.median(smooth_dps[near], axis=0)
     return np.asarray(bias)
+
+
+def densest_rate(rates_dps: FloatArray, settings: CalibrationSettings) -> FloatArray:
+    """The rates among ``rates_dps`` (M, 3k: k sensors side by side) with most others near.
+
+    Near: every sensor's rate (3,) deg/s within ``still_gyro_dps``.
+
+    Without a still stance the slow parts of the movement outnumber the
+    moments at rest (in back-to-back reps a thigh descending at a steady
+    70 °/s varies little), so the median quiet rate is no bias; but every
+    stop and turning point between reps reads the bias itself, so the bias
+    is where the quiet rates crowd. Only rates within ``max_bias_dps`` (what
+    a MEMS gyro can read at rest, every sensor) are candidates (none: zero,
+    never turning as slowly as a bias);
+    at most ``bias_candidates`` of them, evenly spread, are counted against
+    at most 8 × that many (a deterministic subsample: same answer every run).
+    """
+    blocks = range(0, rates_dps.shape[1], 3)
+    ok = np.logical_and.reduce(
+        [norm_rows(rates_dps[:, j : j + 3]) < settings.max_bias_dps for j in blocks]
+    )
+    plausible = rates_dps[ok]
+    if plausible.shape[0] == 0:
+        return np.zeros(rates_dps.shape[1])
+    k = settings.bias_candidates
+    cands = plausible[:: max(1, plausible.shape[0] // k)]
+    pool = plausible[:: max(1, plausible.shape[0] // (8 * k))]
+    near = np.ones((cands.shape[0], pool.shape[0]), dtype=bool)
+    for j in blocks:  # every sensor within still_gyro_dps
+        d2 = ((cands[:, None, j : j + 3] - pool[None, :, j : j + 3]) ** 2).sum(axis=2)
+        near &= d2 < settings.still_gyro_dps**2
+    return np.asarray(cands[int(np.argmax(near.sum(axis=1)))], dtype=np.float64)
 
 
 def all_still(
@@ -147,6 +196,26 @@ def pose_groups(
         differ += (u @ u.T) <= cos_tol
     same = differ <= (1 if len(pose_sensors) >= 3 else 0)
     return same, same.astype(np.float64) @ durations
+
+
+def pose_distance_deg(
+    acc: Mapping[str, FloatArray],
+    at: tuple[int, int],
+    cands: list[tuple[int, int]],
+    settings: CalibrationSettings,
+) -> FloatArray:
+    """How far each period's pose (K,) is from the pose over ``at`` = [start, end), deg.
+
+    The largest angle between the gravity directions of any pose sensor (the
+    sensors :func:`pose_groups` compares).
+    """
+    pose_sensors = [s for s in ("thigh", "pelvis", "upper_back") if s in acc] or list(acc)[:1]
+    out = np.zeros(len(cands))
+    for s in pose_sensors:
+        ref = unit(acc[s][at[0] : at[1]].mean(axis=0))
+        u = np.array([unit(acc[s][a:b].mean(axis=0)) for a, b in cands])
+        out = np.maximum(out, np.degrees(np.arccos(np.clip(u @ ref, -1.0, 1.0))))
+    return out
 
 
 def find_stance(
@@ -191,6 +260,42 @@ def find_stance(
     return a, b, msgs
 
 
+def joint_bias(
+    smooth_dps: Mapping[str, FloatArray],
+    calm: Mapping[str, BoolArray],
+    settings: CalibrationSettings,
+) -> dict[str, FloatArray]:
+    """Every sensor's gyro bias (3,) deg/s, from the moments the whole body is at rest at once.
+
+    A slow stretch of one segment's movement (a trunk tilting back up at a
+    steady 15 °/s) can crowd its steady rates more than its rests do, but
+    the segments' slow stretches do not line up, while at a stop or a
+    turning point between reps every sensor reads its bias at the same
+    moment. So the bias is the densest cluster of the sensors' rates taken
+    together (:func:`densest_rate` on the samples where all are steady),
+    refined ``upright_bias_rounds`` times as each sensor's median over the
+    samples where every sensor turns less than ``still_gyro_dps`` beyond its
+    bias. With no moment where every sensor is steady, each gets its own
+    densest cluster, refined the same way on its own.
+    """
+    names = list(smooth_dps)
+    together = np.logical_and.reduce([calm[s] for s in names])
+    if not together.any():
+        r = settings.upright_bias_rounds
+        return {s: quiet_bias(smooth_dps[s], calm[s], settings, r, densest=True) for s in names}
+    rates = np.concatenate([smooth_dps[s][together] for s in names], axis=1)
+    start = densest_rate(rates, settings)
+    bias = {s: start[3 * i : 3 * i + 3] for i, s in enumerate(names)}
+    for _ in range(settings.upright_bias_rounds):
+        near = together.copy()
+        for s in names:
+            near &= norm_rows(smooth_dps[s] - bias[s]) < settings.still_gyro_dps
+        if not near.any():
+            break
+        bias = {s: np.median(smooth_dps[s][near], axis=0) for s in names}
+    return {s: np.asarray(b, dtype=np.float64) for s, b in bias.items()}
+
+
 def upright_moments(
     acc: Mapping[str, FloatArray],
     gyr: Mapping[str, FloatArray],
@@ -200,33 +305,56 @@ def upright_moments(
 ) -> tuple[BoolArray, dict[str, FloatArray], tuple[int, int]]:
     """Without a still stance: the upright moments between reps, and each gyro bias.
 
-    Each sensor's bias is its median smoothed rate over its own quiet
-    samples (:func:`quiet`; brief, and not at the same moments for every
-    sensor). Upright moments are the brief stops — every sensor turning less
+    The biases come from the moments every sensor is steady at once
+    (:func:`joint_bias`). Upright moments are the brief stops — every sensor turning less
     than ``upright_gyro_dps`` beyond its bias for at least ``upright_min_s`` —
-    in the pose holding most of that time: the lockout between reps, where
-    the person stands (the orientation filter's vertical is good there).
+    in the pose of the first or the last of them holding most of that time:
+    the lockout between reps, where the person stands (the orientation
+    filter's vertical is good there).
 
     Returns (the samples of those moments (N,), sensor → bias (3,) deg/s,
     (first, end) index of the moments). Raises NoStanceError when there is
     no such stop at all.
     """
     n = min(a.shape[0] for a in acc.values())
+    # The gyro's steadiness alone: real thigh accelerometers are too noisy for
+    # the direction test on most samples (2–6 % of a set pass it), and every
+    # turning point between reps, where the rate reads the bias, is steady.
+    steady = {s: gyro_steady(gyr[s][:n], rate_hz, settings) for s in acc}
+    smooth = {s: steady[s][1] for s in acc}
+    calm = {s: steady[s][0] & valid[s][:n] for s in acc}
+    bias = joint_bias(smooth, calm, settings)
     slow = np.ones(n, dtype=bool)
-    bias: dict[str, FloatArray] = {}
     for s in acc:
-        calm, smooth = quiet(acc[s][:n], gyr[s][:n], rate_hz, settings)
-        bias[s] = quiet_bias(smooth, calm & valid[s][:n], settings, settings.upright_bias_rounds)
-        slow &= (norm_rows(smooth - bias[s]) < settings.upright_gyro_dps) & valid[s][:n]
+        slow &= (norm_rows(smooth[s] - bias[s]) < settings.upright_gyro_dps) & valid[s][:n]
+    found = runs(slow)
     min_len = max(1, round(settings.upright_min_s * rate_hz))
-    cands = [(a, b) for a, b in runs(slow) if b - a >= min_len]
+    cands = [(a, b) for a, b in found if b - a >= min_len]
+    if not cands:
+        # Back-to-back reps never stop: their turning points (every sensor
+        # slow at once, however briefly) are the upright moments of sorts.
+        min_len = max(1, round(settings.upright_turn_min_s * rate_hz))
+        cands = [(a, b) for a, b in found if b - a >= min_len]
     if not cands:
         raise NoStanceError(
-            "nothing to calibrate on: the wearer never stood still, not even for a "
-            f"moment of {settings.upright_min_s:g} s between reps"
+            "nothing to calibrate on: the wearer never stood still, not even at a "
+            "turning point between reps (every sensor slow at once)"
         )
     same, group_time = pose_groups(acc, cands, settings)
-    members = [cands[i] for i in np.flatnonzero(same[int(np.argmax(group_time))])]
+    # A set starts and ends standing, but in back-to-back squats people
+    # linger at the bottom more than at the top (real sets: 2–4 s of slow
+    # moments at the bottom, 0.3–1.3 s at the top), so the pose holding the
+    # most time can be the bottom, and every angle then reads upside down
+    # from it. The standing pose is that of the first or of the last stop
+    # (a recording may be cut mid-rep at either end): the one nearer the
+    # pose the recording opens in, or on a near tie the one holding more time.
+    pick = 0 if group_time[0] >= group_time[-1] else len(cands) - 1
+    if not same[0, -1]:
+        first_s = max(1, round(settings.upright_min_s * rate_hz))  # the opening pose
+        opening = pose_distance_deg(acc, (0, min(n, first_s)), cands, settings)
+        if abs(opening[0] - opening[-1]) > settings.pose_tolerance_deg:
+            pick = 0 if opening[0] < opening[-1] else len(cands) - 1
+    members = [cands[i] for i in np.flatnonzero(same[pick])]
     mask = np.zeros(n, dtype=bool)
     for a, b in members:
         mask[a:b] = True

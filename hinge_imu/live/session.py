@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from hinge_imu.core.live import LiveAnalyser
-from hinge_imu.core.results import RepResult
+from hinge_imu.core.results import RepResult, saturation_reason
 from hinge_imu.core.rules import RuleSet, judge_rep
 from hinge_imu.core.step import AnalysisStep
 from hinge_imu.events import EventWriter
@@ -225,8 +225,11 @@ class LiveSession:
             self._on_rep(rep, arrival_s)
 
     def _on_finding(self, f: InRepFinding, arrival_s: float) -> None:
-        doubt = self.gate.check_span(f.movement_start_s - 1.0, f.t_s) or ", ".join(
-            f"{s} stale" for s in self.gate.stale_sensors()
+        doubt = (
+            self.gate.check_span(f.movement_start_s - 1.0, f.t_s)
+            or ", ".join(f"{s} stale" for s in self.gate.stale_sensors())
+            # A rep touching clipped readings is not judged (as offline): no warning either.
+            or saturation_reason(self.analyser.saturated_during(f.movement_start_s, f.t_s))
         )
         cues = (
             []

@@ -1,9 +1,11 @@
 """Read a recording file (docs/recording-format.md) into a :class:`~hinge_imu.samples.Recording`.
 
-The fast path parses the table with pandas' C parser (explicit dtypes) and
-validates it with vectorised numpy checks. Only when something is wrong does
-the slow path (:mod:`hinge_imu.recording.check`) walk the text line by line
-to name the exact line and problem, so valid files pay nothing for it.
+The fast path parses the table with pyarrow's multi-threaded CSV reader
+(:mod:`hinge_imu.recording.fastcsv`) and validates it with vectorised numpy
+checks. Only when something is wrong does the slow path read the whole text
+with pandas and (:mod:`hinge_imu.recording.check`) walk it line by line to
+name the exact line and problem, so valid files pay nothing for it, not even
+importing pandas.
 """
 
 from __future__ import annotations
@@ -13,10 +15,9 @@ import io
 import os
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from hinge_imu.conventions import (
     ACC_COLS,
@@ -24,12 +25,10 @@ from hinge_imu.conventions import (
     MAG_COLS,
     RECORDING_MAGIC,
     REQUIRED_SENSOR,
-    SENSOR_NAMES,
 )
 from hinge_imu.errors import RecordingError
 from hinge_imu.recording.check import (
     MAX_SPAN_S,
-    VALUE_LIMITS,
     RowState,
     TableLayout,
     check_columns,
@@ -38,8 +37,12 @@ from hinge_imu.recording.check import (
     row_problem,
     unknown_columns,
 )
+from hinge_imu.recording.split import split_streams
 from hinge_imu.recording.tolerate import drop_dead_sensors, mark_saturation, shift_clock_offset
-from hinge_imu.samples import FloatArray, IntArray, Recording, SensorStream
+from hinge_imu.samples import Recording, SensorStream
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _NUMERIC_COLS = ("t", *ACC_COLS, *GYR_COLS)
@@ -65,13 +68,16 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
     name = str(path)
     try:
         return _read_fast(Path(path), name)
-    except (_SlowPath, OSError, EOFError, zlib.error, ValueError, pd.errors.ParserError):
-        # UnicodeDecodeError is a ValueError; gzip.BadGzipFile an OSError
+    except (_SlowPath, OSError, EOFError, zlib.error, ValueError):
+        # UnicodeDecodeError and every pyarrow error (fastcsv) are ValueErrors,
+        # gzip.BadGzipFile an OSError
         return _read_slow(Path(path), name)
 
 
 def _read_fast(path: Path, name: str) -> Recording:
-    """pandas' C parser straight from the file (no copy), then vectorised checks."""
+    """Header lines read here, the table by pyarrow from just after them, then vectorised checks."""
+    from hinge_imu.recording.fastcsv import parse_table, release_memory
+
     opener = gzip.open if name.endswith(".gz") else open
     with opener(path, "rb") as fh:
         head: list[bytes] = []
@@ -89,26 +95,16 @@ def _read_fast(path: Path, name: str) -> Recording:
         warnings: list[str] = []
         header, n_comment_lines, body_start = parse_header_lines(head_bytes, name, warnings)
         columns = check_columns(head_bytes[body_start:], name, n_comment_lines + 1)
-        if opener is open and _plain_lines(head_bytes):
-            # pandas reads a path ~1/3 faster than a Python file object; the
-            # header lines it skips are exactly the ones read above.
-            df = pd.read_csv(path, skiprows=len(head), **_read_csv_options(columns))
-        else:
-            df = pd.read_csv(fh, **_read_csv_options(columns))
-    sensors = _streams_from_frame(df, columns, header)
+    if not head_bytes.endswith(b"\n"):
+        raise _SlowPath  # a column line without rows
+    parsed = parse_table(path, len(head_bytes), columns)
+    sensors = split_streams(parsed.sensor_names, parsed.blocks, columns, header)
+    del parsed  # pyarrow's copy of the table, as big as the streams
+    release_memory()
     if sensors is None or not sensors:
         raise _SlowPath
     warnings += _column_warnings(name, columns, n_comment_lines + 1)
     return _finish(sensors, header, name, warnings, n_comment_lines + 2)
-
-
-def _plain_lines(head: bytes) -> bool:
-    """Whether pandas counts the header's lines as ``readline`` did (``skiprows``).
-
-    A quote would make its line skipper look for the closing quote across
-    lines, and a lone CR ends a line for it but not for ``readline``.
-    """
-    return b'"' not in head and b"\r" not in head.replace(b"\r\n", b"")
 
 
 def _read_slow(path: Path, name: str) -> Recording:
@@ -130,6 +126,8 @@ def _read_slow(path: Path, name: str) -> Recording:
     warnings.extend(_column_warnings(name, columns, column_line_no))
     table = data[col_end + 1 :] if col_end < len(data) else b""
     table = _drop_torn_last_line(table, layout, warnings)
+    import pandas as pd  # only here: a valid file never needs it
+
     if not table or table.isspace():
         raise RecordingError(
             "no samples: the file has a header but no data rows", name, column_line_no
@@ -261,6 +259,8 @@ def _diagnose(table: bytes, layout: TableLayout, header: dict[str, str]) -> None
     sensor's last time over); only the first chunk that fails is walked line
     by line. Returns normally if nothing is found.
     """
+    import pandas as pd
+
     state = RowState()
     opts = _read_csv_options(layout.columns)
     has_mag = all(c in layout.columns for c in MAG_COLS)
@@ -307,92 +307,14 @@ def _continues(
 def _streams_from_frame(
     df: pd.DataFrame, cols: tuple[str, ...], header: dict[str, str]
 ) -> dict[str, SensorStream] | None:
-    """Split the long table per sensor; None if any check fails (then diagnose)."""
+    """The slow path's table (pandas, sensor as a category) split per sensor; None if bad."""
     sensor_cat = df["sensor"].cat
-    # "pelvis " and "pelvis" are one sensor (the slow path strips fields too)
-    raw_names = [str(c).strip() for c in sensor_cat.categories]
-    names = list(dict.fromkeys(raw_names))
-    remap = np.array([names.index(n) for n in raw_names] + [-1], dtype=np.int64)
-    codes = remap[sensor_cat.codes.to_numpy()]  # code -1 (missing) stays -1
-    # column by column: views into pandas' float block, no interleaving copy
-    col: dict[str, FloatArray] = {c: df[c].to_numpy(dtype=np.float64) for c in _NUMERIC_COLS}
-    if (codes < 0).any() or not set(names) <= set(SENSOR_NAMES):
-        return None
-    if not np.isfinite(col["t"]).all() or not all(
-        _within(col[c], VALUE_LIMITS[c][0]) for c in _NUMERIC_COLS[1:]
-    ):
-        return None
-    has_mag = all(c in cols for c in MAG_COLS)
-    mag = df[list(MAG_COLS)].to_numpy(dtype=np.float64) if has_mag else None
-    seq = df["seq"].to_numpy(dtype=np.float64) if "seq" in cols else None
-
-    streams: dict[str, SensorStream] = {}
-    for code, sensor in sorted(enumerate(names), key=lambda cs: SENSOR_NAMES.index(cs[1])):
-        idx = np.flatnonzero(codes == code)
-        if idx.size == 0:
-            continue
-        t_s = col["t"][idx]
-        mag_ut = _optional_block(mag, idx)
-        seq_i = _optional_seq(seq, idx)
-        if not (np.diff(t_s) > 0).all() or isinstance(mag_ut, bool) or isinstance(seq_i, bool):
-            return None
-        streams[sensor] = SensorStream(
-            t_s=t_s,
-            acc_mps2=_gather3(col, ACC_COLS, idx),
-            gyr_dps=_gather3(col, GYR_COLS, idx),
-            mag_ut=mag_ut,
-            seq=seq_i,
-            rate_hz=_rate_from_header(header, sensor),
-        )
-    if streams:
-        first = min(float(s.t_s[0]) for s in streams.values())
-        if max(float(s.t_s[-1]) for s in streams.values()) - first > MAX_SPAN_S:
-            return None
-    return streams
-
-
-def _within(x: FloatArray, limit: float) -> bool:
-    """Every value finite and within ±limit (nan fails too: it propagates through max/min).
-
-    Two reductions and no temporary array: cheaper than ``np.abs(x) <= limit``.
-    """
-    return x.size == 0 or bool(x.max() <= limit and x.min() >= -limit)
-
-
-def _gather3(col: dict[str, FloatArray], names: tuple[str, ...], idx: IntArray) -> FloatArray:
-    """Rows ``idx`` of three columns as one (k, 3) array (faster than ``np.column_stack``)."""
-    out = np.empty((idx.size, 3))
-    for j, c in enumerate(names):
-        out[:, j] = col[c].take(idx)
-    return out
-
-
-def _optional_block(mag: FloatArray | None, idx: IntArray) -> FloatArray | bool | None:
-    """Per-sensor magnetometer: all present, or all empty (None); a mix is a problem (False)."""
-    if mag is None:
-        return None
-    block = mag[idx]
-    if _within(block, VALUE_LIMITS[MAG_COLS[0]][0]):
-        return np.ascontiguousarray(block)
-    if np.isnan(block).all():
-        return None
-    return False
-
-
-def _optional_seq(seq: FloatArray | None, idx: IntArray) -> IntArray | bool | None:
-    if seq is None:
-        return None
-    s = seq[idx]
-    if np.isnan(s).all():
-        return None
-    if not np.isfinite(s).all() or (s != np.round(s)).any():
-        return False
-    return s.astype(np.int64)
-
-
-def _rate_from_header(header: dict[str, str], sensor: str) -> float | None:
-    value = header.get(f"rate_hz.{sensor}")
-    return None if value is None else float(value)  # checked by parse_header_lines
+    codes = sensor_cat.codes.to_numpy().astype(np.int64)  # -1: missing
+    numbers = {
+        c: df[c].to_numpy(dtype=np.float64) for c in (*_NUMERIC_COLS, *MAG_COLS, "seq") if c in cols
+    }
+    names = [str(c) for c in sensor_cat.categories]
+    return split_streams(names, [(codes, numbers)], cols, header)
 
 
 __all__ = ["RECORDING_MAGIC", "read_recording"]

@@ -3,35 +3,23 @@
 * A clock offset (Unix time from a logger, a device's uptime): shifted so
   the first sample is at 0 s, the start kept in the header.
 * Where a sensor sat at the limit of its range (saturated, clipped
-  readings). A clipped channel holds its range's extreme value bit for bit
-  while the true value is beyond it; a real movement passes its peak in one
-  or two samples. So a channel is taken as saturated where it holds its own
-  most extreme value for several samples in a row, and that value is at
-  least the smallest range IMUs have (so a still sensor's 1 g is not flagged).
+  readings): found by :mod:`hinge_imu.saturation` (the detector live
+  coaching runs too) and kept with each sensor's stream.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
-
 from hinge_imu.errors import RecordingError
-from hinge_imu.samples import FloatArray, SensorStream
+from hinge_imu.samples import SensorStream
+from hinge_imu.saturation import SaturationSettings, describe_stretches, saturated_stretches
 
 #: A first sample later than this (or before 0) is a clock offset, e.g. Unix
 #: time from a logger: shifted to 0 (a short lead-in is kept as it is), s.
 MAX_START_S = 60.0
 #: Header key that keeps the shifted-away start time, s on the file's clock.
 OFFSET_KEY = "t_offset_s"
-
-#: Smallest full-scale ranges IMUs have (±2 g, ±125 °/s): a held value below is no clip.
-MIN_RANGE_ACC_MPS2 = 2 * 9.80665
-MIN_RANGE_GYR_DPS = 125.0
-#: Samples in a row at the extreme that make a saturated stretch.
-MIN_HELD_SAMPLES = 3
-
-Intervals = tuple[tuple[float, float], ...]
 
 
 def shift_clock_offset(
@@ -83,57 +71,19 @@ def drop_dead_sensors(
 
 
 def mark_saturation(
-    sensors: dict[str, SensorStream], name: str, warnings: list[str]
+    sensors: dict[str, SensorStream],
+    name: str,
+    warnings: list[str],
+    settings: SaturationSettings | None = None,
 ) -> dict[str, SensorStream]:
     """Sensors with their saturated stretches set (``saturated_s``), a warning for each such."""
     out = dict(sensors)
     for n, s in sensors.items():
-        clipped = saturated_intervals(s.t_s, s.acc_mps2, s.gyr_dps)
-        if clipped:
-            out[n] = replace(s, saturated_s=clipped)
-            total_s = sum(b - a for a, b in clipped)
+        found = saturated_stretches(s.t_s, s.acc_mps2, s.gyr_dps, settings)
+        if found:
+            out[n] = replace(s, saturated_s=found)
             warnings.append(
-                f"{name}: sensor '{n}' is saturated (held at its range limit) in "
-                f"{len(clipped)} stretch(es), {total_s:.2f} s in all, "
-                f"the first at {clipped[0][0]:.2f} s"
+                f"{name}: sensor '{n}' is saturated (held at its range limit) "
+                f"{describe_stretches(found)}; reps touching them are not judged"
             )
     return out
-
-
-def saturated_intervals(t_s: FloatArray, acc_mps2: FloatArray, gyr_dps: FloatArray) -> Intervals:
-    """Half-open ``[start_s, end_s)`` stretches where any acc or gyr channel is clipped.
-
-    ``end_s`` is the time of the first sample after the stretch (the last
-    sample's time when the stretch runs to the end). Sorted, merged.
-    """
-    runs: list[tuple[int, int]] = []
-    for values, floor in ((acc_mps2, MIN_RANGE_ACC_MPS2), (gyr_dps, MIN_RANGE_GYR_DPS)):
-        if values.size == 0:
-            continue
-        channels = np.ascontiguousarray(values.T)  # reductions along rows: ~10× faster
-        for x, top, bottom in zip(
-            channels, channels.max(axis=1), channels.min(axis=1), strict=True
-        ):
-            for extreme in (top, bottom):
-                if abs(extreme) >= floor:
-                    runs += _held_runs(np.flatnonzero(x == extreme))
-    merged: list[list[int]] = []
-    for a, b in sorted(runs):
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
-    last = t_s.shape[0] - 1
-    return tuple((float(t_s[a]), float(t_s[min(b, last)])) for a, b in merged)
-
-
-def _held_runs(idx: np.ndarray) -> list[tuple[int, int]]:
-    """Runs ``[a, b)`` of consecutive sample indices in ``idx``, MIN_HELD_SAMPLES long or more."""
-    if idx.size < MIN_HELD_SAMPLES:
-        return []
-    breaks = np.flatnonzero(np.diff(idx) != 1)
-    starts = np.concatenate((idx[:1], idx[breaks + 1]))
-    ends = np.concatenate((idx[breaks] + 1, idx[-1:] + 1))
-    return [
-        (int(a), int(b)) for a, b in zip(starts, ends, strict=True) if b - a >= MIN_HELD_SAMPLES
-    ]

@@ -93,6 +93,7 @@ def quality_figure(session: Session) -> Figure:
         colour = GOOD if share < 1 else (MINOR if share < 5 else BAD)
         ax_lost.barh(yi, share, color=colour, height=0.6)
         gaps = f", {len(q.long_gaps_s)} long gap(s)" if q.long_gaps_s else ""
+        gaps += f", saturated {len(q.saturated_s)}×" if q.saturated_s else ""
         ax_lost.text(
             share + 0.1,
             yi,

@@ -101,8 +101,9 @@ class ProfileDriver:
     def clock_input(self, packet: DecodedPacket) -> float | int | None:
         """Device time of the first sample where sent, else its counter (clock_for_profile).
 
-        With time stamps the counter is not passed on: devices restart it on
-        reconnect, while their clock runs on and measures the gap.
+        With time stamps the counter goes to the clock as ``update(seq=…)``
+        (BleSession): it counts losses and must not go back, but after a
+        reconnect, when devices restart it, the time stamps measure the gap.
         """
         prof = self.device_profile
         if prof.timestamp.present and packet.device_time_s is not None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from hinge_imu.samples import LinkEvent
 from hinge_imu.sensors.ble import BATTERY_LEVEL_UUID, BleError, FoundDevice, SensorDriver, scan
 from hinge_imu.sensors.clock import SensorClock
 
@@ -101,6 +102,7 @@ class Link:
     lost: int = 0
     drops: int = 0
     bad_packets: int = 0
+    bad_reported: int = 0  # the count the last bad_packet event gave
     bad_reported_s: float = -np.inf
     battery_pct: float | None = None
     arrivals: deque[tuple[float, int]] = field(default_factory=deque)
@@ -122,6 +124,27 @@ class Link:
     @property
     def label(self) -> str:
         return f"{self.target.sensor} ({self.target.driver.profile} {self.target.device})"
+
+    def bad_packet(
+        self, t_s: float, data: bytes, err: Exception, every_s: float
+    ) -> LinkEvent | None:
+        """Count a malformed packet (arrived at ``t_s``, session s); its event if one is due."""
+        self.bad_packets += 1
+        return self.report_bad_packets(
+            t_s, f"bad packet ({len(data)} bytes {data[:8].hex()}): {err}", every_s
+        )
+
+    def report_bad_packets(
+        self, t_s: float, what: str = "", every_s: float = 0.0
+    ) -> LinkEvent | None:
+        """A ``bad_packet`` event with the count so far, if it grew since the last one and
+        that one is at least ``every_s`` s old (the events stay few, the count exact)."""
+        if self.bad_packets == self.bad_reported or t_s - self.bad_reported_s < every_s:
+            return None
+        if not what:
+            what = f"{self.bad_packets - self.bad_reported} more bad packets since the last report"
+        self.bad_reported, self.bad_reported_s = self.bad_packets, t_s
+        return LinkEvent(self.sensor, "bad_packet", t_s, None, what, self.bad_packets)
 
 
 #: ``(link, characteristic uuid, arrival perf_counter s, bytes)``: a sample

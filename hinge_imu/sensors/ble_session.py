@@ -104,7 +104,7 @@ class BleSession:
         self.bad_packet_report_s = bad_packet_report_s
         self.clock_warmup_s = clock_warmup_s
         self._ready_perf_s: float | None = None
-        self._out: deque[SampleBlock] = deque()
+        self._out: deque[SampleBlock | LinkEvent] = deque()
         self._battery_task: asyncio.Task[None] | None = None
         self._links: list[Link] = []
         self._queue: asyncio.Queue[_Notification | LinkEvent] = asyncio.Queue()
@@ -329,15 +329,24 @@ class BleSession:
         clock = link.clock
         if clock is None:  # pragma: no cover - the clock exists before subscribing
             return None
+        arrival_s = note.arrival_s - self._start_perf_s
         try:
             packet = drv.decode(note.uuid, note.data)
             if packet is None or len(packet) == 0:
                 return None
             n = len(packet)
-            clocked = clock.update(drv.clock_input(packet), note.arrival_s - self._start_perf_s, n)
+            # Time stamps place the samples; a counter besides counts losses exactly
+            # and must not go back either.
+            seq0 = None if packet.seq is None or clock.source != "time" else int(packet.seq[0])
+            clocked = clock.update(drv.clock_input(packet), arrival_s, n, seq=seq0)
         except Exception as err:
             # A malformed packet is skipped and counted; the session goes on.
-            return self._bad_packet(link, note, err)
+            return link.bad_packet(arrival_s, note.data, err, self.bad_packet_report_s)
+        # Bad packets not reported yet (one event a second at most) go out now.
+        if (
+            late := link.report_bad_packets(arrival_s, every_s=self.bad_packet_report_s)
+        ) is not None:
+            self._out.append(late)
         link.lost += int(clocked.lost)
         link.received += n
         link.arrivals.append((note.arrival_s, n))
@@ -347,7 +356,6 @@ class BleSession:
         acc: FloatArray = np.asarray(packet.acc_mps2, dtype=np.float64)
         gyr: FloatArray = np.asarray(packet.gyr_dps, dtype=np.float64)
         block = SampleBlock(link.sensor, clocked.t_s, acc, gyr, seq, note.arrival_s)
-        arrival_s = note.arrival_s - self._start_perf_s
         if not link.warm:
             link.held.append((block, clocked.device_time_s, arrival_s))
             ready = self._ready_perf_s
@@ -378,18 +386,12 @@ class BleSession:
             self._out.append(self._in_order(link, block, t))
 
     def _release_all(self) -> None:
+        """Stopping: what the warm-up held, and the last count of bad packets."""
         for link in self._links:
             if link.held:
                 self._release(link)
-
-    def _bad_packet(self, link: Link, note: _Notification, err: Exception) -> LinkEvent | None:
-        link.bad_packets += 1
-        t = note.arrival_s - self._start_perf_s
-        if link.bad_packets > 1 and t - link.bad_reported_s < self.bad_packet_report_s:
-            return None
-        link.bad_reported_s = t
-        what = f"bad packet ({len(note.data)} bytes {note.data[:8].hex()}): {err}"
-        return LinkEvent(link.sensor, "bad_packet", t, None, what, link.bad_packets)
+            if (late := link.report_bad_packets(self.now_s())) is not None:
+                self._out.append(late)
 
     # -- health -------------------------------------------------------------------
     def clock_skew(self) -> SkewReport | None:

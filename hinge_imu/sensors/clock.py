@@ -182,13 +182,16 @@ class SensorClock:
                 clock, e.g. ``time.perf_counter()``).
             n_samples: samples in the packet (≥ 1).
             seq: with the ``time`` source, an optional sample counter of the
-                first sample, for exact loss counting.
+                first sample: lost samples are counted from it exactly, and a
+                counter that goes back is a malformed packet, like a time
+                stamp that goes back. After :meth:`restart` the time stamps
+                measure the gap (devices restart their counter on reconnect).
         """
         if n_samples < 1:
             raise ClockError(f"a packet needs at least one sample, got {n_samples}")
         if self.source != "count" and device_time_or_counter is None:
             raise ClockError(f"the {self.source!r} clock needs a device time or counter")
-        self._check_order(device_time_or_counter)
+        self._check_order(device_time_or_counter, seq)
         idx0, x_first = self._place(device_time_or_counter, n_samples, seq)
         self._restarted = False
         lost = idx0 - self._next_index if self.received else 0
@@ -261,14 +264,17 @@ class SensorClock:
             idx0 = self._index_from_seq(int(value), n)  # type: ignore[arg-type]
             return idx0, idx0 / self.rate_hz
         t = self._unwrap_time(float(value))  # type: ignore[arg-type]
-        if seq is not None:
+        if seq is not None and not self._restarted:
             idx0 = self._index_from_seq(int(seq), n)
-        elif not self.received:
-            idx0 = 0
         else:
-            expected_t = self._last_first_t + self._last_n / self._rate_dev
-            gap = (t - expected_t) * self._rate_dev
-            idx0 = self._next_index + (round(gap) if gap > 0.5 else 0)
+            idx0 = 0
+            if self.received:
+                expected_t = self._last_first_t + self._last_n / self._rate_dev
+                gap = (t - expected_t) * self._rate_dev
+                idx0 = self._next_index + (round(gap) if gap > 0.5 else 0)
+            if seq is not None:  # restarted: the counter is followed from here on
+                self._last_seq = None
+                self._index_from_seq(int(seq), n)
         self._last_first_t, self._last_n = t, n
         self._update_device_rate(idx0, t)
         return idx0, t
@@ -282,16 +288,17 @@ class SensorClock:
         """
         self._restarted = True
 
-    def _check_order(self, value: float | int | None) -> None:
+    def _check_order(self, value: float | int | None, seq: int | None) -> None:
         if self.source == "time" and self._last_raw is not None:
             raw, last, wrap = float(value), self._last_raw, self.time_wrap_s  # type: ignore[arg-type]
             if raw <= last and not (wrap and raw < last - wrap / 2):
                 raise ClockError(f"device time went back from {last:.6f} s to {raw:.6f} s")
-        if self.source == "seq" and self._last_seq is not None and not self._restarted:
-            step = int(value) - self._last_seq  # type: ignore[arg-type]
+        counter = value if self.source == "seq" else seq if self.source == "time" else None
+        if counter is not None and self._last_seq is not None and not self._restarted:
+            step = int(counter) - self._last_seq
             mod = self.seq_modulus
             if (mod and step % mod > mod // 2) or (not mod and step < 0):
-                raise ClockError(f"counter went back to {value} (expected {self._last_seq})")
+                raise ClockError(f"counter went back to {counter} (expected {self._last_seq})")
 
     def _unwrap_time(self, raw: float) -> float:
         wrap = self.time_wrap_s
@@ -427,14 +434,17 @@ def clock_for_profile(
 
     Device time stamps are preferred (the device's own crystal); without
     them a sample counter; without either, the count of samples received.
-    With both (the custom protocol), pass the counter to ``update(seq=…)``
-    for exact loss counting.
+    With both (the custom protocol), pass the counter to ``update(seq=…)``:
+    losses are counted from it exactly and a counter that goes back is
+    refused like a time stamp that goes back.
     """
     if profile.timestamp.present:
         return SensorClock(
             rate_hz,
             "time",
             time_wrap_s=profile.timestamp.wrap_s,
+            seq_modulus=profile.sequence.modulus if profile.sequence.present else None,
+            seq_counts=profile.sequence.counts,
             window_s=window_s,
             bucket_s=bucket_s,
         )

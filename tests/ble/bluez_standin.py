@@ -174,12 +174,20 @@ class BlueZStandIn:
 
         self.call(drop)
 
-    def inject(self, address: str, char_uuid: str, data: bytes) -> None:
+    def inject(self, address: str, char_uuid: str, data: bytes | Callable[[], bytes]) -> None:
         """Send one notification as if the device had (a malformed packet, a stale one, …).
 
+        ``data`` may be a function that makes the bytes: it runs on the
+        stand-in's loop, so no packet of the device comes in between (a
+        packet made from the device's last one is the next it sends).
         It is not counted as a sample the device sent (``sent_index``).
         """
-        self.call(lambda: self._notify_all(self._by_address(address), [(char_uuid, data)]))
+
+        def send() -> None:
+            packet = data() if callable(data) else data
+            self._notify_all(self._by_address(address), [(char_uuid, packet)])
+
+        self.call(send)
 
     def _allow(self, st: DevState) -> None:
         st.reconnect_allowed = True

@@ -1,40 +1,16 @@
-"""Fixtures for the BLE tests: a private dbus-daemon and the BlueZ stand-in.
+"""Fixtures for the BLE tests: the BlueZ stand-in at 10x real time.
 
-The daemon is a session-wide subprocess with a config that allows
-everything; bleak finds it through ``DBUS_SYSTEM_BUS_ADDRESS``.
+The private dbus-daemon (``dbus_address``) and the real-time stand-in are
+in ``tests/conftest.py``, shared with the live tests.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.ble.bluez_standin import BlueZStandIn, start_private_bus
-
-
-@pytest.fixture(scope="session")
-def dbus_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    exe = shutil.which("dbus-daemon") or (
-        "/usr/bin/dbus-daemon" if Path("/usr/bin/dbus-daemon").exists() else None
-    )
-    if exe is None:
-        pytest.skip("dbus-daemon not installed (Debian package 'dbus'); BLE stand-in tests need it")
-    proc, address = start_private_bus(exe, tmp_path_factory.mktemp("dbus"))
-    old = os.environ.get("DBUS_SYSTEM_BUS_ADDRESS")
-    os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = address
-    try:
-        yield address
-    finally:
-        if old is None:
-            os.environ.pop("DBUS_SYSTEM_BUS_ADDRESS", None)
-        else:
-            os.environ["DBUS_SYSTEM_BUS_ADDRESS"] = old
-        proc.terminate()
-        proc.wait(10)
+from tests.ble.bluez_standin import BlueZStandIn
 
 
 @pytest.fixture
@@ -46,11 +22,4 @@ def standin(dbus_address: str) -> Iterator[BlueZStandIn]:
     tests with this fixture check samples, counters and events, not times.
     """
     with BlueZStandIn(dbus_address, speed=10.0) as s:
-        yield s
-
-
-@pytest.fixture
-def realtime_standin(dbus_address: str) -> Iterator[BlueZStandIn]:
-    """A fresh stand-in whose simulated sensors run in real time (times are checked)."""
-    with BlueZStandIn(dbus_address, speed=1.0) as s:
         yield s

@@ -7,12 +7,15 @@ samples of a simulator stream packed by ``Encoder.encode``.
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Callable
+
 import numpy as np
 
 from hinge_imu.samples import SensorStream
 from hinge_imu.sensors.profiles import DeviceProfile, load_profile
 from hinge_imu.sensors.protocols import make_encoder
-from tests.ble.bluez_standin import GattChar, GattService, SimDevice
+from tests.ble.bluez_standin import BlueZStandIn, GattChar, GattService, SimDevice
 
 #: Device clock at the first sample, s: not zero, like a sensor that booted a while ago.
 BOOT_S = 1234.5
@@ -63,6 +66,7 @@ class ProfileDevice(SimDevice):
         self._resume = False
         self._fifo: list[int] = []
         self.sent_index: list[int] = []  # sample indices sent, in order
+        self.last_packet = b""  # the last sample packet sent
 
     @property
     def rate_hz(self) -> float:
@@ -105,4 +109,34 @@ class ProfileDevice(SimDevice):
         self.sent_index.extend(self._fifo[:done])
         del self._fifo[:done]
         data = self.profile.gatt.data[0]
+        if packets:
+            self.last_packet = packets[-1]
         return [(data, p) for p in packets]
+
+
+def _counter_back(packet: bytes) -> bytes:
+    """The counter 1000 samples back, the time stamp 1 µs on: only the counter is wrong."""
+    seq, stamp = struct.unpack_from("<HI", packet, 2)
+    return packet[:2] + struct.pack("<HI", (seq - 1000) % 65536, stamp + 1) + packet[8:]
+
+
+#: Malformed hinge-v1 packets (issue 13 item 7), each made from the device's last good one.
+MALFORMED_HINGE_V1: dict[str, Callable[[bytes], bytes]] = {
+    "wrong length": lambda p: p[:-1],
+    "unknown header": lambda p: b"\x09" + p[1:],  # protocol version 9
+    "counter back": _counter_back,
+}
+
+
+def send_malformed(standin: BlueZStandIn, dev: ProfileDevice) -> int:
+    """Make ``dev`` (profile ``custom``) send one of each :data:`MALFORMED_HINGE_V1`.
+
+    Returns how many samples it had sent before them.
+    """
+    assert dev.profile.name == "custom" and dev.last_packet[1] == 0  # 32-bit time stamps
+    sent = len(dev.sent_index)
+    for make in MALFORMED_HINGE_V1.values():
+        standin.inject(
+            dev.address, dev.profile.gatt.data[0], lambda make=make: make(dev.last_packet)
+        )
+    return sent

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -13,23 +15,29 @@ import numpy as np
 import pytest
 
 from hinge_imu.cli import main
+from hinge_imu.events import events_path_for, read_events
 from hinge_imu.recording import read_recording
 from hinge_imu.sensors.assignments import load_assignments
 from tests.ble.bluez_standin import BlueZStandIn
 from tests.ble.helpers import sim_stream
-from tests.ble.profile_devices import ProfileDevice
+from tests.ble.profile_devices import ProfileDevice, send_malformed
 
 pytestmark = pytest.mark.ble
 
 PELVIS, THIGH, BACK = "D4:CA:6E:00:00:11", "D4:CA:6E:00:00:12", "0C:8C:DC:00:00:13"
 
 
-def _three(standin: BlueZStandIn) -> None:
-    standin.add_device(ProfileDevice(PELVIS, "HingeIMU-P", "custom", sim_stream("pelvis")))
-    standin.add_device(ProfileDevice(THIGH, "HingeIMU-T", "custom", sim_stream("thigh")))
-    standin.add_device(
-        ProfileDevice(BACK, "Movesense 2134A1", "movesense", sim_stream("upper_back"))
-    )
+def _three(standin: BlueZStandIn) -> dict[str, ProfileDevice]:
+    devs = {
+        "pelvis": ProfileDevice(PELVIS, "HingeIMU-P", "custom", sim_stream("pelvis")),
+        "thigh": ProfileDevice(THIGH, "HingeIMU-T", "custom", sim_stream("thigh")),
+        "upper_back": ProfileDevice(
+            BACK, "Movesense 2134A1", "movesense", sim_stream("upper_back")
+        ),
+    }
+    for dev in devs.values():
+        standin.add_device(dev)
+    return devs
 
 
 def test_record_saves_and_reuses_an_assignment(
@@ -145,3 +153,40 @@ def test_ctrl_c_leaves_a_readable_recording(standin: BlueZStandIn, tmp_path: Pat
     while standin.is_connected(PELVIS) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not standin.is_connected(PELVIS), "sensors are let go on exit"
+
+
+def test_record_counts_malformed_packets_and_goes_on(
+    standin: BlueZStandIn, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 13 item 7: wrong length, unknown header, a counter that goes back."""
+    thigh = _three(standin)["thigh"]
+    before: list[int] = []
+
+    def spoil() -> None:  # once the thigh streams (0.3 s ≈ 3 s of device time)
+        deadline = time.monotonic() + 20
+        while len(thigh.sent_index) < 300 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        before.append(send_malformed(standin, thigh))
+
+    spoiler = threading.Thread(target=spoil)
+    spoiler.start()
+    out = tmp_path / "bad.csv"
+    argv = ["record", "--pelvis", PELVIS, "--thigh", THIGH, "--upper-back", BACK]
+    rc = main([*argv, "--duration", "1.5", "-o", str(out)])
+    spoiler.join()
+    assert rc == 0
+    printed = capsys.readouterr().out
+    # The event as it happened, and all three in the summary at the end.
+    assert re.search(r"thigh: bad_packet \(bad packet \(\d+ bytes [0-9a-f]+\): ", printed)
+    assert re.search(r"\n  thigh +\d+ samples, 0 lost \(0\.0 %\), 0 drops, 3 bad packets", printed)
+    assert re.search(r"\n  pelvis +\d+ samples, .* 0 bad packets", printed)
+    bad = [e for e in read_events(events_path_for(out)) if e["event"] == "bad_packet"]
+    assert {e["sensor"] for e in bad} == {"thigh"}
+    assert bad[-1]["count"] == 3, "every bad packet reaches the events file"
+    # The file holds exactly the good samples the thigh sent, and it went on after the bad ones.
+    rec = read_recording(out)
+    seq = rec.sensors["thigh"].seq
+    assert seq is not None
+    # (hinge-v1's counter counts the samples sent since the start command)
+    np.testing.assert_array_equal(seq, np.arange(len(thigh.sent_index)) % 65536)
+    assert len(seq) > before[0] + 500
