@@ -62,6 +62,7 @@ from hinge_imu.core.calibration_data import (
 from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.messages import merge_repeats
 from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
+from hinge_imu.core.rest_bias import BiasTrack, RestBiasSettings, track_bias
 from hinge_imu.core.results import SensorCalibration
 from hinge_imu.core.slips import find_slips, gap_slips
 from hinge_imu.core.stance import NoStanceError, all_still, find_stance, unit, upright_moments
@@ -140,8 +141,8 @@ def verticals(
                 orientation,
                 rate_hz=grid.rate_hz,
                 gyro_bias_dps=bias,
-                rest_bias_estimation=est,
-                motion_bias_estimation=est,
+                rest_bias_estimation=est or orientation.rest_bias_estimation,
+                motion_bias_estimation=est or orientation.motion_bias_estimation,
             )
         )
         acc, gyr = grid.acc_mps2[s][:end], grid.gyr_dps[s][:end]
@@ -310,8 +311,28 @@ def slip_mountings(
     return out, tuple(msgs)
 
 
+def bias_tracks(
+    grid: GridData, st: Stance, cs: CalibrationSettings, rest: RestBiasSettings
+) -> dict[str, BiasTrack]:
+    """Each gyro bias over the whole data, from every rest in it (``rest_bias.py``)."""
+    return {
+        s: track_bias(
+            GridChunk(grid.k0, grid.acc_mps2[s], grid.gyr_dps[s], ~grid.valid[s]),
+            st.bias_dps[s],
+            grid.rate_hz,
+            rest,
+            cs,
+        )
+        for s in grid.sensors
+    }
+
+
 def verdict(
-    grid: GridData, st: Stance, axes: Axes, cs: CalibrationSettings
+    grid: GridData,
+    st: Stance,
+    axes: Axes,
+    cs: CalibrationSettings,
+    tracks: Mapping[str, BiasTrack] | None = None,
 ) -> dict[str, SensorCalibration]:
     """Stage 7: every sensor's calibration, ok or not (and why, in its messages)."""
     t0, t1 = grid.t_s(st.start), grid.t_s(st.end)
@@ -330,6 +351,8 @@ def verdict(
         if not ok and s not in ANGLE_READERS:
             smsgs[-1] += "; no rule reads it, so it is ignored"
         bias = st.bias_dps[s]
+        track = (tracks or {}).get(s)
+        last = bias if track is None else track.last_dps
         out[s] = SensorCalibration(
             sensor=s,
             stance_start_s=t0,
@@ -340,6 +363,8 @@ def verdict(
             ok=ok,
             messages=tuple(smsgs),
             kind=st.kind,
+            bias_rests=0 if track is None else track.rests,
+            last_gyro_bias_dps=(float(last[0]), float(last[1]), float(last[2])),
         )
     return out
 
@@ -348,6 +373,7 @@ def calibrate(
     grid: GridData,
     settings: CalibrationSettings | None = None,
     orientation: OrientationSettings | None = None,
+    rest: RestBiasSettings | None = None,
 ) -> Calibration:
     """Calibrate every sensor from grid data: the stages above, in order.
 
@@ -367,11 +393,12 @@ def calibrate(
         {**trunk.confidence, **limbs.confidence},
     )
     mountings, slip_msgs = slip_mountings(grid, st, axes.frames, slips, trunk_tilt(trunk), cs)
-    sensors = verdict(grid, st, axes, cs)
+    tracks = bias_tracks(grid, st, cs, rest or RestBiasSettings())
+    sensors = verdict(grid, st, axes, cs, tracks)
     msgs = [*st.messages, *limbs.messages, *slip_msgs]
     msgs += [m for s in grid.sensors for m in sensors[s].messages]
     t0, t1 = grid.t_s(st.start), grid.t_s(st.end)
-    return Calibration(sensors, t0, t1, merge_repeats(msgs), mountings)
+    return Calibration(sensors, t0, t1, merge_repeats(msgs), mountings, tracks)
 
 
 def calibrate_grid(
@@ -379,6 +406,7 @@ def calibrate_grid(
     rate_hz: float,
     settings: CalibrationSettings | None = None,
     orientation: OrientationSettings | None = None,
+    rest: RestBiasSettings | None = None,
 ) -> Calibration:
     """Calibrate from each sensor's grid ticks: the one entry of offline and live.
 
@@ -400,4 +428,4 @@ def calibrate_grid(
         a[:lo] = c.acc_mps2[0] if len(c) else 0.0
         a[hi:] = c.acc_mps2[-1] if len(c) else 0.0
         acc[name], gyr[name], valid[name] = a, g, v
-    return calibrate(GridData(acc, gyr, valid, rate_hz, k0), settings, orientation)
+    return calibrate(GridData(acc, gyr, valid, rate_hz, k0), settings, orientation, rest)

@@ -183,7 +183,11 @@ class LiveAnalyser:
             return self._nag(final)  # not even a stance's worth of data yet
         try:
             cal = calibrate_grid(
-                chunks, rate, self.settings.calibration, self.settings.orientation()
+                chunks,
+                rate,
+                self.settings.calibration,
+                self.settings.orientation(),
+                self.settings.rest_bias,
             )
         except NoStanceError:
             return self._nag(final)

@@ -32,6 +32,9 @@ class SensorCalibration:
             or ``upright`` (no still stance anywhere: on the upright moments
             between reps, from the first to the last of them; the rules
             reading the lockout pose are then not assessed, docs/rules.md).
+        bias_rests: how many rests re-measured the gyro bias (drift tracking).
+        last_gyro_bias_dps: the tracked gyro bias at the end of the data
+            calibrated on, sensor frame, deg/s.
     """
 
     sensor: str
@@ -43,6 +46,8 @@ class SensorCalibration:
     ok: bool
     messages: tuple[str, ...] = ()
     kind: str = "stance"
+    bias_rests: int = 0
+    last_gyro_bias_dps: tuple[float, float, float] | None = None
 
     @property
     def stance_s(self) -> float:

@@ -31,6 +31,7 @@ from hinge_imu.core.calibration import (
 from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
 from hinge_imu.core.rep_metrics import RepBounds, compute_rep_metrics
 from hinge_imu.core.reps import RepDetector, RepSettings
+from hinge_imu.core.rest_bias import BiasTrack, RestBias, RestBiasSettings
 from hinge_imu.core.results import RepResult
 from hinge_imu.core.rules import RuleSet, judge_rep
 from hinge_imu.core.step import AnalysisStep
@@ -57,6 +58,12 @@ class AnalysisSettings:
     lead_in_s: float = 10.0
     calibration: CalibrationSettings = field(default_factory=CalibrationSettings)
     reps: RepSettings = field(default_factory=RepSettings)
+    #: Each gyro bias tracked at every rest (``rest_bias.py``; docs/analysis.md, "Drift").
+    rest_bias: RestBiasSettings = field(default_factory=RestBiasSettings)
+    #: VQF's own gyro bias estimation at rest / during motion (always on
+    #: without a still stance, whose bias comes from brief stops only).
+    vqf_rest_bias: bool = False
+    vqf_motion_bias: bool = False
 
     def orientation(
         self, bias_dps: Sequence[float] = (0.0, 0.0, 0.0), estimate_bias: bool = False
@@ -67,9 +74,9 @@ class AnalysisSettings:
             self.grid.rate_hz,
             self.tau_acc_s,
             (b[0], b[1], b[2]),
-            rest_bias_estimation=estimate_bias,
+            rest_bias_estimation=estimate_bias or self.vqf_rest_bias,
             lead_in_s=self.lead_in_s,
-            motion_bias_estimation=estimate_bias,
+            motion_bias_estimation=estimate_bias or self.vqf_motion_bias,
         )
 
 
@@ -82,7 +89,13 @@ class SensorChain:
         orientation: OrientationSettings,
         grid: GridSettings,
         slipping: Sequence[tuple[float, float]] = (),
+        bias: BiasTrack | None = None,
+        rest: RestBias | None = None,
     ):
+        #: The gyro bias over the ticks the calibration looked at (offline: all of them).
+        self.bias = bias
+        #: Tracks the bias at the rests after ``bias.end_k`` (live), causally.
+        self.rest = rest
         #: [(from_s, R_S_B)]: the mounting, changed by strap slips.
         self.mountings = [(float(t), np.asarray(r, dtype=np.float64)) for t, r in mountings]
         #: [(start_s, end_s)]: while the strap slips the angles are unknown.
@@ -95,6 +108,31 @@ class SensorChain:
         self.tracker.reset()
         self._in_gap = True  # before the first sample
         self._led_in_k = -1  # grid index where a lead-in left the filter settled
+        if self.rest is not None:
+            self.rest.reset()
+        #: [(grid tick, bias (3,) deg/s)]: the bias from each rest found live on.
+        self._steps: list[tuple[int, FloatArray]] = []
+
+    def _bias_dps(self, k0: int, n: int) -> FloatArray | None:
+        """The gyro bias (n, 3) at ticks k0 … k0+n−1 (None: the settings' constant one)."""
+        if self.bias is None:
+            return None
+        k = np.arange(k0, k0 + n)
+        out = np.array(self.bias.at(k))
+        # Steps before k0 other than the last one no longer matter.
+        while len(self._steps) > 1 and self._steps[1][0] <= k0:
+            self._steps.pop(0)
+        for k_from, b in self._steps:
+            out[k >= k_from] = b
+        return out
+
+    def bias_now(self) -> tuple[int, FloatArray]:
+        """(rests measured so far, the newest bias (3,) deg/s) for diagnostics."""
+        if self.bias is None:
+            return 0, np.asarray(self.tracker.settings.gyro_bias_dps, dtype=np.float64)
+        if self.rest is not None and self.rest.rests:
+            return self.bias.rests + self.rest.rests, self.rest.bias_dps.copy()
+        return self.bias.rests, self.bias.last_dps.copy()
 
     def lead_in(self, chunk: GridChunk) -> None:
         """Settle the filter backward over the ticks about to be fed (``chunk``, from the first).
@@ -107,7 +145,10 @@ class SensorChain:
         if first.size == 0:
             return
         f = int(first[0])
-        self.tracker.lead_in(chunk.acc_mps2[f:], chunk.gyr_dps[f:], ~chunk.gap[f:])
+        n = min(len(chunk) - f, round(self.tracker.settings.lead_in_s * self.rate_hz) + 1)
+        self.tracker.lead_in(
+            chunk.acc_mps2[f:], chunk.gyr_dps[f:], ~chunk.gap[f:], self._bias_dps(chunk.k0 + f, n)
+        )
         # The data starts at tick f: the filter carries on there instead of restarting.
         self._led_in_k = chunk.k0 + f
 
@@ -115,12 +156,20 @@ class SensorChain:
         """The next grid ticks as (M, 2): sagittal and frontal angle, deg; NaN in long gaps."""
         if len(chunk) == 0:
             return np.zeros((0, 2))
+        if (
+            self.rest is not None
+            and self.bias is not None
+            and chunk.k0 + len(chunk) > self.bias.end_k - 2 * self.rest.lag
+        ):
+            # Live, after the calibration's data: a rest's bias from its end on.
+            self._steps += [(e.apply_k, e.bias_dps) for e in self.rest.update(chunk)]
+        bias = self._bias_dps(chunk.k0, len(chunk))
         # After a long gap the filter restarts from the accelerometer: what
         # happened in the gap (a strap slip, a turn) is not in its state.
         gap = chunk.gap
         if not self._in_gap and not gap.any():
             # The usual live block: no gap, none before it; the filter runs on.
-            q = self.tracker.update(chunk.acc_mps2, chunk.gyr_dps)
+            q = self.tracker.update(chunk.acc_mps2, chunk.gyr_dps, bias)
         else:
             starts = np.nonzero(~gap & np.concatenate(([self._in_gap], gap[:-1])))[0]
             self._in_gap = bool(gap[-1])
@@ -130,7 +179,10 @@ class SensorChain:
                 if lo in starts and chunk.k0 + lo != self._led_in_k:
                     self.tracker.reset()
                 if hi > lo:
-                    parts.append(self.tracker.update(chunk.acc_mps2[lo:hi], chunk.gyr_dps[lo:hi]))
+                    b = None if bias is None else bias[lo:hi]
+                    parts.append(
+                        self.tracker.update(chunk.acc_mps2[lo:hi], chunk.gyr_dps[lo:hi], b)
+                    )
             q = parts[0] if len(parts) == 1 else np.vstack(parts)
         vert = vertical_in_sensor(q)
         out = np.empty((len(chunk), 2))
@@ -227,6 +279,8 @@ class AnalysisStages:
                 ),
                 st.grid,
                 self.calibration.slipping(s),
+                self.calibration.bias_track(s),
+                self._live_rest_bias(s),
             )
             for s in self.sensors
         }
@@ -236,6 +290,21 @@ class AnalysisStages:
         self._buf: dict[str, list[FloatArray]] = {a: [] for a in ANGLE_NAMES}
         self._buf_n = 0
         self._rep_count = 0
+
+    def _live_rest_bias(self, sensor: str) -> RestBias | None:
+        """The causal bias tracking after the calibration's data (live), None if off."""
+        st = self.settings
+        if not st.rest_bias.enabled:
+            return None
+        track = self.calibration.bias_track(sensor)
+        return RestBias(
+            st.rest_bias,
+            st.calibration,
+            st.grid.rate_hz,
+            track.last_dps,
+            track.last_var_dps2,
+            first_k=track.end_k,
+        )
 
     @property
     def in_rep(self) -> bool:

@@ -1,0 +1,289 @@
+"""Each gyro's bias at every rest: drift tracked live and offline (docs/analysis.md, "Drift").
+
+Gyros warm up and drift during a session (0.5–1.5 °/s over the first
+minutes is common); a bias taken once at the stance goes stale, and the
+orientation filter turns a bias error ``b`` into an inclination error of
+about ``b · tau_acc_s`` (1 °/s → 3°). So the bias is measured again at every
+rest of the sensor and tracked with a random-walk model (a scalar Kalman
+filter per sensor, the same variance for the three axes):
+
+* a **rest** is a run of at least ``min_rest_s`` in which the sensor's
+  signals hardly vary (:func:`~hinge_imu.core.stance.quiet`: how much the
+  gyro and the accelerometer's direction vary, never their level or the
+  accelerometer's magnitude) and its smoothed rate stays within
+  ``rest_gyro_dps`` of the bias tracked so far (a slow, smooth movement
+  varies little too; drift is slow);
+* its mean rate measures the bias with a variance of ``noise_dps² / T``
+  (T the rest's length in s: real gyros and standing people jitter, so a
+  short rest says less);
+* between rests the bias may wander by ``walk_dps_per_sqrt_s · √Δt``.
+
+:class:`RestBias` is the causal stage (``update()``/``finish()``/``reset()``):
+it decides a tick once ``lag`` ticks after it are in, and a rest's new bias
+holds from ``lag`` ticks after the rest's end on, whatever the chunking.
+Live, :class:`~hinge_imu.core.stream.SensorChain` runs it after the
+calibration. Offline, :func:`track_bias` runs the same stage over the whole
+recording first and smooths its estimates backward (Rauch–Tung–Striebel):
+the bias between two rests is then interpolated from both, the rests before
+AND after a rep, and the stages are fed that track (:class:`BiasTrack`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from hinge_imu.core.calibration_settings import CalibrationSettings
+from hinge_imu.core.stance import norm_rows, quiet, runs
+from hinge_imu.core.timegrid import GridChunk
+
+__all__ = ["BiasTrack", "RestBias", "RestBiasSettings", "RestEstimate", "track_bias"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class RestBiasSettings:
+    """How the gyro bias is tracked at rests.
+
+    Attributes:
+        enabled: track the bias at rests (off: the calibration's bias throughout).
+        min_rest_s: shortest rest that measures the bias, s.
+        rest_gyro_dps: a rest's smoothed rate stays this close to the bias
+            tracked so far, deg/s.
+        noise_dps: standard deviation per axis of a 1 s rest's mean rate
+            about the true bias (noise, sway), deg/s; a rest of T s: this / √T.
+        walk_dps_per_sqrt_s: how fast the bias may wander between rests
+            (random walk), deg/s per √s.
+        prior_dps: standard deviation per axis of the calibration's bias
+            before the first rest is measured, deg/s.
+    """
+
+    enabled: bool = True
+    min_rest_s: float = 0.5
+    rest_gyro_dps: float = 3.0
+    noise_dps: float = 0.3
+    walk_dps_per_sqrt_s: float = 0.05
+    prior_dps: float = 1.0
+
+
+@dataclass(frozen=True)
+class RestEstimate:
+    """The bias after one rest (forward, causal).
+
+    Attributes:
+        apply_k: grid tick from which the new bias holds (the rest's end + lag).
+        mid_k: grid tick at the middle of the rest (the time of the measurement).
+        bias_dps: the tracked bias after the rest (3,), deg/s.
+        var_dps2: its variance per axis, (deg/s)².
+        prior_var_dps2: the variance just before the rest was measured, (deg/s)².
+    """
+
+    apply_k: int
+    mid_k: int
+    bias_dps: FloatArray
+    var_dps2: float
+    prior_var_dps2: float
+
+
+@dataclass(frozen=True)
+class BiasTrack:
+    """One sensor's gyro bias over the grid: linear between knots, constant outside.
+
+    Attributes:
+        k: knot ticks (M,), increasing (may be empty: ``bias_dps`` row 0 throughout).
+        bias_dps: bias at each knot (max(M, 1), 3), deg/s.
+        end_k: the ticks looked at end here; a live chain tracks on from it.
+        last_dps, last_var_dps2: the causal (forward) estimate at ``end_k``,
+            where live tracking continues from.
+        rests: how many rests measured the bias.
+    """
+
+    k: IntArray
+    bias_dps: FloatArray
+    end_k: int
+    last_dps: FloatArray
+    last_var_dps2: float
+    rests: int
+
+    @staticmethod
+    def constant(bias_dps: FloatArray, var_dps2: float, end_k: int = -(2**62)) -> BiasTrack:
+        """One bias throughout (tracking off, or nothing looked at yet)."""
+        b = np.asarray(bias_dps, dtype=np.float64).reshape(1, 3)
+        return BiasTrack(np.zeros(0, dtype=np.int64), b, end_k, b[0].copy(), var_dps2, 0)
+
+    def at(self, k: IntArray) -> FloatArray:
+        """The bias (n, 3) at grid ticks ``k`` (n,), deg/s."""
+        if self.k.size < 2:
+            return np.broadcast_to(self.bias_dps[0], (len(k), 3))
+        kf = np.asarray(k, dtype=np.float64)
+        x = self.k.astype(np.float64)
+        return np.stack([np.interp(kf, x, self.bias_dps[:, j]) for j in range(3)], axis=1)
+
+
+class RestBias:
+    """The causal stage: one sensor's grid ticks in, a new bias after each rest out.
+
+    Args:
+        settings: how rests are found and weighed.
+        calibration: the quiet test's settings (``stance.quiet``).
+        rate_hz: grid rate, Hz.
+        bias_dps, var_dps2: the bias to start from (3,) deg/s and its variance.
+        first_k: ticks before this are never a rest (already looked at).
+    """
+
+    def __init__(
+        self,
+        settings: RestBiasSettings,
+        calibration: CalibrationSettings,
+        rate_hz: float,
+        bias_dps: FloatArray,
+        var_dps2: float,
+        first_k: int = -(2**62),
+    ) -> None:
+        self.settings = settings
+        self.cs = calibration
+        self.rate_hz = rate_hz
+        self.start_bias = np.asarray(bias_dps, dtype=np.float64).copy()
+        self.start_var = float(var_dps2)
+        self.first_k = first_k
+        #: Ticks a decision waits for (the quiet test's centred windows).
+        self.lag = round((calibration.still_mean_s + calibration.smooth_s) * rate_hz) + 1
+        self.reset()
+
+    def reset(self) -> None:
+        self.bias_dps = self.start_bias.copy()
+        self.var_dps2 = self.start_var
+        self.rests = 0
+        self._last_mid_k: int | None = None
+        self._next_k: int | None = None  # grid tick the next chunk should start at
+        self._decided_k = 0  # ticks before this are decided
+        self._hist = (np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0, dtype=bool))
+        self._run_k: int | None = None  # first tick of the open quiet run
+        self._run: list[tuple[FloatArray, FloatArray]] = []  # its (smoothed, raw) rates
+
+    def update(self, chunk: GridChunk) -> list[RestEstimate]:
+        """The next ticks; returns the rests decided in them, in order."""
+        n = len(chunk)
+        if n == 0:
+            return []
+        out: list[RestEstimate] = []
+        if self._next_k != chunk.k0:
+            # A first chunk, or one not following on: start afresh there.
+            out += self._close(self._decided_k)
+            self._hist = (np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0, dtype=bool))
+            self._decided_k = chunk.k0
+        h_acc, h_gyr, h_ok = self._hist
+        acc = np.vstack((h_acc, chunk.acc_mps2))
+        gyr = np.vstack((h_gyr, chunk.gyr_dps))
+        ok = np.concatenate((h_ok, ~chunk.gap))
+        k_buf = chunk.k0 - h_ok.shape[0]
+        self._next_k = chunk.k0 + n
+        calm, smooth = quiet(acc, gyr, self.rate_hz, self.cs)
+        calm &= ok & (np.arange(k_buf, k_buf + acc.shape[0]) >= self.first_k)
+        lo, hi = self._decided_k - k_buf, acc.shape[0] - self.lag
+        if hi > lo:
+            out += self._decide(calm[lo:hi], smooth[lo:hi], gyr[lo:hi], self._decided_k)
+            self._decided_k += hi - lo
+        keep = 2 * self.lag
+        self._hist = (acc[-keep:], gyr[-keep:], ok[-keep:])
+        return out
+
+    def finish(self) -> list[RestEstimate]:
+        """End of data: the open rest, if any, ends at the last tick."""
+        return self._close(self._decided_k)
+
+    # ---- internals -----------------------------------------------------------------------
+
+    def _decide(
+        self, calm: npt.NDArray[np.bool_], smooth: FloatArray, gyr: FloatArray, k0: int
+    ) -> list[RestEstimate]:
+        out: list[RestEstimate] = []
+        pos = 0
+        for a, b in runs(calm):
+            if a > pos:
+                # Ticks before this run were not quiet: an open run ended there.
+                out += self._close(k0 + pos)
+            if self._run_k is None:
+                self._run_k = k0 + a
+            self._run.append((smooth[a:b], gyr[a:b]))
+            pos = b
+        if pos < calm.shape[0]:
+            out += self._close(k0 + pos)
+        return out
+
+    def _close(self, end_k: int) -> list[RestEstimate]:
+        """The open quiet run ended at ``end_k`` (exclusive): measure its rests."""
+        if self._run_k is None:
+            return []
+        run_k = self._run_k
+        smooth = np.vstack([p[0] for p in self._run])
+        gyr = np.vstack([p[1] for p in self._run])
+        self._run_k, self._run = None, []
+        s = self.settings
+        near = norm_rows(smooth - self.bias_dps) < s.rest_gyro_dps
+        min_n = max(2, round(s.min_rest_s * self.rate_hz))
+        out = []
+        for a, b in runs(near):
+            if b - a >= min_n:
+                out.append(self._measure(gyr[a:b].mean(axis=0), run_k + a, run_k + b, end_k))
+        return out
+
+    def _measure(self, mean_dps: FloatArray, a_k: int, b_k: int, end_k: int) -> RestEstimate:
+        s = self.settings
+        mid = (a_k + b_k) // 2
+        if self._last_mid_k is not None:
+            dt_s = max(0, mid - self._last_mid_k) / self.rate_hz
+            self.var_dps2 += s.walk_dps_per_sqrt_s**2 * dt_s
+        prior = self.var_dps2
+        noise = s.noise_dps**2 * self.rate_hz / (b_k - a_k)
+        gain = prior / (prior + noise)
+        self.bias_dps = self.bias_dps + gain * (mean_dps - self.bias_dps)
+        self.var_dps2 = (1.0 - gain) * prior
+        self._last_mid_k = mid
+        self.rests += 1
+        return RestEstimate(end_k + self.lag, mid, self.bias_dps.copy(), self.var_dps2, prior)
+
+
+def smooth_track(
+    start_dps: FloatArray, start_var: float, found: list[RestEstimate], end_k: int
+) -> BiasTrack:
+    """The forward estimates smoothed backward (RTS): each rest's bias from all of them."""
+    if not found:
+        return BiasTrack.constant(start_dps, start_var, end_k)
+    m = len(found)
+    fwd = np.array([f.bias_dps for f in found])
+    smoothed = fwd.copy()
+    for i in range(m - 2, -1, -1):
+        # Random walk: the prediction of rest i+1 is rest i's estimate.
+        g = found[i].var_dps2 / found[i + 1].prior_var_dps2
+        smoothed[i] = fwd[i] + g * (smoothed[i + 1] - fwd[i])
+    ks = np.array([f.mid_k for f in found], dtype=np.int64)
+    # Knots strictly increasing (two rests in one tick cannot happen; be safe).
+    keep = np.concatenate(([True], np.diff(ks) > 0))
+    last = found[-1]
+    return BiasTrack(ks[keep], smoothed[keep], end_k, last.bias_dps.copy(), last.var_dps2, m)
+
+
+def track_bias(
+    chunk: GridChunk,
+    bias_dps: FloatArray,
+    rate_hz: float,
+    settings: RestBiasSettings,
+    calibration: CalibrationSettings,
+) -> BiasTrack:
+    """Offline: the bias over the whole of ``chunk`` from every rest in it (before and after).
+
+    Starts from the calibration's ``bias_dps`` (variance ``prior_dps²``); the
+    forward run is the live stage's, then smoothed backward.
+    """
+    start_var = settings.prior_dps**2
+    end_k = chunk.k0 + len(chunk)
+    if not settings.enabled:
+        return BiasTrack.constant(bias_dps, start_var, end_k)
+    stage = RestBias(settings, calibration, rate_hz, bias_dps, start_var)
+    found = stage.update(chunk) + stage.finish()
+    return smooth_track(bias_dps, start_var, found, end_k)
