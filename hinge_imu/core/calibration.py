@@ -123,12 +123,16 @@ def stance_and_bias(grid: GridData, cs: CalibrationSettings) -> Stance:
 
 
 def verticals(
-    grid: GridData, st: Stance, orientation: OrientationSettings
+    grid: GridData,
+    st: Stance,
+    orientation: OrientationSettings,
+    tracks: Mapping[str, BiasTrack] | None = None,
 ) -> dict[str, FloatArray]:
     """Stage 2: earth up in each sensor frame (N', 3) up to the end of the axis window.
 
-    The filter runs from the first sample with the stance bias removed,
-    settled by a backward lead-in, as the later angles do.
+    The filter runs from the first sample with the gyro bias removed (the
+    stance's, or as tracked at rests), settled by a backward lead-in, as the
+    later angles do: the stance's vertical is then the one they read.
     """
     out = {}
     end = st.axis_end
@@ -148,8 +152,12 @@ def verticals(
         acc, gyr = grid.acc_mps2[s][:end], grid.gyr_dps[s][:end]
         # Before its first tick a sensor repeats its first sample: lead in from there.
         f = int(np.argmax(grid.valid[s][:end])) if end else 0
-        tracker.lead_in(acc[f:], gyr[f:], grid.valid[s][f:end])
-        out[s] = vertical_in_sensor(tracker.update(acc, gyr))
+        track = (tracks or {}).get(s)
+        per_tick = None if track is None else track.at(grid.k0 + np.arange(end))
+        tracker.lead_in(
+            acc[f:], gyr[f:], grid.valid[s][f:end], None if per_tick is None else per_tick[f:]
+        )
+        out[s] = vertical_in_sensor(tracker.update(acc, gyr, per_tick))
     return out
 
 
@@ -322,6 +330,8 @@ def bias_tracks(
             grid.rate_hz,
             rest,
             cs,
+            st.pose_mean(grid.acc_mps2[s]),
+            grid.k0 + (st.start + st.end) // 2 if st.kind == "stance" else None,
         )
         for s in grid.sensors
     }
@@ -382,7 +392,8 @@ def calibrate(
     cs = settings or CalibrationSettings()
     os_ = orientation or OrientationSettings(rate_hz=grid.rate_hz)
     st = stance_and_bias(grid, cs)
-    vert = verticals(grid, st, os_)
+    tracks = bias_tracks(grid, st, cs, rest or RestBiasSettings())
+    vert = verticals(grid, st, os_, tracks)
     slips = strap_slips(grid, st, cs)
     fit_on = before_first_slip(grid, st, vert, slips)
     trunk = trunk_axes(fit_on, cs)
@@ -393,7 +404,6 @@ def calibrate(
         {**trunk.confidence, **limbs.confidence},
     )
     mountings, slip_msgs = slip_mountings(grid, st, axes.frames, slips, trunk_tilt(trunk), cs)
-    tracks = bias_tracks(grid, st, cs, rest or RestBiasSettings())
     sensors = verdict(grid, st, axes, cs, tracks)
     msgs = [*st.messages, *limbs.messages, *slip_msgs]
     msgs += [m for s in grid.sensors for m in sensors[s].messages]

@@ -64,10 +64,14 @@ class RestBiasSettings:
 
     enabled: bool = True
     min_rest_s: float = 0.5
-    rest_gyro_dps: float = 3.0
+    rest_gyro_dps: float = 1.0
     noise_dps: float = 0.3
-    walk_dps_per_sqrt_s: float = 0.05
+    walk_dps_per_sqrt_s: float = 0.01
     prior_dps: float = 1.0
+    standing_deg: float = 10.0
+    settle_deg: float = 1.0
+    max_turn_deg: float = 0.5
+    stance_dps: float = 0.02
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ class RestEstimate:
     Attributes:
         apply_k: grid tick from which the new bias holds (the rest's end + lag).
         mid_k: grid tick at the middle of the rest (the time of the measurement).
+        mean_dps: the rest's mean rate (3,), deg/s: what it measured.
+        noise_var_dps2: that measurement's variance per axis, (deg/s)².
         bias_dps: the tracked bias after the rest (3,), deg/s.
         var_dps2: its variance per axis, (deg/s)².
         prior_var_dps2: the variance just before the rest was measured, (deg/s)².
@@ -84,9 +90,29 @@ class RestEstimate:
 
     apply_k: int
     mid_k: int
+    mean_dps: FloatArray
+    noise_var_dps2: float
     bias_dps: FloatArray
     var_dps2: float
     prior_var_dps2: float
+
+
+def kalman_step(
+    bias_dps: FloatArray,
+    var_dps2: float,
+    dt_s: float,
+    mean_dps: FloatArray,
+    noise_var_dps2: float,
+    walk_dps_per_sqrt_s: float,
+) -> tuple[FloatArray, float, float]:
+    """One rest measured: (new bias, its variance, the variance just before it).
+
+    The random walk widens the variance over ``dt_s`` since the last rest;
+    the rest's mean pulls the bias by its weight.
+    """
+    prior = var_dps2 + walk_dps_per_sqrt_s**2 * max(0.0, dt_s)
+    gain = prior / (prior + noise_var_dps2)
+    return bias_dps + gain * (mean_dps - bias_dps), (1.0 - gain) * prior, prior
 
 
 @dataclass(frozen=True)
@@ -143,8 +169,15 @@ class RestBias:
         bias_dps: FloatArray,
         var_dps2: float,
         first_k: int = -(2**62),
+        standing_up: FloatArray | None = None,
     ) -> None:
         self.settings = settings
+        #: Earth up in the sensor frame while standing (None: any pose rests).
+        self.standing_up = (
+            None
+            if standing_up is None
+            else np.asarray(standing_up) / float(np.linalg.norm(standing_up))
+        )
         self.cs = calibration
         self.rate_hz = rate_hz
         self.start_bias = np.asarray(bias_dps, dtype=np.float64).copy()
@@ -163,7 +196,7 @@ class RestBias:
         self._decided_k = 0  # ticks before this are decided
         self._hist = (np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0, dtype=bool))
         self._run_k: int | None = None  # first tick of the open quiet run
-        self._run: list[tuple[FloatArray, FloatArray]] = []  # its (smoothed, raw) rates
+        self._run: list[tuple[FloatArray, FloatArray, FloatArray]] = []  # (smoothed, raw, acc)
 
     def update(self, chunk: GridChunk) -> list[RestEstimate]:
         """The next ticks; returns the rests decided in them, in order."""
@@ -186,7 +219,7 @@ class RestBias:
         calm &= ok & (np.arange(k_buf, k_buf + acc.shape[0]) >= self.first_k)
         lo, hi = self._decided_k - k_buf, acc.shape[0] - self.lag
         if hi > lo:
-            out += self._decide(calm[lo:hi], smooth[lo:hi], gyr[lo:hi], self._decided_k)
+            out += self._decide(calm[lo:hi], smooth[lo:hi], gyr[lo:hi], acc[lo:hi], self._decided_k)
             self._decided_k += hi - lo
         keep = 2 * self.lag
         self._hist = (acc[-keep:], gyr[-keep:], ok[-keep:])
@@ -199,7 +232,12 @@ class RestBias:
     # ---- internals -----------------------------------------------------------------------
 
     def _decide(
-        self, calm: npt.NDArray[np.bool_], smooth: FloatArray, gyr: FloatArray, k0: int
+        self,
+        calm: npt.NDArray[np.bool_],
+        smooth: FloatArray,
+        gyr: FloatArray,
+        acc: FloatArray,
+        k0: int,
     ) -> list[RestEstimate]:
         out: list[RestEstimate] = []
         pos = 0
@@ -209,7 +247,7 @@ class RestBias:
                 out += self._close(k0 + pos)
             if self._run_k is None:
                 self._run_k = k0 + a
-            self._run.append((smooth[a:b], gyr[a:b]))
+            self._run.append((smooth[a:b], gyr[a:b], acc[a:b]))
             pos = b
         if pos < calm.shape[0]:
             out += self._close(k0 + pos)
@@ -222,6 +260,7 @@ class RestBias:
         run_k = self._run_k
         smooth = np.vstack([p[0] for p in self._run])
         gyr = np.vstack([p[1] for p in self._run])
+        acc = np.vstack([p[2] for p in self._run])
         self._run_k, self._run = None, []
         s = self.settings
         near = norm_rows(smooth - self.bias_dps) < s.rest_gyro_dps
@@ -229,43 +268,90 @@ class RestBias:
         out = []
         for a, b in runs(near):
             if b - a >= min_n:
+                if not self._standing(acc[a:b]) or self._turn_deg(acc[a:b]) > s.max_turn_deg:
+                    continue
                 out.append(self._measure(gyr[a:b].mean(axis=0), run_k + a, run_k + b, end_k))
         return out
+
+    def _standing(self, acc: FloatArray) -> bool:
+        """The rest is in the standing pose (a pause in the hole creeps: no bias there)."""
+        if self.standing_up is None:
+            return True
+        m = acc.mean(axis=0)
+        cos = float(m @ self.standing_up) / max(float(np.linalg.norm(m)), 1e-9)
+        return bool(cos > np.cos(np.deg2rad(self.settings.standing_deg)))
+
+    @staticmethod
+    def _turn_deg(acc: FloatArray) -> float:
+        """How far gravity turned in the sensor during a rest, deg: a slow lean is no rest.
+
+        The median directions of its first and last thirds (medians: a knock
+        or a heel strike does not move them; the magnitude is never used).
+        """
+        u = acc / np.maximum(norm_rows(acc), 1e-9)[:, None]
+        third = max(1, u.shape[0] // 3)
+        first, last = np.median(u[:third], axis=0), np.median(u[-third:], axis=0)
+        cos = float(first @ last) / max(float(np.linalg.norm(first) * np.linalg.norm(last)), 1e-12)
+        return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
 
     def _measure(self, mean_dps: FloatArray, a_k: int, b_k: int, end_k: int) -> RestEstimate:
         s = self.settings
         mid = (a_k + b_k) // 2
-        if self._last_mid_k is not None:
-            dt_s = max(0, mid - self._last_mid_k) / self.rate_hz
-            self.var_dps2 += s.walk_dps_per_sqrt_s**2 * dt_s
-        prior = self.var_dps2
-        noise = s.noise_dps**2 * self.rate_hz / (b_k - a_k)
-        gain = prior / (prior + noise)
-        self.bias_dps = self.bias_dps + gain * (mean_dps - self.bias_dps)
-        self.var_dps2 = (1.0 - gain) * prior
+        dt_s = 0.0 if self._last_mid_k is None else (mid - self._last_mid_k) / self.rate_hz
+        rest_s = (b_k - a_k) / self.rate_hz
+        # Noise averages out over a long rest; settling after a rep is an
+        # angle spread over the rest, so its rate error falls as 1/T.
+        noise = s.noise_dps**2 / rest_s + (s.settle_deg / rest_s) ** 2
+        self.bias_dps, self.var_dps2, prior = kalman_step(
+            self.bias_dps, self.var_dps2, dt_s, mean_dps, noise, s.walk_dps_per_sqrt_s
+        )
         self._last_mid_k = mid
         self.rests += 1
-        return RestEstimate(end_k + self.lag, mid, self.bias_dps.copy(), self.var_dps2, prior)
+        return RestEstimate(
+            end_k + self.lag, mid, mean_dps, noise, self.bias_dps.copy(), self.var_dps2, prior
+        )
 
 
 def smooth_track(
-    start_dps: FloatArray, start_var: float, found: list[RestEstimate], end_k: int
+    found: list[RestEstimate],
+    anchor: tuple[int, FloatArray, float],
+    end_k: int,
+    walk_dps_per_sqrt_s: float,
+    rate_hz: float,
 ) -> BiasTrack:
-    """The forward estimates smoothed backward (RTS): each rest's bias from all of them."""
-    if not found:
-        return BiasTrack.constant(start_dps, start_var, end_k)
-    m = len(found)
-    fwd = np.array([f.bias_dps for f in found])
-    smoothed = fwd.copy()
-    for i in range(m - 2, -1, -1):
-        # Random walk: the prediction of rest i+1 is rest i's estimate.
-        g = found[i].var_dps2 / found[i + 1].prior_var_dps2
+    """Every rest's bias from all of them: the forward filter, then smoothed backward (RTS).
+
+    ``anchor`` (grid tick, bias (3,), variance) is the calibration's own
+    measurement (the stance): the angles are relative to the stance, so the
+    track goes through the bias the stance's vertical was taken with.
+    """
+    a_k, a_bias, a_var = anchor
+    meas = sorted(
+        [(f.mid_k, f.mean_dps, f.noise_var_dps2) for f in found] + [(a_k, a_bias, a_var)],
+        key=lambda m: m[0],
+    )
+    ks, fwd, post, prior = [], [], [], []
+    bias, var = meas[0][1], meas[0][2]
+    for i, (k, mean, noise) in enumerate(meas):
+        if i == 0:
+            b, p, pr = bias, var, np.inf
+        else:
+            dt = (k - meas[i - 1][0]) / rate_hz
+            b, p, pr = kalman_step(bias, var, dt, mean, noise, walk_dps_per_sqrt_s)
+        bias, var = b, p
+        ks.append(k)
+        fwd.append(b)
+        post.append(p)
+        prior.append(pr)
+    smoothed = np.array(fwd)
+    for i in range(len(meas) - 2, -1, -1):
+        # Random walk: the prediction of measurement i+1 is measurement i's estimate.
+        g = post[i] / prior[i + 1]
         smoothed[i] = fwd[i] + g * (smoothed[i + 1] - fwd[i])
-    ks = np.array([f.mid_k for f in found], dtype=np.int64)
-    # Knots strictly increasing (two rests in one tick cannot happen; be safe).
-    keep = np.concatenate(([True], np.diff(ks) > 0))
-    last = found[-1]
-    return BiasTrack(ks[keep], smoothed[keep], end_k, last.bias_dps.copy(), last.var_dps2, m)
+    k_arr = np.array(ks, dtype=np.int64)
+    # Knots strictly increasing (a rest and the stance may share a middle tick).
+    keep = np.concatenate((np.diff(k_arr) > 0, [True]))
+    return BiasTrack(k_arr[keep], smoothed[keep], end_k, np.asarray(bias), var, len(found))
 
 
 def track_bias(
@@ -274,16 +360,23 @@ def track_bias(
     rate_hz: float,
     settings: RestBiasSettings,
     calibration: CalibrationSettings,
+    standing_up: FloatArray | None = None,
+    anchor_k: int | None = None,
 ) -> BiasTrack:
     """Offline: the bias over the whole of ``chunk`` from every rest in it (before and after).
 
-    Starts from the calibration's ``bias_dps`` (variance ``prior_dps²``); the
-    forward run is the live stage's, then smoothed backward.
+    The rests are found by the live stage, starting from the calibration's
+    ``bias_dps``; the track passes through ``bias_dps`` at ``anchor_k`` (the
+    stance's middle tick; None: no stance, it is one rest among the others).
     """
     start_var = settings.prior_dps**2
     end_k = chunk.k0 + len(chunk)
     if not settings.enabled:
         return BiasTrack.constant(bias_dps, start_var, end_k)
-    stage = RestBias(settings, calibration, rate_hz, bias_dps, start_var)
+    stage = RestBias(settings, calibration, rate_hz, bias_dps, start_var, standing_up=standing_up)
     found = stage.update(chunk) + stage.finish()
-    return smooth_track(bias_dps, start_var, found, end_k)
+    if anchor_k is None:
+        anchor = (found[0].mid_k if found else chunk.k0, np.asarray(bias_dps), start_var)
+    else:
+        anchor = (anchor_k, np.asarray(bias_dps), settings.stance_dps**2)
+    return smooth_track(found, anchor, end_k, settings.walk_dps_per_sqrt_s, rate_hz)

@@ -304,6 +304,8 @@ class AnalysisStages:
             track.last_dps,
             track.last_var_dps2,
             first_k=track.end_k,
+            # The segment's superior axis: earth up while standing at the stance.
+            standing_up=self.calibration.R_S_B(sensor)[:, 2],
         )
 
     @property
