@@ -49,7 +49,7 @@ class Calibration:
         """The sensor's gyro bias over time (constant when not tracked)."""
         if sensor in self.bias:
             return self.bias[sensor]
-        return BiasTrack.constant(np.asarray(self.sensors[sensor].gyro_bias_dps), 0.0)
+        return BiasTrack.constant(np.asarray(self.sensors[sensor].gyro_bias_dps))
 
     @property
     def kind(self) -> str:

@@ -146,6 +146,14 @@ class LiveAnalyser:
         """The rep detector is inside a movement (False before the calibration)."""
         return self._stages is not None and self._stages.in_rep
 
+    def bias_tracking(self) -> dict[str, tuple[int, FloatArray]]:
+        """Per sensor: (rests that measured its gyro bias so far, the newest bias (3,) deg/s).
+
+        Empty before the calibration. The bias is measured again at every
+        rest after it (docs/analysis.md, "Drift").
+        """
+        return {} if self._stages is None else self._stages.bias_tracking()
+
     def update(self, block: SampleBlock) -> AnalysisStep:
         """The next samples of one sensor (a sensor not of the session is ignored)."""
         if block.sensor not in self._grid:

@@ -13,10 +13,12 @@ filter per sensor, the same variance for the three axes):
   accelerometer's magnitude) and its smoothed rate stays within
   ``rest_gyro_dps`` of the bias tracked so far (a slow, smooth movement
   varies little too; drift is slow);
-* its mean rate measures the bias with a variance of ``noise_dps² / T``
-  (T the rest's length in s: real gyros and standing people jitter, so a
-  short rest says less);
-* between rests the bias may wander by ``walk_dps_per_sqrt_s · √Δt``.
+* its mean rate measures the bias with a variance of
+  ``noise_dps² / T + (settle_deg / T)²`` (T the rest's length in s: noise
+  averages out over a long rest, and a person settling after a rep turns a
+  little, an angle spread over the rest);
+* between rests the bias follows the model of ``bias_model.py`` (it
+  drifts at a rate that changes slowly, as a warm-up does).
 
 :class:`RestBias` is the causal stage (``update()``/``finish()``/``reset()``):
 it decides a tick once ``lag`` ticks after it are in, and a rest's new bias
@@ -35,6 +37,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from hinge_imu.core import bias_model
+from hinge_imu.core.bias_model import BiasState, Measurement
 from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.stance import norm_rows, quiet, runs
 from hinge_imu.core.timegrid import GridChunk
@@ -52,67 +56,59 @@ class RestBiasSettings:
     Attributes:
         enabled: track the bias at rests (off: the calibration's bias throughout).
         min_rest_s: shortest rest that measures the bias, s.
-        rest_gyro_dps: a rest's smoothed rate stays this close to the bias
-            tracked so far, deg/s.
+        rest_gyro_dps: within a quiet run, a rest's smoothed rate stays this
+            close to the run's median rate (where a rep starts slowly, it
+            does not), deg/s.
+        max_turn_deg: gravity turns less than this in the sensor during a
+            rest (a slow lean is no rest; the accelerometer's direction only), deg.
+        standing_deg: a rest is in the standing pose, gravity within this
+            of the stance's (a pause in the hole creeps), deg.
         noise_dps: standard deviation per axis of a 1 s rest's mean rate
             about the true bias (noise, sway), deg/s; a rest of T s: this / √T.
-        walk_dps_per_sqrt_s: how fast the bias may wander between rests
-            (random walk), deg/s per √s.
+        settle_deg: a person settling during a rest turns up to about this
+            much, spread over it, deg (a rest of T s: this / T in deg/s).
+        walk_dps_per_sqrt_s: how fast the bias may wander between rests, deg/s per √s.
+        rate_walk_dps_per_s_per_sqrt_s: how fast its rate of change may
+            change (a warm-up slows down), deg/s per s per √s.
         prior_dps: standard deviation per axis of the calibration's bias
-            before the first rest is measured, deg/s.
+            before any rest is measured (no still stance), deg/s.
+        prior_rate_dps_per_s: … of its rate of change, deg/s per s.
+        stance_dps: standard deviation per axis of the stance's bias: the
+            angles are relative to the stance, so the bias it was taken
+            with holds there, deg/s.
     """
 
     enabled: bool = True
     min_rest_s: float = 0.5
     rest_gyro_dps: float = 1.0
-    noise_dps: float = 0.3
-    walk_dps_per_sqrt_s: float = 0.01
-    prior_dps: float = 1.0
-    standing_deg: float = 10.0
-    settle_deg: float = 1.0
     max_turn_deg: float = 0.5
+    standing_deg: float = 10.0
+    noise_dps: float = 0.3
+    settle_deg: float = 1.0
+    walk_dps_per_sqrt_s: float = 0.02
+    rate_walk_dps_per_s_per_sqrt_s: float = 0.003
+    prior_dps: float = 1.0
+    prior_rate_dps_per_s: float = 0.005
     stance_dps: float = 0.02
+
+    def model(self) -> tuple[float, float]:
+        """(walk, rate walk) of ``bias_model``."""
+        return self.walk_dps_per_sqrt_s, self.rate_walk_dps_per_s_per_sqrt_s
 
 
 @dataclass(frozen=True)
 class RestEstimate:
-    """The bias after one rest (forward, causal).
+    """One rest: what it measured and the (causal) bias after it.
 
     Attributes:
         apply_k: grid tick from which the new bias holds (the rest's end + lag).
-        mid_k: grid tick at the middle of the rest (the time of the measurement).
-        mean_dps: the rest's mean rate (3,), deg/s: what it measured.
-        noise_var_dps2: that measurement's variance per axis, (deg/s)².
-        bias_dps: the tracked bias after the rest (3,), deg/s.
-        var_dps2: its variance per axis, (deg/s)².
-        prior_var_dps2: the variance just before the rest was measured, (deg/s)².
+        measured: the rest's measurement (middle tick, mean rate, variance).
+        state: the forward estimate after it.
     """
 
     apply_k: int
-    mid_k: int
-    mean_dps: FloatArray
-    noise_var_dps2: float
-    bias_dps: FloatArray
-    var_dps2: float
-    prior_var_dps2: float
-
-
-def kalman_step(
-    bias_dps: FloatArray,
-    var_dps2: float,
-    dt_s: float,
-    mean_dps: FloatArray,
-    noise_var_dps2: float,
-    walk_dps_per_sqrt_s: float,
-) -> tuple[FloatArray, float, float]:
-    """One rest measured: (new bias, its variance, the variance just before it).
-
-    The random walk widens the variance over ``dt_s`` since the last rest;
-    the rest's mean pulls the bias by its weight.
-    """
-    prior = var_dps2 + walk_dps_per_sqrt_s**2 * max(0.0, dt_s)
-    gain = prior / (prior + noise_var_dps2)
-    return bias_dps + gain * (mean_dps - bias_dps), (1.0 - gain) * prior, prior
+    measured: Measurement
+    state: BiasState
 
 
 @dataclass(frozen=True)
@@ -123,23 +119,27 @@ class BiasTrack:
         k: knot ticks (M,), increasing (may be empty: ``bias_dps`` row 0 throughout).
         bias_dps: bias at each knot (max(M, 1), 3), deg/s.
         end_k: the ticks looked at end here; a live chain tracks on from it.
-        last_dps, last_var_dps2: the causal (forward) estimate at ``end_k``,
-            where live tracking continues from.
+        last: the causal (forward) estimate after the last rest, where live
+            tracking continues from.
         rests: how many rests measured the bias.
     """
 
     k: IntArray
     bias_dps: FloatArray
     end_k: int
-    last_dps: FloatArray
-    last_var_dps2: float
+    last: BiasState
     rests: int
 
+    @property
+    def last_dps(self) -> FloatArray:
+        return self.last.bias_dps
+
     @staticmethod
-    def constant(bias_dps: FloatArray, var_dps2: float, end_k: int = -(2**62)) -> BiasTrack:
+    def constant(bias_dps: FloatArray, end_k: int = -(2**62)) -> BiasTrack:
         """One bias throughout (tracking off, or nothing looked at yet)."""
         b = np.asarray(bias_dps, dtype=np.float64).reshape(1, 3)
-        return BiasTrack(np.zeros(0, dtype=np.int64), b, end_k, b[0].copy(), var_dps2, 0)
+        st = BiasState.start(end_k, b[0], 0.0, 0.0)
+        return BiasTrack(np.zeros(0, dtype=np.int64), b, end_k, st, 0)
 
     def at(self, k: IntArray) -> FloatArray:
         """The bias (n, 3) at grid ticks ``k`` (n,), deg/s."""
@@ -157,7 +157,7 @@ class RestBias:
         settings: how rests are found and weighed.
         calibration: the quiet test's settings (``stance.quiet``).
         rate_hz: grid rate, Hz.
-        bias_dps, var_dps2: the bias to start from (3,) deg/s and its variance.
+        start: the bias estimate to start from.
         first_k: ticks before this are never a rest (already looked at).
     """
 
@@ -166,8 +166,7 @@ class RestBias:
         settings: RestBiasSettings,
         calibration: CalibrationSettings,
         rate_hz: float,
-        bias_dps: FloatArray,
-        var_dps2: float,
+        start: BiasState,
         first_k: int = -(2**62),
         standing_up: FloatArray | None = None,
     ) -> None:
@@ -180,18 +179,15 @@ class RestBias:
         )
         self.cs = calibration
         self.rate_hz = rate_hz
-        self.start_bias = np.asarray(bias_dps, dtype=np.float64).copy()
-        self.start_var = float(var_dps2)
+        self.start = start
         self.first_k = first_k
         #: Ticks a decision waits for (the quiet test's centred windows).
         self.lag = round((calibration.still_mean_s + calibration.smooth_s) * rate_hz) + 1
         self.reset()
 
     def reset(self) -> None:
-        self.bias_dps = self.start_bias.copy()
-        self.var_dps2 = self.start_var
+        self.state = self.start
         self.rests = 0
-        self._last_mid_k: int | None = None
         self._next_k: int | None = None  # grid tick the next chunk should start at
         self._decided_k = 0  # ticks before this are decided
         self._hist = (np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0, dtype=bool))
@@ -263,7 +259,8 @@ class RestBias:
         acc = np.vstack([p[2] for p in self._run])
         self._run_k, self._run = None, []
         s = self.settings
-        near = norm_rows(smooth - self.bias_dps) < s.rest_gyro_dps
+        # Its own level, not the bias tracked so far: drift may have moved it.
+        near = norm_rows(smooth - np.median(smooth, axis=0)) < s.rest_gyro_dps
         min_n = max(2, round(s.min_rest_s * self.rate_hz))
         out = []
         for a, b in runs(near):
@@ -296,62 +293,15 @@ class RestBias:
 
     def _measure(self, mean_dps: FloatArray, a_k: int, b_k: int, end_k: int) -> RestEstimate:
         s = self.settings
-        mid = (a_k + b_k) // 2
-        dt_s = 0.0 if self._last_mid_k is None else (mid - self._last_mid_k) / self.rate_hz
         rest_s = (b_k - a_k) / self.rate_hz
         # Noise averages out over a long rest; settling after a rep is an
         # angle spread over the rest, so its rate error falls as 1/T.
-        noise = s.noise_dps**2 / rest_s + (s.settle_deg / rest_s) ** 2
-        self.bias_dps, self.var_dps2, prior = kalman_step(
-            self.bias_dps, self.var_dps2, dt_s, mean_dps, noise, s.walk_dps_per_sqrt_s
+        m = Measurement(
+            (a_k + b_k) // 2, mean_dps, s.noise_dps**2 / rest_s + (s.settle_deg / rest_s) ** 2
         )
-        self._last_mid_k = mid
+        self.state = bias_model.step(self.state, m, self.rate_hz, *s.model())[0]
         self.rests += 1
-        return RestEstimate(
-            end_k + self.lag, mid, mean_dps, noise, self.bias_dps.copy(), self.var_dps2, prior
-        )
-
-
-def smooth_track(
-    found: list[RestEstimate],
-    anchor: tuple[int, FloatArray, float],
-    end_k: int,
-    walk_dps_per_sqrt_s: float,
-    rate_hz: float,
-) -> BiasTrack:
-    """Every rest's bias from all of them: the forward filter, then smoothed backward (RTS).
-
-    ``anchor`` (grid tick, bias (3,), variance) is the calibration's own
-    measurement (the stance): the angles are relative to the stance, so the
-    track goes through the bias the stance's vertical was taken with.
-    """
-    a_k, a_bias, a_var = anchor
-    meas = sorted(
-        [(f.mid_k, f.mean_dps, f.noise_var_dps2) for f in found] + [(a_k, a_bias, a_var)],
-        key=lambda m: m[0],
-    )
-    ks, fwd, post, prior = [], [], [], []
-    bias, var = meas[0][1], meas[0][2]
-    for i, (k, mean, noise) in enumerate(meas):
-        if i == 0:
-            b, p, pr = bias, var, np.inf
-        else:
-            dt = (k - meas[i - 1][0]) / rate_hz
-            b, p, pr = kalman_step(bias, var, dt, mean, noise, walk_dps_per_sqrt_s)
-        bias, var = b, p
-        ks.append(k)
-        fwd.append(b)
-        post.append(p)
-        prior.append(pr)
-    smoothed = np.array(fwd)
-    for i in range(len(meas) - 2, -1, -1):
-        # Random walk: the prediction of measurement i+1 is measurement i's estimate.
-        g = post[i] / prior[i + 1]
-        smoothed[i] = fwd[i] + g * (smoothed[i + 1] - fwd[i])
-    k_arr = np.array(ks, dtype=np.int64)
-    # Knots strictly increasing (a rest and the stance may share a middle tick).
-    keep = np.concatenate((np.diff(k_arr) > 0, [True]))
-    return BiasTrack(k_arr[keep], smoothed[keep], end_k, np.asarray(bias), var, len(found))
+        return RestEstimate(end_k + self.lag, m, self.state)
 
 
 def track_bias(
@@ -366,17 +316,28 @@ def track_bias(
     """Offline: the bias over the whole of ``chunk`` from every rest in it (before and after).
 
     The rests are found by the live stage, starting from the calibration's
-    ``bias_dps``; the track passes through ``bias_dps`` at ``anchor_k`` (the
-    stance's middle tick; None: no stance, it is one rest among the others).
+    ``bias_dps``; with a stance (``anchor_k``, its middle tick) the track
+    passes through ``bias_dps`` there: the angles are relative to the
+    stance, whose vertical was taken with that bias. Then every rest's bias
+    comes from all of them (smoothed backward) and is interpolated between.
     """
-    start_var = settings.prior_dps**2
     end_k = chunk.k0 + len(chunk)
     if not settings.enabled:
-        return BiasTrack.constant(bias_dps, start_var, end_k)
-    stage = RestBias(settings, calibration, rate_hz, bias_dps, start_var, standing_up=standing_up)
-    found = stage.update(chunk) + stage.finish()
-    if anchor_k is None:
-        anchor = (found[0].mid_k if found else chunk.k0, np.asarray(bias_dps), start_var)
-    else:
-        anchor = (anchor_k, np.asarray(bias_dps), settings.stance_dps**2)
-    return smooth_track(found, anchor, end_k, settings.walk_dps_per_sqrt_s, rate_hz)
+        return BiasTrack.constant(bias_dps, end_k)
+    s = settings
+    start = BiasState.start(chunk.k0, bias_dps, s.prior_dps, s.prior_rate_dps_per_s)
+    stage = RestBias(s, calibration, rate_hz, start, standing_up=standing_up)
+    found = [e.measured for e in stage.update(chunk) + stage.finish()]
+    meas = list(found)
+    if anchor_k is not None:
+        meas.append(Measurement(anchor_k, np.asarray(bias_dps), s.stance_dps**2))
+    if not meas:
+        return BiasTrack.constant(bias_dps, end_k)
+    meas.sort(key=lambda m: m.k)
+    first = BiasState.start(meas[0].k, bias_dps, s.prior_dps, s.prior_rate_dps_per_s)
+    states, last = bias_model.smooth(first, meas, rate_hz, *s.model())
+    ks = np.array([st.k for st in states], dtype=np.int64)
+    # Knots strictly increasing (a rest and the stance may share a middle tick).
+    keep = np.concatenate((np.diff(ks) > 0, [True]))
+    bias = np.array([st.bias_dps for st in states])
+    return BiasTrack(ks[keep], bias[keep], end_k, last, len(found))

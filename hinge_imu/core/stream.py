@@ -131,7 +131,7 @@ class SensorChain:
         if self.bias is None:
             return 0, np.asarray(self.tracker.settings.gyro_bias_dps, dtype=np.float64)
         if self.rest is not None and self.rest.rests:
-            return self.bias.rests + self.rest.rests, self.rest.bias_dps.copy()
+            return self.bias.rests + self.rest.rests, self.rest.state.bias_dps.copy()
         return self.bias.rests, self.bias.last_dps.copy()
 
     def lead_in(self, chunk: GridChunk) -> None:
@@ -162,7 +162,7 @@ class SensorChain:
             and chunk.k0 + len(chunk) > self.bias.end_k - 2 * self.rest.lag
         ):
             # Live, after the calibration's data: a rest's bias from its end on.
-            self._steps += [(e.apply_k, e.bias_dps) for e in self.rest.update(chunk)]
+            self._steps += [(e.apply_k, e.state.bias_dps) for e in self.rest.update(chunk)]
         bias = self._bias_dps(chunk.k0, len(chunk))
         # After a long gap the filter restarts from the accelerometer: what
         # happened in the gap (a strap slip, a turn) is not in its state.
@@ -301,12 +301,15 @@ class AnalysisStages:
             st.rest_bias,
             st.calibration,
             st.grid.rate_hz,
-            track.last_dps,
-            track.last_var_dps2,
+            track.last,
             first_k=track.end_k,
             # The segment's superior axis: earth up while standing at the stance.
             standing_up=self.calibration.R_S_B(sensor)[:, 2],
         )
+
+    def bias_tracking(self) -> dict[str, tuple[int, FloatArray]]:
+        """Per sensor: (rests that measured its gyro bias so far, the newest bias (3,) deg/s)."""
+        return {s: c.bias_now() for s, c in self.chains.items()}
 
     @property
     def in_rep(self) -> bool:
