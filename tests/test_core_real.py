@@ -153,6 +153,7 @@ def test_analyse_prints_the_calibration_it_used_on_a_recording_without_a_stance(
     assert main(["analyse", str(path), "--reps-csv", str(reps_csv)]) == 0
     out = capsys.readouterr().out
     assert "calibration ok: upright moments between reps (no still stance)" in out
+    assert "gyro bias re-measured at" in out  # how the drift was tracked
     assert "3 reps, 3 judged" in out
     assert set(pd.read_csv(reps_csv)["calibration"]) == {"upright"}
 
