@@ -23,7 +23,7 @@ filter per sensor, the same variance for the three axes):
 :class:`RestBias` is the causal stage (``update()``/``finish()``/``reset()``):
 it decides a tick once ``lag`` ticks after it are in, and a rest's new bias
 holds from ``lag`` ticks after the rest's end on, whatever the chunking.
-Live, :class:`~hinge_imu.core.stream.SensorChain` runs it after the
+Live, :class:`~hinge_imu.core.chain.SensorChain` runs it after the
 calibration. Offline, :func:`track_bias` runs the same stage over the whole
 recording first and smooths its estimates backward (Rauch–Tung–Striebel):
 the bias between two rests is then interpolated from both, the rests before
