@@ -8,8 +8,9 @@ is measured against the earth vertical within the segment's own frame).
 Why VQF's real-time filter (``vqf.VQF``) and not its offline one: the same
 stage must serve live coaching, which is causal; the accuracy evidence is in
 docs/analysis.md ("Choice of orientation filter"). VQF's own bias estimation
-is off by default: the calibration stance already gives the gyro bias, and
-the benchmark showed no gain from it.
+is off by default: the calibration stance gives the gyro bias, it is
+measured again at every rest (``rest_bias.py``; passed per sample to
+:meth:`OrientationTracker.update`), and the benchmark showed no gain from it.
 """
 
 from __future__ import annotations
