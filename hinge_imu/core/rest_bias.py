@@ -4,15 +4,16 @@ Gyros warm up and drift during a session (0.5–1.5 °/s over the first
 minutes is common); a bias taken once at the stance goes stale, and the
 orientation filter turns a bias error ``b`` into an inclination error of
 about ``b · tau_acc_s`` (1 °/s → 3°). So the bias is measured again at every
-rest of the sensor and tracked with a random-walk model (a scalar Kalman
-filter per sensor, the same variance for the three axes):
+rest of the sensor and tracked with a Kalman filter (``bias_model.py``):
 
 * a **rest** is a run of at least ``min_rest_s`` in which the sensor's
   signals hardly vary (:func:`~hinge_imu.core.stance.quiet`: how much the
   gyro and the accelerometer's direction vary, never their level or the
-  accelerometer's magnitude) and its smoothed rate stays within
-  ``rest_gyro_dps`` of the bias tracked so far (a slow, smooth movement
-  varies little too; drift is slow);
+  accelerometer's magnitude), its smoothed rate stays within
+  ``rest_gyro_dps`` of the run's own median (the slow start of a rep is
+  cut off), gravity turns less than ``max_turn_deg`` in it (a slow lean is
+  no rest) and the sensor stands as at the stance (``standing_deg``: a
+  pause in the hole creeps);
 * its mean rate measures the bias with a variance of
   ``noise_dps² / T + (settle_deg / T)²`` (T the rest's length in s: noise
   averages out over a long rest, and a person settling after a rep turns a
@@ -159,6 +160,8 @@ class RestBias:
         rate_hz: grid rate, Hz.
         start: the bias estimate to start from.
         first_k: ticks before this are never a rest (already looked at).
+        standing_up: earth up in the sensor frame at the stance (None: a
+            rest in any pose counts).
     """
 
     def __init__(
