@@ -87,9 +87,9 @@ class RestBiasSettings:
     noise_dps: float = 0.3
     settle_deg: float = 1.0
     walk_dps_per_sqrt_s: float = 0.02
-    rate_walk_dps_per_s_per_sqrt_s: float = 0.003
+    rate_walk_dps_per_s_per_sqrt_s: float = 0.001
     prior_dps: float = 1.0
-    prior_rate_dps_per_s: float = 0.005
+    prior_rate_dps_per_s: float = 0.002
     stance_dps: float = 0.02
 
     def model(self) -> tuple[float, float]:
