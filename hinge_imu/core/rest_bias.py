@@ -257,6 +257,10 @@ class RestBias:
         if self._run_k is None:
             return []
         run_k = self._run_k
+        min_n = max(2, round(self.settings.min_rest_s * self.rate_hz))
+        if sum(p[0].shape[0] for p in self._run) < min_n:
+            self._run_k, self._run = None, []  # too short to be a rest (most quiet runs)
+            return []
         smooth = np.vstack([p[0] for p in self._run])
         gyr = np.vstack([p[1] for p in self._run])
         acc = np.vstack([p[2] for p in self._run])
@@ -264,7 +268,6 @@ class RestBias:
         s = self.settings
         # Its own level, not the bias tracked so far: drift may have moved it.
         near = norm_rows(smooth - np.median(smooth, axis=0)) < s.rest_gyro_dps
-        min_n = max(2, round(s.min_rest_s * self.rate_hz))
         out = []
         for a, b in runs(near):
             if b - a >= min_n:
