@@ -155,6 +155,8 @@ def test_live_tracks_the_gyro_bias_at_every_rest_after_calibrating() -> None:
     for name, (rests, bias) in tracked.items():
         true_end = true_gyro_bias_dps(s, name, end_s)
         stale = np.asarray(live.calibration.sensors[name].gyro_bias_dps)
-        assert float(np.linalg.norm(stale - true_end)) > 1.0  # the case this is about
+        stale_err = float(np.linalg.norm(stale - true_end))
+        assert stale_err > 1.0  # the case this is about
         assert rests >= 10
-        assert float(np.linalg.norm(bias - true_end)) < 0.4, name
+        # a fast warm-up with brief rests: followed most of the way, live
+        assert float(np.linalg.norm(bias - true_end)) < min(0.7, 0.35 * stale_err), name

@@ -85,7 +85,7 @@ class RestBiasSettings:
     max_turn_deg: float = 0.5
     standing_deg: float = 10.0
     noise_dps: float = 0.3
-    settle_deg: float = 1.0
+    settle_deg: float = 2.0
     walk_dps_per_sqrt_s: float = 0.02
     rate_walk_dps_per_s_per_sqrt_s: float = 0.001
     prior_dps: float = 1.0
