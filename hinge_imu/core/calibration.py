@@ -62,6 +62,7 @@ from hinge_imu.core.calibration_data import (
 from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.messages import merge_repeats
 from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
+from hinge_imu.core.rest_bias import BiasTrack, RestBiasSettings, track_bias
 from hinge_imu.core.results import SensorCalibration
 from hinge_imu.core.slips import find_slips, gap_slips
 from hinge_imu.core.stance import NoStanceError, all_still, find_stance, unit, upright_moments
@@ -122,12 +123,16 @@ def stance_and_bias(grid: GridData, cs: CalibrationSettings) -> Stance:
 
 
 def verticals(
-    grid: GridData, st: Stance, orientation: OrientationSettings
+    grid: GridData,
+    st: Stance,
+    orientation: OrientationSettings,
+    tracks: Mapping[str, BiasTrack] | None = None,
 ) -> dict[str, FloatArray]:
     """Stage 2: earth up in each sensor frame (N', 3) up to the end of the axis window.
 
-    The filter runs from the first sample with the stance bias removed,
-    settled by a backward lead-in, as the later angles do.
+    The filter runs from the first sample with the gyro bias removed (the
+    stance's, or as tracked at rests), settled by a backward lead-in, as the
+    later angles do: the stance's vertical is then the one they read.
     """
     out = {}
     end = st.axis_end
@@ -140,15 +145,19 @@ def verticals(
                 orientation,
                 rate_hz=grid.rate_hz,
                 gyro_bias_dps=bias,
-                rest_bias_estimation=est,
-                motion_bias_estimation=est,
+                rest_bias_estimation=est or orientation.rest_bias_estimation,
+                motion_bias_estimation=est or orientation.motion_bias_estimation,
             )
         )
         acc, gyr = grid.acc_mps2[s][:end], grid.gyr_dps[s][:end]
         # Before its first tick a sensor repeats its first sample: lead in from there.
         f = int(np.argmax(grid.valid[s][:end])) if end else 0
-        tracker.lead_in(acc[f:], gyr[f:], grid.valid[s][f:end])
-        out[s] = vertical_in_sensor(tracker.update(acc, gyr))
+        track = (tracks or {}).get(s)
+        per_tick = None if track is None else track.at(grid.k0 + np.arange(end))
+        tracker.lead_in(
+            acc[f:], gyr[f:], grid.valid[s][f:end], None if per_tick is None else per_tick[f:]
+        )
+        out[s] = vertical_in_sensor(tracker.update(acc, gyr, per_tick))
     return out
 
 
@@ -310,8 +319,30 @@ def slip_mountings(
     return out, tuple(msgs)
 
 
+def bias_tracks(
+    grid: GridData, st: Stance, cs: CalibrationSettings, rest: RestBiasSettings
+) -> dict[str, BiasTrack]:
+    """Each gyro bias over the whole data, from every rest in it (``rest_bias.py``)."""
+    return {
+        s: track_bias(
+            GridChunk(grid.k0, grid.acc_mps2[s], grid.gyr_dps[s], ~grid.valid[s]),
+            st.bias_dps[s],
+            grid.rate_hz,
+            rest,
+            cs,
+            st.pose_mean(grid.acc_mps2[s]),
+            grid.k0 + (st.start + st.end) // 2 if st.kind == "stance" else None,
+        )
+        for s in grid.sensors
+    }
+
+
 def verdict(
-    grid: GridData, st: Stance, axes: Axes, cs: CalibrationSettings
+    grid: GridData,
+    st: Stance,
+    axes: Axes,
+    cs: CalibrationSettings,
+    tracks: Mapping[str, BiasTrack] | None = None,
 ) -> dict[str, SensorCalibration]:
     """Stage 7: every sensor's calibration, ok or not (and why, in its messages)."""
     t0, t1 = grid.t_s(st.start), grid.t_s(st.end)
@@ -330,6 +361,8 @@ def verdict(
         if not ok and s not in ANGLE_READERS:
             smsgs[-1] += "; no rule reads it, so it is ignored"
         bias = st.bias_dps[s]
+        track = (tracks or {}).get(s)
+        last = bias if track is None else track.last_dps
         out[s] = SensorCalibration(
             sensor=s,
             stance_start_s=t0,
@@ -340,6 +373,8 @@ def verdict(
             ok=ok,
             messages=tuple(smsgs),
             kind=st.kind,
+            bias_rests=0 if track is None else track.rests,
+            last_gyro_bias_dps=(float(last[0]), float(last[1]), float(last[2])),
         )
     return out
 
@@ -348,6 +383,7 @@ def calibrate(
     grid: GridData,
     settings: CalibrationSettings | None = None,
     orientation: OrientationSettings | None = None,
+    rest: RestBiasSettings | None = None,
 ) -> Calibration:
     """Calibrate every sensor from grid data: the stages above, in order.
 
@@ -356,7 +392,8 @@ def calibrate(
     cs = settings or CalibrationSettings()
     os_ = orientation or OrientationSettings(rate_hz=grid.rate_hz)
     st = stance_and_bias(grid, cs)
-    vert = verticals(grid, st, os_)
+    tracks = bias_tracks(grid, st, cs, rest or RestBiasSettings())
+    vert = verticals(grid, st, os_, tracks)
     slips = strap_slips(grid, st, cs)
     fit_on = before_first_slip(grid, st, vert, slips)
     trunk = trunk_axes(fit_on, cs)
@@ -367,11 +404,11 @@ def calibrate(
         {**trunk.confidence, **limbs.confidence},
     )
     mountings, slip_msgs = slip_mountings(grid, st, axes.frames, slips, trunk_tilt(trunk), cs)
-    sensors = verdict(grid, st, axes, cs)
+    sensors = verdict(grid, st, axes, cs, tracks)
     msgs = [*st.messages, *limbs.messages, *slip_msgs]
     msgs += [m for s in grid.sensors for m in sensors[s].messages]
     t0, t1 = grid.t_s(st.start), grid.t_s(st.end)
-    return Calibration(sensors, t0, t1, merge_repeats(msgs), mountings)
+    return Calibration(sensors, t0, t1, merge_repeats(msgs), mountings, tracks)
 
 
 def calibrate_grid(
@@ -379,6 +416,7 @@ def calibrate_grid(
     rate_hz: float,
     settings: CalibrationSettings | None = None,
     orientation: OrientationSettings | None = None,
+    rest: RestBiasSettings | None = None,
 ) -> Calibration:
     """Calibrate from each sensor's grid ticks: the one entry of offline and live.
 
@@ -400,4 +438,4 @@ def calibrate_grid(
         a[:lo] = c.acc_mps2[0] if len(c) else 0.0
         a[hi:] = c.acc_mps2[-1] if len(c) else 0.0
         acc[name], gyr[name], valid[name] = a, g, v
-    return calibrate(GridData(acc, gyr, valid, rate_hz, k0), settings, orientation)
+    return calibrate(GridData(acc, gyr, valid, rate_hz, k0), settings, orientation, rest)

@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.angles import quat_to_matrix
+from hinge_imu.core.rest_bias import BiasTrack
 from hinge_imu.core.results import SensorCalibration
 
 __all__ = ["TRUNK_SENSORS", "Axes", "AxisInput", "Calibration", "GridData", "Slip", "Stance"]
@@ -40,6 +41,15 @@ class Calibration:
     slips: Mapping[str, tuple[tuple[float, float, tuple[float, ...]], ...]] = field(
         default_factory=dict
     )
+    #: sensor → its gyro bias over the data calibrated on, tracked at every
+    #: rest (``rest_bias.track_bias``); a sensor missing here: ``gyro_bias_dps``.
+    bias: Mapping[str, BiasTrack] = field(default_factory=dict)
+
+    def bias_track(self, sensor: str) -> BiasTrack:
+        """The sensor's gyro bias over time (constant when not tracked)."""
+        if sensor in self.bias:
+            return self.bias[sensor]
+        return BiasTrack.constant(np.asarray(self.sensors[sensor].gyro_bias_dps))
 
     @property
     def kind(self) -> str:
