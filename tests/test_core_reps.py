@@ -154,3 +154,20 @@ def test_simulated_reps_after_walks_start_with_their_descent() -> None:
     assert len(session.reps) == len(truth) == 9
     for rep, tr in zip(session.reps, truth, strict=True):
         assert abs(rep.metrics.t_start - tr["t_start"]) < 0.2
+
+
+def test_a_step_is_judged_on_its_own_tilt_not_on_what_follows_its_lockout() -> None:
+    # A step (thigh swing to 22°, pelvis and trunk upright), then the thigh
+    # sensor's data is lost for 0.25 s while the trunk reads 18° (a filter
+    # artefact, or the next movement); the step's lockout, its lowest point,
+    # is known only when the driver rises again after that. Only the step's
+    # own samples decide: it is not a rep.
+    step = np.concatenate([_ramp(0, 22, 0.4), _ramp(22, -15, 0.5)])
+    lost = np.full(25, np.nan)
+    nxt = _ramp(-14, 10, 0.4)
+    hip = np.concatenate([np.zeros(100), step, lost, nxt, np.full(100, 10.0)])
+    tilt = np.zeros(hip.size)
+    tilt[100 + step.size : 100 + step.size + lost.size] = 18.0
+    for chunk in (None, 1, 29):
+        fin, rej = _run(hip, tilt, chunk=chunk)
+        assert fin == [] and any("tilted only" in e.reason for e in rej)

@@ -63,7 +63,7 @@ from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.messages import merge_repeats
 from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
 from hinge_imu.core.results import SensorCalibration
-from hinge_imu.core.slips import find_slips, gap_slips
+from hinge_imu.core.slips import find_slips, gap_slips, on_its_own
 from hinge_imu.core.stance import NoStanceError, all_still, find_stance, unit, upright_moments
 from hinge_imu.core.timegrid import GridChunk
 
@@ -155,11 +155,15 @@ def verticals(
 def strap_slips(grid: GridData, st: Stance, cs: CalibrationSettings) -> dict[str, list[Slip]]:
     """Stage 3: each sensor's strap slips after the stance, in time order."""
     rate = grid.rate_hz
+    free = {s: grid.gyr_dps[s] - st.bias_dps[s] for s in grid.sensors}
+    # The chain a rep turns: the sensors some angle reads (lost data does not turn).
+    chain = {s: np.where(grid.valid[s][:, None], free[s], 0.0) for s in ANGLE_READERS & set(free)}
     by_gyro = {
         s: [
             (lo, hi, rotvec_to_matrix(rv).T)
-            for lo, hi, rv in find_slips(grid.gyr_dps[s] - st.bias_dps[s], grid.valid[s], rate, cs)
+            for lo, hi, rv in find_slips(free[s], grid.valid[s], rate, cs)
             if hi > st.end
+            and on_its_own(lo, hi, free[s], [g for o, g in chain.items() if o != s], rate, cs)
         ]
         for s in grid.sensors
     }

@@ -68,6 +68,9 @@ class CalibrationSettings:
         slip_edge_share: a slip runs while the rate stays above this share
             of ``slip_rate_dps``.
         slip_min_deg, slip_max_s: a slip turns at least this far, this quickly.
+        slip_chain_share: … and on its own: no other sensor an angle reads
+            turns faster than this share of the sensor's own peak rate
+            around it (a fast deep rep turns the whole chain), 0–1.
         gap_slip_deg: a sensor whose gravity direction changed this much across
             a long gap, while the others' did not, slipped during the gap, deg.
         gap_others_share: … the others' changed by less than this share of
@@ -113,6 +116,7 @@ class CalibrationSettings:
     slip_edge_share: float = 0.25
     slip_min_deg: float = 5.0
     slip_max_s: float = 0.3
+    slip_chain_share: float = 0.33
     gap_slip_deg: float = 8.0
     gap_others_share: float = 0.5
     gap_rest_min_s: float = 0.1

@@ -9,7 +9,7 @@ the gap (``gap_slips``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -75,9 +75,14 @@ def gap_slips(
             before = [r for r in rests if max(prev, g_lo - window) <= r[0] and r[1] <= g_lo]
             before = before[::-1]
             later = [r for r in rests if g_hi <= r[0] and r[1] <= min(nxt, g_hi + window)]
-            # The nearest pair of rests in the same pose of every other sensor
-            # (standing both times, not a pause at the bottom of a rep).
-            for (b0, b1), (a0, a1) in ((p, q) for q in later[:3] for p in before):
+            # Pairs of rests in the same pose of every other sensor (standing
+            # both times, not a pause at the bottom of a rep), nearest first.
+            # A slip turns the sensor for good: the change must hold over
+            # most of them, not only against one odd pose (a lockout with
+            # the ribs flared turns the upper back alone, and only until the
+            # ribs come down).
+            own, first = [], None
+            for (b0, b1), (a0, a1) in ((p, q) for q in later[:3] for p in before[:3]):
                 d_b = {x: unit(acc[x][b0:b1].mean(axis=0)) for x in acc}
                 d_a = {x: unit(acc[x][a0:a1].mean(axis=0)) for x in acc}
                 turned = {
@@ -87,10 +92,38 @@ def gap_slips(
                 others = max(turned[x] for x in acc if x != s)
                 if others >= settings.gap_others_share * settings.gap_slip_deg:
                     continue
-                if turned[s] >= settings.gap_slip_deg:
-                    out[s].append((g_lo, g_hi, _min_rotation(d_b[s], d_a[s])))
-                break
+                own.append(turned[s])
+                if first is None:
+                    first = _min_rotation(d_b[s], d_a[s])
+            if first is not None and float(np.median(own)) >= settings.gap_slip_deg:
+                out[s].append((g_lo, g_hi, first))
     return out
+
+
+def on_its_own(
+    lo: int,
+    hi: int,
+    gyr_dps: FloatArray,
+    others_dps: Sequence[FloatArray],
+    rate_hz: float,
+    settings: CalibrationSettings,
+) -> bool:
+    """Did the sensor turn on its own during ``[lo, hi)`` (a slip), not with the body?
+
+    A strap slip turns one sensor while the body part under it, and so every
+    other sensor, hardly moves; a fast deep rep turns the whole chain (the
+    upper back at 300+ deg/s, the pelvis and thigh with it). So no other
+    sensor (bias-free gyro, deg/s) may turn faster than ``slip_chain_share``
+    of the sensor's own peak rate within ``slip_median_s`` of the burst.
+    """
+    pad = round(settings.slip_median_s * rate_hz)
+    own = float(norm_rows(gyr_dps[lo:hi]).max())
+    a = max(0, lo - pad)
+    for g in others_dps:
+        part = g[a : hi + pad]
+        if part.shape[0] and float(norm_rows(part).max()) > settings.slip_chain_share * own:
+            return False
+    return True
 
 
 def find_slips(
