@@ -10,7 +10,8 @@
    filter (so it agrees with the later angles); the segment z axis is its
    mean over the stance.
 3. :func:`strap_slips` (``slips.py``): slips seen in the gyro or hidden in
-   lost data; the axes are fitted on the data before a sensor's first slip.
+   lost data; the axes are fitted on the data turned back by every slip
+   seen in the gyro, up to a sensor's first slip in lost data.
 4. :func:`trunk_axes`: pelvis, upper back, head: the dominant axis of the
    bias-free gyro during movement, orthogonal to the vertical; forward is
    the side they tilt far to.
@@ -172,24 +173,44 @@ def strap_slips(grid: GridData, st: Stance, cs: CalibrationSettings) -> dict[str
     return {s: sorted(by_gyro[s] + in_gaps[s], key=lambda x: x[0]) for s in grid.sensors}
 
 
-def before_first_slip(
+def unslipped(
     grid: GridData, st: Stance, vert: Mapping[str, FloatArray], slips: Mapping[str, list[Slip]]
 ) -> AxisInput:
-    """What the axes are fitted on: everything from a sensor's first slip on left out.
+    """What the axes are fitted on: every sensor's data in its mounting before its first slip.
 
-    After a slip the sensor sits differently on the body: the axes are fitted
-    on the data before it only.
+    After a slip the sensor sits differently on the body. A slip seen in
+    the gyro is a measured rotation: the data after it is turned back by
+    it (the rotation rate and the vertical, into the sensor's frame before
+    the slip), so the movement after a slip still shows the axes (walking
+    after a set, for the thigh). A slip in lost data is known only partly
+    (not its turn about the vertical): from it on the data is left out.
     """
     use = {s: grid.valid[s][: st.axis_end].copy() for s in grid.sensors}
     for u in use.values():
         u[: st.axis_start] = False
     out = dict(vert)
+    gyr = dict(grid.gyr_dps)
     for s, found in slips.items():
-        if found:
-            use[s][found[0][0] :] = False
-            out[s] = vert[s].copy()
-            out[s][found[0][0] :] = np.nan
-    return AxisInput(grid, st, out, use)
+        if not found:
+            continue
+        out[s], g, turned = vert[s].copy(), gyr[s].copy(), np.eye(3)
+        free = g - st.bias_dps[s]  # the bias is the hardware's: the same after a slip
+        for k, (lo, hi, q) in enumerate(found):
+            if not grid.valid[s][lo]:  # in lost data: its turn about the vertical unknown
+                use[s][lo:] = False
+                out[s][lo:] = np.nan
+                break
+            use[s][lo:hi] = False
+            out[s][lo:hi] = np.nan
+            # Body-fixed vectors seen from the sensor after it: q @ before.
+            turned = q @ turned
+            nxt = found[k + 1][0] if k + 1 < len(found) else g.shape[0]
+            g[hi:nxt] = free[hi:nxt] @ turned + st.bias_dps[s]
+            end = min(nxt, out[s].shape[0])
+            if hi < end:
+                out[s][hi:end] = out[s][hi:end] @ turned
+        gyr[s] = g
+    return AxisInput(replace(grid, gyr_dps=gyr), st, out, use)
 
 
 def trunk_axes(data: AxisInput, cs: CalibrationSettings) -> Axes:
@@ -362,7 +383,7 @@ def calibrate(
     st = stance_and_bias(grid, cs)
     vert = verticals(grid, st, os_)
     slips = strap_slips(grid, st, cs)
-    fit_on = before_first_slip(grid, st, vert, slips)
+    fit_on = unslipped(grid, st, vert, slips)
     trunk = trunk_axes(fit_on, cs)
     limbs = limb_axes(fit_on, trunk, cs)
     axes = Axes(
