@@ -171,3 +171,19 @@ def test_a_step_is_judged_on_its_own_tilt_not_on_what_follows_its_lockout() -> N
     for chunk in (None, 1, 29):
         fin, rej = _run(hip, tilt, chunk=chunk)
         assert fin == [] and any("tilted only" in e.reason for e in rej)
+
+
+def test_a_small_bow_that_settles_back_where_it_started_has_ended() -> None:
+    # Standing reads 4.5° (a calibration a little off); a bow to 15° (trunk
+    # 17°) comes back to 5.5° and stays there, then a walking step swings
+    # the thigh to 22° (trunk upright). The bow never came 10° under its
+    # peak, but it is back where it started: it ended there (not a rep:
+    # under 20°), and the step is a movement of its own (not a rep: the
+    # trunk upright) instead of the two making one "rep".
+    bow = _rep(10.4, 1.0, 1.0, end=1.0, hold_s=1.2) + 4.5
+    step = np.concatenate([_ramp(5.5, 22.0, 0.4), _ramp(22.0, -12.0, 0.5), _ramp(-12.0, 4.5, 0.4)])
+    hip = np.concatenate([np.full(150, 4.5), bow, step, np.full(100, 4.5)])
+    tilt = np.concatenate([np.zeros(150), (bow - 4.5) * 1.6, np.zeros(step.size + 100)])
+    for chunk in (None, 1, 41):
+        fin, rej = _run(hip, tilt, chunk=chunk)
+        assert fin == [] and len(rej) == 2

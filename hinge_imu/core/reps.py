@@ -14,7 +14,9 @@ pelvic tilt and trunk inclination), sample by sample, and reports events:
   ceiling; the lockout is that lowest sample). A finished event therefore
   comes at most ``settle_s`` after the lockout. The ceiling is
   ``lockout_drop_deg`` below the peak and at most ``lockout_max_share`` of
-  the peak's height above the standing level: a pause in the hole (hip
+  the peak's height above the standing level, but never under
+  ``start_above_deg`` above it (a small movement back where it started has
+  ended): a pause in the hole (hip
   flexion settling 20° under the peak as the pelvis tucks, then the rest of
   the ascent) continues the same rep, while a missed lockout (coming up to
   20–30° and staying) still ends it.
@@ -396,10 +398,16 @@ class RepDetector:
         return j + nb * n
 
     def _ceiling(self) -> float:
-        """Highest driver value a lockout may settle at, deg (see the module docstring)."""
+        """Highest driver value a lockout may settle at, deg (see the module docstring).
+
+        Never under the height a movement starts at: a small one (a bow
+        from a standing level read a few degrees high) that settles back
+        where it started has ended, even if not ``lockout_drop_deg`` below
+        its peak; left open, it merged with the next movement into a "rep".
+        """
         s = self.settings
         share = self._base + s.lockout_max_share * (self._peak - self._base)
-        return min(self._peak - s.lockout_drop_deg, share)
+        return max(min(self._peak - s.lockout_drop_deg, share), self._base + s.start_above_deg)
 
     def _follow_level(self, level: float) -> None:
         """The standing level a next rep rises from: the pose the last rep ended in."""
