@@ -250,3 +250,21 @@ def test_the_movement_after_a_strap_slip_still_shows_the_thigh_axis() -> None:
     assert _all_found(session, s.truth["reps"])
     for r, tr in matched(session, s.truth["reps"]):
         assert abs(r.metrics.knee_cave - tr["knee_cave"]) < 2.5
+
+
+def test_a_pelvis_slip_hidden_in_a_short_gap_is_found() -> None:
+    # The pelvis strap slips (13°) in the rest after set 1 while 0.15 s of
+    # its packets are lost: short enough to be bridged, so the gyro's burst
+    # became a straight line and left no trace. The still moments on both
+    # sides show the pelvis alone turned; before, hip flexion and pelvic
+    # tilt read 10–13° off for the rest of the session.
+    s = real(3, ("loss",), sets=2, reps=3, slip_sensor="pelvis")
+    t_slip = s.truth["sensors"]["pelvis"]["slip"]["t_s"]
+    session = analyse(_without(s.recording, "pelvis", t_slip - 0.05, 0.15))
+    assert session.quality["pelvis"].long_gaps_s == ()  # bridged, not a long gap
+    assert any(w.startswith("pelvis: strap slipped during lost data") for w in session.warnings)
+    after = [(r, tr) for r, tr in matched(session, s.truth["reps"]) if tr["t_start"] > t_slip]
+    assert len(after) == 3
+    for r, tr in after:
+        assert abs(r.metrics.hip_flexion_peak - tr["hip_flexion_peak"]) < 4.0
+        assert abs(r.metrics.pelvic_tilt_lockout - tr["pelvic_tilt_lockout"]) < 3.0

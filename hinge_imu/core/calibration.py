@@ -169,7 +169,12 @@ def strap_slips(grid: GridData, st: Stance, cs: CalibrationSettings) -> dict[str
         for s in grid.sensors
     }
     marks = {s: [x for lo, hi, _ in ev for x in (lo, hi)] for s, ev in by_gyro.items()}
-    in_gaps = gap_slips(grid.acc_mps2, grid.valid, st.still, st.end, rate, cs, marks)
+    # Lost data, bridged or not, may hide a slip (bridging turns the gyro's burst into a line).
+    received = {s: grid.received(s) for s in grid.sensors}
+    up = {s: unit(st.pose_mean(grid.acc_mps2[s])) for s in grid.sensors}
+    in_gaps = gap_slips(
+        grid.acc_mps2, received, st.still, st.end, rate, cs, marks, up, grid.bridged
+    )
     return {s: sorted(by_gyro[s] + in_gaps[s], key=lambda x: x[0]) for s in grid.sensors}
 
 
@@ -196,7 +201,7 @@ def unslipped(
         out[s], g, turned = vert[s].copy(), gyr[s].copy(), np.eye(3)
         free = g - st.bias_dps[s]  # the bias is the hardware's: the same after a slip
         for k, (lo, hi, q) in enumerate(found):
-            if not grid.valid[s][lo]:  # in lost data: its turn about the vertical unknown
+            if not grid.received(s)[lo]:  # in lost data: its turn about the vertical unknown
                 use[s][lo:] = False
                 out[s][lo:] = np.nan
                 break
@@ -304,7 +309,7 @@ def slip_mountings(
             r = q @ r
             how = "mounting re-estimated from then on"
             # A slip found in lost data starts on a lost sample; a gyro-found one never does.
-            in_gap = not grid.valid[s][lo]
+            in_gap = not grid.received(s)[lo]
             if in_gap:
                 # Gravity across the gap cannot show a turn about the vertical
                 # (for the thigh that turn reads as knee cave): fit the
@@ -413,7 +418,7 @@ def calibrate_grid(
     """
     k0 = min(c.k0 for c in chunks.values())
     n = max(c.k0 + len(c) for c in chunks.values()) - k0
-    acc, gyr, valid = {}, {}, {}
+    acc, gyr, valid, bridged = {}, {}, {}, {}
     for name, c in chunks.items():
         lo = c.k0 - k0
         hi = lo + len(c)
@@ -425,4 +430,7 @@ def calibrate_grid(
         a[:lo] = c.acc_mps2[0] if len(c) else 0.0
         a[hi:] = c.acc_mps2[-1] if len(c) else 0.0
         acc[name], gyr[name], valid[name] = a, g, v
-    return calibrate(GridData(acc, gyr, valid, rate_hz, k0), settings, orientation)
+        if c.bridged is not None:
+            bridged[name] = np.zeros(n, dtype=bool)
+            bridged[name][lo:hi] = c.bridged
+    return calibrate(GridData(acc, gyr, valid, rate_hz, k0, bridged), settings, orientation)

@@ -77,6 +77,8 @@ class CalibrationSettings:
             ``gap_slip_deg``.
         gap_rest_min_s: still moments compared across a gap last this long, s.
         gap_rest_window_s: … and lie within this of the gap, s.
+        gap_rest_near_s: … within this of a gap short enough to be bridged
+            (``GridSettings.hidden_slip_s`` to ``max_bridge_s``), s.
         refit_min_s: valid data after a slip in lost data needed to fit its
             flexion axis again, s.
 
@@ -121,6 +123,7 @@ class CalibrationSettings:
     gap_others_share: float = 0.5
     gap_rest_min_s: float = 0.1
     gap_rest_window_s: float = 30.0
+    gap_rest_near_s: float = 1.0
     refit_min_s: float = 1.0
     min_axis_confidence: float = 0.5
     min_movement_deg: float = 8.0
