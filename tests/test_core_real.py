@@ -171,11 +171,11 @@ _CYCLE = (
 )
 
 
-def _fast_sets(loss: bool) -> Any:
-    """Two sets of 8 fast reps (~1.2 s, back to back), seed 207 (SIMULATED)."""
-    mistakes = [{_CYCLE[(i // 2 + 207) % len(_CYCLE)]: None} if i % 2 else {} for i in range(16)]
+def _fast_sets(loss: bool, seed: int = 207, **kw: Any) -> Any:
+    """Two sets of 8 fast reps (~1.2 s, back to back) as in the benchmark (SIMULATED)."""
+    mistakes = [{_CYCLE[(i // 2 + seed) % len(_CYCLE)]: None} if i % 2 else {} for i in range(16)]
     off = ("slip",) if loss else _QUIET
-    return _simulate(207, off, sets=2, reps=8, tempo="fast", mistakes=mistakes)
+    return _simulate(seed, off, sets=2, reps=8, tempo="fast", mistakes=mistakes, **kw)
 
 
 def test_a_fast_deep_rep_is_not_a_strap_slip() -> None:
@@ -268,3 +268,22 @@ def test_a_pelvis_slip_hidden_in_a_short_gap_is_found() -> None:
     for r, tr in after:
         assert abs(r.metrics.hip_flexion_peak - tr["hip_flexion_peak"]) < 4.0
         assert abs(r.metrics.pelvic_tilt_lockout - tr["pelvic_tilt_lockout"]) < 3.0
+
+
+def test_without_an_upper_back_hip_flexion_is_measured_as_well() -> None:
+    # Thigh and pelvis only, fast back-to-back reps. With two sensors each
+    # has one neighbour: the thigh turning at 300+ °/s in a fast rep was
+    # taken for a strap slip three times (its mounting "re-estimated": hip
+    # flexion 28° off on average, 6 reps lost) although the pelvis turned
+    # with it.
+    s = _fast_sets(loss=False, seed=202, upper_back=False)
+    session = analyse(s.recording)
+    assert "upper_back" not in session.calibration
+    assert not [w for w in session.warnings if "slipped" in w]
+    assert _all_found(session, s.truth["reps"])
+    errors = [
+        abs(r.metrics.hip_flexion_peak - tr["hip_flexion_peak"])
+        for r, tr in matched(session, s.truth["reps"])
+    ]
+    assert all(r.judged for r in session.reps)
+    assert np.mean(errors) < 3.5 and max(errors) < 5.0
