@@ -183,12 +183,16 @@ def unslipped(
 ) -> AxisInput:
     """What the axes are fitted on: every sensor's data in its mounting before its first slip.
 
-    After a slip the sensor sits differently on the body. A slip seen in
-    the gyro is a measured rotation: the data after it is turned back by
-    it (the rotation rate and the vertical, into the sensor's frame before
-    the slip), so the movement after a slip still shows the axes (walking
-    after a set, for the thigh). A slip in lost data is known only partly
-    (not its turn about the vertical): from it on the data is left out.
+    After a slip the sensor sits differently on the body. A limb sensor's
+    slip seen in the gyro is a measured rotation: the data after it is
+    turned back by it (the rotation rate and the vertical, into the
+    sensor's frame before the slip), so the movement after the slip still
+    shows the axis (a walk after the set, the thigh's best axis). A trunk
+    sensor's axis shows in every rep before the slip, and a slip during a
+    rep is measured less well (on the harsh preset, turning its data back
+    made hip flexion 0.2° worse): from its first slip on its data is left
+    out, as is a limb's from a slip in lost data (its turn about the
+    vertical is unknown).
     """
     use = {s: grid.valid[s][: st.axis_end].copy() for s in grid.sensors}
     for u in use.values():
@@ -201,7 +205,9 @@ def unslipped(
         out[s], g, turned = vert[s].copy(), gyr[s].copy(), np.eye(3)
         free = g - st.bias_dps[s]  # the bias is the hardware's: the same after a slip
         for k, (lo, hi, q) in enumerate(found):
-            if not grid.received(s)[lo]:  # in lost data: its turn about the vertical unknown
+            # In lost data its turn about the vertical is unknown; a trunk
+            # sensor's reps show its axis before the slip well enough.
+            if not grid.received(s)[lo] or s in TRUNK_SENSORS:
                 use[s][lo:] = False
                 out[s][lo:] = np.nan
                 break
