@@ -80,6 +80,8 @@ class GridData:
         valid: sensor → (N,) False in long gaps (no data).
         rate_hz: the grid rate, Hz.
         k0: grid index of the first sample (its time is ``k0 / rate_hz``).
+        bridged: sensor → (N,) True in bridged gaps that could hide a strap
+            slip (``GridChunk.bridged``; a sensor missing: none known).
     """
 
     acc_mps2: Mapping[str, FloatArray]
@@ -87,6 +89,12 @@ class GridData:
     valid: Mapping[str, BoolArray]
     rate_hz: float
     k0: int = 0
+    bridged: Mapping[str, BoolArray] = field(default_factory=dict)
+
+    def received(self, sensor: str) -> BoolArray:
+        """(N,) True where the sensor's own samples were received (no gap, bridged or not)."""
+        b = self.bridged.get(sensor)
+        return self.valid[sensor] if b is None else self.valid[sensor] & ~b
 
     @property
     def sensors(self) -> tuple[str, ...]:

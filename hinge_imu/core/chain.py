@@ -54,6 +54,7 @@ class SensorChain:
         self.tracker.reset()
         self._in_gap = True  # before the first sample
         self._led_in_k = -1  # grid index where a lead-in left the filter settled
+        self._ahead: GridChunk | None = None  # ticks in hand before they are fed
         if self.rest is not None:
             self.rest.reset()
         #: [(grid tick, bias (3,) deg/s)]: the bias from each rest found live on.
@@ -84,19 +85,30 @@ class SensorChain:
         """Settle the filter backward over the ticks about to be fed (``chunk``, from the first).
 
         Call after ``reset()`` and before the first ``update``; the first
-        ticks then continue the settled filter instead of restarting it.
+        ticks then continue the settled filter instead of restarting it, and
+        so does the filter after every long gap inside ``chunk`` (it restarts
+        settled backward over the ticks after the gap, not from one
+        accelerometer sample: a gap while walking would otherwise read as a
+        tilt of 15–30° for a second or two, and as a rep).
         """
+        self._ahead = chunk
+        self._restart(chunk.k0)
+
+    def _restart(self, k: int) -> None:
+        """Restart the filter at grid index ``k``: settled over the ticks in hand from there."""
         self.tracker.reset()
-        first = np.flatnonzero(~chunk.gap)
+        c = self._ahead
+        if c is None or not c.k0 <= k < c.k0 + len(c):
+            return
+        lo = k - c.k0
+        first = np.flatnonzero(~c.gap[lo:])
         if first.size == 0:
             return
-        f = int(first[0])
-        n = min(len(chunk) - f, round(self.tracker.settings.lead_in_s * self.rate_hz) + 1)
-        self.tracker.lead_in(
-            chunk.acc_mps2[f:], chunk.gyr_dps[f:], ~chunk.gap[f:], self._bias_dps(chunk.k0 + f, n)
-        )
+        f = lo + int(first[0])
+        n = min(len(c) - f, round(self.tracker.settings.lead_in_s * self.rate_hz) + 1)
+        self.tracker.lead_in(c.acc_mps2[f:], c.gyr_dps[f:], ~c.gap[f:], self._bias_dps(c.k0 + f, n))
         # The data starts at tick f: the filter carries on there instead of restarting.
-        self._led_in_k = chunk.k0 + f
+        self._led_in_k = c.k0 + f
 
     def update(self, chunk: GridChunk) -> FloatArray:
         """The next grid ticks as (M, 2): sagittal and frontal angle, deg; NaN in long gaps."""
@@ -123,7 +135,7 @@ class SensorChain:
             parts = []
             for lo, hi in itertools.pairwise(bounds):
                 if lo in starts and chunk.k0 + lo != self._led_in_k:
-                    self.tracker.reset()
+                    self._restart(chunk.k0 + lo)
                 if hi > lo:
                     b = None if bias is None else bias[lo:hi]
                     parts.append(
