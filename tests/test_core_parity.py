@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from core_sim_helpers import clipped, sim
+from core_sim_helpers import clipped, sim, warming
 
 from hinge_imu.core.live import LiveAnalyser
 from hinge_imu.core.pipeline import analyse
@@ -26,8 +26,10 @@ from hinge_imu.samples import Recording, SampleBlock
 RECORDINGS = sorted((Path(__file__).resolve().parents[1] / "recordings").glob("*.csv.gz"))
 #: Verdicts may differ where either analysis is this close to the threshold, deg.
 NEAR_THRESHOLD_DEG = 2.0
-#: The same rep: bottoms this close, s.
-SAME_REP_S = 0.15
+#: The same rep: bottoms this close, s (a flat-topped peak's sample of
+#: maximum moves by tenths of a second with tenths of a degree: live tracks
+#: the gyro bias from each rest as it ends, offline from all of them).
+SAME_REP_S = 0.3
 
 
 def random_blocks(rec: Recording, seed: int) -> list[SampleBlock]:
@@ -112,3 +114,35 @@ def test_live_and_offline_leave_the_same_reps_unjudged_for_saturation() -> None:
         assert live.saturated_s == {n: q.saturated_s for n, q in offline.quality.items()}
         said = [w for st in steps for w in st.warnings if "saturated" in w]
         assert [w.split()[0] for w in said] == ["thigh", "upper_back", "pelvis"]
+
+
+@pytest.mark.parametrize("tempo", ["normal", "fast"])
+def test_live_matches_offline_on_real_sessions_whose_stance_comes_first(tempo: str) -> None:
+    # The ``real`` preset (SIMULATED): warming gyros (0.5–1.5 °/s), biased
+    # accelerometers, fidgets; offline tracks the bias from every rest of the
+    # whole recording, live from each rest as it ends.
+    s = real_session(tempo)
+    assert_parity(s.recording, seed=4)
+
+
+def test_live_matches_offline_with_strongly_warming_gyros() -> None:
+    assert_parity(warming(3).recording, seed=5)
+
+
+def real_session(tempo: str):
+    from hinge_imu.sim import SimConfig, simulate
+    from hinge_imu.sim.config import IMPERFECTION_PRESETS, without
+
+    imp = without(IMPERFECTION_PRESETS["real"], ["slip"])
+    cfg = SimConfig.preset(
+        "real",
+        seed=21,
+        mounting="arbitrary",
+        imperfections=imp,
+        sets=2,
+        reps=4,
+        stance_kind="still",
+        tempo=tempo,
+        mistakes=[{}, {"back_rounded": None}],
+    )
+    return simulate(cfg)

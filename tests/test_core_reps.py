@@ -154,3 +154,36 @@ def test_simulated_reps_after_walks_start_with_their_descent() -> None:
     assert len(session.reps) == len(truth) == 9
     for rep, tr in zip(session.reps, truth, strict=True):
         assert abs(rep.metrics.t_start - tr["t_start"]) < 0.2
+
+
+def test_a_step_is_judged_on_its_own_tilt_not_on_what_follows_its_lockout() -> None:
+    # A step (thigh swing to 22°, pelvis and trunk upright), then the thigh
+    # sensor's data is lost for 0.25 s while the trunk reads 18° (a filter
+    # artefact, or the next movement); the step's lockout, its lowest point,
+    # is known only when the driver rises again after that. Only the step's
+    # own samples decide: it is not a rep.
+    step = np.concatenate([_ramp(0, 22, 0.4), _ramp(22, -15, 0.5)])
+    lost = np.full(25, np.nan)
+    nxt = _ramp(-14, 10, 0.4)
+    hip = np.concatenate([np.zeros(100), step, lost, nxt, np.full(100, 10.0)])
+    tilt = np.zeros(hip.size)
+    tilt[100 + step.size : 100 + step.size + lost.size] = 18.0
+    for chunk in (None, 1, 29):
+        fin, rej = _run(hip, tilt, chunk=chunk)
+        assert fin == [] and any("tilted only" in e.reason for e in rej)
+
+
+def test_a_small_bow_that_settles_back_where_it_started_has_ended() -> None:
+    # Standing reads 4.5° (a calibration a little off); a bow to 15° (trunk
+    # 17°) comes back to 5.5° and stays there, then a walking step swings
+    # the thigh to 22° (trunk upright). The bow never came 10° under its
+    # peak, but it is back where it started: it ended there (not a rep:
+    # under 20°), and the step is a movement of its own (not a rep: the
+    # trunk upright) instead of the two making one "rep".
+    bow = _rep(10.4, 1.0, 1.0, end=1.0, hold_s=1.2) + 4.5
+    step = np.concatenate([_ramp(5.5, 22.0, 0.4), _ramp(22.0, -12.0, 0.5), _ramp(-12.0, 4.5, 0.4)])
+    hip = np.concatenate([np.full(150, 4.5), bow, step, np.full(100, 4.5)])
+    tilt = np.concatenate([np.zeros(150), (bow - 4.5) * 1.6, np.zeros(step.size + 100)])
+    for chunk in (None, 1, 41):
+        fin, rej = _run(hip, tilt, chunk=chunk)
+        assert fin == [] and len(rej) == 2

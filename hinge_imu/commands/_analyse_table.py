@@ -37,7 +37,8 @@ def print_session(session: Session, console: Console | None = None) -> None:
         on = "stance" if cal.kind == "stance" else "upright moments between reps (no still stance)"
         con.print(
             f"  {'':10s} calibration {status}: {on} {cal.stance_start_s:.1f}–"
-            f"{cal.stance_end_s:.1f} s, axis confidence {cal.axis_confidence:.2f}"
+            f"{cal.stance_end_s:.1f} s, axis confidence {cal.axis_confidence:.2f}, "
+            f"{cal.bias_note()}"
         )
     for m in session.missing_sensors:
         con.print(f"  {m:10s} missing: its rules are not assessed")

@@ -10,7 +10,8 @@
    filter (so it agrees with the later angles); the segment z axis is its
    mean over the stance.
 3. :func:`strap_slips` (``slips.py``): slips seen in the gyro or hidden in
-   lost data; the axes are fitted on the data before a sensor's first slip.
+   lost data; the axes are fitted on the data turned back by every slip
+   seen in the gyro, up to a sensor's first slip in lost data.
 4. :func:`trunk_axes`: pelvis, upper back, head: the dominant axis of the
    bias-free gyro during movement, orthogonal to the vertical; forward is
    the side they tilt far to.
@@ -62,8 +63,9 @@ from hinge_imu.core.calibration_data import (
 from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.messages import merge_repeats
 from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
+from hinge_imu.core.rest_bias import BiasTrack, RestBiasSettings, track_bias
 from hinge_imu.core.results import SensorCalibration
-from hinge_imu.core.slips import find_slips, gap_slips
+from hinge_imu.core.slips import find_slips, gap_slips, on_its_own
 from hinge_imu.core.stance import NoStanceError, all_still, find_stance, unit, upright_moments
 from hinge_imu.core.timegrid import GridChunk
 
@@ -122,12 +124,16 @@ def stance_and_bias(grid: GridData, cs: CalibrationSettings) -> Stance:
 
 
 def verticals(
-    grid: GridData, st: Stance, orientation: OrientationSettings
+    grid: GridData,
+    st: Stance,
+    orientation: OrientationSettings,
+    tracks: Mapping[str, BiasTrack] | None = None,
 ) -> dict[str, FloatArray]:
     """Stage 2: earth up in each sensor frame (N', 3) up to the end of the axis window.
 
-    The filter runs from the first sample with the stance bias removed,
-    settled by a backward lead-in, as the later angles do.
+    The filter runs from the first sample with the gyro bias removed (the
+    stance's, or as tracked at rests), settled by a backward lead-in, as the
+    later angles do: the stance's vertical is then the one they read.
     """
     out = {}
     end = st.axis_end
@@ -140,52 +146,93 @@ def verticals(
                 orientation,
                 rate_hz=grid.rate_hz,
                 gyro_bias_dps=bias,
-                rest_bias_estimation=est,
-                motion_bias_estimation=est,
+                rest_bias_estimation=est or orientation.rest_bias_estimation,
+                motion_bias_estimation=est or orientation.motion_bias_estimation,
             )
         )
         acc, gyr = grid.acc_mps2[s][:end], grid.gyr_dps[s][:end]
         # Before its first tick a sensor repeats its first sample: lead in from there.
         f = int(np.argmax(grid.valid[s][:end])) if end else 0
-        tracker.lead_in(acc[f:], gyr[f:], grid.valid[s][f:end])
-        out[s] = vertical_in_sensor(tracker.update(acc, gyr))
+        track = (tracks or {}).get(s)
+        per_tick = None if track is None else track.at(grid.k0 + np.arange(end))
+        tracker.lead_in(
+            acc[f:], gyr[f:], grid.valid[s][f:end], None if per_tick is None else per_tick[f:]
+        )
+        out[s] = vertical_in_sensor(tracker.update(acc, gyr, per_tick))
     return out
 
 
 def strap_slips(grid: GridData, st: Stance, cs: CalibrationSettings) -> dict[str, list[Slip]]:
     """Stage 3: each sensor's strap slips after the stance, in time order."""
     rate = grid.rate_hz
+    free = {s: grid.gyr_dps[s] - st.bias_dps[s] for s in grid.sensors}
+    # The body a rep or a step turns: every worn sensor, not only those an
+    # angle reads (a lone lower-back sensor jolting at each heel strike has
+    # only the foot to show that the whole body moved). Lost data does not turn.
+    chain = {s: np.where(grid.valid[s][:, None], free[s], 0.0) for s in free}
     by_gyro = {
         s: [
             (lo, hi, rotvec_to_matrix(rv).T)
-            for lo, hi, rv in find_slips(grid.gyr_dps[s] - st.bias_dps[s], grid.valid[s], rate, cs)
+            for lo, hi, rv in find_slips(free[s], grid.valid[s], rate, cs)
             if hi > st.end
+            and on_its_own(lo, hi, free[s], [g for o, g in chain.items() if o != s], rate, cs)
         ]
         for s in grid.sensors
     }
     marks = {s: [x for lo, hi, _ in ev for x in (lo, hi)] for s, ev in by_gyro.items()}
-    in_gaps = gap_slips(grid.acc_mps2, grid.valid, st.still, st.end, rate, cs, marks)
+    # Lost data, bridged or not, may hide a slip (bridging turns the gyro's burst into a line).
+    received = {s: grid.received(s) for s in grid.sensors}
+    up = {s: unit(st.pose_mean(grid.acc_mps2[s])) for s in grid.sensors}
+    in_gaps = gap_slips(
+        grid.acc_mps2, received, st.still, st.end, rate, cs, marks, up, grid.bridged
+    )
     return {s: sorted(by_gyro[s] + in_gaps[s], key=lambda x: x[0]) for s in grid.sensors}
 
 
-def before_first_slip(
+def unslipped(
     grid: GridData, st: Stance, vert: Mapping[str, FloatArray], slips: Mapping[str, list[Slip]]
 ) -> AxisInput:
-    """What the axes are fitted on: everything from a sensor's first slip on left out.
+    """What the axes are fitted on: every sensor's data in its mounting before its first slip.
 
-    After a slip the sensor sits differently on the body: the axes are fitted
-    on the data before it only.
+    After a slip the sensor sits differently on the body. A limb sensor's
+    slip seen in the gyro is a measured rotation: the data after it is
+    turned back by it (the rotation rate and the vertical, into the
+    sensor's frame before the slip), so the movement after the slip still
+    shows the axis (a walk after the set, the thigh's best axis). A trunk
+    sensor's axis shows in every rep before the slip, and a slip during a
+    rep is measured less well (on the harsh preset, turning its data back
+    made hip flexion 0.2° worse): from its first slip on its data is left
+    out, as is a limb's from a slip in lost data (its turn about the
+    vertical is unknown).
     """
     use = {s: grid.valid[s][: st.axis_end].copy() for s in grid.sensors}
     for u in use.values():
         u[: st.axis_start] = False
     out = dict(vert)
+    gyr = dict(grid.gyr_dps)
     for s, found in slips.items():
-        if found:
-            use[s][found[0][0] :] = False
-            out[s] = vert[s].copy()
-            out[s][found[0][0] :] = np.nan
-    return AxisInput(grid, st, out, use)
+        if not found:
+            continue
+        out[s], g, turned = vert[s].copy(), gyr[s].copy(), np.eye(3)
+        free = g - st.bias_dps[s]  # the bias is the hardware's: the same after a slip
+        for k, (lo, hi, q) in enumerate(found):
+            # In lost data its turn about the vertical is unknown; a trunk
+            # sensor's reps show its axis before the slip well enough.
+            if not grid.received(s)[lo] or s in TRUNK_SENSORS:
+                use[s][lo:] = False
+                out[s][lo:] = np.nan
+                break
+            use[s][lo:hi] = False
+            out[s][lo:hi] = np.nan
+            # Body-fixed vectors seen from the sensor after it: q @ before.
+            turned = q @ turned
+            nxt = found[k + 1][0] if k + 1 < len(found) else g.shape[0]
+            g[hi:nxt] = free[hi:nxt] @ turned + st.bias_dps[s]
+            end = min(nxt, out[s].shape[0])
+            if hi < end:
+                out[s][hi:end] = out[s][hi:end] @ turned
+        gyr[s] = g
+    return AxisInput(replace(grid, gyr_dps=gyr), st, out, use)
 
 
 def trunk_axes(data: AxisInput, cs: CalibrationSettings) -> Axes:
@@ -279,7 +326,7 @@ def slip_mountings(
             r = q @ r
             how = "mounting re-estimated from then on"
             # A slip found in lost data starts on a lost sample; a gyro-found one never does.
-            in_gap = not grid.valid[s][lo]
+            in_gap = not grid.received(s)[lo]
             if in_gap:
                 # Gravity across the gap cannot show a turn about the vertical
                 # (for the thigh that turn reads as knee cave): fit the
@@ -310,8 +357,30 @@ def slip_mountings(
     return out, tuple(msgs)
 
 
+def bias_tracks(
+    grid: GridData, st: Stance, cs: CalibrationSettings, rest: RestBiasSettings
+) -> dict[str, BiasTrack]:
+    """Each gyro bias over the whole data, from every rest in it (``rest_bias.py``)."""
+    return {
+        s: track_bias(
+            GridChunk(grid.k0, grid.acc_mps2[s], grid.gyr_dps[s], ~grid.valid[s]),
+            st.bias_dps[s],
+            grid.rate_hz,
+            rest,
+            cs,
+            st.pose_mean(grid.acc_mps2[s]),
+            grid.k0 + (st.start + st.end) // 2 if st.kind == "stance" else None,
+        )
+        for s in grid.sensors
+    }
+
+
 def verdict(
-    grid: GridData, st: Stance, axes: Axes, cs: CalibrationSettings
+    grid: GridData,
+    st: Stance,
+    axes: Axes,
+    cs: CalibrationSettings,
+    tracks: Mapping[str, BiasTrack] | None = None,
 ) -> dict[str, SensorCalibration]:
     """Stage 7: every sensor's calibration, ok or not (and why, in its messages)."""
     t0, t1 = grid.t_s(st.start), grid.t_s(st.end)
@@ -330,6 +399,8 @@ def verdict(
         if not ok and s not in ANGLE_READERS:
             smsgs[-1] += "; no rule reads it, so it is ignored"
         bias = st.bias_dps[s]
+        track = (tracks or {}).get(s)
+        last = bias if track is None else track.last_dps
         out[s] = SensorCalibration(
             sensor=s,
             stance_start_s=t0,
@@ -340,6 +411,8 @@ def verdict(
             ok=ok,
             messages=tuple(smsgs),
             kind=st.kind,
+            bias_rests=0 if track is None else track.rests,
+            last_gyro_bias_dps=(float(last[0]), float(last[1]), float(last[2])),
         )
     return out
 
@@ -348,6 +421,7 @@ def calibrate(
     grid: GridData,
     settings: CalibrationSettings | None = None,
     orientation: OrientationSettings | None = None,
+    rest: RestBiasSettings | None = None,
 ) -> Calibration:
     """Calibrate every sensor from grid data: the stages above, in order.
 
@@ -356,9 +430,10 @@ def calibrate(
     cs = settings or CalibrationSettings()
     os_ = orientation or OrientationSettings(rate_hz=grid.rate_hz)
     st = stance_and_bias(grid, cs)
-    vert = verticals(grid, st, os_)
+    tracks = bias_tracks(grid, st, cs, rest or RestBiasSettings())
+    vert = verticals(grid, st, os_, tracks)
     slips = strap_slips(grid, st, cs)
-    fit_on = before_first_slip(grid, st, vert, slips)
+    fit_on = unslipped(grid, st, vert, slips)
     trunk = trunk_axes(fit_on, cs)
     limbs = limb_axes(fit_on, trunk, cs)
     axes = Axes(
@@ -367,11 +442,11 @@ def calibrate(
         {**trunk.confidence, **limbs.confidence},
     )
     mountings, slip_msgs = slip_mountings(grid, st, axes.frames, slips, trunk_tilt(trunk), cs)
-    sensors = verdict(grid, st, axes, cs)
+    sensors = verdict(grid, st, axes, cs, tracks)
     msgs = [*st.messages, *limbs.messages, *slip_msgs]
     msgs += [m for s in grid.sensors for m in sensors[s].messages]
     t0, t1 = grid.t_s(st.start), grid.t_s(st.end)
-    return Calibration(sensors, t0, t1, merge_repeats(msgs), mountings)
+    return Calibration(sensors, t0, t1, merge_repeats(msgs), mountings, tracks)
 
 
 def calibrate_grid(
@@ -379,6 +454,7 @@ def calibrate_grid(
     rate_hz: float,
     settings: CalibrationSettings | None = None,
     orientation: OrientationSettings | None = None,
+    rest: RestBiasSettings | None = None,
 ) -> Calibration:
     """Calibrate from each sensor's grid ticks: the one entry of offline and live.
 
@@ -388,7 +464,7 @@ def calibrate_grid(
     """
     k0 = min(c.k0 for c in chunks.values())
     n = max(c.k0 + len(c) for c in chunks.values()) - k0
-    acc, gyr, valid = {}, {}, {}
+    acc, gyr, valid, bridged = {}, {}, {}, {}
     for name, c in chunks.items():
         lo = c.k0 - k0
         hi = lo + len(c)
@@ -400,4 +476,7 @@ def calibrate_grid(
         a[:lo] = c.acc_mps2[0] if len(c) else 0.0
         a[hi:] = c.acc_mps2[-1] if len(c) else 0.0
         acc[name], gyr[name], valid[name] = a, g, v
-    return calibrate(GridData(acc, gyr, valid, rate_hz, k0), settings, orientation)
+        if c.bridged is not None:
+            bridged[name] = np.zeros(n, dtype=bool)
+            bridged[name][lo:hi] = c.bridged
+    return calibrate(GridData(acc, gyr, valid, rate_hz, k0, bridged), settings, orientation, rest)

@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.angles import quat_to_matrix
+from hinge_imu.core.rest_bias import BiasTrack
 from hinge_imu.core.results import SensorCalibration
 
 __all__ = ["TRUNK_SENSORS", "Axes", "AxisInput", "Calibration", "GridData", "Slip", "Stance"]
@@ -40,6 +41,15 @@ class Calibration:
     slips: Mapping[str, tuple[tuple[float, float, tuple[float, ...]], ...]] = field(
         default_factory=dict
     )
+    #: sensor → its gyro bias over the data calibrated on, tracked at every
+    #: rest (``rest_bias.track_bias``); a sensor missing here: ``gyro_bias_dps``.
+    bias: Mapping[str, BiasTrack] = field(default_factory=dict)
+
+    def bias_track(self, sensor: str) -> BiasTrack:
+        """The sensor's gyro bias over time (constant when not tracked)."""
+        if sensor in self.bias:
+            return self.bias[sensor]
+        return BiasTrack.constant(np.asarray(self.sensors[sensor].gyro_bias_dps))
 
     @property
     def kind(self) -> str:
@@ -70,6 +80,8 @@ class GridData:
         valid: sensor → (N,) False in long gaps (no data).
         rate_hz: the grid rate, Hz.
         k0: grid index of the first sample (its time is ``k0 / rate_hz``).
+        bridged: sensor → (N,) True in bridged gaps that could hide a strap
+            slip (``GridChunk.bridged``; a sensor missing: none known).
     """
 
     acc_mps2: Mapping[str, FloatArray]
@@ -77,6 +89,12 @@ class GridData:
     valid: Mapping[str, BoolArray]
     rate_hz: float
     k0: int = 0
+    bridged: Mapping[str, BoolArray] = field(default_factory=dict)
+
+    def received(self, sensor: str) -> BoolArray:
+        """(N,) True where the sensor's own samples were received (no gap, bridged or not)."""
+        b = self.bridged.get(sensor)
+        return self.valid[sensor] if b is None else self.valid[sensor] & ~b
 
     @property
     def sensors(self) -> tuple[str, ...]:

@@ -76,12 +76,17 @@ class CalibrationSettings:
         slip_edge_share: a slip runs while the rate stays above this share
             of ``slip_rate_dps``.
         slip_min_deg, slip_max_s: a slip turns at least this far, this quickly.
+        slip_chain_share: … and on its own: no other sensor an angle reads
+            turns faster than this share of the sensor's own peak rate
+            around it (a fast deep rep turns the whole chain), 0–1.
         gap_slip_deg: a sensor whose gravity direction changed this much across
             a long gap, while the others' did not, slipped during the gap, deg.
         gap_others_share: … the others' changed by less than this share of
             ``gap_slip_deg``.
         gap_rest_min_s: still moments compared across a gap last this long, s.
         gap_rest_window_s: … and lie within this of the gap, s.
+        gap_rest_near_s: … within this of a gap short enough to be bridged
+            (``GridSettings.hidden_slip_s`` to ``max_bridge_s``), s.
         refit_min_s: valid data after a slip in lost data needed to fit its
             flexion axis again, s.
 
@@ -124,10 +129,12 @@ class CalibrationSettings:
     slip_edge_share: float = 0.25
     slip_min_deg: float = 5.0
     slip_max_s: float = 0.3
+    slip_chain_share: float = 0.33
     gap_slip_deg: float = 8.0
     gap_others_share: float = 0.5
     gap_rest_min_s: float = 0.1
     gap_rest_window_s: float = 30.0
+    gap_rest_near_s: float = 1.0
     refit_min_s: float = 1.0
     min_axis_confidence: float = 0.5
     min_movement_deg: float = 8.0

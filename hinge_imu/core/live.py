@@ -160,6 +160,14 @@ class LiveAnalyser:
         """The sensors held at their range limit at some moment of ``[t_from_s, t_to_s]``, s."""
         return [s for s, d in self._saturation.items() if d.touching(t_from_s, t_to_s)]
 
+    def bias_tracking(self) -> dict[str, tuple[int, FloatArray]]:
+        """Per sensor: (rests that measured its gyro bias so far, the newest bias (3,) deg/s).
+
+        Empty before the calibration. The bias is measured again at every
+        rest after it (docs/analysis.md, "Drift").
+        """
+        return {} if self._stages is None else self._stages.bias_tracking()
+
     def update(self, block: SampleBlock) -> AnalysisStep:
         """The next samples of one sensor (a sensor not of the session is ignored)."""
         if block.sensor not in self._grid:
@@ -224,7 +232,11 @@ class LiveAnalyser:
             return self._nag(final)  # not even a stance's worth of data yet
         try:
             cal = calibrate_grid(
-                chunks, rate, self.settings.calibration, self.settings.orientation()
+                chunks,
+                rate,
+                self.settings.calibration,
+                self.settings.orientation(),
+                self.settings.rest_bias,
             )
         except NoStanceError:
             return self._nag(final)

@@ -8,8 +8,9 @@ is measured against the earth vertical within the segment's own frame).
 Why VQF's real-time filter (``vqf.VQF``) and not its offline one: the same
 stage must serve live coaching, which is causal; the accuracy evidence is in
 docs/analysis.md ("Choice of orientation filter"). VQF's own bias estimation
-is off by default: the calibration stance already gives the gyro bias, and
-the benchmark showed no gain from it.
+is off by default: the calibration stance gives the gyro bias, it is
+measured again at every rest (``rest_bias.py``; passed per sample to
+:meth:`OrientationTracker.update`), and the benchmark showed no gain from it.
 """
 
 from __future__ import annotations
@@ -69,17 +70,32 @@ class OrientationTracker:
         )
         self._bias_rps = np.deg2rad(np.asarray(s.gyro_bias_dps, dtype=np.float64))
 
-    def update(self, acc_mps2: FloatArray, gyr_dps: FloatArray) -> FloatArray:
-        """Filter M evenly spaced samples; return ``q_E_S`` (M, 4)."""
+    def _bias(self, bias_dps: FloatArray | None) -> FloatArray:
+        return self._bias_rps if bias_dps is None else np.deg2rad(bias_dps)
+
+    def update(
+        self, acc_mps2: FloatArray, gyr_dps: FloatArray, bias_dps: FloatArray | None = None
+    ) -> FloatArray:
+        """Filter M evenly spaced samples; return ``q_E_S`` (M, 4).
+
+        ``bias_dps``: the gyro bias per sample (M, 3), deg/s, instead of the
+        settings' one (the bias tracked at rests, ``rest_bias.py``).
+        """
         n = int(np.shape(acc_mps2)[0])
         if n == 0:
             return np.zeros((0, 4))
-        gyr_rps = np.ascontiguousarray(np.deg2rad(gyr_dps) - self._bias_rps, dtype=np.float64)
+        gyr_rps = np.ascontiguousarray(np.deg2rad(gyr_dps) - self._bias(bias_dps), dtype=np.float64)
         acc = np.ascontiguousarray(acc_mps2, dtype=np.float64)
         out = self._filter.updateBatch(gyr_rps, acc)
         return np.asarray(out["quat6D"], dtype=np.float64)
 
-    def lead_in(self, acc_mps2: FloatArray, gyr_dps: FloatArray, valid: BoolArray) -> None:
+    def lead_in(
+        self,
+        acc_mps2: FloatArray,
+        gyr_dps: FloatArray,
+        valid: BoolArray,
+        bias_dps: FloatArray | None = None,
+    ) -> None:
         """Settle the filter by running it backward in time over the data to come.
 
         It reads ahead, so only where that data is already in hand (offline,
@@ -96,7 +112,8 @@ class OrientationTracker:
         n = int(bad[0]) if bad.size else n
         if n < 2:
             return
-        gyr_rps = -(np.deg2rad(gyr_dps[:n][::-1]) - self._bias_rps)
+        bias = self._bias(None if bias_dps is None else bias_dps[:n][::-1])
+        gyr_rps = -(np.deg2rad(gyr_dps[:n][::-1]) - bias)
         self._filter.updateBatch(
             np.ascontiguousarray(gyr_rps, dtype=np.float64),
             np.ascontiguousarray(acc_mps2[:n][::-1], dtype=np.float64),

@@ -79,7 +79,9 @@ def calibrate_recording(
     st = settings or AnalysisSettings()
     chunks = grid if grid is not None else grid_recording(rec, st)
     try:
-        return calibrate_grid(chunks, st.grid.rate_hz, st.calibration, st.orientation())
+        return calibrate_grid(
+            chunks, st.grid.rate_hz, st.calibration, st.orientation(), st.rest_bias
+        )
     except NoStanceError as err:
         raise RecordingError(str(err), rec.source or None) from None
 

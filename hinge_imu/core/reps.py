@@ -14,7 +14,9 @@ pelvic tilt and trunk inclination), sample by sample, and reports events:
   ceiling; the lockout is that lowest sample). A finished event therefore
   comes at most ``settle_s`` after the lockout. The ceiling is
   ``lockout_drop_deg`` below the peak and at most ``lockout_max_share`` of
-  the peak's height above the standing level: a pause in the hole (hip
+  the peak's height above the standing level, but never under
+  ``start_above_deg`` above it (a small movement back where it started has
+  ended): a pause in the hole (hip
   flexion settling 20° under the peak as the pelvis tucks, then the rest of
   the ascent) continues the same rep, while a missed lockout (coming up to
   20–30° and staying) still ends it.
@@ -112,6 +114,9 @@ class RepDetector:
         self._min = np.inf
         self._min_i = 0
         self._tilt_max = -np.inf
+        # The tilt's maximum up to the lowest driver sample after the peak:
+        # a lockout at that sample judges the rep on its own samples only.
+        self._tilt_at_min = -np.inf
         # Recent driver values (for the settle test and the back-to-back start).
         self._hist_k0 = self.first_k
         self._hist: list[float] = []
@@ -166,11 +171,13 @@ class RepDetector:
                 elif v < self._peak - s.bottom_confirm_deg:
                     self._state = _UP
                     self._min, self._min_i = float(v), i
+                    self._tilt_at_min = self._tilt_max
                     events.append(RepEvent("bottom", self._peak_i, self._t(self._peak_i)))
                 continue
             # _UP: after the peak, waiting for the lockout.
             if v < self._min:
                 self._min, self._min_i = float(v), i
+                self._tilt_at_min = self._tilt_max
             if v > self._min + s.rise_again_deg:
                 if self._min > self._ceiling():
                     # Back up without having come up to a lockout: still the same rep.
@@ -179,7 +186,7 @@ class RepDetector:
                         self._peak, self._peak_i = float(v), i
                     continue
                 lock = self._min_i
-                ev = self._finish(lock, lock + 1)
+                ev = self._finish(lock, lock + 1, self._tilt_at_min)
                 events.append(ev)
                 if ev.kind == "finished":
                     # A step's low point (the leg behind) is no standing pose:
@@ -256,6 +263,7 @@ class RepDetector:
             return 0
         part = seg[:take]
         self._push_many(part)
+        tilt_before = self._tilt_max
         tt = float(np.fmax.reduce(tilt[j : j + take]))
         if tt == tt:  # not NaN: some tilt sample was finite
             self._tilt_max = max(self._tilt_max, tt)
@@ -265,7 +273,10 @@ class RepDetector:
         if self._state == _DOWN and v > self._peak:
             self._peak, self._peak_i = v, i0 + int((part == v).argmax())
         elif self._state == _UP and v < self._min:
-            self._min, self._min_i = v, i0 + int((part == v).argmax())
+            at = int((part == v).argmax())
+            self._min, self._min_i = v, i0 + at
+            tt = float(np.fmax.reduce(tilt[j : j + at + 1]))
+            self._tilt_at_min = max(tilt_before, tt) if tt == tt else tilt_before
         return take
 
     def _window_flags(self, x: FloatArray, j: int) -> tuple[BoolArray, FloatArray]:
@@ -298,7 +309,7 @@ class RepDetector:
     def finish(self) -> list[RepEvent]:
         """End of data: close a rep that is past its bottom at its lowest point."""
         if self._state == _UP:
-            ev = self._finish(self._min_i, self._min_i + 1)
+            ev = self._finish(self._min_i, self._min_i + 1, self._tilt_at_min)
             self._state = _IDLE
             return [ev]
         if self._state == _DOWN:
@@ -387,10 +398,16 @@ class RepDetector:
         return j + nb * n
 
     def _ceiling(self) -> float:
-        """Highest driver value a lockout may settle at, deg (see the module docstring)."""
+        """Highest driver value a lockout may settle at, deg (see the module docstring).
+
+        Never under the height a movement starts at: a small one (a bow
+        from a standing level read a few degrees high) that settles back
+        where it started has ended, even if not ``lockout_drop_deg`` below
+        its peak; left open, it merged with the next movement into a "rep".
+        """
         s = self.settings
         share = self._base + s.lockout_max_share * (self._peak - self._base)
-        return min(self._peak - s.lockout_drop_deg, share)
+        return max(min(self._peak - s.lockout_drop_deg, share), self._base + s.start_above_deg)
 
     def _follow_level(self, level: float) -> None:
         """The standing level a next rep rises from: the pose the last rep ended in."""
@@ -403,18 +420,21 @@ class RepDetector:
         self._peak, self._peak_i = -np.inf, start
         self._min, self._min_i = np.inf, start
         self._tilt_max = -np.inf
+        self._tilt_at_min = -np.inf
         events.append(RepEvent("started", start, self._t(start)))
 
-    def _finish(self, lock: int, end: int) -> RepEvent:
+    def _finish(self, lock: int, end: int, tilt_max: float | None = None) -> RepEvent:
+        """The rep ends at ``lock``; ``tilt_max``: the tilt's maximum up to it (None: so far)."""
         s = self.settings
+        tilt = self._tilt_max if tilt_max is None else tilt_max
         b = RepBounds(self._start, min(self._peak_i, end - 1), end)
         peak = self._peak
         dur = (end - self._start) / self.rate_hz
         reason = ""
         if peak < s.min_peak_deg:
             reason = f"peak {peak:.0f}° under {s.min_peak_deg:g}°"
-        elif self._tilt_max < s.min_tilt_deg:
-            reason = f"pelvis/trunk tilted only {self._tilt_max:.0f}° (a step or turn)"
+        elif tilt < s.min_tilt_deg:
+            reason = f"pelvis/trunk tilted only {tilt:.0f}° (a step or turn)"
         elif dur < s.min_duration_s:
             reason = f"lasted only {dur:.2f} s (a knock)"
         kind = "rejected" if reason else "finished"

@@ -41,6 +41,9 @@ class SensorCalibration:
             or ``upright`` (no still stance anywhere: on the upright moments
             between reps, from the first to the last of them; the rules
             reading the lockout pose are then not assessed, docs/rules.md).
+        bias_rests: how many rests re-measured the gyro bias (drift tracking).
+        last_gyro_bias_dps: the tracked gyro bias at the end of the data
+            calibrated on, sensor frame, deg/s.
     """
 
     sensor: str
@@ -52,10 +55,27 @@ class SensorCalibration:
     ok: bool
     messages: tuple[str, ...] = ()
     kind: str = "stance"
+    bias_rests: int = 0
+    last_gyro_bias_dps: tuple[float, float, float] | None = None
 
     @property
     def stance_s(self) -> float:
         return self.stance_end_s - self.stance_start_s
+
+    @property
+    def bias_moved_dps(self) -> float:
+        """How far the tracked gyro bias moved from the calibration's by the end, deg/s."""
+        if self.last_gyro_bias_dps is None:
+            return 0.0
+        d = [a - b for a, b in zip(self.last_gyro_bias_dps, self.gyro_bias_dps, strict=True)]
+        return float(sum(x * x for x in d) ** 0.5)
+
+    def bias_note(self) -> str:
+        """One short phrase: how the gyro bias was tracked (docs/analysis.md, "Drift")."""
+        if not self.bias_rests:
+            return "gyro bias from the calibration only (no standing rest)"
+        moved = f"moved {self.bias_moved_dps:.1f} °/s"
+        return f"gyro bias re-measured at {self.bias_rests} rests ({moved})"
 
 
 @dataclass(frozen=True)

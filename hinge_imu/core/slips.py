@@ -9,7 +9,7 @@ the gap (``gap_slips``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
@@ -48,36 +48,78 @@ def gap_slips(
     rate_hz: float,
     settings: CalibrationSettings,
     other_events: Mapping[str, list[int]] | None = None,
+    standing: Mapping[str, FloatArray] | None = None,
+    bridged: Mapping[str, BoolArray] | None = None,
 ) -> dict[str, list[tuple[int, int, FloatArray]]]:
-    """Strap slips hidden in long gaps: [(gap start, gap end, Q)] per sensor.
+    """Strap slips hidden in lost data: [(gap start, gap end, Q)] per sensor.
 
-    A slip inside a gap leaves no trace in the gyro. It shows as a change of
-    the sensor's gravity direction between the still periods around the gap
-    while every other sensor's stayed put. ``Q`` is the smallest rotation
-    (sensor frame) explaining it; a turn about the vertical is not observable.
+    A slip inside a gap leaves no trace in the gyro (bridged, its burst
+    becomes a line). It shows as a change of the sensor's gravity direction
+    between the still periods around the gap while every other sensor's
+    stayed put. ``Q`` is the smallest rotation (sensor frame) explaining it;
+    a turn about the vertical is not observable. ``standing``: each sensor's
+    gravity direction (unit, sensor frame) in the standing pose; a still
+    period counts only where every other sensor is within
+    ``pose_tolerance_deg`` of it (standing, not a pause at the bottom of a
+    rep, where two reps of different depth can leave one sensor alone turned).
+    ``bridged``: where a sensor's lost data was short enough to be bridged;
+    such a gap is only looked at when the person stood still on both sides
+    of it, within ``gap_rest_near_s`` (bridged gaps are many; a slip hidden
+    in one happened in a stand).
     """
     out: dict[str, list[tuple[int, int, FloatArray]]] = {s: [] for s in acc}
     if len(acc) < 2:
         return out
     min_n = round(settings.gap_rest_min_s * rate_hz)
     rests = [(a, b) for a, b in runs(still) if b - a >= min_n]
+    cos_tol = np.cos(np.deg2rad(settings.pose_tolerance_deg))
+
+    def standing_but(s: str, r: tuple[int, int]) -> bool:
+        return standing is None or all(
+            float(unit(acc[x][r[0] : r[1]].mean(axis=0)) @ standing[x]) >= cos_tol
+            for x in acc
+            if x != s and x in standing
+        )
+
     window = round(settings.gap_rest_window_s * rate_hz)
+    near = round(settings.gap_rest_near_s * rate_hz)
     for s in acc:
         gaps = [g for g in runs(~valid[s]) if g[1] - g[0] >= 2]
-        # Rests must lie between this gap and the sensor's neighbouring gaps
-        # or gyro-detected slips, or they would compare across another event.
-        marks = sorted([x for g in gaps for x in g] + list((other_events or {}).get(s, [])))
+        short_s = bridged.get(s) if bridged is not None else None
+        # Rests must lie between this gap and the sensor's neighbouring long
+        # gaps or gyro-detected slips, or they would compare across another event.
+        edges = [x for g in gaps if short_s is None or not short_s[g[0]] for x in g]
+        marks = sorted(edges + list((other_events or {}).get(s, [])))
         for g_lo, g_hi in gaps:
             if g_lo <= after_index:
                 continue
             prev = max([m for m in marks if m < g_lo], default=0)
             nxt = min([m for m in marks if m > g_hi], default=still.shape[0])
-            before = [r for r in rests if max(prev, g_lo - window) <= r[0] and r[1] <= g_lo]
-            before = before[::-1]
-            later = [r for r in rests if g_hi <= r[0] and r[1] <= min(nxt, g_hi + window)]
-            # The nearest pair of rests in the same pose of every other sensor
-            # (standing both times, not a pause at the bottom of a rep).
-            for (b0, b1), (a0, a1) in ((p, q) for q in later[:3] for p in before):
+            # Rests within the window of the gap (a bridged one: touching it).
+            lo_ok, hi_ok = max(prev, g_lo - window), min(nxt, g_hi + window)
+            short = short_s is not None and bool(short_s[g_lo])
+            # A still period running into the gap (its ticks bridged) counts up to it.
+            before = [
+                (a, min(b, g_lo)) for a, b in rests if lo_ok <= a and min(b, g_lo) - a >= min_n
+            ]
+            before = [r for r in before[::-1] if standing_but(s, r)]
+            later = [
+                (max(a, g_hi), b) for a, b in rests if b <= hi_ok and b - max(a, g_hi) >= min_n
+            ]
+            later = [r for r in later if standing_but(s, r)]
+            if short and not (
+                before and later and before[0][1] >= g_lo - near and later[0][0] <= g_hi + near
+            ):
+                continue
+            # Pairs of rests in the same pose of every other sensor (standing
+            # both times, not a pause at the bottom of a rep), nearest first.
+            # A slip turns the sensor for good: the change must hold over
+            # every such pair, not only against one odd pose (a lockout with
+            # the ribs flared turns the upper back alone, and only until the
+            # ribs come down, maybe in the gap).
+            own: list[float] = []
+            ends: tuple[list[FloatArray], list[FloatArray]] = ([], [])
+            for (b0, b1), (a0, a1) in ((p, q) for q in later[:3] for p in before[:3]):
                 d_b = {x: unit(acc[x][b0:b1].mean(axis=0)) for x in acc}
                 d_a = {x: unit(acc[x][a0:a1].mean(axis=0)) for x in acc}
                 turned = {
@@ -87,10 +129,41 @@ def gap_slips(
                 others = max(turned[x] for x in acc if x != s)
                 if others >= settings.gap_others_share * settings.gap_slip_deg:
                     continue
-                if turned[s] >= settings.gap_slip_deg:
-                    out[s].append((g_lo, g_hi, _min_rotation(d_b[s], d_a[s])))
-                break
+                own.append(turned[s])
+                ends[0].append(d_b[s])
+                ends[1].append(d_a[s])
+            if own and min(own) >= settings.gap_slip_deg:
+                # The turn between the mean directions either side (a small
+                # shift in any one still moment averages out).
+                q = _min_rotation(np.mean(ends[0], axis=0), np.mean(ends[1], axis=0))
+                out[s].append((g_lo, g_hi, q))
     return out
+
+
+def on_its_own(
+    lo: int,
+    hi: int,
+    gyr_dps: FloatArray,
+    others_dps: Sequence[FloatArray],
+    rate_hz: float,
+    settings: CalibrationSettings,
+) -> bool:
+    """Did the sensor turn on its own during ``[lo, hi)`` (a slip), not with the body?
+
+    A strap slip turns one sensor while the body part under it, and so every
+    other sensor, hardly moves; a fast deep rep turns the whole chain (the
+    upper back at 300+ deg/s, the pelvis and thigh with it). So no other
+    sensor (bias-free gyro, deg/s) may turn faster than ``slip_chain_share``
+    of the sensor's own peak rate within ``slip_median_s`` of the burst.
+    """
+    pad = round(settings.slip_median_s * rate_hz)
+    own = float(norm_rows(gyr_dps[lo:hi]).max())
+    a = max(0, lo - pad)
+    for g in others_dps:
+        part = g[a : hi + pad]
+        if part.shape[0] and float(norm_rows(part).max()) > settings.slip_chain_share * own:
+            return False
+    return True
 
 
 def find_slips(

@@ -12,7 +12,6 @@ the whole recording in big blocks (``pipeline.analyse``), live the blocks of
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -21,16 +20,18 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.conventions import ANGLE_NAMES, ANGLE_SENSORS, CORE_SENSORS, REQUIRED_SENSOR
-from hinge_imu.core.angles import joint_angles_deg, segment_angles_deg, vertical_in_sensor
+from hinge_imu.core.angles import joint_angles_deg
 from hinge_imu.core.calibration import (
     ANGLE_READERS,
     UPRIGHT_NOT_ASSESSED,
     Calibration,
     CalibrationSettings,
 )
-from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
+from hinge_imu.core.chain import SensorChain
+from hinge_imu.core.orientation import OrientationSettings
 from hinge_imu.core.rep_metrics import RepBounds, compute_rep_metrics
 from hinge_imu.core.reps import RepDetector, RepSettings
+from hinge_imu.core.rest_bias import RestBias, RestBiasSettings
 from hinge_imu.core.results import RepResult
 from hinge_imu.core.rules import RuleSet, judge_rep
 from hinge_imu.core.step import AnalysisStep
@@ -57,6 +58,12 @@ class AnalysisSettings:
     lead_in_s: float = 10.0
     calibration: CalibrationSettings = field(default_factory=CalibrationSettings)
     reps: RepSettings = field(default_factory=RepSettings)
+    #: Each gyro bias tracked at every rest (``rest_bias.py``; docs/analysis.md, "Drift").
+    rest_bias: RestBiasSettings = field(default_factory=RestBiasSettings)
+    #: VQF's own gyro bias estimation at rest / during motion (always on
+    #: without a still stance, whose bias comes from brief stops only).
+    vqf_rest_bias: bool = False
+    vqf_motion_bias: bool = False
 
     def orientation(
         self, bias_dps: Sequence[float] = (0.0, 0.0, 0.0), estimate_bias: bool = False
@@ -67,89 +74,10 @@ class AnalysisSettings:
             self.grid.rate_hz,
             self.tau_acc_s,
             (b[0], b[1], b[2]),
-            rest_bias_estimation=estimate_bias,
+            rest_bias_estimation=estimate_bias or self.vqf_rest_bias,
             lead_in_s=self.lead_in_s,
-            motion_bias_estimation=estimate_bias,
+            motion_bias_estimation=estimate_bias or self.vqf_motion_bias,
         )
-
-
-class SensorChain:
-    """One sensor: grid ticks → orientation → (sagittal, frontal) deg per tick."""
-
-    def __init__(
-        self,
-        mountings: Sequence[tuple[float, FloatArray]],
-        orientation: OrientationSettings,
-        grid: GridSettings,
-        slipping: Sequence[tuple[float, float]] = (),
-    ):
-        #: [(from_s, R_S_B)]: the mounting, changed by strap slips.
-        self.mountings = [(float(t), np.asarray(r, dtype=np.float64)) for t, r in mountings]
-        #: [(start_s, end_s)]: while the strap slips the angles are unknown.
-        self.slipping = [(float(a), float(b)) for a, b in slipping]
-        self.rate_hz = grid.rate_hz
-        self.tracker = OrientationTracker(orientation)
-        self.reset()
-
-    def reset(self) -> None:
-        self.tracker.reset()
-        self._in_gap = True  # before the first sample
-        self._led_in_k = -1  # grid index where a lead-in left the filter settled
-
-    def lead_in(self, chunk: GridChunk) -> None:
-        """Settle the filter backward over the ticks about to be fed (``chunk``, from the first).
-
-        Call after ``reset()`` and before the first ``update``; the first
-        ticks then continue the settled filter instead of restarting it.
-        """
-        self.tracker.reset()
-        first = np.flatnonzero(~chunk.gap)
-        if first.size == 0:
-            return
-        f = int(first[0])
-        self.tracker.lead_in(chunk.acc_mps2[f:], chunk.gyr_dps[f:], ~chunk.gap[f:])
-        # The data starts at tick f: the filter carries on there instead of restarting.
-        self._led_in_k = chunk.k0 + f
-
-    def update(self, chunk: GridChunk) -> FloatArray:
-        """The next grid ticks as (M, 2): sagittal and frontal angle, deg; NaN in long gaps."""
-        if len(chunk) == 0:
-            return np.zeros((0, 2))
-        # After a long gap the filter restarts from the accelerometer: what
-        # happened in the gap (a strap slip, a turn) is not in its state.
-        gap = chunk.gap
-        if not self._in_gap and not gap.any():
-            # The usual live block: no gap, none before it; the filter runs on.
-            q = self.tracker.update(chunk.acc_mps2, chunk.gyr_dps)
-        else:
-            starts = np.nonzero(~gap & np.concatenate(([self._in_gap], gap[:-1])))[0]
-            self._in_gap = bool(gap[-1])
-            bounds = [0, *starts.tolist(), len(chunk)]
-            parts = []
-            for lo, hi in itertools.pairwise(bounds):
-                if lo in starts and chunk.k0 + lo != self._led_in_k:
-                    self.tracker.reset()
-                if hi > lo:
-                    parts.append(self.tracker.update(chunk.acc_mps2[lo:hi], chunk.gyr_dps[lo:hi]))
-            q = parts[0] if len(parts) == 1 else np.vstack(parts)
-        vert = vertical_in_sensor(q)
-        out = np.empty((len(chunk), 2))
-        if len(self.mountings) == 1 and not self.slipping:
-            # No strap slip: one mounting for every tick (no per-tick selection).
-            out[:, 0], out[:, 1] = segment_angles_deg(vert, self.mountings[0][1])
-            out[chunk.gap] = np.nan
-            return out
-        t = (chunk.k0 + np.arange(len(chunk))) / self.rate_hz
-        for i, (t_from, r) in enumerate(self.mountings):
-            t_to = self.mountings[i + 1][0] if i + 1 < len(self.mountings) else np.inf
-            sel = (t >= t_from) & (t < t_to)
-            if sel.any():
-                sag, fro = segment_angles_deg(vert[sel], r)
-                out[sel, 0], out[sel, 1] = sag, fro
-        out[chunk.gap] = np.nan
-        for t0, t1 in self.slipping:
-            out[(t >= t0) & (t < t1)] = np.nan
-        return out
 
 
 #: A step without rows (the angles' keys present, as in every step with rows).
@@ -227,6 +155,8 @@ class AnalysisStages:
                 ),
                 st.grid,
                 self.calibration.slipping(s),
+                self.calibration.bias_track(s),
+                self._live_rest_bias(s),
             )
             for s in self.sensors
         }
@@ -236,6 +166,26 @@ class AnalysisStages:
         self._buf: dict[str, list[FloatArray]] = {a: [] for a in ANGLE_NAMES}
         self._buf_n = 0
         self._rep_count = 0
+
+    def _live_rest_bias(self, sensor: str) -> RestBias | None:
+        """The causal bias tracking after the calibration's data (live), None if off."""
+        st = self.settings
+        if not st.rest_bias.enabled:
+            return None
+        track = self.calibration.bias_track(sensor)
+        return RestBias(
+            st.rest_bias,
+            st.calibration,
+            st.grid.rate_hz,
+            track.last,
+            first_k=track.end_k,
+            # The segment's superior axis: earth up while standing at the stance.
+            standing_up=self.calibration.R_S_B(sensor)[:, 2],
+        )
+
+    def bias_tracking(self) -> dict[str, tuple[int, FloatArray]]:
+        """Per sensor: (rests that measured its gyro bias so far, the newest bias (3,) deg/s)."""
+        return {s: c.bias_now() for s, c in self.chains.items()}
 
     @property
     def in_rep(self) -> bool:

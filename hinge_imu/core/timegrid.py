@@ -33,10 +33,13 @@ class GridSettings:
         rate_hz: grid rate, Hz (every sensor is resampled to it).
         max_bridge_s: longest gap between two raw samples that is bridged by
             interpolation; longer gaps are flagged (angles NaN).
+        hidden_slip_s: a bridged gap longer than this could hide a strap slip
+            (one takes ~0.1 s): its ticks are marked ``GridChunk.bridged``, s.
     """
 
     rate_hz: float = 100.0
     max_bridge_s: float = 0.25
+    hidden_slip_s: float = 0.06
 
     @property
     def dt_s(self) -> float:
@@ -51,12 +54,15 @@ class GridChunk:
         k0: index of the first tick (its time is ``k0 / rate_hz``).
         acc_mps2, gyr_dps: interpolated samples (M, 3).
         gap: (M,) True where the tick lies in a long gap or before the first sample.
+        bridged: (M,) True where it lies in a bridged gap longer than
+            ``GridSettings.hidden_slip_s`` (None: not known).
     """
 
     k0: int
     acc_mps2: FloatArray
     gyr_dps: FloatArray
     gap: BoolArray
+    bridged: BoolArray | None = None
 
     def __len__(self) -> int:
         return int(self.gap.shape[0])
@@ -116,13 +122,15 @@ class GridResampler:
             out_gyr = gyr_lo + w * (gyr.take(i, axis=0) - gyr_lo)
             on_sample = np.abs(t_hi - tk) < 1e-6
             gap = (span > self.settings.max_bridge_s) & ~on_sample
+            bridged = (span > self.settings.hidden_slip_s) & ~on_sample & ~gap
         else:
             out_acc = np.repeat(acc[:1], n, axis=0)
             out_gyr = np.repeat(gyr[:1], n, axis=0)
             gap = np.zeros(n, dtype=bool)
+            bridged = gap.copy()
         if before_first.any():  # only ticks before the first sample (rare after the start)
             gap |= before_first & (np.abs(t[0] - tk) > 1e-6)
-        return GridChunk(k0, out_acc, out_gyr, gap)
+        return GridChunk(k0, out_acc, out_gyr, gap, bridged)
 
 
 def _empty_chunk(k0: int) -> GridChunk:

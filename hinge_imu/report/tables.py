@@ -67,7 +67,8 @@ def quality_figure(session: Session) -> Figure:
         ax_stance.text(
             stance + 0.05,
             yi,
-            f"{stance:.1f} s{word}\nbending axis found: {cal.axis_confidence:.0%} sure",
+            f"{stance:.1f} s{word}\nbending axis found: {cal.axis_confidence:.0%} sure\n"
+            f"{cal.bias_note()}",
             va="center",
             fontsize=8.5,
         )

@@ -1,0 +1,349 @@
+"""Each gyro's bias at every rest: drift tracked live and offline (docs/analysis.md, "Drift").
+
+Gyros warm up and drift during a session (0.5–1.5 °/s over the first
+minutes is common); a bias taken once at the stance goes stale, and the
+orientation filter turns a bias error ``b`` into an inclination error of
+about ``b · tau_acc_s`` (1 °/s → 3°). So the bias is measured again at every
+rest of the sensor and tracked with a Kalman filter (``bias_model.py``):
+
+* a **rest** is a run of at least ``min_rest_s`` in which the sensor's
+  signals hardly vary (:func:`~hinge_imu.core.stance.quiet`: how much the
+  gyro and the accelerometer's direction vary, never their level or the
+  accelerometer's magnitude), its smoothed rate stays within
+  ``rest_gyro_dps`` of the run's own median (the slow start of a rep is
+  cut off), gravity turns less than ``max_turn_deg`` in it (a slow lean is
+  no rest) and the sensor stands as at the stance (``standing_deg``: a
+  pause in the hole creeps);
+* its mean rate measures the bias with a variance of
+  ``noise_dps² / T + (settle_deg / T)²`` (T the rest's length in s: noise
+  averages out over a long rest, and a person settling after a rep turns a
+  little, an angle spread over the rest);
+* between rests the bias follows the model of ``bias_model.py`` (it
+  drifts at a rate that changes slowly, as a warm-up does).
+
+:class:`RestBias` is the causal stage (``update()``/``finish()``/``reset()``):
+it decides a tick once ``lag`` ticks after it are in, and a rest's new bias
+holds from ``lag`` ticks after the rest's end on, whatever the chunking.
+Live, :class:`~hinge_imu.core.chain.SensorChain` runs it after the
+calibration. Offline, :func:`track_bias` runs the same stage over the whole
+recording first and smooths its estimates backward (Rauch–Tung–Striebel):
+the bias between two rests is then interpolated from both, the rests before
+AND after a rep, and the stages are fed that track (:class:`BiasTrack`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from hinge_imu.core import bias_model
+from hinge_imu.core.bias_model import BiasState, Measurement
+from hinge_imu.core.calibration_settings import CalibrationSettings
+from hinge_imu.core.stance import norm_rows, quiet, runs
+from hinge_imu.core.timegrid import GridChunk
+
+__all__ = ["BiasTrack", "RestBias", "RestBiasSettings", "RestEstimate", "track_bias"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class RestBiasSettings:
+    """How the gyro bias is tracked at rests.
+
+    Attributes:
+        enabled: track the bias at rests (off: the calibration's bias throughout).
+        min_rest_s: shortest rest that measures the bias, s.
+        rest_gyro_dps: within a quiet run, a rest's smoothed rate stays this
+            close to the run's median rate (where a rep starts slowly, it
+            does not), deg/s.
+        max_turn_deg: gravity turns less than this in the sensor during a
+            rest (a slow lean is no rest; the accelerometer's direction only), deg.
+        standing_deg: a rest is in the standing pose, gravity within this
+            of the stance's (a pause in the hole creeps), deg.
+        noise_dps: standard deviation per axis of a 1 s rest's mean rate
+            about the true bias (noise, sway), deg/s; a rest of T s: this / √T.
+        settle_deg: a person settling during a rest turns up to about this
+            much, spread over it, deg (a rest of T s: this / T in deg/s).
+        walk_dps_per_sqrt_s: how fast the bias may wander between rests, deg/s per √s.
+        rate_walk_dps_per_s_per_sqrt_s: how fast its rate of change may
+            change (a warm-up slows down), deg/s per s per √s.
+        prior_dps: standard deviation per axis of the calibration's bias
+            before any rest is measured (no still stance), deg/s.
+        prior_rate_dps_per_s: … of its rate of change, deg/s per s.
+        stance_dps: standard deviation per axis of the stance's bias: the
+            angles are relative to the stance, so the bias it was taken
+            with holds there, deg/s.
+    """
+
+    enabled: bool = True
+    min_rest_s: float = 0.5
+    rest_gyro_dps: float = 1.0
+    max_turn_deg: float = 0.5
+    standing_deg: float = 10.0
+    noise_dps: float = 0.3
+    settle_deg: float = 2.0
+    walk_dps_per_sqrt_s: float = 0.02
+    rate_walk_dps_per_s_per_sqrt_s: float = 0.001
+    prior_dps: float = 1.0
+    prior_rate_dps_per_s: float = 0.002
+    stance_dps: float = 0.02
+
+    def model(self) -> tuple[float, float]:
+        """(walk, rate walk) of ``bias_model``."""
+        return self.walk_dps_per_sqrt_s, self.rate_walk_dps_per_s_per_sqrt_s
+
+
+@dataclass(frozen=True)
+class RestEstimate:
+    """One rest: what it measured and the (causal) bias after it.
+
+    Attributes:
+        apply_k: grid tick from which the new bias holds (the rest's end + lag).
+        measured: the rest's measurement (middle tick, mean rate, variance).
+        state: the forward estimate after it.
+    """
+
+    apply_k: int
+    measured: Measurement
+    state: BiasState
+
+
+@dataclass(frozen=True)
+class BiasTrack:
+    """One sensor's gyro bias over the grid: linear between knots, constant outside.
+
+    Attributes:
+        k: knot ticks (M,), increasing (may be empty: ``bias_dps`` row 0 throughout).
+        bias_dps: bias at each knot (max(M, 1), 3), deg/s.
+        end_k: the ticks looked at end here; a live chain tracks on from it.
+        last: the causal (forward) estimate after the last rest, where live
+            tracking continues from.
+        rests: how many rests measured the bias.
+    """
+
+    k: IntArray
+    bias_dps: FloatArray
+    end_k: int
+    last: BiasState
+    rests: int
+
+    @property
+    def last_dps(self) -> FloatArray:
+        return self.last.bias_dps
+
+    @staticmethod
+    def constant(bias_dps: FloatArray, end_k: int = -(2**62)) -> BiasTrack:
+        """One bias throughout (tracking off, or nothing looked at yet)."""
+        b = np.asarray(bias_dps, dtype=np.float64).reshape(1, 3)
+        st = BiasState.start(end_k, b[0], 0.0, 0.0)
+        return BiasTrack(np.zeros(0, dtype=np.int64), b, end_k, st, 0)
+
+    def at(self, k: IntArray) -> FloatArray:
+        """The bias (n, 3) at grid ticks ``k`` (n,), deg/s."""
+        if self.k.size < 2:
+            return np.broadcast_to(self.bias_dps[0], (len(k), 3))
+        kf = np.asarray(k, dtype=np.float64)
+        x = self.k.astype(np.float64)
+        return np.stack([np.interp(kf, x, self.bias_dps[:, j]) for j in range(3)], axis=1)
+
+
+class RestBias:
+    """The causal stage: one sensor's grid ticks in, a new bias after each rest out.
+
+    Args:
+        settings: how rests are found and weighed.
+        calibration: the quiet test's settings (``stance.quiet``).
+        rate_hz: grid rate, Hz.
+        start: the bias estimate to start from.
+        first_k: ticks before this are never a rest (already looked at).
+        standing_up: earth up in the sensor frame at the stance (None: a
+            rest in any pose counts).
+    """
+
+    def __init__(
+        self,
+        settings: RestBiasSettings,
+        calibration: CalibrationSettings,
+        rate_hz: float,
+        start: BiasState,
+        first_k: int = -(2**62),
+        standing_up: FloatArray | None = None,
+    ) -> None:
+        self.settings = settings
+        #: Earth up in the sensor frame while standing (None: any pose rests).
+        self.standing_up = (
+            None
+            if standing_up is None
+            else np.asarray(standing_up) / float(np.linalg.norm(standing_up))
+        )
+        self.cs = calibration
+        self.rate_hz = rate_hz
+        self.start = start
+        self.first_k = first_k
+        #: Ticks a decision waits for (the quiet test's centred windows).
+        self.lag = round((calibration.still_mean_s + calibration.smooth_s) * rate_hz) + 1
+        self.reset()
+
+    def reset(self) -> None:
+        self.state = self.start
+        self.rests = 0
+        self._next_k: int | None = None  # grid tick the next chunk should start at
+        self._decided_k = 0  # ticks before this are decided
+        self._hist = (np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0, dtype=bool))
+        self._run_k: int | None = None  # first tick of the open quiet run
+        self._run: list[tuple[FloatArray, FloatArray, FloatArray]] = []  # (smoothed, raw, acc)
+
+    def update(self, chunk: GridChunk) -> list[RestEstimate]:
+        """The next ticks; returns the rests decided in them, in order."""
+        n = len(chunk)
+        if n == 0:
+            return []
+        out: list[RestEstimate] = []
+        if self._next_k != chunk.k0:
+            # A first chunk, or one not following on: start afresh there.
+            out += self._close(self._decided_k)
+            self._hist = (np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0, dtype=bool))
+            self._decided_k = chunk.k0
+        h_acc, h_gyr, h_ok = self._hist
+        acc = np.vstack((h_acc, chunk.acc_mps2))
+        gyr = np.vstack((h_gyr, chunk.gyr_dps))
+        ok = np.concatenate((h_ok, ~chunk.gap))
+        k_buf = chunk.k0 - h_ok.shape[0]
+        self._next_k = chunk.k0 + n
+        calm, smooth = quiet(acc, gyr, self.rate_hz, self.cs)
+        calm &= ok & (np.arange(k_buf, k_buf + acc.shape[0]) >= self.first_k)
+        lo, hi = self._decided_k - k_buf, acc.shape[0] - self.lag
+        if hi > lo:
+            out += self._decide(calm[lo:hi], smooth[lo:hi], gyr[lo:hi], acc[lo:hi], self._decided_k)
+            self._decided_k += hi - lo
+        keep = 2 * self.lag
+        self._hist = (acc[-keep:], gyr[-keep:], ok[-keep:])
+        return out
+
+    def finish(self) -> list[RestEstimate]:
+        """End of data: the open rest, if any, ends at the last tick."""
+        return self._close(self._decided_k)
+
+    # ---- internals -----------------------------------------------------------------------
+
+    def _decide(
+        self,
+        calm: npt.NDArray[np.bool_],
+        smooth: FloatArray,
+        gyr: FloatArray,
+        acc: FloatArray,
+        k0: int,
+    ) -> list[RestEstimate]:
+        out: list[RestEstimate] = []
+        pos = 0
+        for a, b in runs(calm):
+            if a > pos:
+                # Ticks before this run were not quiet: an open run ended there.
+                out += self._close(k0 + pos)
+            if self._run_k is None:
+                self._run_k = k0 + a
+            self._run.append((smooth[a:b], gyr[a:b], acc[a:b]))
+            pos = b
+        if pos < calm.shape[0]:
+            out += self._close(k0 + pos)
+        return out
+
+    def _close(self, end_k: int) -> list[RestEstimate]:
+        """The open quiet run ended at ``end_k`` (exclusive): measure its rests."""
+        if self._run_k is None:
+            return []
+        run_k = self._run_k
+        min_n = max(2, round(self.settings.min_rest_s * self.rate_hz))
+        if sum(p[0].shape[0] for p in self._run) < min_n:
+            self._run_k, self._run = None, []  # too short to be a rest (most quiet runs)
+            return []
+        smooth = np.vstack([p[0] for p in self._run])
+        gyr = np.vstack([p[1] for p in self._run])
+        acc = np.vstack([p[2] for p in self._run])
+        self._run_k, self._run = None, []
+        s = self.settings
+        # Its own level, not the bias tracked so far: drift may have moved it.
+        near = norm_rows(smooth - np.median(smooth, axis=0)) < s.rest_gyro_dps
+        out = []
+        for a, b in runs(near):
+            if b - a >= min_n:
+                if not self._standing(acc[a:b]) or self._turn_deg(acc[a:b]) > s.max_turn_deg:
+                    continue
+                out.append(self._measure(gyr[a:b].mean(axis=0), run_k + a, run_k + b, end_k))
+        return out
+
+    def _standing(self, acc: FloatArray) -> bool:
+        """The rest is in the standing pose (a pause in the hole creeps: no bias there)."""
+        if self.standing_up is None:
+            return True
+        m = acc.mean(axis=0)
+        cos = float(m @ self.standing_up) / max(float(np.linalg.norm(m)), 1e-9)
+        return bool(cos > np.cos(np.deg2rad(self.settings.standing_deg)))
+
+    @staticmethod
+    def _turn_deg(acc: FloatArray) -> float:
+        """How far gravity turned in the sensor during a rest, deg: a slow lean is no rest.
+
+        The median directions of its first and last thirds (medians: a knock
+        or a heel strike does not move them; the magnitude is never used).
+        """
+        u = acc / np.maximum(norm_rows(acc), 1e-9)[:, None]
+        third = max(1, u.shape[0] // 3)
+        first, last = np.median(u[:third], axis=0), np.median(u[-third:], axis=0)
+        cos = float(first @ last) / max(float(np.linalg.norm(first) * np.linalg.norm(last)), 1e-12)
+        return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+
+    def _measure(self, mean_dps: FloatArray, a_k: int, b_k: int, end_k: int) -> RestEstimate:
+        s = self.settings
+        rest_s = (b_k - a_k) / self.rate_hz
+        # Noise averages out over a long rest; settling after a rep is an
+        # angle spread over the rest, so its rate error falls as 1/T.
+        m = Measurement(
+            (a_k + b_k) // 2, mean_dps, s.noise_dps**2 / rest_s + (s.settle_deg / rest_s) ** 2
+        )
+        self.state = bias_model.step(self.state, m, self.rate_hz, *s.model())[0]
+        self.rests += 1
+        return RestEstimate(end_k + self.lag, m, self.state)
+
+
+def track_bias(
+    chunk: GridChunk,
+    bias_dps: FloatArray,
+    rate_hz: float,
+    settings: RestBiasSettings,
+    calibration: CalibrationSettings,
+    standing_up: FloatArray | None = None,
+    anchor_k: int | None = None,
+) -> BiasTrack:
+    """Offline: the bias over the whole of ``chunk`` from every rest in it (before and after).
+
+    The rests are found by the live stage, starting from the calibration's
+    ``bias_dps``; with a stance (``anchor_k``, its middle tick) the track
+    passes through ``bias_dps`` there: the angles are relative to the
+    stance, whose vertical was taken with that bias. Then every rest's bias
+    comes from all of them (smoothed backward) and is interpolated between.
+    """
+    end_k = chunk.k0 + len(chunk)
+    if not settings.enabled:
+        return BiasTrack.constant(bias_dps, end_k)
+    s = settings
+    start = BiasState.start(chunk.k0, bias_dps, s.prior_dps, s.prior_rate_dps_per_s)
+    stage = RestBias(s, calibration, rate_hz, start, standing_up=standing_up)
+    found = [e.measured for e in stage.update(chunk) + stage.finish()]
+    meas = list(found)
+    if anchor_k is not None:
+        meas.append(Measurement(anchor_k, np.asarray(bias_dps), s.stance_dps**2))
+    if not meas:
+        return BiasTrack.constant(bias_dps, end_k)
+    meas.sort(key=lambda m: m.k)
+    first = BiasState.start(meas[0].k, bias_dps, s.prior_dps, s.prior_rate_dps_per_s)
+    states, last = bias_model.smooth(first, meas, rate_hz, *s.model())
+    ks = np.array([st.k for st in states], dtype=np.int64)
+    # Knots strictly increasing (a rest and the stance may share a middle tick).
+    keep = np.concatenate((np.diff(ks) > 0, [True]))
+    bias = np.array([st.bias_dps for st in states])
+    return BiasTrack(ks[keep], bias[keep], end_k, last, len(found))
