@@ -21,7 +21,9 @@ from pypdf import PdfReader
 from hinge_imu.core.pipeline import analyse
 from hinge_imu.core.results import Session
 from hinge_imu.report.build import ReportSettings, render_report, session_pages
+from hinge_imu.report.pdf import png_bytes
 from hinge_imu.report.sets import SET_BREAK_S, split_sets
+from hinge_imu.report.timeline import TimelinePage, timeline_figure
 from hinge_imu.sim import SimConfig, simulate
 
 MISTAKES: list[dict[str, float | None]] = [
@@ -107,15 +109,19 @@ def test_scores_on_the_set_pages(session: Session, pages: list[str]) -> None:
 def test_csvs_keep_every_rep(files: dict[str, bytes]) -> None:
     reps = pd.read_csv(io.BytesIO(files["reps.csv"]))
     assert list(reps["rep"]) == list(range(1, 10))
+    # Set pages are in the PDF; their PNGs only on request (changed deliberately:
+    # a PNG per set was 40 % of a long session's report time).
     pngs = sorted(name for name in files if name.endswith(".png"))
-    assert pngs == [
-        "1_overview.png",
-        "2_reps_overlaid.png",
-        "3_calibration_and_quality.png",
-        "4_set_1.png",
-        "4_set_2.png",
-        "4_set_3.png",
-    ]
+    assert pngs == ["1_overview.png", "2_reps_overlaid.png", "3_calibration_and_quality.png"]
+
+
+def test_set_pngs_on_request(session: Session, files: dict[str, bytes]) -> None:
+    with_sets = render_report([session], ReportSettings(png=True, set_pngs=True))
+    pngs = sorted(name for name in with_sets if name.endswith(".png"))
+    assert pngs[3:] == ["4_set_1.png", "4_set_2.png", "4_set_3.png"]
+    # One figure is redrawn for every set: each PNG shows its own set.
+    assert len({with_sets[name] for name in pngs[3:]}) == 3
+    assert with_sets["1_overview.png"] == files["1_overview.png"]
 
 
 def test_pages_are_drawn_one_at_a_time(session: Session) -> None:
@@ -128,3 +134,27 @@ def test_pages_are_drawn_one_at_a_time(session: Session) -> None:
     next(pages)
     gc.collect()
     assert ref() is None
+
+
+def test_a_redrawn_set_page_is_the_page_drawn_afresh(session: Session) -> None:
+    """Nothing of the previous set (its mistakes, its strip rows) stays on the next page."""
+    t = session.angles["t_s"]
+    sets = split_sets(session.reps, (float(t.iloc[0]), float(t.iloc[-1])))
+    page = TimelinePage(session)
+    redrawn = [png_bytes(page.show(s.window_s, title=f"Set {s.number}")) for s in sets]
+    fresh = [png_bytes(timeline_figure(session, s.window_s, title=f"Set {s.number}")) for s in sets]
+    assert redrawn == fresh
+
+
+def test_two_processes_write_the_same_report(session: Session, files: dict[str, bytes]) -> None:
+    """A second process draws the later pages; the files are the same, the PDF's pages too."""
+    two = render_report([session], ReportSettings(png=True, jobs=2))
+    assert sorted(two) == sorted(files)
+    assert {k: v for k, v in two.items() if k != "report.pdf"} == {
+        k: v for k, v in files.items() if k != "report.pdf"
+    }
+    pdf = PdfReader(io.BytesIO(two["report.pdf"]))
+    assert [page.extract_text() for page in pdf.pages] == [
+        page.extract_text() for page in PdfReader(io.BytesIO(files["report.pdf"])).pages
+    ]
+    assert "SIMULATED DATA" in str(pdf.metadata.title)

@@ -69,6 +69,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="time grid of angles.csv, Hz (default 50)",
     )
     p.add_argument("--no-png", action="store_true", help="write the PDF and CSVs only")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        choices=(1, 2),
+        metavar="N",
+        help="processes drawing the pages: 1 or 2 (default: 2 for a long report when "
+        "the machine has 1.5 idle cores, on Linux)",
+    )
+    p.add_argument(
+        "--set-pngs",
+        action="store_true",
+        help="also write each set page of a long session as a PNG (4_set_<n>.png; "
+        "they are always in the PDF)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,7 +97,12 @@ def run(args: argparse.Namespace) -> int:
     recordings = _expand(args.recordings)
     refuse_report_over_inputs(out, [*recordings, args.rules])
     sessions = [analyse(path, rules) for path in recordings]
-    settings = ReportSettings(angles_rate_hz=args.angles_rate_hz, png=not args.no_png)
+    settings = ReportSettings(
+        angles_rate_hz=args.angles_rate_hz,
+        png=not args.no_png,
+        set_pngs=args.set_pngs,
+        jobs=args.jobs or 0,
+    )
     written = write_report(sessions, out, settings)
     if any(s.is_simulated for s in sessions):
         print("*** SIMULATED DATA — not a real person ***")

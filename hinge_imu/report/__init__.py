@@ -8,6 +8,7 @@
 * ``compare`` — the progress page across sessions
 * ``exports`` — ``reps.csv``, ``angles.csv``, ``summary.csv``, ``columns.csv`` as DataFrames
 * ``pdf``     — figures → PDF / PNG bytes
+* ``pages``   — a report's pages planned, then drawn by one process or two
 * ``build``   — ``render_report`` / ``write_report``: everything, written atomically
 
 Figures draw on the Agg canvas directly (no pyplot, never shown). See docs/reports.md.

@@ -13,7 +13,8 @@ Layout of ``out_dir``:
   3 min, tables over 20 reps), ``reps.csv``, ``angles.csv``, ``summary.csv``,
   ``columns.csv``;
 * one session of several sets: ``1_overview.png``, ``2_reps_overlaid.png``,
-  ``3_calibration_and_quality.png``, ``4_set_<n>.png`` per set, and the CSVs;
+  ``3_calibration_and_quality.png``, the CSVs, and with ``set_pngs``
+  ``4_set_<n>.png`` per set (the set pages are always in the PDF);
 * several sessions: ``report.pdf`` (the progress page first, then every
   session's pages), ``0_progress.png``, ``summary.csv`` (one row per
   session), ``columns.csv``, and one folder per session with its PNGs and
@@ -22,10 +23,12 @@ Layout of ``out_dir``:
 
 from __future__ import annotations
 
+import math
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from matplotlib.figure import Figure
@@ -36,12 +39,33 @@ from hinge_imu.errors import HingeImuError
 from hinge_imu.report import exports
 from hinge_imu.report.compare import progress_figure, unique_names
 from hinge_imu.report.overview import overview_figure
-from hinge_imu.report.pdf import PdfDocument, png_bytes
+from hinge_imu.report.pages import (
+    COST_CSV_PER_SAMPLE,
+    COST_OTHER_PAGE,
+    COST_OTHER_PNG,
+    COST_SET_PAGE,
+    COST_SET_PNG,
+    PARALLEL_MIN_COST,
+    PARALLEL_MIN_FREE_CORES,
+    Page,
+    Timelines,
+    can_fork,
+    draw_in_two,
+    draw_pages,
+    free_cores,
+    split_point,
+)
 from hinge_imu.report.plots import reps_overlay_figure, scores_figure
 from hinge_imu.report.sets import RepSet, split_sets
 from hinge_imu.report.style import PNG_DPI, session_name
-from hinge_imu.report.tables import quality_figure, rep_table_figures
-from hinge_imu.report.timeline import split_window, timeline_figure, timeline_windows
+from hinge_imu.report.tables import REPS_PER_PAGE, quality_figure, rep_table_figures
+from hinge_imu.report.timeline import split_window, timeline_windows
+
+#: File stem of the set pages (``4_set_07``): their PNGs are written only on request.
+SET_PAGE = "4_set_"
+
+#: Draws one page.
+Draw = Callable[[], Figure]
 
 
 @dataclass(frozen=True)
@@ -50,12 +74,22 @@ class ReportSettings:
 
     Attributes:
         angles_rate_hz: rate of the fixed time grid of ``angles.csv``, Hz.
-        png: also write every figure as a PNG.
+        png: also write the session's pages as PNGs (all but the set pages).
+        set_pngs: also write each set page as a PNG (with ``png``); off by
+            default: they are in the PDF, and a PNG each was 40 % of the
+            time of a long session's report.
         png_dpi: PNG resolution, dots per inch (A4 landscape).
+        jobs: processes drawing the pages: 1, 2 (on Linux, forked; more are
+            not used), or 0 = two when the report is long enough to gain from
+            it and the machine has 1.5 idle cores (``PARALLEL_MIN_FREE_CORES``).
+            1 by default here (a notebook's kernel is not forked unasked);
+            the command's default is 0.
     """
 
     angles_rate_hz: float = exports.ANGLES_RATE_HZ
     png: bool = True
+    set_pngs: bool = False
+    jobs: int = 1
     png_dpi: int = PNG_DPI
 
 
@@ -63,46 +97,91 @@ def session_pages(session: Session) -> Iterator[tuple[str, Figure]]:
     """(file stem, figure) of every page of one session's report, in page order.
 
     A generator: each page is drawn when asked for, so a caller that saves
-    and drops it holds one page at a time, however long the session.
+    and drops it holds one page at a time, however long the session. The
+    pages of the session over time (the set pages, the parts of a long
+    session) are one figure redrawn: save each before asking for the next.
     One set: the session over time, reps overlaid, scores, quality, rep table.
-    Several sets: an overview, reps overlaid, quality, then one page per set.
+    Several sets: an overview, reps overlaid, quality, then one page per set
+    (stems starting with ``SET_PAGE``).
     """
+    for stem, draw in _session_plan(session, Timelines()):
+        yield stem, draw()
+
+
+def _session_plan(session: Session, timelines: Timelines) -> list[tuple[str, Draw]]:
+    """(file stem, how to draw it) of every page of one session, in page order."""
     t = session.angles["t_s"].to_numpy()
     span = (float(t[0]), float(t[-1])) if t.size else (0.0, 1.0)
     sets = split_sets(session.reps, span)
     if len(sets) > 1:
-        yield from _long_session_pages(session, sets)
-        return
-    timelines = timeline_windows(session)
-    for k, window in enumerate(timelines):
-        if len(timelines) == 1:
-            yield "1_session_over_time", timeline_figure(session)
+        return _long_session_plan(session, sets, timelines)
+    windows = timeline_windows(session)
+    plan: list[tuple[str, Draw]] = []
+    for k, window in enumerate(windows):
+        if len(windows) == 1:
+            plan.append(("1_session_over_time", partial(_timeline, timelines, session, None)))
         else:
-            part = f"part {k + 1} of {len(timelines)}, {window[0]:.0f}–{window[1]:.0f} s"
-            yield f"1_session_over_time_{k + 1}", timeline_figure(session, window, part)
-    yield "2_reps_overlaid", reps_overlay_figure(session)
-    yield "3_scores_and_mistakes", scores_figure(session)
-    yield "4_calibration_and_quality", quality_figure(session)
-    tables = rep_table_figures(session)
-    for k, fig in enumerate(tables):
-        yield "5_rep_table" + (f"_{k + 1}" if len(tables) > 1 else ""), fig
+            part = f"part {k + 1} of {len(windows)}, {window[0]:.0f}–{window[1]:.0f} s"
+            draw = partial(_timeline, timelines, session, window, part)
+            plan.append((f"1_session_over_time_{k + 1}", draw))
+    plan.append(("2_reps_overlaid", partial(reps_overlay_figure, session)))
+    plan.append(("3_scores_and_mistakes", partial(scores_figure, session)))
+    plan.append(("4_calibration_and_quality", partial(quality_figure, session)))
+    # A session of one set has few reps: its table pages are drawn together.
+    tables = _RepTables(session)
+    for k in range(tables.pages):
+        stem = "5_rep_table" + (f"_{k + 1}" if tables.pages > 1 else "")
+        plan.append((stem, partial(tables.page, k)))
+    return plan
 
 
-def _long_session_pages(session: Session, sets: Sequence[RepSet]) -> Iterator[tuple[str, Figure]]:
-    yield "1_overview", overview_figure(session, sets)
-    yield "2_reps_overlaid", reps_overlay_figure(session)
-    yield "3_calibration_and_quality", quality_figure(session)
+def _timeline(
+    timelines: Timelines,
+    session: Session,
+    window_s: tuple[float, float] | None,
+    part: str = "",
+    title: str = "The session over time",
+) -> Figure:
+    return timelines(session).show(window_s, part, title)
+
+
+class _RepTables:
+    """The rep table's pages, drawn when the first is asked for, dropped after the last."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.pages = max(1, math.ceil(len(session.reps) / REPS_PER_PAGE))
+        self._figures: list[Figure] = []
+
+    def page(self, k: int) -> Figure:
+        if not self._figures:
+            self._figures = rep_table_figures(self.session)
+        fig = self._figures[k]
+        if k == len(self._figures) - 1:
+            self._figures = []
+        return fig
+
+
+def _long_session_plan(
+    session: Session, sets: Sequence[RepSet], timelines: Timelines
+) -> list[tuple[str, Draw]]:
+    plan: list[tuple[str, Draw]] = [
+        ("1_overview", partial(overview_figure, session, sets)),
+        ("2_reps_overlaid", partial(reps_overlay_figure, session)),
+        ("3_calibration_and_quality", partial(quality_figure, session)),
+    ]
     digits = len(str(len(sets)))
     for s in sets:
         title = f"Set {s.number} of {len(sets)}: reps {s.first_rep}–{s.last_rep}"
         windows = split_window(s.reps, s.window_s)
-        for k, (w0, w1) in enumerate(windows):
-            stem = f"4_set_{s.number:0{digits}d}"
-            part = f"{w0:.0f}–{w1:.0f} s"
+        for k, window in enumerate(windows):
+            stem = f"{SET_PAGE}{s.number:0{digits}d}"
+            part = f"{window[0]:.0f}–{window[1]:.0f} s"
             if len(windows) > 1:
                 stem += f"_{k + 1}"
                 part = f"part {k + 1} of {len(windows)}, {part}"
-            yield stem, timeline_figure(session, (w0, w1), part, title)
+            plan.append((stem, partial(_timeline, timelines, session, window, part, title)))
+    return plan
 
 
 def session_folders(sessions: Sequence[Session]) -> list[str]:
@@ -116,26 +195,39 @@ def session_folders(sessions: Sequence[Session]) -> list[str]:
     return folders
 
 
-def _all_pages(sessions: Sequence[Session], folders: list[str]) -> Iterator[tuple[str, Figure]]:
-    """(path without ``.png``, figure) of every page of the report, drawn one by one."""
+def report_plan(sessions: Sequence[Session], settings: ReportSettings | None = None) -> list[Page]:
+    """Every page of the report, in order, none drawn yet."""
+    settings = settings or ReportSettings()
     several = len(sessions) > 1
+    timelines = Timelines()
+    plan: list[Page] = []
     if several:
-        yield "0_progress", progress_figure(sessions)
-    for session, folder in zip(sessions, folders, strict=True):
+        progress = partial(progress_figure, sessions)
+        plan.append(Page("0_progress", progress, settings.png, COST_OTHER_PAGE))
+    for session, folder in zip(sessions, session_folders(sessions), strict=True):
         prefix = f"{folder}/" if several else ""
-        for stem, fig in session_pages(session):
-            yield prefix + stem, fig
+        for stem, draw in _session_plan(session, timelines):
+            set_page = stem.startswith(SET_PAGE)
+            png = settings.png and (settings.set_pngs or not set_page)
+            cost = COST_SET_PAGE if set_page else COST_OTHER_PAGE
+            if png:
+                cost += COST_SET_PNG if set_page else COST_OTHER_PNG
+            plan.append(Page(prefix + stem, draw, png, cost))
+    return plan
 
 
 def render_report(
     sessions: Sequence[Session], settings: ReportSettings | None = None
 ) -> dict[str, bytes]:
-    """Every output file of the report: relative path → content (nothing written)."""
+    """Every output file of the report: relative path → content (nothing written).
+
+    With ``settings.jobs`` 2 (or 0, automatic, and two free cores) and a long
+    report, a second process draws the later pages while this one draws the
+    first ones and the CSV files.
+    """
     if not sessions:
         raise HingeImuError("no session to report on")
     settings = settings or ReportSettings()
-    files: dict[str, bytes] = {}
-    folders = session_folders(sessions)
     several = len(sessions) > 1
     title = (
         f"hinge-imu progress report, {len(sessions)} sessions"
@@ -143,15 +235,27 @@ def render_report(
         else f"hinge-imu session report: {session_name(sessions[0])}"
     )
     simulated = any(s.is_simulated for s in sessions)
-    with PdfDocument(title, simulated) as pdf:
-        # Each page is drawn, saved into the PDF and the PNG, and dropped.
-        for path, fig in _all_pages(sessions, folders):
-            pdf.add(fig)
-            if settings.png:
-                files[f"{path}.png"] = png_bytes(fig, settings.png_dpi)
-        files["report.pdf"] = pdf.close()
+    plan = report_plan(sessions, settings)
 
-    for session, folder in zip(sessions, folders, strict=True):
+    def csv_files() -> dict[str, bytes]:
+        return _csv_files(sessions, settings)
+
+    csv_cost = COST_CSV_PER_SAMPLE * sum(len(s.angles) for s in sessions)
+    cost = sum(p.cost for p in plan) + csv_cost
+    auto = 2 if cost >= PARALLEL_MIN_COST and free_cores() >= PARALLEL_MIN_FREE_CORES else 1
+    if (settings.jobs or auto) >= 2 and len(plan) >= 2 and can_fork():
+        k = split_point([p.cost for p in plan], csv_cost)
+        return draw_in_two(plan, k, title, simulated, settings.png_dpi, csv_files)
+    files = draw_pages(plan, title, simulated, settings.png_dpi)
+    files.update(csv_files())
+    return files
+
+
+def _csv_files(sessions: Sequence[Session], settings: ReportSettings) -> dict[str, bytes]:
+    """``reps.csv``, ``angles.csv`` (per session), ``summary.csv``, ``columns.csv``."""
+    files: dict[str, bytes] = {}
+    several = len(sessions) > 1
+    for session, folder in zip(sessions, session_folders(sessions), strict=True):
         prefix = f"{folder}/" if several else ""
         reps = exports.reps_frame(session)
         angles = exports.angles_frame(session, settings.angles_rate_hz)

@@ -28,14 +28,18 @@ class PdfDocument:
         self._buf: io.BytesIO | None = None
         self._pdf: PdfPages | None = None
 
-    def __enter__(self) -> PdfDocument:
-        meta = {
-            "Title": self.title + (" (SIMULATED DATA)" if self.simulated else ""),
-            "Subject": "hip-hinge session report" + (", simulated data" if self.simulated else ""),
+    @staticmethod
+    def metadata(title: str, simulated: bool) -> dict[str, str]:
+        """The document's title, subject and creator (simulated data said so)."""
+        return {
+            "Title": title + (" (SIMULATED DATA)" if simulated else ""),
+            "Subject": "hip-hinge session report" + (", simulated data" if simulated else ""),
             "Creator": f"hinge-imu {__version__}",
         }
+
+    def __enter__(self) -> PdfDocument:
         self._buf = io.BytesIO()
-        self._pdf = PdfPages(self._buf, metadata=meta)
+        self._pdf = PdfPages(self._buf, metadata=self.metadata(self.title, self.simulated))
         return self
 
     def add(self, figure: Figure) -> None:
@@ -43,7 +47,8 @@ class PdfDocument:
         if self._pdf is None:
             raise RuntimeError("PdfDocument.add outside its with-block")
         settle_layout(figure)
-        self._pdf.savefig(figure)
+        # dpi: the resolution of what a figure draws as a picture (rasterized).
+        self._pdf.savefig(figure, dpi=PNG_DPI)
 
     def close(self) -> bytes:
         """Finish the document; its bytes."""

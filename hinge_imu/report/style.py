@@ -149,17 +149,21 @@ def new_page(
     # The Agg canvas, attached directly: no pyplot, no window, and the global
     # backend of a notebook or another program is left alone.
     FigureCanvasAgg(fig)
+    set_page_title(fig, session, title)
+    if simulated or (session is not None and session.is_simulated):
+        stamp_simulated(fig)
+    return fig
+
+
+def set_page_title(fig: Figure, session: Session | None, title: str) -> None:
+    """The page's title, with the session's name (and subject) on a second line."""
     subtitle = ""
     if session is not None:
         subtitle = session_name(session)
         subject = session.header.get("subject", "").strip()
         if subject and subject.lower() not in subtitle.lower():
             subtitle += f" — {subject}"
-        simulated = simulated or session.is_simulated
     fig.suptitle(title + (f"\n{subtitle}" if subtitle else ""), fontsize=15, fontweight="bold")
-    if simulated:
-        stamp_simulated(fig)
-    return fig
 
 
 def page_legend(fig: Figure, handles: Sequence[Artist]) -> None:

@@ -12,11 +12,13 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import ScaledTranslation, Transform
 
 from hinge_imu.core.rep_metrics import HIP_FLEXION_KNEES_FORWARD_DEG
 from hinge_imu.core.results import RepResult, Session
@@ -33,6 +35,7 @@ from hinge_imu.report.style import (
     new_page,
     page_legend,
     rep_status,
+    set_page_title,
 )
 
 #: Metrics read at one instant of the rep (suffix → RepMetrics time attribute).
@@ -178,31 +181,69 @@ def timeline_figure(
     """The session over time: four angles, reps shaded, mistakes marked, scores on top.
 
     ``window_s`` limits the page to (from_s, to_s); ``part`` names it in the title.
+    A new figure (``TimelinePage`` redraws one figure for many windows).
     """
-    # Placed by hand (no layout engine): a timeline page is drawn once per
-    # session set, and a layout pass costs as much as drawing it.
-    fig = new_page(title + (f" ({part})" if part else ""), session, layout=False)
-    angles = [a for a in TIMELINE_ANGLES if np.isfinite(session.angles[f"{a}_deg"]).any()]
-    missing = [a for a in TIMELINE_ANGLES if a not in angles]
-    t_all = session.angles["t_s"].to_numpy()
-    if window_s is None:
-        window_s = (float(t_all[0]), float(t_all[-1])) if t_all.size else (0.0, 1.0)
-    in_window = (t_all >= window_s[0]) & (t_all <= window_s[1])
-    t_s = t_all[in_window]
-    w0, w1 = window_s
-    reps = [r for r in session.reps if r.metrics.t_end >= w0 and r.metrics.t_start <= w1]
-    fired = {m for r in reps for m in r.judgement.mistakes}
-    fired_rows = sorted(fired, key=session.rules.ids.index)
-    # The mistake strip grows with the number of different mistakes (one row each).
-    heights = [0.5 + 0.38 * len(fired_rows)] + [3.0] * max(1, len(angles))
-    grid = {"height_ratios": heights, **_TIMELINE_MARGINS}
-    axes = fig.subplots(len(heights), 1, sharex=True, gridspec_kw=grid)
-    strip, panels = axes[0], list(axes[1:])
+    return TimelinePage(session).show(window_s, part, title)
 
-    for ax, angle in zip(panels, angles, strict=False):
-        y_all = session.angles[f"{angle}_deg"].to_numpy()
-        ax.plot(t_s, y_all[in_window], color=ANGLE_COLOURS[angle], linewidth=1.2)
-        # The same scale on every page of a long session.
+
+#: Distance of the axis titles from the axes, points: beyond the widest tick
+#: labels ("−100" at 10 pt) and the ticks.
+LABEL_GAP_PT = {"x": 24.0, "y": 36.0}
+
+
+def _offset(ax: Axes, dx_pt: float, dy_pt: float) -> Transform:
+    """Axes coordinates, moved by (dx_pt, dy_pt) points."""
+    return ax.transAxes + ScaledTranslation(dx_pt / 72, dy_pt / 72, ax.figure.dpi_scale_trans)
+
+
+class TimelinePage:
+    """One timeline figure of a session, redrawn for each window asked for.
+
+    What every page of a session shares (the axes, their ticks, the angle
+    scales, the thresholds, the stamp) is drawn once; ``show`` replaces only
+    what depends on the window (curves, rep bands, scores, mistakes, title).
+    A long session's set pages cost a third of what a new figure each did,
+    and memory holds one page. ``show`` returns the same figure every time:
+    save it before the next call.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        # Placed by hand (no layout engine): a layout pass costs as much as drawing.
+        self.fig = new_page("", session, layout=False)
+        self.angles = [a for a in TIMELINE_ANGLES if np.isfinite(session.angles[f"{a}_deg"]).any()]
+        self.missing = [a for a in TIMELINE_ANGLES if a not in self.angles]
+        self.t_all_s = session.angles["t_s"].to_numpy()
+        self.y_all_deg = [session.angles[f"{a}_deg"].to_numpy() for a in self.angles]
+        heights = [1.0] + [3.0] * max(1, len(self.angles))  # the strip's is set by show()
+        grid = {"height_ratios": heights, **_TIMELINE_MARGINS}
+        axes = self.fig.subplots(len(heights), 1, sharex=True, gridspec_kw=grid)
+        self.strip, self.panels = axes[0], list(axes[1:])
+        self.curves = [
+            self._draw_panel(ax, a, y)
+            for ax, a, y in zip(self.panels, self.angles, self.y_all_deg, strict=False)
+        ]
+        if not self.angles:
+            self.panels[0].text(0.5, 0.5, "No angle could be measured.", ha="center", va="center")
+        self.strip.tick_params(axis="y", length=0)
+        self.strip.xaxis.set_visible(False)
+        for side in ("top", "right"):
+            self.strip.spines[side].set_visible(False)
+        self.panels[-1].set_xlabel("Time since the recording started (s)")
+        # Axis titles at fixed offsets (points) from the axes: placing them
+        # from the tick labels' extents was a tenth of each page's drawing.
+        for ax in self.panels:
+            ax.yaxis.set_label_coords(0, 0.5, _offset(ax, -LABEL_GAP_PT["y"], 0))
+            if ax is not self.panels[-1]:  # the grid marks the time; one scale at the bottom
+                ax.tick_params(axis="x", bottom=False)
+        self.panels[-1].xaxis.set_label_coords(
+            0.5, 0, _offset(self.panels[-1], 0, -LABEL_GAP_PT["x"])
+        )
+        self._drawn: list[Artist] = []  # what the last window added
+
+    def _draw_panel(self, ax: Axes, angle: str, y_all: np.ndarray) -> Line2D:
+        (curve,) = ax.plot([], [], color=ANGLE_COLOURS[angle], linewidth=1.2)
+        # The same scale on every page of a session.
         lo, hi = float(np.nanmin(y_all)), float(np.nanmax(y_all))
         ax.set_ylim(lo - 0.05 * (hi - lo) - 0.5, hi + 0.05 * (hi - lo) + 0.5)
         ax.set_ylabel("degrees", fontsize=9)
@@ -218,70 +259,105 @@ def timeline_figure(
         ax.axhline(0, color="#BBBBBB", linewidth=0.6, zorder=0)
         ax.grid(axis="x", color="#EEEEEE")
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
-        draw_thresholds(ax, session.rules, angle)
-    if not angles:
-        panels[0].text(0.5, 0.5, "No angle could be measured.", ha="center", va="center")
+        draw_thresholds(ax, self.session.rules, angle)
+        return curve
 
-    statuses: set[str] = set()
-    # Each rep a band over the full height, all of an axes' bands one artist.
-    bands = [(r.metrics.t_start, r.metrics.t_end - r.metrics.t_start) for r in reps]
-    band_colours = [STATUS_COLOURS[rep_status(r)] for r in reps]
-    for ax in (strip, *panels):
-        ax.broken_barh(
-            bands,
-            (0, 1),
-            facecolors=band_colours,
-            alpha=0.18,
-            linewidth=0,
-            zorder=0,
-            transform=ax.get_xaxis_transform(),
+    def show(
+        self,
+        window_s: tuple[float, float] | None = None,
+        part: str = "",
+        title: str = "The session over time",
+    ) -> Figure:
+        """The figure, showing ``window_s`` (from_s, to_s; default all) titled ``title (part)``."""
+        for artist in self._drawn:
+            artist.remove()
+        self._drawn = []
+        session, fig, strip, t_all = self.session, self.fig, self.strip, self.t_all_s
+        set_page_title(fig, session, title + (f" ({part})" if part else ""))
+        if window_s is None:
+            window_s = (float(t_all[0]), float(t_all[-1])) if t_all.size else (0.0, 1.0)
+        w0, w1 = window_s
+        i0, i1 = np.searchsorted(t_all, w0, "left"), np.searchsorted(t_all, w1, "right")
+        for curve, y_all in zip(self.curves, self.y_all_deg, strict=True):
+            curve.set_data(t_all[i0:i1], y_all[i0:i1])
+        reps = [r for r in session.reps if r.metrics.t_end >= w0 and r.metrics.t_start <= w1]
+        fired = {m for r in reps for m in r.judgement.mistakes}
+        fired_rows = sorted(fired, key=session.rules.ids.index)
+        self._fit_strip(len(fired_rows))
+
+        # Each rep a band over the full height, all of an axes' bands one artist.
+        bands = [(r.metrics.t_start, r.metrics.t_end - r.metrics.t_start) for r in reps]
+        band_colours = [STATUS_COLOURS[rep_status(r)] for r in reps]
+        for ax in (strip, *self.panels):
+            self._drawn.append(
+                ax.broken_barh(
+                    bands,
+                    (0, 1),
+                    facecolors=band_colours,
+                    alpha=0.18,
+                    linewidth=0,
+                    zorder=0,
+                    transform=ax.get_xaxis_transform(),
+                )
+            )
+        for rep in reps:
+            self._draw_rep(rep, fired_rows)
+
+        strip.set_ylim(0, max(1, len(fired_rows)) + 1.5)
+        strip.set_yticks([len(fired_rows) - 0.5 - i for i in range(len(fired_rows))])
+        strip.set_yticklabels([RULE_LABELS[r] for r in fired_rows], fontsize=8)
+        note = "On top: rep number and its score (0–100); ▼ = mistake found (when it happened)"
+        if not fired_rows:
+            note += " — no mistakes found here"
+        if self.missing:
+            missing = ", ".join(ANGLE_LABELS[a] for a in self.missing)
+            note += f"\nNot measured (sensor missing): {missing}"
+        strip.set_title(note, fontsize=9, loc="left", y=1.0)
+        self.panels[-1].set_xlim(*window_s)
+
+        for legend in list(fig.legends):
+            legend.remove()
+        handles: list[Patch | Line2D] = [*_status_legend({rep_status(r) for r in reps})]
+        handles.append(Line2D([], [], color="#555555", linestyle=(0, (2, 2)), label="threshold"))
+        handles.append(
+            Line2D([], [], marker="o", mfc="none", mec="#B00020", mew=1.8, ls="", label="mistake")
         )
-    for rep in reps:
-        status = rep_status(rep)
-        statuses.add(status)
+        page_legend(fig, handles)
+        return fig
+
+    def _fit_strip(self, rows: int) -> None:
+        """The mistake strip grows with the number of different mistakes (one row each)."""
+        grid = self.strip.get_subplotspec().get_gridspec()
+        grid.set_height_ratios([0.5 + 0.38 * rows] + [3.0] * len(self.panels))
+        for ax in (self.strip, *self.panels):
+            ax.set_position(ax.get_subplotspec().get_position(self.fig))
+
+    def _draw_rep(self, rep: RepResult, fired_rows: list[str]) -> None:
+        """A rep's number and score on top, and its mistakes: ▼ in the strip, ○ on the curve."""
+        session, strip, t_all = self.session, self.strip, self.t_all_s
         score = f"{rep.judgement.score:.0f}" if rep.judged else "–"
-        strip.text(
-            (rep.metrics.t_start + rep.metrics.t_end) / 2,
-            len(fired_rows) + 0.1,
-            f"{rep.rep}\n{score}",
-            ha="center",
-            va="bottom",
-            fontsize=7.5,
-            linespacing=1.0,
+        self._drawn.append(
+            strip.text(
+                (rep.metrics.t_start + rep.metrics.t_end) / 2,
+                len(fired_rows) + 0.1,
+                f"{rep.rep}\n{score}",
+                ha="center",
+                va="bottom",
+                fontsize=7.5,
+                linespacing=1.0,
+            )
         )
         for rule_id in rep.judgement.mistakes:
             t_fire = fired_time_s(session, rep, rule_id)
             row = len(fired_rows) - 1 - fired_rows.index(rule_id)
-            strip.plot(t_fire, row + 0.5, marker="v", color="#B00020", markersize=7)
+            self._drawn += strip.plot(t_fire, row + 0.5, marker="v", color="#B00020", markersize=7)
             metric = rep.judgement[rule_id].condition.split(" ", 1)[0]
             fire_angle = metric_angle(metric)
-            if fire_angle in angles:
-                ax = panels[angles.index(fire_angle)]
+            if fire_angle in self.angles:
+                k = self.angles.index(fire_angle)
                 i = int(np.clip(np.searchsorted(t_all, t_fire), 0, len(t_all) - 1))
-                y = float(session.angles[f"{fire_angle}_deg"].iloc[i])
+                y = float(self.y_all_deg[k][i])
                 if math.isfinite(y):
-                    ax.plot(t_fire, y, marker="o", mfc="none", mec="#B00020", mew=1.8, ms=9)
-
-    strip.set_ylim(0, max(1, len(fired_rows)) + 1.5)
-    strip.set_yticks([len(fired_rows) - 0.5 - i for i in range(len(fired_rows))])
-    strip.set_yticklabels([RULE_LABELS[r] for r in fired_rows], fontsize=8)
-    strip.tick_params(axis="y", length=0)
-    strip.xaxis.set_visible(False)
-    note = "On top: rep number and its score (0–100); ▼ = mistake found (when it happened)"
-    if not fired_rows:
-        note += " — no mistakes found here"
-    if missing:
-        note += "\nNot measured (sensor missing): " + ", ".join(ANGLE_LABELS[a] for a in missing)
-    strip.set_title(note, fontsize=9, loc="left", y=1.0)
-    for side in ("top", "right"):
-        strip.spines[side].set_visible(False)
-    panels[-1].set_xlabel("Time since the recording started (s)")
-    panels[-1].set_xlim(*window_s)
-
-    handles: list[Patch | Line2D] = [*_status_legend(statuses)]
-    handles.append(Line2D([], [], color="#555555", linestyle=(0, (2, 2)), label="threshold"))
-    handles.append(
-        Line2D([], [], marker="o", mfc="none", mec="#B00020", mew=1.8, ls="", label="mistake")
-    )
-    page_legend(fig, handles)
-    return fig
+                    self._drawn += self.panels[k].plot(
+                        t_fire, y, marker="o", mfc="none", mec="#B00020", mew=1.8, ms=9
+                    )
