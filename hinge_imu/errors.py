@@ -15,7 +15,9 @@ class HingeImuError(Exception):
     def __init__(
         self, message: str, path: str | PathLike[str] | None = None, line: int | None = None
     ) -> None:
-        self.message = message
+        # One line whatever the file held: a quoted CSV field may carry a
+        # newline into the message (the value it quotes), so escape them.
+        self.message = message.replace("\r", "\\r").replace("\n", "\\n")
         self.path = None if path is None else str(path)
         self.line = line
         super().__init__(self.__str__())
