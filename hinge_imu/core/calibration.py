@@ -9,16 +9,17 @@
 2. :func:`verticals`: earth up in each sensor frame from the orientation
    filter (so it agrees with the later angles); the segment z axis is its
    mean over the stance.
-3. :func:`strap_slips` (``slips.py``): slips seen in the gyro or hidden in
-   lost data; the axes are fitted on the data turned back by every slip
-   seen in the gyro, up to a sensor's first slip in lost data.
+3. :func:`strap_slips` (``slip_stages.py``; detectors in ``slips.py``):
+   slips seen in the gyro or hidden in lost data; the axes are fitted on
+   the data turned back by every slip seen in the gyro, up to a sensor's
+   first slip in lost data.
 4. :func:`trunk_axes`: pelvis, upper back, head: the dominant axis of the
    bias-free gyro during movement, orthogonal to the vertical; forward is
    the side they tilt far to.
 5. :func:`limb_axes`: the thigh: from walking, else a sideways weight
    shift, else the median of the per-rep axes; the knee goes forward as the
    pelvis tilts forward.
-6. :func:`slip_mountings`: the mounting from each slip on (the flexion axis
+6. :func:`slip_mountings` (``slip_stages.py``): the mounting from each slip on (the flexion axis
    fitted again after a slip in lost data).
 7. :func:`verdict`: each sensor ok or not, and why.
 
@@ -39,7 +40,6 @@ import numpy.typing as npt
 from hinge_imu.conventions import ANGLE_SENSORS
 from hinge_imu.core.angles import (
     matrix_to_quat,
-    rotvec_to_matrix,
     segment_angles_deg,
     vertical_in_sensor,
 )
@@ -48,7 +48,6 @@ from hinge_imu.core.axes import (
     frame,
     lean_axis,
     limb_axis,
-    refit_after_slip,
     walked,
 )
 from hinge_imu.core.calibration_data import (
@@ -57,7 +56,6 @@ from hinge_imu.core.calibration_data import (
     AxisInput,
     Calibration,
     GridData,
-    Slip,
     Stance,
 )
 from hinge_imu.core.calibration_settings import CalibrationSettings
@@ -65,7 +63,7 @@ from hinge_imu.core.messages import merge_repeats
 from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
 from hinge_imu.core.rest_bias import BiasTrack, RestBiasSettings, track_bias
 from hinge_imu.core.results import SensorCalibration
-from hinge_imu.core.slips import find_slips, gap_slips, on_its_own
+from hinge_imu.core.slip_stages import slip_mountings, strap_slips, unslipped
 from hinge_imu.core.stance import NoStanceError, all_still, find_stance, unit, upright_moments
 from hinge_imu.core.timegrid import GridChunk
 
@@ -162,79 +160,6 @@ def verticals(
     return out
 
 
-def strap_slips(grid: GridData, st: Stance, cs: CalibrationSettings) -> dict[str, list[Slip]]:
-    """Stage 3: each sensor's strap slips after the stance, in time order."""
-    rate = grid.rate_hz
-    free = {s: grid.gyr_dps[s] - st.bias_dps[s] for s in grid.sensors}
-    # The body a rep or a step turns: every worn sensor, not only those an
-    # angle reads (a lone lower-back sensor jolting at each heel strike has
-    # only the foot to show that the whole body moved). Lost data does not turn.
-    chain = {s: np.where(grid.valid[s][:, None], free[s], 0.0) for s in free}
-    by_gyro = {
-        s: [
-            (lo, hi, rotvec_to_matrix(rv).T)
-            for lo, hi, rv in find_slips(free[s], grid.valid[s], rate, cs)
-            if hi > st.end
-            and on_its_own(lo, hi, free[s], [g for o, g in chain.items() if o != s], rate, cs)
-        ]
-        for s in grid.sensors
-    }
-    marks = {s: [x for lo, hi, _ in ev for x in (lo, hi)] for s, ev in by_gyro.items()}
-    # Lost data, bridged or not, may hide a slip (bridging turns the gyro's burst into a line).
-    received = {s: grid.received(s) for s in grid.sensors}
-    up = {s: unit(st.pose_mean(grid.acc_mps2[s])) for s in grid.sensors}
-    in_gaps = gap_slips(
-        grid.acc_mps2, received, st.still, st.end, rate, cs, marks, up, grid.bridged
-    )
-    return {s: sorted(by_gyro[s] + in_gaps[s], key=lambda x: x[0]) for s in grid.sensors}
-
-
-def unslipped(
-    grid: GridData, st: Stance, vert: Mapping[str, FloatArray], slips: Mapping[str, list[Slip]]
-) -> AxisInput:
-    """What the axes are fitted on: every sensor's data in its mounting before its first slip.
-
-    After a slip the sensor sits differently on the body. A limb sensor's
-    slip seen in the gyro is a measured rotation: the data after it is
-    turned back by it (the rotation rate and the vertical, into the
-    sensor's frame before the slip), so the movement after the slip still
-    shows the axis (a walk after the set, the thigh's best axis). A trunk
-    sensor's axis shows in every rep before the slip, and a slip during a
-    rep is measured less well (on the harsh preset, turning its data back
-    made hip flexion 0.2° worse): from its first slip on its data is left
-    out, as is a limb's from a slip in lost data (its turn about the
-    vertical is unknown).
-    """
-    use = {s: grid.valid[s][: st.axis_end].copy() for s in grid.sensors}
-    for u in use.values():
-        u[: st.axis_start] = False
-    out = dict(vert)
-    gyr = dict(grid.gyr_dps)
-    for s, found in slips.items():
-        if not found:
-            continue
-        out[s], g, turned = vert[s].copy(), gyr[s].copy(), np.eye(3)
-        free = g - st.bias_dps[s]  # the bias is the hardware's: the same after a slip
-        for k, (lo, hi, q) in enumerate(found):
-            # In lost data its turn about the vertical is unknown; a trunk
-            # sensor's reps show its axis before the slip well enough.
-            if not grid.received(s)[lo] or s in TRUNK_SENSORS:
-                use[s][lo:] = False
-                out[s][lo:] = np.nan
-                break
-            use[s][lo:hi] = False
-            out[s][lo:hi] = np.nan
-            # Body-fixed vectors seen from the sensor after it: q @ before.
-            turned = q @ turned
-            nxt = found[k + 1][0] if k + 1 < len(found) else g.shape[0]
-            g[hi:nxt] = free[hi:nxt] @ turned + st.bias_dps[s]
-            end = min(nxt, out[s].shape[0])
-            if hi < end:
-                out[s][hi:end] = out[s][hi:end] @ turned
-        gyr[s] = g
-    return AxisInput(replace(grid, gyr_dps=gyr), st, out, use)
-
-
 def trunk_axes(data: AxisInput, cs: CalibrationSettings) -> Axes:
     """Stage 4: pelvis, upper back, head: one clear axis each; forward is where they tilt far."""
     grid, st, vert, use = data.grid, data.stance, data.vertical, data.use
@@ -302,59 +227,6 @@ def limb_axes(data: AxisInput, trunk: Axes, cs: CalibrationSettings) -> Axes:
             frames[s] = frame(z, -axis)
             sag[s] = -sag[s]
     return Axes(frames, sag, conf, tuple(msgs))
-
-
-def slip_mountings(
-    grid: GridData,
-    st: Stance,
-    frames: Mapping[str, FloatArray],
-    slips: Mapping[str, list[Slip]],
-    tilt: FloatArray | None,
-    cs: CalibrationSettings,
-) -> tuple[dict[str, tuple[tuple[float, float, tuple[float, ...]], ...]], tuple[str, ...]]:
-    """Stage 6: each sensor's mounting from each slip on, and a message per slip."""
-    rate, end = grid.rate_hz, st.axis_end
-    out: dict[str, tuple[tuple[float, float, tuple[float, ...]], ...]] = {}
-    msgs: list[str] = []
-    for s in grid.sensors:
-        after: list[tuple[float, float, tuple[float, ...]]] = []
-        r = frames[s]
-        found = slips[s]
-        for k, (lo, hi, q) in enumerate(found):
-            # The sensor turned while the segment did not: the segment frame
-            # seen from the sensor turns back by the same rotation.
-            r = q @ r
-            how = "mounting re-estimated from then on"
-            # A slip found in lost data starts on a lost sample; a gyro-found one never does.
-            in_gap = not grid.received(s)[lo]
-            if in_gap:
-                # Gravity across the gap cannot show a turn about the vertical
-                # (for the thigh that turn reads as knee cave): fit the
-                # flexion axis again on the movement after the slip.
-                nxt = found[k + 1][0] if k + 1 < len(found) else end
-                stop = max(hi, min(nxt, end))
-                refit = refit_after_slip(
-                    r,
-                    grid.gyr_dps[s][hi:stop] - st.bias_dps[s],
-                    grid.valid[s][hi:stop],
-                    None if tilt is None else tilt[hi - st.axis_start : stop - st.axis_start],
-                    s not in TRUNK_SENSORS,
-                    rate,
-                    cs,
-                )
-                if refit is None:
-                    how += ", but not its turn about the vertical (too little movement after it)"
-                else:
-                    r = refit
-                    how += " (flexion axis refitted on the movement after it)"
-            q_new = tuple(float(x) for x in matrix_to_quat(r))
-            after.append((grid.t_s(lo), grid.t_s(hi), q_new))
-            deg = float(np.degrees(np.arccos(np.clip((np.trace(q) - 1.0) / 2.0, -1.0, 1.0))))
-            where = "during lost data " if in_gap else ""
-            msgs.append(f"{s}: strap slipped {where}at {grid.t_s(lo):.1f} s ({deg:.0f}°); {how}")
-        if after:
-            out[s] = tuple(after)
-    return out, tuple(msgs)
 
 
 def bias_tracks(
