@@ -7,7 +7,7 @@ import pytest
 from core_sim_helpers import sim
 
 from hinge_imu import analyse
-from hinge_imu.core.reps import RepDetector, rep_tilt_deg
+from hinge_imu.core.reps import RepDetector, tilt_angle_deg
 
 RATE = 100.0
 
@@ -212,17 +212,19 @@ def test_a_step_while_the_pelvis_reads_a_turns_tilt_error_is_not_a_rep() -> None
     fin, _ = _run(a["hip_flexion"], np.fmax(a["pelvic_tilt"], a["trunk_inclination"]))
     assert fin
     for chunk in (None, 1, 37):
-        fin, rej = _run(a["hip_flexion"], rep_tilt_deg(a), chunk=chunk)
+        fin, rej = _run(a["hip_flexion"], tilt_angle_deg(a), chunk=chunk)
         assert fin == [] and any("tilted only" in e.reason for e in rej)
 
 
 def test_the_trunk_decides_where_read_the_pelvis_without_an_upper_back() -> None:
     hip = np.concatenate([np.zeros(100), _rep(60, 1.5, 1.5)])
+
+    def reps(pelvis: np.ndarray, trunk: np.ndarray) -> int:
+        tilt = tilt_angle_deg({"pelvic_tilt": pelvis, "trunk_inclination": trunk})
+        return len(_run(hip, tilt)[0])
+
     # An arched back: the trunk inclines 20° while the pelvis tilts 45°.
-    pelvis, trunk = hip * 0.75, hip / 3.0
-    assert len(_run(hip, rep_tilt_deg({"pelvic_tilt": pelvis, "trunk_inclination": trunk}))[0]) == 1
+    assert reps(hip * 0.75, hip / 3.0) == 1
     # Without an upper back (or where its samples are lost) the pelvis decides.
-    lost = np.full(hip.size, np.nan)
-    assert len(_run(hip, rep_tilt_deg({"pelvic_tilt": pelvis, "trunk_inclination": lost}))[0]) == 1
-    upright = {"pelvic_tilt": pelvis, "trunk_inclination": np.zeros(hip.size)}
-    assert _run(hip, rep_tilt_deg(upright))[0] == []
+    assert reps(hip * 0.75, np.full(hip.size, np.nan)) == 1
+    assert reps(hip * 0.75, np.zeros(hip.size)) == 0

@@ -2,7 +2,7 @@
 
 :class:`RepDetector` reads one *driver* angle (hip flexion; pelvic tilt or
 trunk inclination without a thigh sensor) and a *tilt* angle
-(:func:`rep_tilt_deg`: trunk inclination, without it pelvic tilt), sample by
+(:func:`tilt_angle_deg`: trunk inclination, without it pelvic tilt), sample by
 sample, and reports events:
 
 * ``started``: the driver rose ``start_above_deg`` above its standing level;
@@ -47,7 +47,7 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 
-def rep_tilt_deg(angles_deg: Mapping[str, FloatArray]) -> FloatArray:
+def tilt_angle_deg(angles_deg: Mapping[str, FloatArray]) -> FloatArray:
     """The tilt a rep needs (docs/rules.md "A rep"), deg: trunk inclination, else pelvic tilt.
 
     The trunk where it is read: its sensor is not one hip flexion is made of,
