@@ -7,7 +7,7 @@ import pytest
 from core_sim_helpers import sim
 
 from hinge_imu import analyse
-from hinge_imu.core.reps import RepDetector
+from hinge_imu.core.reps import RepDetector, tilt_angle_deg
 
 RATE = 100.0
 
@@ -187,3 +187,44 @@ def test_a_small_bow_that_settles_back_where_it_started_has_ended() -> None:
     for chunk in (None, 1, 41):
         fin, rej = _run(hip, tilt, chunk=chunk)
         assert fin == [] and len(rej) == 2
+
+
+def _walk_after_a_turn() -> dict[str, np.ndarray]:
+    """Standing, then walking steps while the pelvis reads a tilt error.
+
+    After a 180° turn the accelerometer's error left in the orientation
+    filter's state reads as a tilt (docs/analysis.md, "Limits"): here the
+    pelvis 15° and the upper back 6°, settling over 3 s. Hip flexion is
+    pelvic tilt + thigh inclination, so it carries the pelvis' error too.
+    """
+    t = np.arange(int(6.0 * RATE)) / RATE
+    walking = t >= 2.0
+    after = np.clip((t - 2.0) / 0.5, 0.0, 1.0) * np.exp(-np.clip(t - 2.5, 0.0, None) / 3.0)
+    thigh = np.where(walking, 17.0 * np.sin(2 * np.pi * (t - 2.0) / 1.1), 0.0)
+    pelvis = 15.0 * after + np.where(walking, 2.0 * np.sin(2 * np.pi * (t - 2.0) / 0.55), 0.0)
+    return {"hip_flexion": pelvis + thigh, "pelvic_tilt": pelvis, "trunk_inclination": 6.0 * after}
+
+
+def test_a_step_while_the_pelvis_reads_a_turns_tilt_error_is_not_a_rep() -> None:
+    a = _walk_after_a_turn()
+    # Read on the larger of pelvis and trunk, a step is a "rep": the pelvis'
+    # error makes both its hip flexion (> 20°) and its tilt (> 15°).
+    fin, _ = _run(a["hip_flexion"], np.fmax(a["pelvic_tilt"], a["trunk_inclination"]))
+    assert fin
+    for chunk in (None, 1, 37):
+        fin, rej = _run(a["hip_flexion"], tilt_angle_deg(a), chunk=chunk)
+        assert fin == [] and any("tilted only" in e.reason for e in rej)
+
+
+def test_the_trunk_decides_where_read_the_pelvis_without_an_upper_back() -> None:
+    hip = np.concatenate([np.zeros(100), _rep(60, 1.5, 1.5)])
+
+    def reps(pelvis: np.ndarray, trunk: np.ndarray) -> int:
+        tilt = tilt_angle_deg({"pelvic_tilt": pelvis, "trunk_inclination": trunk})
+        return len(_run(hip, tilt)[0])
+
+    # An arched back: the trunk inclines 20° while the pelvis tilts 45°.
+    assert reps(hip * 0.75, hip / 3.0) == 1
+    # Without an upper back (or where its samples are lost) the pelvis decides.
+    assert reps(hip * 0.75, np.full(hip.size, np.nan)) == 1
+    assert reps(hip * 0.75, np.zeros(hip.size)) == 0

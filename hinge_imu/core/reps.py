@@ -1,8 +1,9 @@
 """Rep detection on the angle grid, causal (docs/rules.md "A rep runs from standing to standing").
 
 :class:`RepDetector` reads one *driver* angle (hip flexion; pelvic tilt or
-trunk inclination without a thigh sensor) and a *tilt* angle (the larger of
-pelvic tilt and trunk inclination), sample by sample, and reports events:
+trunk inclination without a thigh sensor) and a *tilt* angle
+(:func:`tilt_angle_deg`: trunk inclination, without it pelvic tilt), sample by
+sample, and reports events:
 
 * ``started``: the driver rose ``start_above_deg`` above its standing level;
 * ``bottom``: the peak is confirmed (the driver fell ``bottom_confirm_deg`` below it);
@@ -21,7 +22,7 @@ pelvic tilt and trunk inclination), sample by sample, and reports events:
   the ascent) continues the same rep, while a missed lockout (coming up to
   20–30° and staying) still ends it.
 * ``rejected``: the movement was not a rep (peak under ``min_peak_deg``, the
-  pelvis and trunk never tilted ``min_tilt_deg`` — a step or a turn —, or
+  tilt never reached ``min_tilt_deg`` — a step or a turn —, or
   shorter than ``min_duration_s`` — a knock).
 
 The standing level follows still, near-upright periods between reps and the
@@ -33,6 +34,7 @@ the leg behind), so the first rep after a walk starts where it starts.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +45,19 @@ from hinge_imu.core.windowed import median_list, median_rows, sliding
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+
+
+def tilt_angle_deg(angles_deg: Mapping[str, FloatArray]) -> FloatArray:
+    """The tilt a rep needs (docs/rules.md "A rep"), deg: trunk inclination, else pelvic tilt.
+
+    The trunk where it is read: its sensor is not one hip flexion is made of,
+    so one sensor's error cannot make both a "rep"'s hip flexion and its tilt
+    (a pelvis reading 15° for seconds after a turn between sets: a walking
+    step then had 34° of hip flexion and 17° of pelvic tilt). Pelvic tilt
+    where the trunk is not read (no upper back, or lost samples).
+    """
+    trunk = np.asarray(angles_deg["trunk_inclination"], dtype=np.float64)
+    return np.where(np.isfinite(trunk), trunk, np.asarray(angles_deg["pelvic_tilt"], np.float64))
 
 
 @dataclass(frozen=True)

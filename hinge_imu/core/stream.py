@@ -30,7 +30,7 @@ from hinge_imu.core.calibration import (
 from hinge_imu.core.chain import SensorChain
 from hinge_imu.core.orientation import OrientationSettings
 from hinge_imu.core.rep_metrics import RepBounds, compute_rep_metrics
-from hinge_imu.core.reps import RepDetector, RepSettings
+from hinge_imu.core.reps import RepDetector, RepSettings, tilt_angle_deg
 from hinge_imu.core.rest_bias import RestBias, RestBiasSettings
 from hinge_imu.core.results import RepResult
 from hinge_imu.core.rules import RuleSet, judge_rep
@@ -227,7 +227,7 @@ class AnalysisStages:
         for a in ANGLE_NAMES:
             self._buf[a].append(angles[a])
         self._buf_n += n
-        tilt = np.fmax(angles["pelvic_tilt"], angles["trunk_inclination"])
+        tilt = tilt_angle_deg(angles)
         driver = angles[self.driver]
         events = self.detector.update(driver, tilt) if n else []
         if flush:

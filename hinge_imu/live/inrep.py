@@ -19,9 +19,9 @@ A movement is the rep detector's: it is watched from the detector's
 ``started`` event (docs/rules.md's rep start) to its ``finished`` or
 ``rejected`` event, as the analysis step reports them. Warnings are issued
 only once the movement already qualifies as a rep by the detector's own
-``RepSettings`` (hip flexion ≥ ``min_peak_deg`` and pelvic tilt or trunk
-inclination ≥ ``min_tilt_deg``), so a bow or a step never warns. The verdict
-at lockout (``judge_rep``) stays the authority for the rep report.
+``RepSettings`` (hip flexion ≥ ``min_peak_deg`` and ``reps.tilt_angle_deg`` —
+trunk inclination, without it pelvic tilt — ≥ ``min_tilt_deg``), so a bow or
+a step never warns. The verdict at lockout (``judge_rep``) stays the authority for the rep report.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.rep_metrics import BOTTOM_BAND_DEG, HIP_FLEXION_KNEES_FORWARD_DEG
-from hinge_imu.core.reps import RepEvent, RepSettings
+from hinge_imu.core.reps import RepEvent, RepSettings, tilt_angle_deg
 from hinge_imu.core.rules import Condition, RuleSet
 from hinge_imu.core.step import AnalysisStep
 
@@ -127,9 +127,8 @@ class InRepMonitor:
             alt = np.asarray(angles_deg.get(fallback, nan), dtype=float)
             hip = np.where(np.isfinite(hip), hip, alt)
         a = {k: np.asarray(angles_deg.get(k, nan), dtype=float) for k in _METRIC_ANGLE.values()}
-        tilt = np.fmax(
-            np.asarray(angles_deg.get("pelvic_tilt", nan), dtype=float),
-            np.asarray(angles_deg.get("trunk_inclination", nan), dtype=float),
+        tilt = tilt_angle_deg(
+            {k: angles_deg.get(k, nan) for k in ("pelvic_tilt", "trunk_inclination")}
         )
         marks = _movement_marks(step.events, t_s, self.rate_hz)
         out: list[InRepFinding] = []
