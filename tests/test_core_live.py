@@ -126,20 +126,27 @@ def test_calibration_is_retried_at_the_named_interval_only(monkeypatch) -> None:
     assert tries[-1] <= cal_at * 100 + 1
 
 
-def test_without_a_still_stance_live_calibrates_on_the_upright_moments_after_a_wait() -> None:
-    from test_core_real import real
+def test_without_a_still_stance_live_calibrates_once_the_first_rep_is_back_up() -> None:
+    # A SIMULATED real session, bar in hand from the first sample (no still
+    # stance), fed in random blocks: live takes the upright calibration at
+    # the first rep's lockout (before: only after 20 s of data, rep 5), so
+    # rep 2 — whose back rounds — is watched in-rep and judged as offline.
+    from test_core_parity import assert_parity, random_blocks
+    from test_core_real import _simulate
 
-    s = real(11, sets=2, reps=5, stance_kind="none")
-    rec = s.recording
+    s = _simulate(0, sets=2, reps=5, stance_kind="none", mistakes=[{}, {"back_rounded": None}])
+    rec, truth = s.recording, s.truth["reps"]
     live = LiveAnalyser(rec.ordered_sensor_names(), load_rules(), side=rec.side)
-    reps, cal_at, _ = run(live, blocks(rec))
+    reps, cal_at, _ = run(live, random_blocks(rec, 0))
     assert cal_at is not None and live.calibration is not None
     assert live.calibration.kind == "upright"
-    assert cal_at >= live.live.upright_wait_s
-    # Every rep found live too, the ones before the calibration included
-    # (live may also count a walk between sets: docs/analysis.md, Limits).
+    assert truth[0]["t_end"] <= cal_at < truth[1]["t_start"]
+    rep2 = next(r for r in reps if abs(r.metrics.t_bottom - truth[1]["t_bottom"]) < 0.6)
+    assert rep2.judgement["back_rounded"].fired
+    # Every rep found live too, judged as offline (except within 2° of a threshold).
     found = [r.metrics.t_bottom for r in reps]
-    assert all(any(abs(f - tr["t_bottom"]) < 0.6 for f in found) for tr in s.truth["reps"])
+    assert all(any(abs(f - tr["t_bottom"]) < 0.6 for f in found) for tr in truth)
+    assert_parity(rec, seed=0)
 
 
 def test_live_tracks_the_gyro_bias_at_every_rest_after_calibrating() -> None:
