@@ -60,6 +60,9 @@ class LiveSettings:
         upright_opening_s: the pose the data opens in is the accelerometers'
             mean direction over this long, s: the upright moments must be in
             it (the standing pose, not the bottom of a rep).
+        upright_min_pose_s: … and they must add up to this much before
+            ``upright_wait_s`` (the turning points of back-to-back reps alone,
+            ~0.1 s, give too rough a vertical and gyro bias), s.
     """
 
     retry_every_s: float = 0.25
@@ -70,6 +73,7 @@ class LiveSettings:
     nag_after_s: float = 20.0
     upright_wait_s: float = 20.0
     upright_opening_s: float = 0.5
+    upright_min_pose_s: float = 0.3
 
 
 class _GridBuffer:
@@ -289,6 +293,8 @@ class LiveAnalyser:
         ``upright_opening_s`` (within ``pose_tolerance_deg``, every pose
         sensor but one of three): a set starts standing.
         """
+        if cal.pose_s < self.live.upright_min_pose_s:
+            return False
         rate = self.settings.grid.rate_hz
         n_open = max(1, round(self.live.upright_opening_s * rate))
         tol = self.settings.calibration.pose_tolerance_deg
