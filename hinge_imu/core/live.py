@@ -6,9 +6,12 @@ once. Until it is calibrated the analyser keeps those grid ticks and, every
 ``retry_every_s`` of data, tries the same ``calibrate_grid`` the offline
 analysis runs on the ticks so far. A calibration is taken once it has a
 still standing stance and enough hinge movement after it to show every
-flexion axis (docs/analysis.md, "Live"); the kept ticks then go through
-the same :class:`~hinge_imu.core.stream.AnalysisStages` as offline, and every
-later block straight through. So the first rep is judged a moment after
+flexion axis (docs/analysis.md, "Live"), or without any stance on the
+upright moments between reps once the first rep is back up at its
+lockout (in the pose the data opens in, a rep between the moments); the
+kept ticks then go through the same
+:class:`~hinge_imu.core.stream.AnalysisStages` as offline, and every later
+block straight through. So the first rep is judged a moment after
 calibration, every later rep as it happens. Every block also goes, from
 the first, through the sensor's :class:`~hinge_imu.saturation.SaturationDetector`
 (the reader's): a rep touching a saturated stretch is not judged, as offline.
@@ -56,7 +59,7 @@ class LiveSettings:
         upright_wait_s: without a still stance, a calibration on the upright
             moments between reps is taken once this much data is kept even
             when the first rep has not shown them clearly (see
-            ``upright_ready``; a recording opening mid-movement), s.
+            ``_upright_ready``; a recording opening mid-movement), s.
         upright_opening_s: the pose the data opens in is the accelerometers'
             mean direction over this long, s: the upright moments must be in
             it (the standing pose, not the bottom of a rep).
