@@ -318,7 +318,8 @@ def calibrate(
     msgs = [*st.messages, *limbs.messages, *slip_msgs]
     msgs += [m for s in grid.sensors for m in sensors[s].messages]
     t0, t1 = grid.t_s(st.start), grid.t_s(st.end)
-    return Calibration(sensors, t0, t1, merge_repeats(msgs), mountings, tracks)
+    pose_s = (st.end - st.start if st.pose is None else int(st.pose.sum())) / grid.rate_hz
+    return Calibration(sensors, t0, t1, merge_repeats(msgs), mountings, tracks, pose_s)
 
 
 def calibrate_grid(

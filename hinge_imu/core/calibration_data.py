@@ -44,6 +44,9 @@ class Calibration:
     #: sensor → its gyro bias over the data calibrated on, tracked at every
     #: rest (``rest_bias.track_bias``); a sensor missing here: ``gyro_bias_dps``.
     bias: Mapping[str, BiasTrack] = field(default_factory=dict)
+    #: How long the standing pose was seen: the stance, or without one the
+    #: upright moments between reps added up, s.
+    pose_s: float = 0.0
 
     def bias_track(self, sensor: str) -> BiasTrack:
         """The sensor's gyro bias over time (constant when not tracked)."""

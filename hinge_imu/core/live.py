@@ -6,9 +6,12 @@ once. Until it is calibrated the analyser keeps those grid ticks and, every
 ``retry_every_s`` of data, tries the same ``calibrate_grid`` the offline
 analysis runs on the ticks so far. A calibration is taken once it has a
 still standing stance and enough hinge movement after it to show every
-flexion axis (docs/analysis.md, "Live"); the kept ticks then go through
-the same :class:`~hinge_imu.core.stream.AnalysisStages` as offline, and every
-later block straight through. So the first rep is judged a moment after
+flexion axis (docs/analysis.md, "Live"), or without any stance on the
+upright moments between reps once the first rep is back up at its
+lockout (in the pose the data opens in, a rep between the moments); the
+kept ticks then go through the same
+:class:`~hinge_imu.core.stream.AnalysisStages` as offline, and every later
+block straight through. So the first rep is judged a moment after
 calibration, every later rep as it happens. Every block also goes, from
 the first, through the sensor's :class:`~hinge_imu.saturation.SaturationDetector`
 (the reader's): a rep touching a saturated stretch is not judged, as offline.
@@ -54,8 +57,15 @@ class LiveSettings:
         nag_after_s: after this long without a calibration the user is told
             what is needed, s.
         upright_wait_s: without a still stance, a calibration on the upright
-            moments between reps is taken once this much data is kept (a
-            stance may still come; the moments need several reps), s.
+            moments between reps is taken once this much data is kept even
+            when the first rep has not shown them clearly (see
+            ``_upright_ready``; a recording opening mid-movement), s.
+        upright_opening_s: the pose the data opens in is the accelerometers'
+            mean direction over this long, s: the upright moments must be in
+            it (the standing pose, not the bottom of a rep).
+        upright_min_pose_s: … and they must add up to this much before
+            ``upright_wait_s`` (the turning points of back-to-back reps alone,
+            ~0.1 s, give too rough a vertical and gyro bias), s.
     """
 
     retry_every_s: float = 0.25
@@ -65,6 +75,8 @@ class LiveSettings:
     keep_max_s: float = 60.0
     nag_after_s: float = 20.0
     upright_wait_s: float = 20.0
+    upright_opening_s: float = 0.5
+    upright_min_pose_s: float = 0.3
 
 
 class _GridBuffer:
@@ -240,8 +252,9 @@ class LiveAnalyser:
             )
         except NoStanceError:
             return self._nag(final)
-        if cal.kind == "upright" and not final and min(have_s) < self.live.upright_wait_s:
-            # No still stance yet: one may still come; upright moments need several reps.
+        early = min(have_s) < self.live.upright_wait_s
+        if cal.kind == "upright" and not final and early and not self._upright_ready(chunks, cal):
+            # Upright moments from the data so far, but no rep back up to them yet.
             return self._nag(final)
         clear = all(c.ok and not c.messages for c in cal.sensors.values())
         moved_s = self._movement_after_stance_s(chunks["pelvis"], cal)
@@ -253,19 +266,50 @@ class LiveAnalyser:
         )
         if not (final or enough):
             return self._nag(final)
-        self.calibration = cal
         # Every sensor from the same tick on (a sensor that started late: lost data before).
         first_k = min(c.k0 for c in chunks.values())
-        self._stages = AnalysisStages(cal, self.rules, self.settings, self.side, first_k)
+        stages = AnalysisStages(cal, self.rules, self.settings, self.side, first_k)
         kept = {s: _from_tick(chunks[s], first_k) for s in self.sensors if s in chunks}
         for s, c in kept.items():
             # The kept ticks are in hand: settle each filter backward over them.
-            self._stages.lead_in(s, c)
-        steps = [self._stages.update(s, c) for s, c in kept.items()]
+            stages.lead_in(s, c)
+        merged = merge_steps([stages.update(s, c) for s, c in kept.items()])
+        if cal.kind == "upright" and not final and early and not _rep_between(merged, cal):
+            # A walk or a fidget before the first rep shows no flexion axis,
+            # and read on a wrong reference it can pass for a rep: wait for a
+            # rep between two upright moments (the stop or turning point before
+            # it and its lockout).
+            return self._nag(final)
+        self.calibration = cal
+        self._stages = stages
         self._kept = {s: _GridBuffer() for s in self.sensors}
-        merged = merge_steps(steps)
         warnings = (*cal.messages, *missing_sensor_warnings(self.sensors), *merged.warnings)
         return replace(merged, calibrated=True, calibration=cal, warnings=warnings)
+
+    def _upright_ready(self, chunks: dict[str, GridChunk], cal: Calibration) -> bool:
+        """The upright moments so far are in the pose the data opens in.
+
+        With only one or two stops seen, the pose ``calibrate_grid`` calls
+        standing can be the bottom of the first rep (a pause in the hole, the
+        only stop so far), every angle then reading upside down. So it is
+        taken early only in the pose of the data's first
+        ``upright_opening_s`` (within ``pose_tolerance_deg``, every pose
+        sensor but one of three): a set starts standing.
+        """
+        if cal.pose_s < self.live.upright_min_pose_s:
+            return False
+        rate = self.settings.grid.rate_hz
+        n_open = max(1, round(self.live.upright_opening_s * rate))
+        tol = self.settings.calibration.pose_tolerance_deg
+        pose = [s for s in ("thigh", "pelvis", "upper_back") if s in chunks]
+        differ = 0
+        for s in pose:
+            c = chunks[s]
+            seen = c.acc_mps2[~c.gap]
+            if seen.shape[0] < n_open:
+                return False
+            differ += _angle_deg(seen[:n_open].mean(axis=0), cal.R_S_B(s)[:, 2]) > tol
+        return differ <= (1 if len(pose) >= 3 else 0)
 
     def _movement_after_stance_s(self, pelvis: GridChunk, cal: Calibration) -> float:
         """Pelvis movement after the stance, s (the flexion axes need some)."""
@@ -287,6 +331,20 @@ class LiveAnalyser:
                 warnings=("not calibrated yet: stand tall and still for 2 s, then do a hip hinge",)
             )
         return AnalysisStep()
+
+
+def _rep_between(step: AnalysisStep, cal: Calibration) -> bool:
+    """A rep of ``step`` lies between the first and the last upright moment of ``cal``."""
+    return any(
+        cal.stance_start_s <= r.metrics.t_start and r.metrics.t_end <= cal.stance_end_s
+        for r in step.reps
+    )
+
+
+def _angle_deg(v: FloatArray, up: FloatArray) -> float:
+    """Angle between the vector ``v`` (3,) and the unit vector ``up`` (3,), deg."""
+    cos = float(v @ up) / max(float(np.linalg.norm(v)), 1e-12)
+    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
 
 
 def _from_tick(chunk: GridChunk, k: int) -> GridChunk:
