@@ -27,7 +27,7 @@ FloatArray = npt.NDArray[np.float64]
 
 
 class SensorChain:
-    """One sensor: grid ticks → orientation → (sagittal, frontal) deg per tick."""
+    """One sensor: grid ticks → orientation → segment angles, deg per tick."""
 
     def __init__(
         self,
@@ -111,9 +111,14 @@ class SensorChain:
         self._led_in_k = c.k0 + f
 
     def update(self, chunk: GridChunk) -> FloatArray:
-        """The next grid ticks as (M, 2): sagittal and frontal angle, deg; NaN in long gaps."""
+        """The next grid ticks as (M, 3), deg; NaN in long gaps.
+
+        Columns: sagittal and frontal angle from the orientation filter, and
+        the sagittal angle from the accelerometer's direction alone (true
+        only at rest: the filter lags there, docs/analysis.md "Lockout").
+        """
         if len(chunk) == 0:
-            return np.zeros((0, 2))
+            return np.zeros((0, 3))
         if (
             self.rest is not None
             and self.bias is not None
@@ -142,11 +147,19 @@ class SensorChain:
                         self.tracker.update(chunk.acc_mps2[lo:hi], chunk.gyr_dps[lo:hi], b)
                     )
             q = parts[0] if len(parts) == 1 else np.vstack(parts)
-        vert = vertical_in_sensor(q)
-        out = np.empty((len(chunk), 2))
+        # The accelerometer's own vertical (its direction only; the magnitude
+        # may be 10-40 % off): a rest's lockout is read on it (stream.py).
+        acc = np.asarray(chunk.acc_mps2, dtype=np.float64)
+        verts = (
+            vertical_in_sensor(q),
+            acc / np.maximum(np.linalg.norm(acc, axis=1), 1e-9)[:, None],
+        )
+        out = np.empty((len(chunk), 3))
         if len(self.mountings) == 1 and not self.slipping:
             # No strap slip: one mounting for every tick (no per-tick selection).
-            out[:, 0], out[:, 1] = segment_angles_deg(vert, self.mountings[0][1])
+            r0 = self.mountings[0][1]
+            out[:, 0], out[:, 1] = segment_angles_deg(verts[0], r0)
+            out[:, 2] = segment_angles_deg(verts[1], r0)[0]
             out[chunk.gap] = np.nan
             return out
         t = (chunk.k0 + np.arange(len(chunk))) / self.rate_hz
@@ -154,8 +167,8 @@ class SensorChain:
             t_to = self.mountings[i + 1][0] if i + 1 < len(self.mountings) else np.inf
             sel = (t >= t_from) & (t < t_to)
             if sel.any():
-                sag, fro = segment_angles_deg(vert[sel], r)
-                out[sel, 0], out[sel, 1] = sag, fro
+                out[sel, 0], out[sel, 1] = segment_angles_deg(verts[0][sel], r)
+                out[sel, 2] = segment_angles_deg(verts[1][sel], r)[0]
         out[chunk.gap] = np.nan
         for t0, t1 in self.slipping:
             out[(t >= t0) & (t < t1)] = np.nan

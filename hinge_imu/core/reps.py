@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -94,6 +94,8 @@ class RepEvent:
         t_s: time of that index, s.
         bounds: the rep's bounds for ``finished`` (and ``rejected``), else None.
         reason: why a movement was rejected.
+        settled: grid indices [a, b) of the settled pose after the lockout,
+            for a rep that ended by settling (None: it ran into the next one).
     """
 
     kind: str
@@ -101,6 +103,7 @@ class RepEvent:
     t_s: float
     bounds: RepBounds | None = None
     reason: str = ""
+    settled: tuple[int, int] | None = None
 
 
 _IDLE, _DOWN, _UP = 0, 1, 2
@@ -235,7 +238,9 @@ class RepDetector:
                         and abs(self._hist_at(lock - 1) - final) < s.settle_tol_deg
                     ):
                         lock -= 1
-                    events.append(self._finish(lock, lock + 1))
+                    # The settle window: the pose at rest after the lockout.
+                    ev = self._finish(lock, lock + 1)
+                    events.append(replace(ev, settled=(i + 1 - settle_n, i + 1)))
                     self._state = _IDLE
                     self._follow_level(final)
         self._k += m

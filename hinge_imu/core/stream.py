@@ -29,7 +29,7 @@ from hinge_imu.core.calibration import (
 )
 from hinge_imu.core.chain import SensorChain
 from hinge_imu.core.orientation import OrientationSettings
-from hinge_imu.core.rep_metrics import RepBounds, compute_rep_metrics
+from hinge_imu.core.rep_metrics import RepBounds, RepMetrics, compute_rep_metrics
 from hinge_imu.core.reps import RepDetector, RepSettings, tilt_angle_deg
 from hinge_imu.core.rest_bias import RestBias, RestBiasSettings
 from hinge_imu.core.results import RepResult
@@ -39,6 +39,10 @@ from hinge_imu.core.timegrid import GridAligner, GridChunk, GridSettings
 
 FloatArray = npt.NDArray[np.float64]
 _EMPTY = np.zeros(0)
+#: The thigh's inclination from its accelerometer's direction alone: the
+#: filter's lag at the lockout is measured on it at rest (docs/analysis.md, "Lockout").
+_THIGH_AT_REST = "thigh_inclination@acc"
+_SERIES = (*ANGLE_NAMES, _THIGH_AT_REST)
 #: sensor → the angle needing the fewest other sensors besides it: NaN where its data is lost.
 _OWN_ANGLE = {
     s: min(
@@ -64,6 +68,14 @@ class AnalysisSettings:
     #: without a still stance, whose bias comes from brief stops only).
     vqf_rest_bias: bool = False
     vqf_motion_bias: bool = False
+    #: Take the filter's lag on the thigh, measured on the settled pose from
+    #: the accelerometer's direction, off ``hip_flexion_lockout``
+    #: (docs/analysis.md, "Lockout: the thigh read at rest").
+    lockout_at_rest: bool = True
+    #: … unless that lag exceeds this, deg: the lag is bounded by the
+    #: accelerometer's error (a few degrees); more says the accelerometer
+    #: was not at rest (a knock, a step).
+    lockout_max_correction_deg: float = 2.5
 
     def orientation(
         self, bias_dps: Sequence[float] = (0.0, 0.0, 0.0), estimate_bias: bool = False
@@ -160,10 +172,10 @@ class AnalysisStages:
             )
             for s in self.sensors
         }
-        self.aligner = GridAligner(self.sensors, 2, st.grid.rate_hz, self.first_k)
+        self.aligner = GridAligner(self.sensors, 3, st.grid.rate_hz, self.first_k)
         self.detector = RepDetector(st.reps, st.grid.rate_hz, self.first_k)
         self._buf_k0 = self.first_k
-        self._buf: dict[str, list[FloatArray]] = {a: [] for a in ANGLE_NAMES}
+        self._buf: dict[str, list[FloatArray]] = {a: [] for a in _SERIES}
         self._buf_n = 0
         self._rep_count = 0
 
@@ -224,15 +236,23 @@ class AnalysisStages:
         k0 = self._buf_k0 + self._buf_n
         segs = {s: (v[:, 0], v[:, 1]) for s, v in channels.items()}
         angles = joint_angles_deg(segs, n, self.side)
+        at_rest = joint_angles_deg(
+            {s: (v[:, 2], v[:, 1]) for s, v in channels.items()}, n, self.side
+        )
         for a in ANGLE_NAMES:
             self._buf[a].append(angles[a])
+        self._buf[_THIGH_AT_REST].append(at_rest["thigh_inclination"])
         self._buf_n += n
         tilt = tilt_angle_deg(angles)
         driver = angles[self.driver]
         events = self.detector.update(driver, tilt) if n else []
         if flush:
             events += self.detector.finish()
-        reps = [self._judge(ev.bounds) for ev in events if ev.kind == "finished" and ev.bounds]
+        reps = [
+            self._judge(ev.bounds, ev.settled)
+            for ev in events
+            if ev.kind == "finished" and ev.bounds
+        ]
         self._trim()
         t = (k0 + np.arange(n)) / self.settings.grid.rate_hz
         return AnalysisStep(
@@ -246,14 +266,14 @@ class AnalysisStages:
 
     def _series(self) -> dict[str, FloatArray]:
         out = {}
-        for a in ANGLE_NAMES:
+        for a in _SERIES:
             parts = self._buf[a]
             if len(parts) > 1:
                 self._buf[a] = [np.concatenate(parts)]
             out[a] = self._buf[a][0] if self._buf[a] else _EMPTY
         return out
 
-    def _judge(self, bounds: RepBounds) -> RepResult:
+    def _judge(self, bounds: RepBounds, settled: tuple[int, int] | None = None) -> RepResult:
         series = self._series()
         lo, hi = bounds.start - self._buf_k0, bounds.end - self._buf_k0
         # Only the rep's own samples: metrics never look outside [start, end).
@@ -261,6 +281,8 @@ class AnalysisStages:
         local = RepBounds(0, bounds.bottom - bounds.start, bounds.end - bounds.start)
         t = (bounds.start + np.arange(hi - lo)) / self.settings.grid.rate_hz
         metrics = compute_rep_metrics(t, rep, local)
+        if settled is not None and self.settings.lockout_at_rest:
+            metrics = self._at_rest(metrics, series, settled)
         if self._unassessed:
             # Calibrated on the lockouts themselves: what they read is 0 by construction.
             blank: dict[str, Any] = dict.fromkeys(self._unassessed)
@@ -274,6 +296,35 @@ class AnalysisStages:
             judgement=judge_rep(metrics, self.rules, reason),
             not_judged_reason=reason,
         )
+
+    def _at_rest(
+        self, metrics: RepMetrics, series: Mapping[str, FloatArray], settled: tuple[int, int]
+    ) -> RepMetrics:
+        """Hip flexion at the lockout with its thigh part read on the settled pose after it.
+
+        The orientation filter follows the accelerometer with ``tau_acc_s``
+        (3 s): at the lockout it still carries the tilt the accelerometer's
+        offsets and scale errors had in the rep's other poses. At rest the
+        accelerometer's direction alone is the vertical, and in the standing
+        pose its static error is the stance's, which the mounting already
+        holds. So the filter's lag on the thigh is measured over the settle
+        window (the detector's, ``RepSettings.settle_s``: rows in hand when
+        the rep finishes, live and offline alike) and taken off. Not the
+        pelvis: it still moves as the hips come through (``typical`` preset,
+        pelvic lockout 0.28 → 0.64° when read so); docs/analysis.md, "Lockout".
+        """
+        hip = metrics.hip_flexion_lockout
+        a, b = settled[0] - self._buf_k0, settled[1] - self._buf_k0
+        sl = slice(max(a, 0), b)
+        # Thigh inclination from the accelerometer minus the filter's (NaN without a thigh).
+        lag = series[_THIGH_AT_REST][sl] - series["thigh_inclination"][sl]
+        if hip is None or np.isfinite(lag).sum() * 2 < b - a:
+            return metrics
+        # The median: a knock or a heel strike in the window moves it little.
+        fix = float(np.nanmedian(lag))
+        if abs(fix) > self.settings.lockout_max_correction_deg:
+            return metrics
+        return replace(metrics, hip_flexion_lockout=hip + fix)
 
     def _unjudgeable(
         self, series: Mapping[str, FloatArray], b: RepBounds, t0_s: float, t1_s: float
@@ -309,7 +360,7 @@ class AnalysisStages:
         if drop <= 20_000:
             return
         series = self._series()
-        for a in ANGLE_NAMES:
+        for a in _SERIES:
             self._buf[a] = [series[a][drop:]]
         self._buf_k0 += drop
         self._buf_n -= drop
