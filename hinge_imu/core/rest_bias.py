@@ -41,7 +41,7 @@ import numpy.typing as npt
 from hinge_imu.core import bias_model
 from hinge_imu.core.bias_model import BiasState, Measurement
 from hinge_imu.core.calibration_settings import CalibrationSettings
-from hinge_imu.core.stance import norm_rows, quiet, runs
+from hinge_imu.core.stance import column_median, norm_rows, quiet, runs
 from hinge_imu.core.timegrid import GridChunk
 
 __all__ = ["BiasTrack", "RestBias", "RestBiasSettings", "RestEstimate", "track_bias"]
@@ -267,7 +267,7 @@ class RestBias:
         self._run_k, self._run = None, []
         s = self.settings
         # Its own level, not the bias tracked so far: drift may have moved it.
-        near = norm_rows(smooth - np.median(smooth, axis=0)) < s.rest_gyro_dps
+        near = norm_rows(smooth - column_median(smooth)) < s.rest_gyro_dps
         out = []
         for a, b in runs(near):
             if b - a >= min_n:
@@ -293,7 +293,7 @@ class RestBias:
         """
         u = acc / np.maximum(norm_rows(acc), 1e-9)[:, None]
         third = max(1, u.shape[0] // 3)
-        first, last = np.median(u[:third], axis=0), np.median(u[-third:], axis=0)
+        first, last = column_median(u[:third]), column_median(u[-third:])
         cos = float(first @ last) / max(float(np.linalg.norm(first) * np.linalg.norm(last)), 1e-12)
         return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
 

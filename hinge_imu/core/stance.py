@@ -42,6 +42,18 @@ def norm_rows(v: FloatArray) -> FloatArray:
     return np.sqrt(x * x + y * y + z * z)
 
 
+def column_median(x: FloatArray) -> FloatArray:
+    """Median of each column of (N, C), N ≥ 1: ``np.median(x, axis=0)`` bit for bit.
+
+    One sort, no ``np.median`` overhead (~10× faster on the short runs of a rest).
+    """
+    s = np.sort(x, axis=0)
+    h = s.shape[0] // 2
+    med = s[h] if s.shape[0] % 2 else (s[h - 1] + s[h]) / 2
+    # NaNs sort last; np.median gives NaN for a column with any.
+    return np.where(np.isnan(s[-1]), np.nan, med)
+
+
 def runs(mask: BoolArray) -> list[tuple[int, int]]:
     """Half-open [start, end) index runs where ``mask`` is True."""
     m = np.concatenate(([False], np.asarray(mask, dtype=bool), [False]))
