@@ -99,7 +99,7 @@ def stance_and_bias(grid: GridData, cs: CalibrationSettings) -> Stance:
             f"nothing to calibrate on: {', '.join(frozen)} sent the same reading throughout "
             "(exact zeros: was it started?)"
         )
-    still = all_still(acc, gyr, grid.valid, rate, cs)
+    still = all_still(acc, gyr, grid.valid, rate, cs, {s: grid.quiet(s, cs) for s in acc})
     n = min(x.shape[0] for x in acc.values())
     # The axes are fitted on the movement either side of the stance: offline
     # sees the whole recording, and a stance at its end has every rep before it.
@@ -242,6 +242,7 @@ def bias_tracks(
             cs,
             st.pose_mean(grid.acc_mps2[s]),
             grid.k0 + (st.start + st.end) // 2 if st.kind == "stance" else None,
+            grid.quiet(s, cs),
         )
         for s in grid.sensors
     }

@@ -48,6 +48,7 @@ __all__ = ["BiasTrack", "RestBias", "RestBiasSettings", "RestEstimate", "track_b
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -197,8 +198,15 @@ class RestBias:
         self._run_k: int | None = None  # first tick of the open quiet run
         self._run: list[tuple[FloatArray, FloatArray, FloatArray]] = []  # (smoothed, raw, acc)
 
-    def update(self, chunk: GridChunk) -> list[RestEstimate]:
-        """The next ticks; returns the rests decided in them, in order."""
+    def update(
+        self, chunk: GridChunk, quiet_ticks: tuple[BoolArray, FloatArray] | None = None
+    ) -> list[RestEstimate]:
+        """The next ticks; returns the rests decided in them, in order.
+
+        ``quiet_ticks``: :func:`~hinge_imu.core.stance.quiet` of this very
+        chunk, already computed (offline: the calibration's); only for a
+        chunk that starts the stage afresh, where the test sees nothing else.
+        """
         n = len(chunk)
         if n == 0:
             return []
@@ -214,8 +222,10 @@ class RestBias:
         ok = np.concatenate((h_ok, ~chunk.gap))
         k_buf = chunk.k0 - h_ok.shape[0]
         self._next_k = chunk.k0 + n
-        calm, smooth = quiet(acc, gyr, self.rate_hz, self.cs)
-        calm &= ok & (np.arange(k_buf, k_buf + acc.shape[0]) >= self.first_k)
+        if quiet_ticks is not None and h_ok.shape[0]:
+            raise ValueError("quiet_ticks only for a chunk that starts the stage afresh")
+        calm, smooth = quiet_ticks or quiet(acc, gyr, self.rate_hz, self.cs)
+        calm = calm & ok & (np.arange(k_buf, k_buf + acc.shape[0]) >= self.first_k)
         lo, hi = self._decided_k - k_buf, acc.shape[0] - self.lag
         if hi > lo:
             out += self._decide(calm[lo:hi], smooth[lo:hi], gyr[lo:hi], acc[lo:hi], self._decided_k)
@@ -318,6 +328,7 @@ def track_bias(
     calibration: CalibrationSettings,
     standing_up: FloatArray | None = None,
     anchor_k: int | None = None,
+    quiet_ticks: tuple[BoolArray, FloatArray] | None = None,
 ) -> BiasTrack:
     """Offline: the bias over the whole of ``chunk`` from every rest in it (before and after).
 
@@ -326,6 +337,7 @@ def track_bias(
     passes through ``bias_dps`` there: the angles are relative to the
     stance, whose vertical was taken with that bias. Then every rest's bias
     comes from all of them (smoothed backward) and is interpolated between.
+    ``quiet_ticks``: ``stance.quiet`` of all of ``chunk``, if already computed.
     """
     end_k = chunk.k0 + len(chunk)
     if not settings.enabled:
@@ -333,7 +345,7 @@ def track_bias(
     s = settings
     start = BiasState.start(chunk.k0, bias_dps, s.prior_dps, s.prior_rate_dps_per_s)
     stage = RestBias(s, calibration, rate_hz, start, standing_up=standing_up)
-    found = [e.measured for e in stage.update(chunk) + stage.finish()]
+    found = [e.measured for e in stage.update(chunk, quiet_ticks) + stage.finish()]
     meas = list(found)
     if anchor_k is not None:
         meas.append(Measurement(anchor_k, np.asarray(bias_dps), s.stance_dps**2))

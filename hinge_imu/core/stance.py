@@ -102,15 +102,20 @@ def gyro_steady(
 
 
 def still_mask(
-    acc_mps2: FloatArray, gyr_dps: FloatArray, rate_hz: float, settings: CalibrationSettings
+    acc_mps2: FloatArray,
+    gyr_dps: FloatArray,
+    rate_hz: float,
+    settings: CalibrationSettings,
+    quiet_ticks: tuple[BoolArray, FloatArray] | None = None,
 ) -> BoolArray:
     """Samples where one sensor is still: quiet (:func:`quiet`) and not turning.
 
     Among the quiet samples the median rate is the sensor's rough bias; a
     still sample turns less than ``still_gyro_dps`` beyond it (a slow,
-    smooth turn varies little too).
+    smooth turn varies little too). ``quiet_ticks``: :func:`quiet` of these
+    very samples, already computed (read, never changed).
     """
-    calm, smooth = quiet(acc_mps2, gyr_dps, rate_hz, settings)
+    calm, smooth = quiet_ticks or quiet(acc_mps2, gyr_dps, rate_hz, settings)
     rough_bias = quiet_bias(smooth, calm, settings, rounds=0)
     return calm & (norm_rows(smooth - rough_bias) < settings.still_gyro_dps)
 
@@ -179,12 +184,19 @@ def all_still(
     valid: Mapping[str, BoolArray],
     rate_hz: float,
     settings: CalibrationSettings,
+    quiet_ticks: Mapping[str, tuple[BoolArray, FloatArray]] | None = None,
 ) -> BoolArray:
-    """Grid samples where every sensor is still (and has data)."""
+    """Grid samples where every sensor is still (and has data).
+
+    ``quiet_ticks``: sensor → :func:`quiet` of all its samples, already
+    computed (used where every sensor has the same number of samples).
+    """
     n = min(a.shape[0] for a in acc.values())
+    same_n = all(a.shape[0] == n for a in acc.values())
     still = np.ones(n, dtype=bool)
     for s in acc:
-        still &= still_mask(acc[s][:n], gyr[s][:n], rate_hz, settings) & valid[s][:n]
+        q = quiet_ticks.get(s) if quiet_ticks is not None and same_n else None
+        still &= still_mask(acc[s][:n], gyr[s][:n], rate_hz, settings, q) & valid[s][:n]
     return still
 
 
