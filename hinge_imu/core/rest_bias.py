@@ -224,8 +224,13 @@ class RestBias:
         self._next_k = chunk.k0 + n
         if quiet_ticks is not None and h_ok.shape[0]:
             raise ValueError("quiet_ticks only for a chunk that starts the stage afresh")
-        calm, smooth = quiet_ticks or quiet(acc, gyr, self.rate_hz, self.cs)
-        calm = calm & ok & (np.arange(k_buf, k_buf + acc.shape[0]) >= self.first_k)
+        if k_buf + acc.shape[0] <= self.first_k:
+            # All looked at already (offline: by track_bias, before the chain
+            # runs over the same ticks): none can rest, no need to test them.
+            calm, smooth = np.zeros(acc.shape[0], dtype=bool), gyr
+        else:
+            calm, smooth = quiet_ticks or quiet(acc, gyr, self.rate_hz, self.cs)
+            calm = calm & ok & (np.arange(k_buf, k_buf + acc.shape[0]) >= self.first_k)
         lo, hi = self._decided_k - k_buf, acc.shape[0] - self.lag
         if hi > lo:
             out += self._decide(calm[lo:hi], smooth[lo:hi], gyr[lo:hi], acc[lo:hi], self._decided_k)
