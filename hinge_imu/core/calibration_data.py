@@ -13,10 +13,8 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.angles import quat_to_matrix
-from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.rest_bias import BiasTrack
 from hinge_imu.core.results import SensorCalibration
-from hinge_imu.core.stance import quiet
 
 __all__ = ["TRUNK_SENSORS", "Axes", "AxisInput", "Calibration", "GridData", "Slip", "Stance"]
 
@@ -95,17 +93,6 @@ class GridData:
     rate_hz: float
     k0: int = 0
     bridged: Mapping[str, BoolArray] = field(default_factory=dict)
-    _quiet: dict[tuple[str, CalibrationSettings], tuple[BoolArray, FloatArray]] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
-
-    def quiet(self, sensor: str, cs: CalibrationSettings) -> tuple[BoolArray, FloatArray]:
-        """``stance.quiet`` of the sensor's samples, computed once: the stance
-        and the bias tracking both test the whole data (treat as read-only)."""
-        key = (sensor, cs)
-        if key not in self._quiet:
-            self._quiet[key] = quiet(self.acc_mps2[sensor], self.gyr_dps[sensor], self.rate_hz, cs)
-        return self._quiet[key]
 
     def received(self, sensor: str) -> BoolArray:
         """(N,) True where the sensor's own samples were received (no gap, bridged or not)."""
