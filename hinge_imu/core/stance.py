@@ -56,7 +56,10 @@ def column_median(x: FloatArray) -> FloatArray:
 
 def runs(mask: BoolArray) -> list[tuple[int, int]]:
     """Half-open [start, end) index runs where ``mask`` is True."""
-    m = np.concatenate(([False], np.asarray(mask, dtype=bool), [False]))
+    b = np.asarray(mask, dtype=bool)
+    if b.all():  # common for the short quiet runs of a rest: no diff needed
+        return [(0, b.shape[0])] if b.shape[0] else []
+    m = np.concatenate(([False], b, [False]))
     d = np.diff(m.astype(np.int8))
     starts = np.nonzero(d == 1)[0]
     ends = np.nonzero(d == -1)[0]
