@@ -64,7 +64,14 @@ from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
 from hinge_imu.core.rest_bias import BiasTrack, RestBiasSettings, track_bias
 from hinge_imu.core.results import SensorCalibration
 from hinge_imu.core.slip_stages import slip_mountings, strap_slips, unslipped
-from hinge_imu.core.stance import NoStanceError, all_still, find_stance, unit, upright_moments
+from hinge_imu.core.stance import (
+    NoStanceError,
+    all_still,
+    find_stance,
+    quiet,
+    unit,
+    upright_moments,
+)
 from hinge_imu.core.timegrid import GridChunk
 
 __all__ = [
@@ -78,6 +85,8 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+#: sensor → ``stance.quiet`` of all its samples (quiet mask, smoothed gyro).
+QuietTicks = Mapping[str, tuple[BoolArray, FloatArray]]
 #: Rules reading the lockout pose: against upright moments between reps
 #: (the lockout itself) they have no meaning, so they are not assessed.
 UPRIGHT_NOT_ASSESSED = ("no_lockout", "ribs_flared")
@@ -89,8 +98,11 @@ def _never_changes(acc_mps2: FloatArray) -> bool:
     return acc_mps2.shape[0] == 0 or bool(np.all(acc_mps2 == acc_mps2[0]))
 
 
-def stance_and_bias(grid: GridData, cs: CalibrationSettings) -> Stance:
-    """Stage 1: the still standing stance and every sensor's gyro bias over it."""
+def stance_and_bias(grid: GridData, cs: CalibrationSettings, quiet_ticks: QuietTicks) -> Stance:
+    """Stage 1: the still standing stance and every sensor's gyro bias over it.
+
+    ``quiet_ticks``: sensor → ``stance.quiet`` of all its samples.
+    """
     acc, gyr, rate = grid.acc_mps2, grid.gyr_dps, grid.rate_hz
     frozen = [s for s in acc if s in ANGLE_READERS and _never_changes(acc[s][grid.valid[s]])]
     if frozen:
@@ -99,7 +111,7 @@ def stance_and_bias(grid: GridData, cs: CalibrationSettings) -> Stance:
             f"nothing to calibrate on: {', '.join(frozen)} sent the same reading throughout "
             "(exact zeros: was it started?)"
         )
-    still = all_still(acc, gyr, grid.valid, rate, cs)
+    still = all_still(acc, gyr, grid.valid, rate, cs, quiet_ticks)
     n = min(x.shape[0] for x in acc.values())
     # The axes are fitted on the movement either side of the stance: offline
     # sees the whole recording, and a stance at its end has every rep before it.
@@ -230,7 +242,11 @@ def limb_axes(data: AxisInput, trunk: Axes, cs: CalibrationSettings) -> Axes:
 
 
 def bias_tracks(
-    grid: GridData, st: Stance, cs: CalibrationSettings, rest: RestBiasSettings
+    grid: GridData,
+    st: Stance,
+    cs: CalibrationSettings,
+    rest: RestBiasSettings,
+    quiet_ticks: QuietTicks,
 ) -> dict[str, BiasTrack]:
     """Each gyro bias over the whole data, from every rest in it (``rest_bias.py``)."""
     return {
@@ -242,6 +258,7 @@ def bias_tracks(
             cs,
             st.pose_mean(grid.acc_mps2[s]),
             grid.k0 + (st.start + st.end) // 2 if st.kind == "stance" else None,
+            quiet_ticks[s],
         )
         for s in grid.sensors
     }
@@ -301,8 +318,14 @@ def calibrate(
     """
     cs = settings or CalibrationSettings()
     os_ = orientation or OrientationSettings(rate_hz=grid.rate_hz)
-    st = stance_and_bias(grid, cs)
-    tracks = bias_tracks(grid, st, cs, rest or RestBiasSettings())
+    # The quiet test of every sensor's whole data: the stance and the bias
+    # tracking both read it; not held through the later stages (memory).
+    quiet_ticks = {
+        s: quiet(grid.acc_mps2[s], grid.gyr_dps[s], grid.rate_hz, cs) for s in grid.sensors
+    }
+    st = stance_and_bias(grid, cs, quiet_ticks)
+    tracks = bias_tracks(grid, st, cs, rest or RestBiasSettings(), quiet_ticks)
+    del quiet_ticks
     vert = verticals(grid, st, os_, tracks)
     slips = strap_slips(grid, st, cs)
     fit_on = unslipped(grid, st, vert, slips)

@@ -41,13 +41,14 @@ import numpy.typing as npt
 from hinge_imu.core import bias_model
 from hinge_imu.core.bias_model import BiasState, Measurement
 from hinge_imu.core.calibration_settings import CalibrationSettings
-from hinge_imu.core.stance import norm_rows, quiet, runs
+from hinge_imu.core.stance import column_median, norm_rows, quiet, runs
 from hinge_imu.core.timegrid import GridChunk
 
 __all__ = ["BiasTrack", "RestBias", "RestBiasSettings", "RestEstimate", "track_bias"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -197,8 +198,15 @@ class RestBias:
         self._run_k: int | None = None  # first tick of the open quiet run
         self._run: list[tuple[FloatArray, FloatArray, FloatArray]] = []  # (smoothed, raw, acc)
 
-    def update(self, chunk: GridChunk) -> list[RestEstimate]:
-        """The next ticks; returns the rests decided in them, in order."""
+    def update(
+        self, chunk: GridChunk, quiet_ticks: tuple[BoolArray, FloatArray] | None = None
+    ) -> list[RestEstimate]:
+        """The next ticks; returns the rests decided in them, in order.
+
+        ``quiet_ticks``: :func:`~hinge_imu.core.stance.quiet` of this very
+        chunk, already computed (offline: the calibration's); only for a
+        chunk that starts the stage afresh, where the test sees nothing else.
+        """
         n = len(chunk)
         if n == 0:
             return []
@@ -214,8 +222,15 @@ class RestBias:
         ok = np.concatenate((h_ok, ~chunk.gap))
         k_buf = chunk.k0 - h_ok.shape[0]
         self._next_k = chunk.k0 + n
-        calm, smooth = quiet(acc, gyr, self.rate_hz, self.cs)
-        calm &= ok & (np.arange(k_buf, k_buf + acc.shape[0]) >= self.first_k)
+        if quiet_ticks is not None and h_ok.shape[0]:
+            raise ValueError("quiet_ticks only for a chunk that starts the stage afresh")
+        if k_buf + acc.shape[0] <= self.first_k:
+            # All looked at already (offline: by track_bias, before the chain
+            # runs over the same ticks): none can rest, no need to test them.
+            calm, smooth = np.zeros(acc.shape[0], dtype=bool), gyr
+        else:
+            calm, smooth = quiet_ticks or quiet(acc, gyr, self.rate_hz, self.cs)
+            calm = calm & ok & (np.arange(k_buf, k_buf + acc.shape[0]) >= self.first_k)
         lo, hi = self._decided_k - k_buf, acc.shape[0] - self.lag
         if hi > lo:
             out += self._decide(calm[lo:hi], smooth[lo:hi], gyr[lo:hi], acc[lo:hi], self._decided_k)
@@ -267,7 +282,7 @@ class RestBias:
         self._run_k, self._run = None, []
         s = self.settings
         # Its own level, not the bias tracked so far: drift may have moved it.
-        near = norm_rows(smooth - np.median(smooth, axis=0)) < s.rest_gyro_dps
+        near = norm_rows(smooth - column_median(smooth)) < s.rest_gyro_dps
         out = []
         for a, b in runs(near):
             if b - a >= min_n:
@@ -293,7 +308,7 @@ class RestBias:
         """
         u = acc / np.maximum(norm_rows(acc), 1e-9)[:, None]
         third = max(1, u.shape[0] // 3)
-        first, last = np.median(u[:third], axis=0), np.median(u[-third:], axis=0)
+        first, last = column_median(u[:third]), column_median(u[-third:])
         cos = float(first @ last) / max(float(np.linalg.norm(first) * np.linalg.norm(last)), 1e-12)
         return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
 
@@ -318,6 +333,7 @@ def track_bias(
     calibration: CalibrationSettings,
     standing_up: FloatArray | None = None,
     anchor_k: int | None = None,
+    quiet_ticks: tuple[BoolArray, FloatArray] | None = None,
 ) -> BiasTrack:
     """Offline: the bias over the whole of ``chunk`` from every rest in it (before and after).
 
@@ -326,6 +342,7 @@ def track_bias(
     passes through ``bias_dps`` there: the angles are relative to the
     stance, whose vertical was taken with that bias. Then every rest's bias
     comes from all of them (smoothed backward) and is interpolated between.
+    ``quiet_ticks``: ``stance.quiet`` of all of ``chunk``, if already computed.
     """
     end_k = chunk.k0 + len(chunk)
     if not settings.enabled:
@@ -333,7 +350,7 @@ def track_bias(
     s = settings
     start = BiasState.start(chunk.k0, bias_dps, s.prior_dps, s.prior_rate_dps_per_s)
     stage = RestBias(s, calibration, rate_hz, start, standing_up=standing_up)
-    found = [e.measured for e in stage.update(chunk) + stage.finish()]
+    found = [e.measured for e in stage.update(chunk, quiet_ticks) + stage.finish()]
     meas = list(found)
     if anchor_k is not None:
         meas.append(Measurement(anchor_k, np.asarray(bias_dps), s.stance_dps**2))

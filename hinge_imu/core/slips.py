@@ -71,12 +71,24 @@ def gap_slips(
     if len(acc) < 2:
         return out
     min_n = round(settings.gap_rest_min_s * rate_hz)
-    rests = [(a, b) for a, b in runs(still) if b - a >= min_n]
+    # Still periods' starts and ends as arrays: every gap picks its rests from all of them.
+    still_runs = np.array(runs(still), dtype=np.int64).reshape(-1, 2)
+    rest_a, rest_b = still_runs[still_runs[:, 1] - still_runs[:, 0] >= min_n].T
     cos_tol = np.cos(np.deg2rad(settings.pose_tolerance_deg))
+
+    # Each still period's mean direction per sensor, computed once: every
+    # gap and every sensor looks at the same few periods again and again.
+    directions: dict[tuple[str, int, int], FloatArray] = {}
+
+    def direction(x: str, lo: int, hi: int) -> FloatArray:
+        key = (x, lo, hi)
+        if key not in directions:
+            directions[key] = unit(acc[x][lo:hi].mean(axis=0))
+        return directions[key]
 
     def standing_but(s: str, r: tuple[int, int]) -> bool:
         return standing is None or all(
-            float(unit(acc[x][r[0] : r[1]].mean(axis=0)) @ standing[x]) >= cos_tol
+            float(direction(x, *r) @ standing[x]) >= cos_tol
             for x in acc
             if x != s and x in standing
         )
@@ -99,13 +111,13 @@ def gap_slips(
             lo_ok, hi_ok = max(prev, g_lo - window), min(nxt, g_hi + window)
             short = short_s is not None and bool(short_s[g_lo])
             # A still period running into the gap (its ticks bridged) counts up to it.
-            before = [
-                (a, min(b, g_lo)) for a, b in rests if lo_ok <= a and min(b, g_lo) - a >= min_n
-            ]
+            end = np.minimum(rest_b, g_lo)
+            pick = (rest_a >= lo_ok) & (end - rest_a >= min_n)
+            before = list(zip(rest_a[pick].tolist(), end[pick].tolist(), strict=True))
             before = [r for r in before[::-1] if standing_but(s, r)]
-            later = [
-                (max(a, g_hi), b) for a, b in rests if b <= hi_ok and b - max(a, g_hi) >= min_n
-            ]
+            begin = np.maximum(rest_a, g_hi)
+            pick = (rest_b <= hi_ok) & (rest_b - begin >= min_n)
+            later = list(zip(begin[pick].tolist(), rest_b[pick].tolist(), strict=True))
             later = [r for r in later if standing_but(s, r)]
             if short and not (
                 before and later and before[0][1] >= g_lo - near and later[0][0] <= g_hi + near
@@ -120,8 +132,8 @@ def gap_slips(
             own: list[float] = []
             ends: tuple[list[FloatArray], list[FloatArray]] = ([], [])
             for (b0, b1), (a0, a1) in ((p, q) for q in later[:3] for p in before[:3]):
-                d_b = {x: unit(acc[x][b0:b1].mean(axis=0)) for x in acc}
-                d_a = {x: unit(acc[x][a0:a1].mean(axis=0)) for x in acc}
+                d_b = {x: direction(x, b0, b1) for x in acc}
+                d_a = {x: direction(x, a0, a1) for x in acc}
                 turned = {
                     x: float(np.degrees(np.arccos(np.clip(d_b[x] @ d_a[x], -1.0, 1.0))))
                     for x in acc

@@ -42,9 +42,24 @@ def norm_rows(v: FloatArray) -> FloatArray:
     return np.sqrt(x * x + y * y + z * z)
 
 
+def column_median(x: FloatArray) -> FloatArray:
+    """Median of each column of (N, C), N ≥ 1: ``np.median(x, axis=0)`` bit for bit.
+
+    One sort, no ``np.median`` overhead (~10× faster on the short runs of a rest).
+    """
+    s = np.sort(x, axis=0)
+    h = s.shape[0] // 2
+    med = s[h] if s.shape[0] % 2 else (s[h - 1] + s[h]) / 2
+    # NaNs sort last; np.median gives NaN for a column with any.
+    return np.where(np.isnan(s[-1]), np.nan, med)
+
+
 def runs(mask: BoolArray) -> list[tuple[int, int]]:
     """Half-open [start, end) index runs where ``mask`` is True."""
-    m = np.concatenate(([False], np.asarray(mask, dtype=bool), [False]))
+    b = np.asarray(mask, dtype=bool)
+    if b.all():  # common for the short quiet runs of a rest: no diff needed
+        return [(0, b.shape[0])] if b.shape[0] else []
+    m = np.concatenate(([False], b, [False]))
     d = np.diff(m.astype(np.int8))
     starts = np.nonzero(d == 1)[0]
     ends = np.nonzero(d == -1)[0]
@@ -90,15 +105,20 @@ def gyro_steady(
 
 
 def still_mask(
-    acc_mps2: FloatArray, gyr_dps: FloatArray, rate_hz: float, settings: CalibrationSettings
+    acc_mps2: FloatArray,
+    gyr_dps: FloatArray,
+    rate_hz: float,
+    settings: CalibrationSettings,
+    quiet_ticks: tuple[BoolArray, FloatArray] | None = None,
 ) -> BoolArray:
     """Samples where one sensor is still: quiet (:func:`quiet`) and not turning.
 
     Among the quiet samples the median rate is the sensor's rough bias; a
     still sample turns less than ``still_gyro_dps`` beyond it (a slow,
-    smooth turn varies little too).
+    smooth turn varies little too). ``quiet_ticks``: :func:`quiet` of these
+    very samples, already computed (read, never changed).
     """
-    calm, smooth = quiet(acc_mps2, gyr_dps, rate_hz, settings)
+    calm, smooth = quiet_ticks or quiet(acc_mps2, gyr_dps, rate_hz, settings)
     rough_bias = quiet_bias(smooth, calm, settings, rounds=0)
     return calm & (norm_rows(smooth - rough_bias) < settings.still_gyro_dps)
 
@@ -167,12 +187,19 @@ def all_still(
     valid: Mapping[str, BoolArray],
     rate_hz: float,
     settings: CalibrationSettings,
+    quiet_ticks: Mapping[str, tuple[BoolArray, FloatArray]] | None = None,
 ) -> BoolArray:
-    """Grid samples where every sensor is still (and has data)."""
+    """Grid samples where every sensor is still (and has data).
+
+    ``quiet_ticks``: sensor → :func:`quiet` of all its samples, already
+    computed (used where every sensor has the same number of samples).
+    """
     n = min(a.shape[0] for a in acc.values())
+    same_n = all(a.shape[0] == n for a in acc.values())
     still = np.ones(n, dtype=bool)
     for s in acc:
-        still &= still_mask(acc[s][:n], gyr[s][:n], rate_hz, settings) & valid[s][:n]
+        q = quiet_ticks.get(s) if quiet_ticks is not None and same_n else None
+        still &= still_mask(acc[s][:n], gyr[s][:n], rate_hz, settings, q) & valid[s][:n]
     return still
 
 
