@@ -217,7 +217,9 @@ class SaturationDetector:
                 bottoms = np.minimum(np.minimum.accumulate(seg_bottom), self._bottom[j])
                 for r, b, e in zip(range(begin.size), begin, last[keep] + 1, strict=True):
                     v = float(x[b])
-                    if v == tops[r] or v == bottoms[r]:  # beyond the floor already
+                    # |v| is beyond the floor already; the sign says which limit
+                    # (a channel that never went positive has a negative top).
+                    if (v > 0 and v == tops[r]) or (v < 0 and v == bottoms[r]):
                         t0 = float(self._start[j]) if b == 0 and on[keep][r] else float(t_s[b])
                         self._closed.append((t0, float(t_s[e]), j, v))
         # The open run at the block's end: its value, length and first sample's time.

@@ -119,3 +119,19 @@ def test_a_held_run_is_known_while_it_lasts() -> None:
     assert (done.start_s, done.end_s) == (1.0, 1.3)
     det.reset()
     assert det.found == [] and not det.touching(0.0, 10.0)
+
+
+def test_a_held_value_between_the_limits_of_a_negative_channel_is_no_stretch() -> None:
+    # Found by hypothesis: a gyro axis that never goes positive has a negative
+    # "top"; -130 °/s held for 3 samples after -2000 °/s is neither limit seen
+    # so far, in one pass as in blocks.
+    gyr = np.zeros((6, 3))
+    gyr[:, 0] = [-2000.0, -2000.0, -130.0, -130.0, -130.0, -2000.0]
+    t = np.arange(6) * 0.01
+    acc = np.tile([0.0, 0.0, 9.81], (6, 1))
+    assert saturated_stretches(t, acc, gyr) == ()
+    det = SaturationDetector()
+    det.update(t[:5], acc[:5], gyr[:5])
+    det.update(t[5:], acc[5:], gyr[5:])
+    det.finish()
+    assert det.found == []
