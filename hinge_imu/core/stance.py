@@ -218,6 +218,14 @@ def pose_distance_deg(
     return out
 
 
+def opening_span(
+    acc: Mapping[str, FloatArray], rate_hz: float, settings: CalibrationSettings
+) -> tuple[int, int]:
+    """[start, end) of the pose the recording opens in: its first ``upright_min_s``."""
+    n = min(x.shape[0] for x in acc.values())
+    return 0, min(n, max(1, round(settings.upright_min_s * rate_hz)))
+
+
 def standing_pick(
     acc: Mapping[str, FloatArray],
     cands: list[tuple[int, int]],
@@ -240,9 +248,7 @@ def standing_pick(
     """
     pick = 0 if group_time[0] >= group_time[-1] else len(cands) - 1
     if not same[0, -1]:
-        n = min(x.shape[0] for x in acc.values())
-        first = (0, min(n, max(1, round(settings.upright_min_s * rate_hz))))  # the opening pose
-        opening = pose_distance_deg(acc, first, cands, settings)
+        opening = pose_distance_deg(acc, opening_span(acc, rate_hz, settings), cands, settings)
         if abs(opening[0] - opening[-1]) > settings.pose_tolerance_deg:
             pick = 0 if opening[0] < opening[-1] else len(cands) - 1
     return pick
@@ -259,9 +265,12 @@ def find_stance(
 ) -> tuple[int, int, list[str]]:
     """The standing stance as indices [start, end) into the arrays, plus messages.
 
-    ``k0`` is the grid index of the arrays' first sample (for the times in messages).
+    The earliest still period ≥ ``min_stance_s`` in the standing pose
+    (:func:`standing_pick`). ``k0`` is the grid index of the arrays' first
+    sample (for the times in messages).
 
-    Raises NoStanceError when no still period ≥ ``min_stance_s`` exists.
+    Raises NoStanceError when no still period ≥ ``min_stance_s`` exists, or
+    none in a pose within ``stance_opening_deg`` of the opening.
     """
     if still is None:
         still = all_still(acc, gyr, valid, rate_hz, settings)
@@ -283,9 +292,8 @@ def find_stance(
     # When every still period is a pause in the hole, first and last are both
     # bottoms: a stance stands near the pose the recording opens in (SIMULATED
     # `real` sessions: stances within 16°, bottoms 36° or more away).
-    n = min(x.shape[0] for x in acc.values())
-    first = (0, min(n, max(1, round(settings.upright_min_s * rate_hz))))
-    if pose_distance_deg(acc, first, [(a, b)], settings)[0] > settings.stance_opening_deg:
+    opening = opening_span(acc, rate_hz, settings)
+    if pose_distance_deg(acc, opening, [(a, b)], settings)[0] > settings.stance_opening_deg:
         raise NoStanceError(
             f"no still standing period of {settings.min_stance_s:g} s anywhere "
             "(the still periods are not in the pose the recording opens in)"
