@@ -219,11 +219,13 @@ def pose_distance_deg(
 
 
 def opening_span(
-    acc: Mapping[str, FloatArray], rate_hz: float, settings: CalibrationSettings
+    acc: Mapping[str, FloatArray], rate_hz: float, settings: CalibrationSettings, end: bool = False
 ) -> tuple[int, int]:
-    """[start, end) of the pose the recording opens in: its first ``upright_min_s``."""
+    """[start, end) of the pose the recording opens in: its first ``upright_min_s``
+    (with ``end``: the pose it closes in, its last ``upright_min_s``)."""
     n = min(x.shape[0] for x in acc.values())
-    return 0, min(n, max(1, round(settings.upright_min_s * rate_hz)))
+    k = min(n, max(1, round(settings.upright_min_s * rate_hz)))
+    return (n - k, n) if end else (0, k)
 
 
 def standing_pick(
@@ -291,12 +293,18 @@ def find_stance(
     a, b = cands[int(np.flatnonzero(same[standing])[0])]
     # When every still period is a pause in the hole, first and last are both
     # bottoms: a stance stands near the pose the recording opens in (SIMULATED
-    # `real` sessions: stances within 16°, bottoms 36° or more away).
-    opening = opening_span(acc, rate_hz, settings)
-    if pose_distance_deg(acc, opening, [(a, b)], settings)[0] > settings.stance_opening_deg:
+    # `real` sessions: stances within 16°, bottoms 36° or more away) or, when
+    # it opens mid-rep, the pose it closes in.
+    far = [
+        pose_distance_deg(acc, opening_span(acc, rate_hz, settings, end), [(a, b)], settings)[0]
+        > settings.stance_opening_deg
+        for end in (False, True)
+    ]
+    if all(far):
         raise NoStanceError(
             f"no still standing period of {settings.min_stance_s:g} s anywhere "
-            "(the still periods are not in the pose the recording opens in)"
+            "(the still periods are in neither the pose the recording opens in nor the one "
+            "it closes in)"
         )
     b = min(b, a + round(settings.max_stance_s * rate_hz))
     t_a, t_b = (k0 + a) / rate_hz, (k0 + b) / rate_hz
