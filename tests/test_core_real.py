@@ -480,3 +480,23 @@ def test_slow_reps_without_a_stance_do_not_calibrate_on_a_pause_in_the_hole() ->
     assert _all_found(session, truth, tol_s=1.0)
     for r, tr in matched(session, truth):
         assert abs(r.metrics.hip_flexion_peak - tr["hip_flexion_peak"]) < 10.0
+
+
+def test_a_recording_opening_mid_rep_keeps_its_stance_between_sets() -> None:
+    # Cut at the first rep's bottom, the recording opens in the hole: its
+    # stance between the sets stands far from that opening pose, but near
+    # the pose it closes in, and is no pause in the hole.
+    s = real(0, sets=2, reps=3)
+    truth = s.truth["reps"]
+    t0 = truth[0]["t_bottom"]
+    rec = s.recording
+    cut = {
+        k: replace(st, t_s=st.t_s[m], acc_mps2=st.acc_mps2[m], gyr_dps=st.gyr_dps[m])
+        for k, st in rec.sensors.items()
+        for m in [st.t_s >= t0]
+    }
+    session = analyse(replace(rec, sensors=cut))
+    assert session.calibration["pelvis"].kind == "stance"
+    assert _all_found(session, truth[1:]) or _all_found(session, truth)
+    for r, tr in matched(session, truth[1:]):
+        assert abs(r.metrics.hip_flexion_peak - tr["hip_flexion_peak"]) < 6.0
