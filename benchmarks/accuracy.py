@@ -273,6 +273,9 @@ REAL_CONDITIONS: dict[str, dict[str, Any]] = {
     "stance_walk_in": {"stance_kind": "walk_in"},
     "stance_end_only": {"stance_kind": "end_only"},
     "stance_none": {"stance_kind": "none"},
+    # Slow reps pause in the hole for a second or more: still periods that
+    # are no stance (offline once calibrated on them).
+    "stance_none_slow": {"stance_kind": "none", "tempo": "slow"},
     "tempo_fast": {"tempo": "fast"},
     "tempo_slow": {"tempo": "slow"},
     "tempo_mixed": {"tempo": "mixed"},

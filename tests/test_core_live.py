@@ -225,4 +225,6 @@ def test_live_without_a_stance_does_not_calibrate_on_the_fidgeting_before_the_fi
     assert cal_at is not None and cal_at >= truth[0]["t_end"]
     assert len(reps) == len(truth)
     found = [r.metrics.t_bottom for r in reps]
-    assert all(any(abs(f - tr["t_bottom"]) < 0.6 for f in found) for tr in truth)
+    # a slow rep pauses ~1 s in the hole: its found bottom lands anywhere in
+    # that pause (offline too: 31.05 s for the fifth rep's 31.65 s)
+    assert all(any(abs(f - tr["t_bottom"]) < 1.0 for f in found) for tr in truth)

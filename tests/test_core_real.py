@@ -459,3 +459,44 @@ def test_without_an_upper_back_hip_flexion_is_measured_as_well() -> None:
     ]
     assert all(r.judged for r in session.reps)
     assert np.mean(errors) < 3.5 and max(errors) < 5.0
+
+
+def test_slow_reps_without_a_stance_do_not_calibrate_on_a_pause_in_the_hole() -> None:
+    # Slow reps pause at the bottom for a second or more: still periods long
+    # enough for a stance, in the pose holding the most still time. Taken as
+    # the stance (here 15.1–16.4 s, the third rep's bottom) they made standing
+    # read as a rep and found 5 reps for 4.
+    s = real(1, sets=1, reps=4, stance_kind="none", tempo="slow")
+    session = analyse(s.recording)
+    truth = s.truth["reps"]
+    cal = session.calibration["pelvis"]
+    if cal.kind == "stance":
+        assert all(
+            abs(t["t_bottom"] - cal.stance_start_s) > 1.0
+            and abs(t["t_bottom"] - cal.stance_end_s) > 1.0
+            for t in truth
+        )
+    # a slow rep's bottom is a pause of ~1 s: its found bottom is somewhere in it
+    assert _all_found(session, truth, tol_s=1.0)
+    for r, tr in matched(session, truth):
+        assert abs(r.metrics.hip_flexion_peak - tr["hip_flexion_peak"]) < 10.0
+
+
+def test_a_recording_opening_mid_rep_keeps_its_stance_between_sets() -> None:
+    # Cut at the first rep's bottom, the recording opens in the hole: its
+    # stance between the sets stands far from that opening pose, but near
+    # the pose it closes in, and is no pause in the hole.
+    s = real(0, sets=2, reps=3)
+    truth = s.truth["reps"]
+    t0 = truth[0]["t_bottom"]
+    rec = s.recording
+    cut = {
+        k: replace(st, t_s=st.t_s[m], acc_mps2=st.acc_mps2[m], gyr_dps=st.gyr_dps[m])
+        for k, st in rec.sensors.items()
+        for m in [st.t_s >= t0]
+    }
+    session = analyse(replace(rec, sensors=cut))
+    assert session.calibration["pelvis"].kind == "stance"
+    assert _all_found(session, truth[1:]) or _all_found(session, truth)
+    for r, tr in matched(session, truth[1:]):
+        assert abs(r.metrics.hip_flexion_peak - tr["hip_flexion_peak"]) < 6.0

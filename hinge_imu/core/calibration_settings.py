@@ -26,6 +26,9 @@ class CalibrationSettings:
             bias (the median rate while quiet), deg/s.
         smooth_s: smoothing window for the still test, s.
         pose_tolerance_deg: still periods within this of each other are one pose, deg.
+        stance_opening_deg: a still period in the standing pose is no stance
+            when its pose is further than this from the pose the recording
+            opens in (then all still periods are pauses in the hole), deg.
         upright_min_s: without a still stance, the brief stops between reps
             (every sensor turning less than ``upright_gyro_dps`` beyond its
             bias) lasting this long are the upright moments calibrated on, s.
@@ -103,6 +106,7 @@ class CalibrationSettings:
     still_gyro_dps: float = 6.0
     smooth_s: float = 0.2
     pose_tolerance_deg: float = 12.0
+    stance_opening_deg: float = 25.0
     upright_min_s: float = 0.1
     upright_gyro_dps: float = 12.0
     upright_turn_min_s: float = 0.02

@@ -245,6 +245,44 @@ def pose_distance_deg(
     return out
 
 
+def opening_span(
+    acc: Mapping[str, FloatArray], rate_hz: float, settings: CalibrationSettings, end: bool = False
+) -> tuple[int, int]:
+    """[start, end) of the pose the recording opens in: its first ``upright_min_s``
+    (with ``end``: the pose it closes in, its last ``upright_min_s``)."""
+    n = min(x.shape[0] for x in acc.values())
+    k = min(n, max(1, round(settings.upright_min_s * rate_hz)))
+    return (n - k, n) if end else (0, k)
+
+
+def standing_pick(
+    acc: Mapping[str, FloatArray],
+    cands: list[tuple[int, int]],
+    same: BoolArray,
+    group_time: FloatArray,
+    rate_hz: float,
+    settings: CalibrationSettings,
+) -> int:
+    """Which of the periods ``cands`` (time order) shows the standing pose: the first or the last.
+
+    ``same`` and ``group_time`` are :func:`pose_groups` of ``cands``. A set
+    starts and ends standing, but people linger at the bottom more than at
+    the top (real back-to-back squats: 2–4 s of slow moments at the bottom,
+    0.3–1.3 s at the top; slow reps pause there for a second or more), so
+    the pose holding the most time can be the bottom, and every angle then
+    reads upside down from it. The standing pose is that of the first or of
+    the last period (a recording may be cut mid-rep at either end): the one
+    nearer the pose the recording opens in (its first ``upright_min_s``), or
+    on a near tie (within ``pose_tolerance_deg``) the one holding more time.
+    """
+    pick = 0 if group_time[0] >= group_time[-1] else len(cands) - 1
+    if not same[0, -1]:
+        opening = pose_distance_deg(acc, opening_span(acc, rate_hz, settings), cands, settings)
+        if abs(opening[0] - opening[-1]) > settings.pose_tolerance_deg:
+            pick = 0 if opening[0] < opening[-1] else len(cands) - 1
+    return pick
+
+
 def find_stance(
     acc: Mapping[str, FloatArray],
     gyr: Mapping[str, FloatArray],
@@ -256,9 +294,12 @@ def find_stance(
 ) -> tuple[int, int, list[str]]:
     """The standing stance as indices [start, end) into the arrays, plus messages.
 
-    ``k0`` is the grid index of the arrays' first sample (for the times in messages).
+    The earliest still period ≥ ``min_stance_s`` in the standing pose
+    (:func:`standing_pick`). ``k0`` is the grid index of the arrays' first
+    sample (for the times in messages).
 
-    Raises NoStanceError when no still period ≥ ``min_stance_s`` exists.
+    Raises NoStanceError when no still period ≥ ``min_stance_s`` exists, or
+    none in a pose within ``stance_opening_deg`` of the opening.
     """
     if still is None:
         still = all_still(acc, gyr, valid, rate_hz, settings)
@@ -269,12 +310,29 @@ def find_stance(
             f"no still standing period of {settings.min_stance_s:g} s anywhere "
             "(the recording must contain the wearer standing still)"
         )
-    _, group_time = pose_groups(acc, cands, settings)
-    best = float(group_time.max())
-    # The earliest candidate whose pose holds (nearly) the most still time.
-    # "Same pose" is not transitive, so near-ties go to the earliest.
-    pick = int(np.nonzero(group_time >= 0.8 * best)[0][0])
-    a, b = cands[pick]
+    same, group_time = pose_groups(acc, cands, settings)
+    # The standing pose as for the upright moments (:func:`standing_pick`):
+    # at a slow tempo people pause in the hole for a second or more, and the
+    # pose holding the most still time was then the bottom.
+    standing = standing_pick(acc, cands, same, group_time, rate_hz, settings)
+    # The earliest still period in that pose ("same pose" is not transitive:
+    # the earliest of those the standing one matches).
+    a, b = cands[int(np.flatnonzero(same[standing])[0])]
+    # When every still period is a pause in the hole, first and last are both
+    # bottoms: a stance stands near the pose the recording opens in (SIMULATED
+    # `real` sessions: stances within 16°, bottoms 36° or more away) or, when
+    # it opens mid-rep, the pose it closes in.
+    far = [
+        pose_distance_deg(acc, opening_span(acc, rate_hz, settings, end), [(a, b)], settings)[0]
+        > settings.stance_opening_deg
+        for end in (False, True)
+    ]
+    if all(far):
+        raise NoStanceError(
+            f"no still standing period of {settings.min_stance_s:g} s anywhere "
+            "(the still periods are in neither the pose the recording opens in nor the one "
+            "it closes in)"
+        )
     b = min(b, a + round(settings.max_stance_s * rate_hz))
     t_a, t_b = (k0 + a) / rate_hz, (k0 + b) / rate_hz
     msgs: list[str] = []
@@ -368,19 +426,7 @@ def upright_moments(
             "turning point between reps (every sensor slow at once)"
         )
     same, group_time = pose_groups(acc, cands, settings)
-    # A set starts and ends standing, but in back-to-back squats people
-    # linger at the bottom more than at the top (real sets: 2–4 s of slow
-    # moments at the bottom, 0.3–1.3 s at the top), so the pose holding the
-    # most time can be the bottom, and every angle then reads upside down
-    # from it. The standing pose is that of the first or of the last stop
-    # (a recording may be cut mid-rep at either end): the one nearer the
-    # pose the recording opens in, or on a near tie the one holding more time.
-    pick = 0 if group_time[0] >= group_time[-1] else len(cands) - 1
-    if not same[0, -1]:
-        first_s = max(1, round(settings.upright_min_s * rate_hz))  # the opening pose
-        opening = pose_distance_deg(acc, (0, min(n, first_s)), cands, settings)
-        if abs(opening[0] - opening[-1]) > settings.pose_tolerance_deg:
-            pick = 0 if opening[0] < opening[-1] else len(cands) - 1
+    pick = standing_pick(acc, cands, same, group_time, rate_hz, settings)
     members = [cands[i] for i in np.flatnonzero(same[pick])]
     mask = np.zeros(n, dtype=bool)
     for a, b in members:
