@@ -83,6 +83,25 @@ def test_a_short_lead_in_is_kept_on_the_file_clock(tmp_path: Path) -> None:
     assert rec.sensors["pelvis"].t_s[0] == 5.0 and rec.warnings == ()
 
 
+def test_a_first_sample_stamped_just_before_zero_is_shifted_without_a_warning(
+    tmp_path: Path,
+) -> None:
+    # Host clock jitter stamps a first packet a fraction of a millisecond
+    # before the recording's start: not a clock offset worth a warning.
+    path = tmp_path / "r.csv"
+    path.write_text(
+        "t,sensor,acc_x,acc_y,acc_z,gyr_x,gyr_y,gyr_z\n"
+        "-0.0004,pelvis,0,0,9.8,0,0,0\n0.0096,pelvis,0,0,9.8,0,0,0\n"
+    )
+    rec = read_recording(path)
+    assert rec.warnings == ()
+    assert rec.sensors["pelvis"].t_s[0] == 0.0
+    assert float(rec.header["t_offset_s"]) == pytest.approx(-0.0004)
+    # two seconds early is no jitter: said
+    path.write_text(path.read_text().replace("-0.0004", "-2.0"))
+    assert "times start at -2.000000 s" in read_recording(path).warnings[0]
+
+
 def test_sensors_on_different_clocks_are_refused_at_the_line(
     session_rec: Recording, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

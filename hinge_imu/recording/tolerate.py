@@ -18,6 +18,10 @@ from hinge_imu.saturation import SaturationSettings, describe_stretches, saturat
 #: A first sample later than this (or before 0) is a clock offset, e.g. Unix
 #: time from a logger: shifted to 0 (a short lead-in is kept as it is), s.
 MAX_START_S = 60.0
+#: A first sample at most this far before 0 is a sample stamped just before
+#: the recording started (host clock jitter, a first packet in flight): shifted
+#: to 0 and kept in the header like an offset, but not worth a warning, s.
+MAX_EARLY_S = 1.0
 #: Header key that keeps the shifted-away start time, s on the file's clock.
 OFFSET_KEY = "t_offset_s"
 
@@ -39,10 +43,11 @@ def shift_clock_offset(
         raise RecordingError(
             f"header '{OFFSET_KEY}' must be a number of seconds, not '{header[OFFSET_KEY]}'", name
         ) from None
-    warnings.append(
-        f"{name}:{first_row_line}: times start at {t0:.6f} s (a clock offset, e.g. Unix "
-        f"time): shifted so the first sample is at 0 s; the start is kept as '{OFFSET_KEY}'"
-    )
+    if t0 < -MAX_EARLY_S or t0 > MAX_START_S:
+        warnings.append(
+            f"{name}:{first_row_line}: times start at {t0:.6f} s (a clock offset, e.g. Unix "
+            f"time): shifted so the first sample is at 0 s; the start is kept as '{OFFSET_KEY}'"
+        )
     shifted = {n: replace(s, t_s=s.t_s - t0) for n, s in sensors.items()}
     return shifted, {**header, OFFSET_KEY: f"{before_s + t0:.6f}"}
 
