@@ -103,6 +103,14 @@ def vertical_in_sensor(q_E_S: FloatArray) -> FloatArray:
     return np.stack((2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)), axis=1)
 
 
+def angle_between_deg(a: FloatArray, b: FloatArray) -> FloatArray:
+    """Angle between vectors ``a`` and ``b`` (..., 3), deg; neither need be unit length."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    norms = np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1)
+    cos = np.sum(a * b, axis=-1) / np.maximum(norms, 1e-12)
+    return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
+
+
 def segment_angles_deg(vertical_s: FloatArray, R_S_B: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Sagittal and frontal angle of a segment, deg, from the vertical in its sensor frame.
 

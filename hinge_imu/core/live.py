@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from hinge_imu.core.angles import angle_between_deg
 from hinge_imu.core.calibration import Calibration, NoStanceError, calibrate_grid
 from hinge_imu.core.results import RepResult
 from hinge_imu.core.rules import RuleSet
@@ -308,7 +309,7 @@ class LiveAnalyser:
             seen = c.acc_mps2[~c.gap]
             if seen.shape[0] < n_open:
                 return False
-            differ += _angle_deg(seen[:n_open].mean(axis=0), cal.R_S_B(s)[:, 2]) > tol
+            differ += float(angle_between_deg(seen[:n_open].mean(axis=0), cal.R_S_B(s)[:, 2])) > tol
         return differ <= (1 if len(pose) >= 3 else 0)
 
     def _movement_after_stance_s(self, pelvis: GridChunk, cal: Calibration) -> float:
@@ -339,12 +340,6 @@ def _rep_between(step: AnalysisStep, cal: Calibration) -> bool:
         cal.stance_start_s <= r.metrics.t_start and r.metrics.t_end <= cal.stance_end_s
         for r in step.reps
     )
-
-
-def _angle_deg(v: FloatArray, up: FloatArray) -> float:
-    """Angle between the vector ``v`` (3,) and the unit vector ``up`` (3,), deg."""
-    cos = float(v @ up) / max(float(np.linalg.norm(v)), 1e-12)
-    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
 
 
 def _from_tick(chunk: GridChunk, k: int) -> GridChunk:

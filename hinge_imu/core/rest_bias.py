@@ -39,6 +39,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core import bias_model
+from hinge_imu.core.angles import angle_between_deg
 from hinge_imu.core.bias_model import BiasState, Measurement
 from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.stance import column_median, norm_rows, quiet, runs
@@ -309,8 +310,7 @@ class RestBias:
         u = acc / np.maximum(norm_rows(acc), 1e-9)[:, None]
         third = max(1, u.shape[0] // 3)
         first, last = column_median(u[:third]), column_median(u[-third:])
-        cos = float(first @ last) / max(float(np.linalg.norm(first) * np.linalg.norm(last)), 1e-12)
-        return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+        return float(angle_between_deg(first, last))
 
     def _measure(self, mean_dps: FloatArray, a_k: int, b_k: int, end_k: int) -> RestEstimate:
         s = self.settings

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from hinge_imu.core.angles import rotvec_to_matrix
+from hinge_imu.core.angles import angle_between_deg, rotvec_to_matrix
 from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.stance import moving_mean, norm_rows, runs, unit
 
@@ -134,10 +134,7 @@ def gap_slips(
             for (b0, b1), (a0, a1) in ((p, q) for q in later[:3] for p in before[:3]):
                 d_b = {x: direction(x, b0, b1) for x in acc}
                 d_a = {x: direction(x, a0, a1) for x in acc}
-                turned = {
-                    x: float(np.degrees(np.arccos(np.clip(d_b[x] @ d_a[x], -1.0, 1.0))))
-                    for x in acc
-                }
+                turned = {x: float(angle_between_deg(d_b[x], d_a[x])) for x in acc}
                 others = max(turned[x] for x in acc if x != s)
                 if others >= settings.gap_others_share * settings.gap_slip_deg:
                     continue

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
+from hinge_imu.core.angles import angle_between_deg
 from hinge_imu.core.calibration_settings import CalibrationSettings
 
 FloatArray = npt.NDArray[np.float64]
@@ -241,7 +242,7 @@ def pose_distance_deg(
     for s in pose_sensors:
         ref = unit(acc[s][at[0] : at[1]].mean(axis=0))
         u = np.array([unit(acc[s][a:b].mean(axis=0)) for a, b in cands])
-        out = np.maximum(out, np.degrees(np.arccos(np.clip(u @ ref, -1.0, 1.0))))
+        out = np.maximum(out, angle_between_deg(u, ref))
     return out
 
 
