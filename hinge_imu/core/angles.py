@@ -118,6 +118,20 @@ def segment_angles_deg(vertical_s: FloatArray, R_S_B: FloatArray) -> tuple[Float
         vertical_s: earth up in the sensor frame (N, 3) (see ``vertical_in_sensor``).
         R_S_B: the segment frame in the sensor frame (3, 3); columns x, y, z of B.
     """
+    vx, vy, vz, up = _in_segment(vertical_s, R_S_B)
+    frontal = np.degrees(np.arctan2(up * vy, np.abs(vz)))
+    return _sagittal(vx, vy, vz, up), frontal
+
+
+def sagittal_angle_deg(vertical_s: FloatArray, R_S_B: FloatArray) -> FloatArray:
+    """The sagittal angle of ``segment_angles_deg`` alone (the same numbers), deg."""
+    return _sagittal(*_in_segment(vertical_s, R_S_B))
+
+
+def _in_segment(
+    vertical_s: FloatArray, R_S_B: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """v_B's components and the sign of v_B.z (+1 at or above horizontal, else −1)."""
     v = np.asarray(vertical_s, dtype=np.float64)
     r = np.asarray(R_S_B, dtype=np.float64)
     # v_B = R_S_B^T · v_S, one component at a time (much faster than an
@@ -125,10 +139,11 @@ def segment_angles_deg(vertical_s: FloatArray, R_S_B: FloatArray) -> tuple[Float
     vx, vy, vz = (v[:, 0] * r[0, j] + v[:, 1] * r[1, j] + v[:, 2] * r[2, j] for j in range(3))
     # Past horizontal (v_B.z < 0) the sagittal angle goes on beyond 90° and
     # the frontal angle stays small (the module docstring).
-    up = np.where(vz >= 0.0, 1.0, -1.0)
-    sagittal = np.degrees(np.arctan2(-vx, up * np.hypot(vy, vz)))
-    frontal = np.degrees(np.arctan2(up * vy, np.abs(vz)))
-    return sagittal, frontal
+    return vx, vy, vz, np.where(vz >= 0.0, 1.0, -1.0)
+
+
+def _sagittal(vx: FloatArray, vy: FloatArray, vz: FloatArray, up: FloatArray) -> FloatArray:
+    return np.asarray(np.degrees(np.arctan2(-vx, up * np.hypot(vy, vz))), dtype=np.float64)
 
 
 def joint_angles_deg(

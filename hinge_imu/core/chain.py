@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from hinge_imu.core.angles import segment_angles_deg, vertical_in_sensor
+from hinge_imu.core.angles import sagittal_angle_deg, segment_angles_deg, vertical_in_sensor
 from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
 from hinge_imu.core.rest_bias import BiasTrack, RestBias
 from hinge_imu.core.timegrid import GridChunk, GridSettings
@@ -159,7 +159,7 @@ class SensorChain:
             # No strap slip: one mounting for every tick (no per-tick selection).
             r0 = self.mountings[0][1]
             out[:, 0], out[:, 1] = segment_angles_deg(verts[0], r0)
-            out[:, 2] = segment_angles_deg(verts[1], r0)[0]
+            out[:, 2] = sagittal_angle_deg(verts[1], r0)
             out[chunk.gap] = np.nan
             return out
         t = (chunk.k0 + np.arange(len(chunk))) / self.rate_hz
@@ -168,7 +168,7 @@ class SensorChain:
             sel = (t >= t_from) & (t < t_to)
             if sel.any():
                 out[sel, 0], out[sel, 1] = segment_angles_deg(verts[0][sel], r)
-                out[sel, 2] = segment_angles_deg(verts[1][sel], r)[0]
+                out[sel, 2] = sagittal_angle_deg(verts[1][sel], r)
         out[chunk.gap] = np.nan
         for t0, t1 in self.slipping:
             out[(t >= t0) & (t < t1)] = np.nan

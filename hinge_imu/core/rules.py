@@ -12,6 +12,7 @@ import operator
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
@@ -51,6 +52,11 @@ class Condition:
         return value - self.threshold if self.op.startswith(">") else self.threshold - value
 
     def __str__(self) -> str:
+        return self.text
+
+    @cached_property
+    def text(self) -> str:
+        """``metric op threshold`` as written in a verdict (made once: every rep shows it)."""
         return f"{self.metric} {self.op} {self.threshold:g}"
 
 
@@ -65,9 +71,14 @@ class Rule:
     only_if: tuple[Condition, ...] = ()
     observable: bool = True
 
-    @property
+    @cached_property
     def metrics(self) -> tuple[str, ...]:
         return tuple(c.metric for c in (*self.fires_when, *self.only_if))
+
+    @cached_property
+    def guard_text(self) -> str:
+        """Why the rule was not applied when a guard does not hold."""
+        return "guard not met: " + " and ".join(map(str, self.only_if))
 
 
 @dataclass(frozen=True)
@@ -257,11 +268,15 @@ def judge_rep(metrics: RepMetrics, rules: RuleSet, unjudgeable: str = "") -> Jud
             )
             continue
         guard_ok = all(c.holds(value[c.metric] or 0.0) for c in rule.only_if)
-        # The deciding condition: the one that fires by the most, else the nearest miss.
-        scored = [(c.excess(value[c.metric] or 0.0), c) for c in rule.fires_when]
-        excess, cond = max(scored, key=lambda x: x[0])
+        # The deciding condition: the one that fires by the most (the first
+        # of equals), else the nearest miss.
+        cond = rule.fires_when[0]
+        excess = cond.excess(value[cond.metric] or 0.0)
+        for c in rule.fires_when[1:]:
+            e = c.excess(value[c.metric] or 0.0)
+            if e > excess:
+                excess, cond = e, c
         fired = guard_ok and any(c.holds(value[c.metric] or 0.0) for c in rule.fires_when)
-        reason = "" if guard_ok else "guard not met: " + " and ".join(map(str, rule.only_if))
         verdicts.append(
             Verdict(
                 rule.rule_id,
@@ -269,9 +284,9 @@ def judge_rep(metrics: RepMetrics, rules: RuleSet, unjudgeable: str = "") -> Jud
                 rule.weight,
                 value=value[cond.metric],
                 threshold=cond.threshold,
-                condition=str(cond),
+                condition=cond.text,
                 excess_deg=excess,
-                reason=reason,
+                reason="" if guard_ok else rule.guard_text,
             )
         )
     if unjudgeable:
