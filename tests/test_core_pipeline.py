@@ -8,10 +8,9 @@ import numpy as np
 import pytest
 from core_sim_helpers import matched, sim
 
-from hinge_imu.core import stream as stream_module
 from hinge_imu.core.pipeline import analyse, calibrate_recording
 from hinge_imu.core.rules import load_rules
-from hinge_imu.core.stream import AnalysisSettings, AnalysisStages
+from hinge_imu.core.stream import AnalysisStages
 from hinge_imu.core.timegrid import GridResampler
 from hinge_imu.errors import RecordingError
 from hinge_imu.samples import Recording, SensorStream
@@ -235,18 +234,6 @@ def test_the_stages_in_random_chunks_give_the_reps_of_analyse() -> None:
     reps += stream.finish().reps
     assert [r.bounds for r in reps] == [r.bounds for r in offline.reps]
     assert [r.judgement.mistakes for r in reps] == [r.judgement.mistakes for r in offline.reps]
-
-
-def test_the_sensor_chains_in_parallel_threads_give_the_same_numbers() -> None:
-    rec = sim("typical", reps=14, seed=21, mounting="arbitrary").recording
-    ticks = sum(len(s) for s in rec.sensors.values())
-    assert ticks >= stream_module._THREADED_TICKS  # long enough for the threads to run
-    one, three = (
-        analyse(rec, settings=AnalysisSettings(sensor_threads=n)) for n in (1, len(rec.sensors))
-    )
-    assert one.reps == three.reps
-    for col in one.angles.columns:
-        assert np.array_equal(one.angles[col], three.angles[col], equal_nan=True), col
 
 
 def test_strap_slip_hidden_in_lost_data_is_found_from_the_rests_around_it() -> None:

@@ -147,14 +147,12 @@ def analyse(
         stages.lead_in(name, grid[name])
     longest = max(len(c) for c in grid.values())
     for lo in range(0, longest, OFFLINE_BLOCK):
-        hi = lo + OFFLINE_BLOCK
-        parts = [
-            (n, GridChunk(c.k0 + lo, c.acc_mps2[lo:hi], c.gyr_dps[lo:hi], c.gap[lo:hi]))
-            for n, c in ((n, grid[n]) for n in names)
-            if lo < len(c)
-        ]
-        for step in stages.update_sensors(parts):
-            keep(step)
+        for name in names:
+            c = grid[name]
+            if lo < len(c):
+                hi = lo + OFFLINE_BLOCK
+                part = GridChunk(c.k0 + lo, c.acc_mps2[lo:hi], c.gyr_dps[lo:hi], c.gap[lo:hi])
+                keep(stages.update(name, part))
     keep(stages.finish())
     reps = [r.unless_saturated(_saturated_during(rec, r), rs) for r in reps]
     # plain columns: Session.angles makes the DataFrame when first read

@@ -266,8 +266,8 @@ class RepDetector:
             event = (seg <= runmax) & (seg < runmax - s.bottom_confirm_deg)
         else:
             run = np.fmin.accumulate(np.concatenate(([self._min], seg)))
-            runmin = np.fmin(run[:-1], seg)
-            event = seg > runmin + s.rise_again_deg
+            # run[1:]: the minimum up to and including each sample.
+            event = seg > run[1:] + s.rise_again_deg
             # Settled: the window of n samples ending here qualifies (the
             # state-free part is computed once per chunk), below the ceiling.
             settle_ok, win_max = self._window_flags(x, j)
@@ -278,7 +278,9 @@ class RepDetector:
             event |= settle
         if p < size:
             event[p:] |= np.isfinite(seg[p:])
-        take = int(event.argmax()) if event.any() else size
+        take = int(event.argmax())
+        if not event[take]:
+            take = size  # no event in this window
         if take == 0:
             return 0
         part = seg[:take]

@@ -12,9 +12,7 @@ the whole recording in big blocks (``pipeline.analyse``), live the blocks of
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -55,20 +53,6 @@ _OWN_ANGLE = {
 }
 
 
-#: Fewer ticks than this in one ``update_sensors`` call run in turn: a
-#: thread costs more than it saves on a live block.
-_THREADED_TICKS = 20_000
-_POOLS: dict[tuple[int, int], ThreadPoolExecutor] = {}
-
-
-def _pool(threads: int) -> ThreadPoolExecutor:
-    """This process's pool of ``threads`` threads (a forked child makes its own)."""
-    key = (os.getpid(), threads)
-    if key not in _POOLS:
-        _POOLS[key] = ThreadPoolExecutor(threads, thread_name_prefix="hinge-imu-chain")
-    return _POOLS[key]
-
-
 @dataclass(frozen=True)
 class AnalysisSettings:
     """Every setting of the analysis, grouped by stage."""
@@ -93,9 +77,6 @@ class AnalysisSettings:
     #: accelerometer's error (a few degrees); more says the accelerometer
     #: was not at rest (a knock, a step).
     lockout_max_correction_deg: float = 2.5
-    #: ``AnalysisStages.update_sensors`` runs the sensors' chains in up to this
-    #: many threads (1: one after another); the results are the same.
-    sensor_threads: int = 2
 
     def orientation(
         self, bias_dps: Sequence[float] = (0.0, 0.0, 0.0), estimate_bias: bool = False
@@ -237,30 +218,10 @@ class AnalysisStages:
 
     def update(self, sensor: str, chunk: GridChunk) -> AnalysisStep:
         """The next grid ticks of one sensor (a sensor not calibrated is ignored)."""
-        return self.update_sensors([(sensor, chunk)])[0]
-
-    def update_sensors(self, chunks: Sequence[tuple[str, GridChunk]]) -> list[AnalysisStep]:
-        """``[update(s, c) for s, c in chunks]`` (each sensor at most once), the chains in parallel.
-
-        The chains are independent, and numpy (most of a chain's time on
-        big blocks) lets other threads run meanwhile: on two cores the three
-        chains of a long recording take ~3/4 of the time they take in turn.
-        """
-        sensors = [s for s, _ in chunks]
-        if len(set(sensors)) < len(sensors):
-            raise ValueError(f"one chunk per sensor at a time, got {sensors}")
-        todo = [(self.chains[s], c) for s, c in chunks if s in self.chains]
-        threads = min(self.settings.sensor_threads, len(todo))
-        if threads > 1 and sum(len(c) for _, c in todo) >= _THREADED_TICKS:
-            segs = iter(_pool(threads).map(lambda cc: cc[0].update(cc[1]), todo))
-        else:
-            segs = iter([chain.update(c) for chain, c in todo])
-        return [
-            self._rows(self.aligner.update(s, next(segs)).channels, flush=False)
-            if s in self.chains
-            else AnalysisStep(calibrated=True, in_rep=self.detector.in_rep)
-            for s in sensors
-        ]
+        if sensor not in self.chains:
+            return AnalysisStep(calibrated=True, in_rep=self.detector.in_rep)
+        seg = self.chains[sensor].update(chunk)
+        return self._rows(self.aligner.update(sensor, seg).channels, flush=False)
 
     def finish(self) -> AnalysisStep:
         """End of data: emit the remaining rows and close an open rep."""
