@@ -37,6 +37,7 @@ class SensorChain:
         slipping: Sequence[tuple[float, float]] = (),
         bias: BiasTrack | None = None,
         rest: RestBias | None = None,
+        at_rest_angle: bool = True,
     ):
         #: The gyro bias over the ticks the calibration looked at (offline: all of them).
         self.bias = bias
@@ -47,6 +48,10 @@ class SensorChain:
         #: [(start_s, end_s)]: while the strap slips the angles are unknown.
         self.slipping = [(float(a), float(b)) for a, b in slipping]
         self.rate_hz = grid.rate_hz
+        #: Compute the third column (the sagittal angle from the accelerometer
+        #: alone); False: NaN there, a third of the chain's time saved where
+        #: nothing reads it (only the thigh's is read, ``stream.py``).
+        self.at_rest_angle = at_rest_angle
         self.tracker = OrientationTracker(orientation)
         self.reset()
 
@@ -147,19 +152,24 @@ class SensorChain:
                         self.tracker.update(chunk.acc_mps2[lo:hi], chunk.gyr_dps[lo:hi], b)
                     )
             q = parts[0] if len(parts) == 1 else np.vstack(parts)
+        vert = vertical_in_sensor(q)
         # The accelerometer's own vertical (its direction only; the magnitude
         # may be 10-40 % off): a rest's lockout is read on it (stream.py).
         acc = np.asarray(chunk.acc_mps2, dtype=np.float64)
-        verts = (
-            vertical_in_sensor(q),
-            acc / np.maximum(np.linalg.norm(acc, axis=1), 1e-9)[:, None],
+        acc_vert = (
+            acc / np.maximum(np.linalg.norm(acc, axis=1), 1e-9)[:, None]
+            if self.at_rest_angle
+            else None
         )
         out = np.empty((len(chunk), 3))
+        if acc_vert is None:
+            out[:, 2] = np.nan
         if len(self.mountings) == 1 and not self.slipping:
             # No strap slip: one mounting for every tick (no per-tick selection).
             r0 = self.mountings[0][1]
-            out[:, 0], out[:, 1] = segment_angles_deg(verts[0], r0)
-            out[:, 2] = sagittal_angle_deg(verts[1], r0)
+            out[:, 0], out[:, 1] = segment_angles_deg(vert, r0)
+            if acc_vert is not None:
+                out[:, 2] = sagittal_angle_deg(acc_vert, r0)
             out[chunk.gap] = np.nan
             return out
         t = (chunk.k0 + np.arange(len(chunk))) / self.rate_hz
@@ -167,8 +177,9 @@ class SensorChain:
             t_to = self.mountings[i + 1][0] if i + 1 < len(self.mountings) else np.inf
             sel = (t >= t_from) & (t < t_to)
             if sel.any():
-                out[sel, 0], out[sel, 1] = segment_angles_deg(verts[0][sel], r)
-                out[sel, 2] = sagittal_angle_deg(verts[1][sel], r)
+                out[sel, 0], out[sel, 1] = segment_angles_deg(vert[sel], r)
+                if acc_vert is not None:
+                    out[sel, 2] = sagittal_angle_deg(acc_vert[sel], r)
         out[chunk.gap] = np.nan
         for t0, t1 in self.slipping:
             out[(t >= t0) & (t < t1)] = np.nan

@@ -44,6 +44,8 @@ _EMPTY = np.zeros(0)
 #: filter's lag at the lockout is measured on it at rest (docs/analysis.md, "Lockout").
 _THIGH_AT_REST = "thigh_inclination@acc"
 _SERIES = (*ANGLE_NAMES, _THIGH_AT_REST)
+#: The one sensor whose chain computes that angle (``SensorChain.at_rest_angle``).
+_AT_REST_SENSOR = ANGLE_SENSORS["thigh_inclination"][0]
 #: sensor → the angle needing the fewest other sensors besides it: NaN where its data is lost.
 _OWN_ANGLE = {
     s: min(
@@ -170,6 +172,7 @@ class AnalysisStages:
                 self.calibration.slipping(s),
                 self.calibration.bias_track(s),
                 self._live_rest_bias(s),
+                at_rest_angle=s == _AT_REST_SENSOR,
             )
             for s in self.sensors
         }
@@ -237,12 +240,12 @@ class AnalysisStages:
         k0 = self._buf_k0 + self._buf_n
         segs = {s: (v[:, 0], v[:, 1]) for s, v in channels.items()}
         angles = joint_angles_deg(segs, n, self.side)
-        at_rest = joint_angles_deg(
-            {s: (v[:, 2], v[:, 1]) for s, v in channels.items()}, n, self.side
-        )
+        # The thigh's inclination as joint_angles_deg makes it (knee forward: −).
+        thigh = channels.get(_AT_REST_SENSOR)
+        at_rest = -(thigh[:, 2] if thigh is not None else np.full(n, np.nan))
         for a in ANGLE_NAMES:
             self._buf[a].append(angles[a])
-        self._buf[_THIGH_AT_REST].append(at_rest["thigh_inclination"])
+        self._buf[_THIGH_AT_REST].append(at_rest)
         self._buf_n += n
         tilt = tilt_angle_deg(angles)
         driver = angles[self.driver]
