@@ -41,10 +41,11 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.rep_metrics import RepBounds
-from hinge_imu.core.windowed import median_list, median_rows, sliding
+from hinge_imu.core.windowed import median_list, settle_windows, settled_blocks
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 
 
 def tilt_angle_deg(angles_deg: Mapping[str, FloatArray]) -> FloatArray:
@@ -139,6 +140,7 @@ class RepDetector:
         self._hist_k0 = self.first_k
         self._hist: list[float] = []
         self._win: tuple[BoolArray, FloatArray] | None = None
+        self._blk: tuple[int, FloatArray, FloatArray, IntArray] | None = None
 
     @property
     def in_rep(self) -> bool:
@@ -159,7 +161,7 @@ class RepDetector:
         events: list[RepEvent] = []
         s = self.settings
         settle_n = self._settle_n
-        self._win = None
+        self._win = self._blk = None
         j = 0
         m = x.shape[0]
         while j < m:
@@ -318,14 +320,7 @@ class RepDetector:
         lead = np.asarray(self._hist[max(0, h - (n - 1)) : max(0, h)], dtype=np.float64)
         if lead.size < n - 1:
             lead = np.concatenate((np.full(n - 1 - lead.size, np.nan), lead))
-        ext = np.concatenate((lead, x))
-        fin = np.isfinite(ext)
-        mx = sliding(np.where(fin, ext, -np.inf), n, np.maximum)
-        mn = sliding(np.where(fin, ext, np.inf), n, np.minimum)
-        c = np.concatenate(([0], np.cumsum(fin)))
-        count = c[n:] - c[:-n]
-        ok = fin[n - 1 :] & (count >= n // 2) & (mx - mn < self.settings.settle_range_deg)
-        self._win = (ok, mx)
+        self._win = settle_windows(np.concatenate((lead, x)), n, self.settings.settle_range_deg)
         return self._win
 
     def finish(self) -> list[RepEvent]:
@@ -386,26 +381,18 @@ class RepDetector:
         """
         s = self.settings
         n = self._settle_n
+        j0, all_blocks, level, last_new = self._block_flags(x)
+        b0 = (j - j0) // n
         # A bounded look-ahead: a rep usually starts within a few seconds.
         nb = min((x.shape[0] - j) // n, 64)
-        blocks = x[j : j + nb * n].reshape(nb, n)
-        with np.errstate(invalid="ignore"):
-            # NaN (never settled) where a block holds a NaN.
-            settled = blocks.max(axis=1) - blocks.min(axis=1) < s.settle_range_deg
-        level = np.full(nb, np.nan)
-        cand = np.flatnonzero(settled)
-        if cand.size:
-            level[cand] = median_rows(blocks[cand])
-        new = settled & (np.abs(level) <= s.max_standing_drift_deg)
+        blocks = all_blocks[b0 : b0 + nb]
         # The standing level in effect during block b: the last settled level
-        # of a block before b, else the current one.
-        idx = np.where(new, np.arange(nb), -1)
-        last = np.maximum.accumulate(idx)
-        prev = np.concatenate(([-1], last[:-1]))
-        base = np.where(prev >= 0, level[np.maximum(prev, 0)], self._base)
+        # of a block before b (from b0 on), else the current one.
+        prev = last_new[b0 - 1 : b0 + nb - 1] if b0 else np.concatenate(([-1], last_new[: nb - 1]))
+        base = np.where(prev >= b0, level[np.maximum(prev, 0)], self._base)
         with np.errstate(invalid="ignore"):
             above = blocks > (base + s.start_above_deg)[:, None]
-        hit = np.nonzero(above.ravel())[0]
+        hit = np.flatnonzero(above)
         if hit.size:
             at = j + int(hit[0])
             self._base = float(base[int(hit[0]) // n])
@@ -414,10 +401,28 @@ class RepDetector:
             self._begin(start, events)
             self._peak, self._peak_i = float(x[at]), start
             return at + 1
-        if last[-1] >= 0:
-            self._base = float(level[last[-1]])
+        if last_new[b0 + nb - 1] >= b0:
+            self._base = float(level[last_new[b0 + nb - 1]])
         self._push_many(x[j : j + nb * n])
         return j + nb * n
+
+    def _block_flags(self, x: FloatArray) -> tuple[int, FloatArray, FloatArray, IntArray]:
+        """This chunk's whole aligned blocks and what ``_idle_blocks`` reads of them.
+
+        (first block's index in the chunk, blocks (B, settle_n), each
+        block's standing level if it settled there (its median; NaN: not
+        settled, or too far from the stance), the index of the last block up
+        to each that did, −1: none). State-free, so made once per chunk on
+        first use (``update`` clears it).
+        """
+        if self._blk is None:
+            s = self.settings
+            n = self._settle_n
+            j0 = -self._k % n
+            blocks = x[j0 : j0 + (x.shape[0] - j0) // n * n].reshape(-1, n)
+            level, last = settled_blocks(blocks, s.settle_range_deg, s.max_standing_drift_deg)
+            self._blk = (j0, blocks, level, last)
+        return self._blk
 
     def _ceiling(self) -> float:
         """Highest driver value a lockout may settle at, deg (see the module docstring).
