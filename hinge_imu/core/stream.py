@@ -29,8 +29,9 @@ from hinge_imu.core.calibration import (
 )
 from hinge_imu.core.chain import SensorChain
 from hinge_imu.core.orientation import OrientationSettings
+from hinge_imu.core.rep_events import RepSettings, tilt_angle_deg
 from hinge_imu.core.rep_metrics import RepBounds, RepMetrics, compute_rep_metrics
-from hinge_imu.core.reps import RepDetector, RepSettings, tilt_angle_deg
+from hinge_imu.core.reps import RepDetector
 from hinge_imu.core.rest_bias import RestBias, RestBiasSettings
 from hinge_imu.core.results import RepResult
 from hinge_imu.core.rules import RuleSet, judge_rep
