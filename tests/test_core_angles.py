@@ -7,6 +7,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from hinge_imu.core.angles import (
+    angle_between_deg,
     joint_angles_deg,
     quat_to_matrix,
     segment_angles_deg,
@@ -94,3 +95,15 @@ def test_knee_cave_is_not_read_while_the_thigh_is_near_horizontal() -> None:
     np.testing.assert_allclose(a["knee_cave"][:2], [6.0, 9.0])
     assert np.isnan(a["knee_cave"][2:]).all()
     np.testing.assert_allclose(a["thigh_inclination"], -thigh_sag)  # still read
+
+
+def test_angle_between_one_pair_is_the_number_of_the_same_pair_in_rows() -> None:
+    # One pair takes a shortcut past numpy (thousands of calls a session):
+    # the same degrees bit for bit as the pair given as rows, near 0° and 180° too.
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(2000, 3)) * rng.choice([1e-6, 1.0, 9.81, 1e3], size=(2000, 1))
+    b = np.concatenate((a[:500] + 1e-7 * rng.normal(size=(500, 3)), -a[500:1000], a[1000:] + 1))
+    rows = angle_between_deg(a, b)
+    one = np.array([angle_between_deg(x, y) for x, y in zip(a, b, strict=True)])
+    assert np.array_equal(one, rows)
+    assert angle_between_deg([0.0, 0.0, 0.0], [0.0, 0.0, 1.0]) == 90.0  # no direction: 90°, as rows

@@ -27,6 +27,7 @@ the calibration stance with z along the vertical, both angles are 0 there.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -106,6 +107,15 @@ def vertical_in_sensor(q_E_S: FloatArray) -> FloatArray:
 def angle_between_deg(a: FloatArray, b: FloatArray) -> FloatArray:
     """Angle between vectors ``a`` and ``b`` (..., 3), deg; neither need be unit length."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape == b.shape == (3,):
+        # One pair (most calls, thousands a session): numpy's operations on
+        # three numbers in numpy's order (its sums of three run left to
+        # right), so the same number bit for bit, at a fifth of the cost.
+        x0, x1, x2 = a.tolist()
+        y0, y1, y2 = b.tolist()
+        n2 = math.sqrt((x0 * x0 + x1 * x1) + x2 * x2) * math.sqrt((y0 * y0 + y1 * y1) + y2 * y2)
+        c = ((x0 * y0 + x1 * y1) + x2 * y2) / max(n2, 1e-12)
+        return np.degrees(np.arccos(np.float64(min(max(c, -1.0), 1.0))))
     norms = np.linalg.norm(a, axis=-1) * np.linalg.norm(b, axis=-1)
     cos = np.sum(a * b, axis=-1) / np.maximum(norms, 1e-12)
     return np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
