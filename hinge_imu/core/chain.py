@@ -70,10 +70,12 @@ class SensorChain:
         if self.bias is None:
             return None
         k = np.arange(k0, k0 + n)
-        out = np.array(self.bias.at(k))
         # Steps before k0 other than the last one no longer matter.
         while len(self._steps) > 1 and self._steps[1][0] <= k0:
             self._steps.pop(0)
+        if not self._steps:
+            return self.bias.at(k)  # offline: the track alone (read, never written)
+        out = np.array(self.bias.at(k))
         for k_from, b in self._steps:
             out[k >= k_from] = b
         return out
