@@ -41,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.rep_events import RepEvent, RepSettings, tilt_angle_deg
+from hinge_imu.core.rep_history import DriverHistory
 from hinge_imu.core.rep_metrics import RepBounds
 from hinge_imu.core.windowed import median_list, settle_windows, settled_blocks
 
@@ -79,8 +80,7 @@ class RepDetector:
         # a lockout at that sample judges the rep on its own samples only.
         self._tilt_at_min = -np.inf
         # Recent driver values (for the settle test and the back-to-back start).
-        self._hist_k0 = self.first_k
-        self._hist: list[float] = []
+        self._hist = DriverHistory(self.first_k)
         self._win: tuple[BoolArray, FloatArray] | None = None
         self._blk: tuple[int, FloatArray, FloatArray, IntArray] | None = None
 
@@ -118,7 +118,7 @@ class RepDetector:
                 break
             i = self._k + j
             v = x[j]
-            self._push(v)
+            self._hist.push(v)
             if np.isfinite(tilt[j]):
                 self._tilt_max = max(self._tilt_max, float(tilt[j]))
             j += 1
@@ -158,16 +158,16 @@ class RepDetector:
                     self._state = _IDLE  # not above standing: no movement has begun yet
                     continue
                 # The next rep began at once: it starts where it rose above the standing level.
-                start = self._first_above(lock + 1, i, self._base + s.start_above_deg)
+                start = self._hist.first_above(lock + 1, i, self._base + s.start_above_deg)
                 self._begin(start, events)
                 for k in range(start, i + 1):
-                    hv = self._hist_at(k)
+                    hv = self._hist.at(k)
                     if np.isfinite(hv) and hv > self._peak:
                         self._peak, self._peak_i = hv, k
                 continue
             # Settled: the last settle_n samples lie within a small range, below the peak.
             if i - self._peak_i >= settle_n:
-                w = np.asarray(self._hist[-settle_n:])
+                w = self._hist.last(settle_n)
                 w = w[np.isfinite(w)]
                 if (
                     w.size >= settle_n // 2
@@ -179,7 +179,7 @@ class RepDetector:
                     lock = i
                     while (
                         lock - 1 > self._peak_i
-                        and abs(self._hist_at(lock - 1) - final) < s.settle_tol_deg
+                        and abs(self._hist.at(lock - 1) - final) < s.settle_tol_deg
                     ):
                         lock -= 1
                     # The settle window: the pose at rest after the lockout.
@@ -228,7 +228,7 @@ class RepDetector:
         if take == 0:
             return 0
         part = seg[:take]
-        self._push_many(part)
+        self._hist.push_many(part)
         tilt_before = self._tilt_max
         tt = float(np.fmax.reduce(tilt[j : j + take]))
         if tt == tt:  # not NaN: some tilt sample was finite
@@ -259,7 +259,7 @@ class RepDetector:
         n = self._settle_n
         # The history ends at x[j - 1]; the n - 1 samples before x[0] lead in.
         h = len(self._hist) - j
-        lead = np.asarray(self._hist[max(0, h - (n - 1)) : max(0, h)], dtype=np.float64)
+        lead = np.asarray(self._hist.values[max(0, h - (n - 1)) : max(0, h)], dtype=np.float64)
         if lead.size < n - 1:
             lead = np.concatenate((np.full(n - 1 - lead.size, np.nan), lead))
         self._win = settle_windows(np.concatenate((lead, x)), n, self.settings.settle_range_deg)
@@ -300,15 +300,15 @@ class RepDetector:
             above = np.nonzero(seg > self._base + s.start_above_deg)[0]
             if above.size:
                 at = j + int(above[0])
-                self._push_many(x[j : at + 1])
+                self._hist.push_many(x[j : at + 1])
                 start = self._k + at
                 self._begin(start, events)
                 self._peak, self._peak_i = float(x[at]), start
                 return at + 1
-            self._push_many(seg)
+            self._hist.push_many(seg)
             j = stop
             if (self._k + j) % n == 0 and len(self._hist) >= n:
-                w = np.asarray(self._hist[-n:])
+                w = self._hist.last(n)
                 if np.isfinite(w).all() and float(w.max() - w.min()) < s.settle_range_deg:
                     level = median_list(w.tolist())
                     if abs(level) <= s.max_standing_drift_deg:
@@ -338,14 +338,14 @@ class RepDetector:
         if hit.size:
             at = j + int(hit[0])
             self._base = float(base[int(hit[0]) // n])
-            self._push_many(x[j : at + 1])
+            self._hist.push_many(x[j : at + 1])
             start = self._k + at
             self._begin(start, events)
             self._peak, self._peak_i = float(x[at]), start
             return at + 1
         if last_new[b0 + nb - 1] >= b0:
             self._base = float(level[last_new[b0 + nb - 1]])
-        self._push_many(x[j : j + nb * n])
+        self._hist.push_many(x[j : j + nb * n])
         return j + nb * n
 
     def _block_flags(self, x: FloatArray) -> tuple[int, FloatArray, FloatArray, IntArray]:
@@ -413,34 +413,8 @@ class RepDetector:
         self._state = _IDLE
         return RepEvent("rejected", self._start, self._t(self._start), reason=reason)
 
-    def _first_above(self, lo: int, hi: int, thr: float) -> int:
-        for k in range(lo, hi + 1):
-            v = self._hist_at(k)
-            if np.isfinite(v) and v > thr:
-                return k
-        return hi
-
-    def _hist_at(self, k: int) -> float:
-        idx = k - self._hist_k0
-        return self._hist[idx] if 0 <= idx < len(self._hist) else float("nan")
-
-    def _push(self, v: float) -> None:
-        self._hist.append(float(v))
-
-    def _push_many(self, seg: FloatArray) -> None:
-        if seg.size > 4096:
-            # Only the recent past is ever read back in IDLE.
-            self._hist_k0 += len(self._hist) + seg.size - 4096
-            self._hist = seg[-4096:].tolist()
-        else:
-            self._hist.extend(seg.tolist())
-
     def _trim(self) -> None:
-        keep_from = self._start if self._state != _IDLE else self._k - 1024
-        drop = keep_from - self._hist_k0 - 64
-        if drop > 4096:
-            del self._hist[:drop]
-            self._hist_k0 += drop
+        self._hist.drop_before(self._start if self._state != _IDLE else self._k - 1024)
 
 
 __all__ = ["RepDetector", "RepEvent", "RepSettings", "tilt_angle_deg"]
