@@ -41,6 +41,7 @@ def test_a_lockout_held_between_reps_is_not_taken_as_the_stance() -> None:
         w = (ta.t >= cal.stance_start_s) & (ta.t <= cal.stance_end_s)
         # the stance stands tall (the neutral pose), not tucked as at a lockout
         assert abs(float(ta.pelvic_tilt[w].mean())) < 0.5, (seed, cal.stance_start_s)
+        assert any("lockouts held between reps" in m for m in session.warnings)
         errs = []
         for tr in s.truth["reps"]:
             rep = min(session.reps, key=lambda r: abs(r.metrics.t_bottom - tr["t_bottom"]))

@@ -348,6 +348,7 @@ def find_stance(
         msgs.append(
             f"the recording does not start with a still stance of {settings.min_stance_s:g} s; "
             f"calibrated on the still standing period at {t_a:.1f}–{t_b:.1f} s"
+            + (" (the still moments before it were lockouts held between reps)" if tall else "")
         )
     return a, b, msgs
 
