@@ -69,6 +69,7 @@ from hinge_imu.core.stance import (
     all_still,
     find_stance,
     quiet,
+    runs,
     unit,
     upright_moments,
 )
@@ -241,6 +242,20 @@ def limb_axes(data: AxisInput, trunk: Axes, cs: CalibrationSettings) -> Axes:
     return Axes(frames, sag, conf, tuple(msgs))
 
 
+def first_stance(st: Stance, rate_hz: float, cs: CalibrationSettings) -> bool:
+    """Is the stance the first still period of ``min_stance_s`` in the data?
+
+    Only such a stance pins the bias track (``track_bias``'s anchor). One
+    chosen over an earlier still period (a lockout held between reps,
+    ``held_lockout.py``) comes right after a set, and its mean rate holds
+    the person settling: it is then one rest among the others.
+    """
+    if st.kind != "stance":
+        return False
+    min_n = round(cs.min_stance_s * rate_hz)
+    return not any(b - a >= min_n for a, b in runs(st.still[: st.start]))
+
+
 def bias_tracks(
     grid: GridData,
     st: Stance,
@@ -257,7 +272,7 @@ def bias_tracks(
             rest,
             cs,
             st.pose_mean(grid.acc_mps2[s]),
-            grid.k0 + (st.start + st.end) // 2 if st.kind == "stance" else None,
+            grid.k0 + (st.start + st.end) // 2 if first_stance(st, grid.rate_hz, cs) else None,
             quiet_ticks[s],
         )
         for s in grid.sensors

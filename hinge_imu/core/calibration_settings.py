@@ -29,6 +29,11 @@ class CalibrationSettings:
         stance_opening_deg: a still period in the standing pose is no stance
             when its pose is further than this from the pose the recording
             opens in (then all still periods are pauses in the hole), deg.
+        held_lockout_s, held_lockout_deg: a still period whose pelvis or
+            upper back stood more than ``held_lockout_deg`` from its own pose
+            within ``held_lockout_s`` before it is a rep's lockout held
+            (pelvis tucked), taken as the stance only when no other still
+            standing period exists (``held_lockout.py``), s and deg.
         upright_min_s: without a still stance, the brief stops between reps
             (every sensor turning less than ``upright_gyro_dps`` beyond its
             bias) lasting this long are the upright moments calibrated on, s.
@@ -107,6 +112,8 @@ class CalibrationSettings:
     smooth_s: float = 0.2
     pose_tolerance_deg: float = 12.0
     stance_opening_deg: float = 25.0
+    held_lockout_s: float = 1.5
+    held_lockout_deg: float = 15.0
     upright_min_s: float = 0.1
     upright_gyro_dps: float = 12.0
     upright_turn_min_s: float = 0.02

@@ -20,7 +20,7 @@ from hinge_imu.core.angles import matrix_to_quat, rotvec_to_matrix
 from hinge_imu.core.axes import refit_after_slip
 from hinge_imu.core.calibration_data import TRUNK_SENSORS, AxisInput, GridData, Slip, Stance
 from hinge_imu.core.calibration_settings import CalibrationSettings
-from hinge_imu.core.slips import find_slips, gap_slips, on_its_own
+from hinge_imu.core.slips import gap_slips, own_slips
 from hinge_imu.core.stance import unit
 
 __all__ = ["slip_mountings", "strap_slips", "unslipped"]
@@ -39,9 +39,10 @@ def strap_slips(grid: GridData, st: Stance, cs: CalibrationSettings) -> dict[str
     by_gyro = {
         s: [
             (lo, hi, rotvec_to_matrix(rv).T)
-            for lo, hi, rv in find_slips(free[s], grid.valid[s], rate, cs)
+            for lo, hi, rv in own_slips(
+                free[s], grid.valid[s], [g for o, g in chain.items() if o != s], rate, cs
+            )
             if hi > st.end
-            and on_its_own(lo, hi, free[s], [g for o, g in chain.items() if o != s], rate, cs)
         ]
         for s in grid.sensors
     }

@@ -209,3 +209,19 @@ def find_slips(
             if float(np.linalg.norm(rotvec)) >= settings.slip_min_deg:
                 out.append((lo0 + lo, lo0 + hi, rotvec))
     return out
+
+
+def own_slips(
+    own_dps: FloatArray,
+    valid: BoolArray,
+    others_dps: Sequence[FloatArray],
+    rate_hz: float,
+    settings: CalibrationSettings,
+) -> list[tuple[int, int, FloatArray]]:
+    """The strap slips of one sensor (:func:`find_slips`) that it made on its own
+    (:func:`on_its_own`: no other sensor of ``others_dps`` turned with it)."""
+    return [
+        (lo, hi, rv)
+        for lo, hi, rv in find_slips(own_dps, valid, rate_hz, settings)
+        if on_its_own(lo, hi, own_dps, others_dps, rate_hz, settings)
+    ]

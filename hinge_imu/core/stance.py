@@ -317,8 +317,14 @@ def find_stance(
     # pose holding the most still time was then the bottom.
     standing = standing_pick(acc, cands, same, group_time, rate_hz, settings)
     # The earliest still period in that pose ("same pose" is not transitive:
-    # the earliest of those the standing one matches).
-    a, b = cands[int(np.flatnonzero(same[standing])[0])]
+    # the earliest of those the standing one matches) that is no rep's
+    # lockout held (the pelvis tucked: no "standing tall"), else the earliest.
+    # (Imported here: held_lockout reads slips.py, which reads this module.)
+    from hinge_imu.core.held_lockout import standing_tall
+
+    members = np.flatnonzero(same[standing])
+    tall = standing_tall(acc, gyr, valid, [cands[i] for i in members], rate_hz, settings)
+    a, b = cands[int(members[tall])]
     # When every still period is a pause in the hole, first and last are both
     # bottoms: a stance stands near the pose the recording opens in (SIMULATED
     # `real` sessions: stances within 16°, bottoms 36° or more away) or, when
@@ -342,6 +348,7 @@ def find_stance(
         msgs.append(
             f"the recording does not start with a still stance of {settings.min_stance_s:g} s; "
             f"calibrated on the still standing period at {t_a:.1f}–{t_b:.1f} s"
+            + (" (the still moments before it were lockouts held between reps)" if tall else "")
         )
     return a, b, msgs
 
