@@ -46,25 +46,29 @@ def norm_rows(v: FloatArray) -> FloatArray:
 def column_median(x: FloatArray) -> FloatArray:
     """Median of each column of (N, C), N ≥ 1: ``np.median(x, axis=0)`` bit for bit.
 
-    One sort, no ``np.median`` overhead (~10× faster on the short runs of a rest).
+    One sort of each column laid out contiguously, no ``np.median``
+    overhead (~10× faster on the short runs of a rest).
     """
-    s = np.sort(x, axis=0)
-    h = s.shape[0] // 2
-    med = s[h] if s.shape[0] % 2 else (s[h - 1] + s[h]) / 2
+    s = np.ascontiguousarray(x.T)
+    s.sort(axis=1)
+    h = s.shape[1] // 2
+    med = s[:, h] if s.shape[1] % 2 else (s[:, h - 1] + s[:, h]) / 2
     # NaNs sort last; np.median gives NaN for a column with any.
-    return np.where(np.isnan(s[-1]), np.nan, med)
+    return np.where(np.isnan(s[:, -1]), np.nan, med)
+
+
+def run_bounds(mask: BoolArray) -> npt.NDArray[np.int64]:
+    """[start, end) of the runs where ``mask`` is True, (K, 2), as :func:`runs` (an array)."""
+    b = np.asarray(mask, dtype=bool)
+    if b.all():  # common for the short quiet runs of a rest: no diff needed
+        return np.array([[0, b.shape[0]]] if b.shape[0] else [], dtype=np.int64).reshape(-1, 2)
+    d = np.diff(b.astype(np.int8), prepend=np.int8(0), append=np.int8(0))
+    return np.stack((np.flatnonzero(d == 1), np.flatnonzero(d == -1)), axis=1)
 
 
 def runs(mask: BoolArray) -> list[tuple[int, int]]:
     """Half-open [start, end) index runs where ``mask`` is True."""
-    b = np.asarray(mask, dtype=bool)
-    if b.all():  # common for the short quiet runs of a rest: no diff needed
-        return [(0, b.shape[0])] if b.shape[0] else []
-    m = np.concatenate(([False], b, [False]))
-    d = np.diff(m.astype(np.int8))
-    starts = np.nonzero(d == 1)[0]
-    ends = np.nonzero(d == -1)[0]
-    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+    return [(a, b) for a, b in run_bounds(mask).tolist()]
 
 
 def unit(v: FloatArray) -> FloatArray:
