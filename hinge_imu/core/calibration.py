@@ -94,8 +94,13 @@ UPRIGHT_NOT_ASSESSED = ("no_lockout", "ribs_flared")
 ANGLE_READERS = frozenset(s for need in ANGLE_SENSORS.values() for s in need)
 
 
-def _never_changes(acc_mps2: FloatArray) -> bool:
-    return acc_mps2.shape[0] == 0 or bool(np.all(acc_mps2 == acc_mps2[0]))
+def _never_changes(acc_mps2: FloatArray, valid: BoolArray) -> bool:
+    """The readings ``acc_mps2[valid]`` are all the same (or none)."""
+    first = np.flatnonzero(valid[:1000])
+    if first.size > 1 and np.any(acc_mps2[first] != acc_mps2[first[0]]):
+        return False  # the usual case, decided on the first second or so
+    acc = acc_mps2[valid]
+    return acc.shape[0] == 0 or bool(np.all(acc == acc[0]))
 
 
 def stance_and_bias(grid: GridData, cs: CalibrationSettings, quiet_ticks: QuietTicks) -> Stance:
@@ -104,7 +109,7 @@ def stance_and_bias(grid: GridData, cs: CalibrationSettings, quiet_ticks: QuietT
     ``quiet_ticks``: sensor → ``stance.quiet`` of all its samples.
     """
     acc, gyr, rate = grid.acc_mps2, grid.gyr_dps, grid.rate_hz
-    frozen = [s for s in acc if s in ANGLE_READERS and _never_changes(acc[s][grid.valid[s]])]
+    frozen = [s for s in acc if s in ANGLE_READERS and _never_changes(acc[s], grid.valid[s])]
     if frozen:
         # A sensor whose readings never change (exact zeros: one never started): truly nothing.
         raise NoStanceError(

@@ -42,7 +42,7 @@ from hinge_imu.core import bias_model
 from hinge_imu.core.angles import angle_between_deg
 from hinge_imu.core.bias_model import BiasState, BiasTrack, Measurement
 from hinge_imu.core.calibration_settings import CalibrationSettings
-from hinge_imu.core.stance import column_median, norm_rows, quiet, run_bounds
+from hinge_imu.core.stance import column_mean, column_median, norm_rows, quiet, run_bounds
 from hinge_imu.core.timegrid import GridChunk
 
 __all__ = ["BiasTrack", "RestBias", "RestBiasSettings", "RestEstimate", "track_bias"]
@@ -349,7 +349,7 @@ class RestBias:
         # angle spread over the rest, so its rate error falls as 1/T.
         return Measurement(
             (a_k + b_k) // 2,
-            np.add.reduce(gyr_dps) / gyr_dps.shape[0],  # its mean, bit for bit, faster
+            column_mean(gyr_dps),
             s.noise_dps**2 / rest_s + (s.settle_deg / rest_s) ** 2,
         )
 

@@ -34,8 +34,8 @@ def strap_slips(grid: GridData, st: Stance, cs: CalibrationSettings) -> dict[str
     free = {s: grid.gyr_dps[s] - st.bias_dps[s] for s in grid.sensors}
     # The body a rep or a step turns: every worn sensor, not only those an
     # angle reads (a lone lower-back sensor jolting at each heel strike has
-    # only the foot to show that the whole body moved). Lost data does not turn.
-    chain = {s: np.where(grid.valid[s][:, None], free[s], 0.0) for s in free}
+    # only the foot to show that the whole body moved).
+    chain = {s: (free[s], grid.valid[s]) for s in free}
     by_gyro = {
         s: [
             (lo, hi, rotvec_to_matrix(rv).T)

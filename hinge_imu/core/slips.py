@@ -10,16 +10,19 @@ the gap (``gap_slips``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import islice
 
 import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.angles import angle_between_deg, rotvec_to_matrix
 from hinge_imu.core.calibration_settings import CalibrationSettings
-from hinge_imu.core.stance import moving_mean, norm_rows, runs, unit
+from hinge_imu.core.stance import column_mean, moving_mean, norm_rows, runs, unit
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+#: Rests either side of a gap that are compared, nearest first (every pair of them).
+PAIRED = 3
 
 
 def _moving_median(x: FloatArray, n: int) -> FloatArray:
@@ -83,7 +86,7 @@ def gap_slips(
     def direction(x: str, lo: int, hi: int) -> FloatArray:
         key = (x, lo, hi)
         if key not in directions:
-            directions[key] = unit(acc[x][lo:hi].mean(axis=0))
+            directions[key] = unit(column_mean(acc[x][lo:hi]))
         return directions[key]
 
     def standing_but(s: str, r: tuple[int, int]) -> bool:
@@ -112,13 +115,14 @@ def gap_slips(
             short = short_s is not None and bool(short_s[g_lo])
             # A still period running into the gap (its ticks bridged) counts up to it.
             end = np.minimum(rest_b, g_lo)
+            # The nearest PAIRED standing rests either side (only they are compared).
             pick = (rest_a >= lo_ok) & (end - rest_a >= min_n)
-            before = list(zip(rest_a[pick].tolist(), end[pick].tolist(), strict=True))
-            before = [r for r in before[::-1] if standing_but(s, r)]
+            in_window = zip(rest_a[pick][::-1].tolist(), end[pick][::-1].tolist(), strict=True)
+            before = list(islice((r for r in in_window if standing_but(s, r)), PAIRED))
             begin = np.maximum(rest_a, g_hi)
             pick = (rest_b <= hi_ok) & (rest_b - begin >= min_n)
-            later = list(zip(begin[pick].tolist(), rest_b[pick].tolist(), strict=True))
-            later = [r for r in later if standing_but(s, r)]
+            in_window = zip(begin[pick].tolist(), rest_b[pick].tolist(), strict=True)
+            later = list(islice((r for r in in_window if standing_but(s, r)), PAIRED))
             if short and not (
                 before and later and before[0][1] >= g_lo - near and later[0][0] <= g_hi + near
             ):
@@ -131,10 +135,11 @@ def gap_slips(
             # ribs come down, maybe in the gap).
             own: list[float] = []
             ends: tuple[list[FloatArray], list[FloatArray]] = ([], [])
-            for (b0, b1), (a0, a1) in ((p, q) for q in later[:3] for p in before[:3]):
+            for (b0, b1), (a0, a1) in ((p, q) for q in later for p in before):
                 d_b = {x: direction(x, b0, b1) for x in acc}
                 d_a = {x: direction(x, a0, a1) for x in acc}
-                turned = {x: float(angle_between_deg(d_b[x], d_a[x])) for x in acc}
+                each = angle_between_deg(np.array(list(d_b.values())), np.array(list(d_a.values())))
+                turned = dict(zip(acc, each.tolist(), strict=True))
                 others = max(turned[x] for x in acc if x != s)
                 if others >= settings.gap_others_share * settings.gap_slip_deg:
                     continue
@@ -153,7 +158,7 @@ def on_its_own(
     lo: int,
     hi: int,
     gyr_dps: FloatArray,
-    others_dps: Sequence[FloatArray],
+    others: Sequence[tuple[FloatArray, BoolArray]],
     rate_hz: float,
     settings: CalibrationSettings,
 ) -> bool:
@@ -162,14 +167,15 @@ def on_its_own(
     A strap slip turns one sensor while the body part under it, and so every
     other sensor, hardly moves; a fast deep rep turns the whole chain (the
     upper back at 300+ deg/s, the pelvis and thigh with it). So no other
-    sensor (bias-free gyro, deg/s) may turn faster than ``slip_chain_share``
-    of the sensor's own peak rate within ``slip_median_s`` of the burst.
+    sensor (``others``: its bias-free gyro, deg/s, and where it has data:
+    lost data does not turn) may turn faster than ``slip_chain_share`` of
+    the sensor's own peak rate within ``slip_median_s`` of the burst.
     """
     pad = round(settings.slip_median_s * rate_hz)
     own = float(norm_rows(gyr_dps[lo:hi]).max())
     a = max(0, lo - pad)
-    for g in others_dps:
-        part = g[a : hi + pad]
+    for g, valid in others:
+        part = np.where(valid[a : hi + pad, None], g[a : hi + pad], 0.0)
         if part.shape[0] and float(norm_rows(part).max()) > settings.slip_chain_share * own:
             return False
     return True
