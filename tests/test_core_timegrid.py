@@ -66,7 +66,7 @@ def test_aligner_emits_rows_once_every_sensor_has_them() -> None:
 
 def test_column_median_is_numpy_median_bit_for_bit():
     # The rest-bias stage replaced np.median by it for speed; results must not move.
-    from hinge_imu.core.stance import column_median
+    from hinge_imu.core.arrays import column_median
 
     rng = np.random.default_rng(3)
     for n in (1, 2, 3, 4, 7, 50, 51, 5000, 5001):  # short runs sorted, long ones selected

@@ -43,6 +43,7 @@ from hinge_imu.core.angles import (
     segment_angles_deg,
     vertical_in_sensor,
 )
+from hinge_imu.core.arrays import unit
 from hinge_imu.core.axes import (
     axis_from_gyro,
     frame,
@@ -69,7 +70,6 @@ from hinge_imu.core.stance import (
     all_still,
     find_stance,
     quiet,
-    unit,
     upright_moments,
 )
 from hinge_imu.core.timegrid import GridChunk

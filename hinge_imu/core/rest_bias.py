@@ -40,9 +40,10 @@ import numpy.typing as npt
 
 from hinge_imu.core import bias_model
 from hinge_imu.core.angles import angle_between_deg
+from hinge_imu.core.arrays import column_mean, column_median, norm_rows, run_bounds
 from hinge_imu.core.bias_model import BiasState, BiasTrack, Measurement
 from hinge_imu.core.calibration_settings import CalibrationSettings
-from hinge_imu.core.stance import column_mean, column_median, norm_rows, quiet, run_bounds
+from hinge_imu.core.stance import quiet
 from hinge_imu.core.timegrid import GridChunk
 
 __all__ = ["BiasTrack", "RestBias", "RestBiasSettings", "RestEstimate", "track_bias"]

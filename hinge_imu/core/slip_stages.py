@@ -17,11 +17,11 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.angles import matrix_to_quat, rotvec_to_matrix
+from hinge_imu.core.arrays import unit
 from hinge_imu.core.axes import refit_after_slip
 from hinge_imu.core.calibration_data import TRUNK_SENSORS, AxisInput, GridData, Slip, Stance
 from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.slips import find_slips, gap_slips, on_its_own
-from hinge_imu.core.stance import unit
 
 __all__ = ["slip_mountings", "strap_slips", "unslipped"]
 

@@ -16,8 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.angles import angle_between_deg, rotvec_to_matrix
+from hinge_imu.core.arrays import column_mean, moving_mean, norm_rows, runs, unit
 from hinge_imu.core.calibration_settings import CalibrationSettings
-from hinge_imu.core.stance import column_mean, moving_mean, norm_rows, runs, unit
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
