@@ -133,23 +133,22 @@ def gap_slips(
             # every such pair, not only against one odd pose (a lockout with
             # the ribs flared turns the upper back alone, and only until the
             # ribs come down, maybe in the gap).
-            own: list[float] = []
-            ends: tuple[list[FloatArray], list[FloatArray]] = ([], [])
-            for (b0, b1), (a0, a1) in ((p, q) for q in later for p in before):
-                d_b = {x: direction(x, b0, b1) for x in acc}
-                d_a = {x: direction(x, a0, a1) for x in acc}
-                each = angle_between_deg(np.array(list(d_b.values())), np.array(list(d_a.values())))
-                turned = dict(zip(acc, each.tolist(), strict=True))
-                others = max(turned[x] for x in acc if x != s)
-                if others >= settings.gap_others_share * settings.gap_slip_deg:
-                    continue
-                own.append(turned[s])
-                ends[0].append(d_b[s])
-                ends[1].append(d_a[s])
-            if own and min(own) >= settings.gap_slip_deg:
+            pairs = [(p, q) for q in later for p in before]
+            if not pairs:
+                continue
+            names = list(acc)
+            me = names.index(s)
+            # Every sensor's direction in each rest of each pair (P, sensors, 3), one angle each.
+            d_b, d_a = (
+                np.array([[direction(x, *r[i]) for x in names] for r in pairs]) for i in (0, 1)
+            )
+            turned = angle_between_deg(d_b, d_a)
+            others = np.delete(turned, me, axis=1).max(axis=1)
+            keep = ~(others >= settings.gap_others_share * settings.gap_slip_deg)
+            if keep.any() and float(turned[keep, me].min()) >= settings.gap_slip_deg:
                 # The turn between the mean directions either side (a small
                 # shift in any one still moment averages out).
-                q = _min_rotation(np.mean(ends[0], axis=0), np.mean(ends[1], axis=0))
+                q = _min_rotation(np.mean(d_b[keep, me], axis=0), np.mean(d_a[keep, me], axis=0))
                 out[s].append((g_lo, g_hi, q))
     return out
 
