@@ -19,9 +19,12 @@ LONG_MEDIAN = 4096
 
 
 def moving_mean(x: FloatArray, n: int) -> FloatArray:
-    """Centred moving mean over n samples along axis 0 (edges: nearest value repeated)."""
+    """Centred moving mean over n samples along axis 0 (edges: nearest value repeated).
+
+    Always a new array (the caller may write into it).
+    """
     if n <= 1 or x.shape[0] == 0:
-        return x
+        return np.array(x, dtype=np.float64)
     lo, m = n // 2, x.shape[0]
     # c = [0, cumsum(edge-padded x)], built in place (no np.pad / concatenate copies).
     c = np.empty((m + n, *x.shape[1:]))

@@ -37,11 +37,18 @@ def quiet(
     n = round(settings.smooth_s * rate_hz)
     steady, smooth = gyro_steady(gyr_dps, rate_hz, settings)
     length = norm_rows(acc_mps2)
-    u = acc_mps2 / np.where(length > 0, length, 1.0)[:, None]
-    # Squared distance of the unit vector from its moving mean: norm_rows² without the sqrt.
-    d = u - moving_mean(u, n)
-    dx, dy, dz = d[:, 0], d[:, 1], d[:, 2]
-    spread_deg = np.degrees(np.sqrt(np.maximum(moving_mean(dx * dx + dy * dy + dz * dz, n), 0.0)))
+    length[length == 0] = 1.0
+    u = acc_mps2 / length[:, None]
+    # Squared distance of the unit vector from its moving mean: norm_rows² without the
+    # sqrt (in place, the same arithmetic: a recording's worth of ticks per pass).
+    d = moving_mean(u, n)
+    np.subtract(u, d, out=d)
+    np.square(d, out=d)
+    d2 = d[:, 0] + d[:, 1]
+    d2 += d[:, 2]
+    spread_deg = moving_mean(d2, n)
+    np.maximum(spread_deg, 0.0, out=spread_deg)
+    np.degrees(np.sqrt(spread_deg, out=spread_deg), out=spread_deg)
     return steady & (spread_deg < settings.still_acc_deg), smooth
 
 
@@ -52,8 +59,8 @@ def gyro_steady(
     of its ``still_mean_s`` mean, that smoothed gyro (N, 3) deg/s): the gyro part of
     :func:`quiet`."""
     smooth = moving_mean(gyr_dps, round(settings.smooth_s * rate_hz))
-    vary = norm_rows(smooth - moving_mean(gyr_dps, round(settings.still_mean_s * rate_hz)))
-    return vary < settings.still_vary_dps, smooth
+    mean = moving_mean(gyr_dps, round(settings.still_mean_s * rate_hz))
+    return norm_rows(np.subtract(smooth, mean, out=mean)) < settings.still_vary_dps, smooth
 
 
 def still_mask(
