@@ -89,12 +89,17 @@ def gap_slips(
             directions[key] = unit(column_mean(acc[x][lo:hi]))
         return directions[key]
 
+    upright: dict[tuple[str, int, int], bool] = {}  # … and whether it is the standing one
+    rest_of_body = {s: [x for x in acc if x != s and x in (standing or {})] for s in acc}
+
     def standing_but(s: str, r: tuple[int, int]) -> bool:
-        return standing is None or all(
-            float(direction(x, *r) @ standing[x]) >= cos_tol
-            for x in acc
-            if x != s and x in standing
-        )
+        for x in rest_of_body[s]:
+            key = (x, *r)
+            if key not in upright:
+                upright[key] = float(direction(*key) @ standing[x]) >= cos_tol  # type: ignore[index]
+            if not upright[key]:
+                return False
+        return True
 
     window = round(settings.gap_rest_window_s * rate_hz)
     near = round(settings.gap_rest_near_s * rate_hz)
@@ -194,7 +199,8 @@ def find_slips(
     w = max(3, round(cs.slip_median_s * rate_hz) | 1)
     # A cheap screen (distance from the running mean), then the exact test
     # (distance from the running median) only around the candidates.
-    rough = norm_rows(gyr_dps - moving_mean(gyr_dps, w))
+    mean = moving_mean(gyr_dps, w)
+    rough = norm_rows(np.subtract(gyr_dps, mean, out=mean))
     rough[~valid] = 0.0
     out = []
     pad = 2 * w
