@@ -265,7 +265,8 @@ def find_stance(
     if still is None:
         still = all_still(acc, gyr, valid, rate_hz, settings)
     min_len = round(settings.min_stance_s * rate_hz)
-    cands = [(a, b) for a, b in runs(still) if b - a >= min_len]
+    still_runs = runs(still)
+    cands = [(a, b) for a, b in still_runs if b - a >= min_len]
     if not cands:
         raise NoStanceError(
             f"no still standing period of {settings.min_stance_s:g} s anywhere "
@@ -297,8 +298,7 @@ def find_stance(
     b = min(b, a + round(settings.max_stance_s * rate_hz))
     t_a, t_b = (k0 + a) / rate_hz, (k0 + b) / rate_hz
     msgs: list[str] = []
-    first_still = runs(still)
-    if a > 0.5 * rate_hz or (first_still and first_still[0][0] != a):
+    if a > 0.5 * rate_hz or (still_runs and still_runs[0][0] != a):
         msgs.append(
             f"the recording does not start with a still stance of {settings.min_stance_s:g} s; "
             f"calibrated on the still standing period at {t_a:.1f}–{t_b:.1f} s"
