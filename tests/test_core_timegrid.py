@@ -128,3 +128,25 @@ def test_rests_are_found_the_same_whatever_the_chunking() -> None:
     for top in (3, 40, 700):
         sizes = rng.integers(1, top, size=acc.shape[0]).tolist()
         assert found(sizes) == whole
+
+
+def test_array_helpers_are_numpy_bit_for_bit() -> None:
+    # The calibration calls them on every tick of a recording in place of the
+    # numpy calls for speed; a result moving in its last bit would move angles.
+    from hinge_imu.core.arrays import column_mean, moving_mean, norm_rows, run_bounds, runs
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(5001, 3)) * 9.81
+    assert np.array_equal(norm_rows(x), np.linalg.norm(x, axis=1))
+    for n in (1, 2, 17, 333):
+        assert np.array_equal(column_mean(x[:n]), x[:n].mean(axis=0))
+    # The moving mean is a cumulative sum of the edge-padded data (its own
+    # arithmetic, no numpy twin): it must not change the data it is given.
+    before = x.copy()
+    mm = moving_mean(x, 20)
+    assert np.array_equal(x, before) and mm is not x
+    np.testing.assert_allclose(mm[10:-9, 0], np.convolve(x[:, 0], np.ones(20) / 20, "valid"))
+    mask = rng.random(1000) < 0.6
+    assert run_bounds(mask).tolist() == [list(r) for r in runs(mask)]
+    starts = np.flatnonzero(mask & ~np.r_[False, mask[:-1]])
+    assert run_bounds(mask)[:, 0].tolist() == starts.tolist()
