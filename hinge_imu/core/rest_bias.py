@@ -227,11 +227,11 @@ class RestBias:
             self._decided_k += hi - lo
         keep = 2 * self.lag
         self._hist = (acc[-keep:], gyr[-keep:], ok[-keep:])
-        return self._rests(ended)
+        return [r for w in ended for r in self._rests_of(*w)]
 
     def finish_rests(self) -> list[Rest]:
         """:meth:`finish` before the filter."""
-        return self._rests(self._end_run(self._decided_k))
+        return [r for w in self._end_run(self._decided_k) for r in self._rests_of(*w)]
 
     # ---- internals -----------------------------------------------------------------------
 
@@ -280,10 +280,6 @@ class RestBias:
             parts[0] if len(parts) == 1 else (np.vstack([p[i] for p in parts]) for i in range(3))
         )
         return [(run_k, smooth, gyr, acc, np.array([[0, n]]))]
-
-    def _rests(self, ended: list[_Runs]) -> list[Rest]:
-        """The rests in the quiet runs that ended, in time order."""
-        return [r for w in ended for r in self._rests_of(*w)]
 
     def _rests_of(
         self, k0: int, smooth: FloatArray, gyr: FloatArray, acc: FloatArray, found: IntArray
