@@ -133,11 +133,12 @@ def test_rests_are_found_the_same_whatever_the_chunking() -> None:
 def test_array_helpers_are_numpy_bit_for_bit() -> None:
     # The calibration calls them on every tick of a recording in place of the
     # numpy calls for speed; a result moving in its last bit would move angles.
-    from hinge_imu.core.arrays import column_mean, moving_mean, norm_rows, run_bounds, runs
+    from hinge_imu.core.arrays import column_mean, moving_mean, norm_rows, run_bounds, runs, unit
 
     rng = np.random.default_rng(4)
     x = rng.normal(size=(5001, 3)) * 9.81
     assert np.array_equal(norm_rows(x), np.linalg.norm(x, axis=1))
+    assert all(np.array_equal(unit(v), v / np.linalg.norm(v)) for v in x[:200])
     for n in (1, 2, 17, 333):
         assert np.array_equal(column_mean(x[:n]), x[:n].mean(axis=0))
     # The moving mean is a cumulative sum of the edge-padded data (its own

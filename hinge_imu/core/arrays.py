@@ -8,6 +8,8 @@ its rest finding call them on every tick or every quiet run of a recording.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 
@@ -83,5 +85,11 @@ def runs(mask: BoolArray) -> list[tuple[int, int]]:
 
 
 def unit(v: FloatArray) -> FloatArray:
-    n = float(np.linalg.norm(v))
+    """``v`` scaled to length 1 (a zero vector as it is)."""
+    x = np.asarray(v)
+    if x.dtype == np.float64:  # np.linalg.norm's own sum and root, without its overhead
+        flat = x.ravel()
+        n = math.sqrt(float(flat.dot(flat)))
+    else:
+        n = float(np.linalg.norm(x))
     return v / n if n > 0 else v
