@@ -60,9 +60,11 @@ def column_median(x: FloatArray) -> FloatArray:
     s = np.ascontiguousarray(x.T)
     s.sort(axis=1)
     h = s.shape[1] // 2
-    med = s[:, h] if s.shape[1] % 2 else (s[:, h - 1] + s[:, h]) / 2
+    med = s[:, h].copy() if s.shape[1] % 2 else (s[:, h - 1] + s[:, h]) / 2
     # NaNs sort last; np.median gives NaN for a column with any.
-    return np.where(np.isnan(s[:, -1]), np.nan, med)
+    if any(v != v for v in s[:, -1].tolist()):
+        med[np.isnan(s[:, -1])] = np.nan
+    return med
 
 
 def column_mean(x: FloatArray) -> FloatArray:
