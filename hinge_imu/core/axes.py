@@ -10,8 +10,8 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.angles import segment_angles_deg
+from hinge_imu.core.arrays import norm_rows, runs, unit
 from hinge_imu.core.calibration_settings import CalibrationSettings
-from hinge_imu.core.stance import norm_rows, runs, unit
 
 __all__ = ["axis_from_gyro", "frame", "lean_axis", "limb_axis", "refit_after_slip", "walking"]
 

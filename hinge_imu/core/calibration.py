@@ -43,6 +43,7 @@ from hinge_imu.core.angles import (
     segment_angles_deg,
     vertical_in_sensor,
 )
+from hinge_imu.core.arrays import runs, unit
 from hinge_imu.core.axes import (
     axis_from_gyro,
     frame,
@@ -69,8 +70,6 @@ from hinge_imu.core.stance import (
     all_still,
     find_stance,
     quiet,
-    runs,
-    unit,
     upright_moments,
 )
 from hinge_imu.core.timegrid import GridChunk
@@ -95,8 +94,13 @@ UPRIGHT_NOT_ASSESSED = ("no_lockout", "ribs_flared")
 ANGLE_READERS = frozenset(s for need in ANGLE_SENSORS.values() for s in need)
 
 
-def _never_changes(acc_mps2: FloatArray) -> bool:
-    return acc_mps2.shape[0] == 0 or bool(np.all(acc_mps2 == acc_mps2[0]))
+def _never_changes(acc_mps2: FloatArray, valid: BoolArray) -> bool:
+    """The readings ``acc_mps2[valid]`` are all the same (or none)."""
+    first = np.flatnonzero(valid[:1000])
+    if first.size > 1 and np.any(acc_mps2[first] != acc_mps2[first[0]]):
+        return False  # the usual case, decided on the first second or so
+    acc = acc_mps2[valid]
+    return acc.shape[0] == 0 or bool(np.all(acc == acc[0]))
 
 
 def stance_and_bias(grid: GridData, cs: CalibrationSettings, quiet_ticks: QuietTicks) -> Stance:
@@ -105,7 +109,7 @@ def stance_and_bias(grid: GridData, cs: CalibrationSettings, quiet_ticks: QuietT
     ``quiet_ticks``: sensor → ``stance.quiet`` of all its samples.
     """
     acc, gyr, rate = grid.acc_mps2, grid.gyr_dps, grid.rate_hz
-    frozen = [s for s in acc if s in ANGLE_READERS and _never_changes(acc[s][grid.valid[s]])]
+    frozen = [s for s in acc if s in ANGLE_READERS and _never_changes(acc[s], grid.valid[s])]
     if frozen:
         # A sensor whose readings never change (exact zeros: one never started): truly nothing.
         raise NoStanceError(
@@ -379,6 +383,13 @@ def calibrate_grid(
     for name, c in chunks.items():
         lo = c.k0 - k0
         hi = lo + len(c)
+        if lo == 0 and hi == n:  # the usual case: every tick its own, used as it is (no copy)
+            acc[name] = np.asarray(c.acc_mps2, dtype=np.float64)
+            gyr[name] = np.asarray(c.gyr_dps, dtype=np.float64)
+            valid[name] = ~c.gap
+            if c.bridged is not None:
+                bridged[name] = c.bridged
+            continue
         a = np.empty((n, 3))
         g = np.zeros((n, 3))
         v = np.zeros(n, dtype=bool)

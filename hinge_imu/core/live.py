@@ -26,10 +26,10 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.angles import angle_between_deg
+from hinge_imu.core.arrays import norm_rows
 from hinge_imu.core.calibration import Calibration, NoStanceError, calibrate_grid
 from hinge_imu.core.results import RepResult
 from hinge_imu.core.rules import RuleSet
-from hinge_imu.core.stance import norm_rows
 from hinge_imu.core.step import AnalysisStep, merge_steps
 from hinge_imu.core.stream import AnalysisSettings, AnalysisStages, missing_sensor_warnings
 from hinge_imu.core.timegrid import GridChunk, GridResampler

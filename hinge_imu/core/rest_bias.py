@@ -40,9 +40,10 @@ import numpy.typing as npt
 
 from hinge_imu.core import bias_model
 from hinge_imu.core.angles import angle_between_deg
-from hinge_imu.core.bias_model import BiasState, Measurement
+from hinge_imu.core.arrays import column_mean, column_median, norm_rows, run_bounds
+from hinge_imu.core.bias_model import BiasState, BiasTrack, Measurement
 from hinge_imu.core.calibration_settings import CalibrationSettings
-from hinge_imu.core.stance import column_median, norm_rows, quiet, runs
+from hinge_imu.core.stance import quiet
 from hinge_imu.core.timegrid import GridChunk
 
 __all__ = ["BiasTrack", "RestBias", "RestBiasSettings", "RestEstimate", "track_bias"]
@@ -114,43 +115,11 @@ class RestEstimate:
     state: BiasState
 
 
-@dataclass(frozen=True)
-class BiasTrack:
-    """One sensor's gyro bias over the grid: linear between knots, constant outside.
-
-    Attributes:
-        k: knot ticks (M,), increasing (may be empty: ``bias_dps`` row 0 throughout).
-        bias_dps: bias at each knot (max(M, 1), 3), deg/s.
-        end_k: the ticks looked at end here; a live chain tracks on from it.
-        last: the causal (forward) estimate after the last rest, where live
-            tracking continues from.
-        rests: how many rests measured the bias.
-    """
-
-    k: IntArray
-    bias_dps: FloatArray
-    end_k: int
-    last: BiasState
-    rests: int
-
-    @property
-    def last_dps(self) -> FloatArray:
-        return self.last.bias_dps
-
-    @staticmethod
-    def constant(bias_dps: FloatArray, end_k: int = -(2**62)) -> BiasTrack:
-        """One bias throughout (tracking off, or nothing looked at yet)."""
-        b = np.asarray(bias_dps, dtype=np.float64).reshape(1, 3)
-        st = BiasState.start(end_k, b[0], 0.0, 0.0)
-        return BiasTrack(np.zeros(0, dtype=np.int64), b, end_k, st, 0)
-
-    def at(self, k: IntArray) -> FloatArray:
-        """The bias (n, 3) at grid ticks ``k`` (n,), deg/s."""
-        if self.k.size < 2:
-            return np.broadcast_to(self.bias_dps[0], (len(k), 3))
-        kf = np.asarray(k, dtype=np.float64)
-        x = self.k.astype(np.float64)
-        return np.stack([np.interp(kf, x, self.bias_dps[:, j]) for j in range(3)], axis=1)
+#: Quiet runs that ended: (grid tick of the first of these ticks, their smoothed rate,
+#: raw rate and acc, the runs' [start, end) in them (K, 2)).
+_Runs = tuple[int, FloatArray, FloatArray, FloatArray, IntArray]
+#: A rest found: (grid tick from which its bias holds, what it measured).
+Rest = tuple[int, Measurement]
 
 
 class RestBias:
@@ -188,6 +157,8 @@ class RestBias:
         self.first_k = first_k
         #: Ticks a decision waits for (the quiet test's centred windows).
         self.lag = round((calibration.still_mean_s + calibration.smooth_s) * rate_hz) + 1
+        #: Ticks of the shortest rest.
+        self.min_n = max(2, round(settings.min_rest_s * rate_hz))
         self.reset()
 
     def reset(self) -> None:
@@ -208,19 +179,35 @@ class RestBias:
         chunk, already computed (offline: the calibration's); only for a
         chunk that starts the stage afresh, where the test sees nothing else.
         """
+        return self._filter(self.rests_in(chunk, quiet_ticks))
+
+    def finish(self) -> list[RestEstimate]:
+        """End of data: the open rest, if any, ends at the last tick."""
+        return self._filter(self.finish_rests())
+
+    def rests_in(
+        self, chunk: GridChunk, quiet_ticks: tuple[BoolArray, FloatArray] | None = None
+    ) -> list[Rest]:
+        """:meth:`update` before the filter: the rests decided in the next ticks, in order.
+
+        Offline, :func:`track_bias` smooths them all at once instead.
+        """
         n = len(chunk)
         if n == 0:
             return []
-        out: list[RestEstimate] = []
+        ended: list[_Runs] = []
         if self._next_k != chunk.k0:
             # A first chunk, or one not following on: start afresh there.
-            out += self._close(self._decided_k)
+            ended += self._end_run(self._decided_k)
             self._hist = (np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0, dtype=bool))
             self._decided_k = chunk.k0
         h_acc, h_gyr, h_ok = self._hist
-        acc = np.vstack((h_acc, chunk.acc_mps2))
-        gyr = np.vstack((h_gyr, chunk.gyr_dps))
-        ok = np.concatenate((h_ok, ~chunk.gap))
+        if h_ok.shape[0]:
+            acc = np.vstack((h_acc, chunk.acc_mps2))
+            gyr = np.vstack((h_gyr, chunk.gyr_dps))
+            ok = np.concatenate((h_ok, ~chunk.gap))
+        else:  # nothing before it (offline: the whole recording): no copy
+            acc, gyr, ok = chunk.acc_mps2, chunk.gyr_dps, ~chunk.gap
         k_buf = chunk.k0 - h_ok.shape[0]
         self._next_k = chunk.k0 + n
         if quiet_ticks is not None and h_ok.shape[0]:
@@ -234,15 +221,17 @@ class RestBias:
             calm = calm & ok & (np.arange(k_buf, k_buf + acc.shape[0]) >= self.first_k)
         lo, hi = self._decided_k - k_buf, acc.shape[0] - self.lag
         if hi > lo:
-            out += self._decide(calm[lo:hi], smooth[lo:hi], gyr[lo:hi], acc[lo:hi], self._decided_k)
+            ended += self._decide(
+                calm[lo:hi], smooth[lo:hi], gyr[lo:hi], acc[lo:hi], self._decided_k
+            )
             self._decided_k += hi - lo
         keep = 2 * self.lag
         self._hist = (acc[-keep:], gyr[-keep:], ok[-keep:])
-        return out
+        return [r for w in ended for r in self._rests_of(*w)]
 
-    def finish(self) -> list[RestEstimate]:
-        """End of data: the open rest, if any, ends at the last tick."""
-        return self._close(self._decided_k)
+    def finish_rests(self) -> list[Rest]:
+        """:meth:`finish` before the filter."""
+        return [r for w in self._end_run(self._decided_k) for r in self._rests_of(*w)]
 
     # ---- internals -----------------------------------------------------------------------
 
@@ -253,76 +242,122 @@ class RestBias:
         gyr: FloatArray,
         acc: FloatArray,
         k0: int,
-    ) -> list[RestEstimate]:
-        out: list[RestEstimate] = []
-        pos = 0
-        for a, b in runs(calm):
-            if a > pos:
-                # Ticks before this run were not quiet: an open run ended there.
-                out += self._close(k0 + pos)
-            if self._run_k is None:
-                self._run_k = k0 + a
-            self._run.append((smooth[a:b], gyr[a:b], acc[a:b]))
-            pos = b
-        if pos < calm.shape[0]:
-            out += self._close(k0 + pos)
-        return out
+    ) -> list[_Runs]:
+        """The quiet runs that ended in these decided ticks; one reaching their end stays open."""
+        n = calm.shape[0]
+        found = run_bounds(calm)
+        ended: list[_Runs] = []
+        if self._run_k is not None:
+            if found.shape[0] and found[0, 0] == 0:
+                # The open run goes on: it ends here, or stays open over all of these ticks.
+                b = int(found[0, 1])
+                self._run.append((smooth[:b], gyr[:b], acc[:b]))
+                found = found[1:]
+                if b == n:
+                    return ended
+                ended += self._end_run(k0 + b)
+            else:
+                ended += self._end_run(k0)
+        if found.shape[0] and found[-1, 1] == n:
+            a = int(found[-1, 0])
+            self._run_k, self._run = k0 + a, [(smooth[a:], gyr[a:], acc[a:])]
+            found = found[:-1]
+        found = found[found[:, 1] - found[:, 0] >= self.min_n]  # most quiet runs are too short
+        if found.shape[0]:
+            ended.append((k0, smooth, gyr, acc, found))
+        return ended
 
-    def _close(self, end_k: int) -> list[RestEstimate]:
-        """The open quiet run ended at ``end_k`` (exclusive): measure its rests."""
+    def _end_run(self, end_k: int) -> list[_Runs]:
+        """The open quiet run ended at ``end_k`` (exclusive): it, if it can hold a rest."""
         if self._run_k is None:
             return []
-        run_k = self._run_k
-        min_n = max(2, round(self.settings.min_rest_s * self.rate_hz))
-        if sum(p[0].shape[0] for p in self._run) < min_n:
-            self._run_k, self._run = None, []  # too short to be a rest (most quiet runs)
-            return []
-        smooth = np.vstack([p[0] for p in self._run])
-        gyr = np.vstack([p[1] for p in self._run])
-        acc = np.vstack([p[2] for p in self._run])
+        run_k, parts = self._run_k, self._run
         self._run_k, self._run = None, []
-        s = self.settings
-        # Its own level, not the bias tracked so far: drift may have moved it.
-        near = norm_rows(smooth - column_median(smooth)) < s.rest_gyro_dps
-        out = []
-        for a, b in runs(near):
-            if b - a >= min_n:
-                if not self._standing(acc[a:b]) or self._turn_deg(acc[a:b]) > s.max_turn_deg:
-                    continue
-                out.append(self._measure(gyr[a:b].mean(axis=0), run_k + a, run_k + b, end_k))
-        return out
+        n = sum(p[0].shape[0] for p in parts)
+        if n < self.min_n:
+            return []
+        smooth, gyr, acc = (
+            parts[0] if len(parts) == 1 else (np.vstack([p[i] for p in parts]) for i in range(3))
+        )
+        return [(run_k, smooth, gyr, acc, np.array([[0, n]]))]
 
-    def _standing(self, acc: FloatArray) -> bool:
-        """The rest is in the standing pose (a pause in the hole creeps: no bias there)."""
+    def _rests_of(
+        self, k0: int, smooth: FloatArray, gyr: FloatArray, acc: FloatArray, found: IntArray
+    ) -> list[Rest]:
+        """The rests in the quiet runs ``found`` [(start, end)] of ticks from grid tick k0 on.
+
+        Every run's tests at once (most quiet runs hold one or more rests).
+        """
+        s = self.settings
+        # Each run's own level, not the bias tracked so far: drift may have moved it.
+        level = np.full(smooth.shape, np.inf)
+        for lo, hi in found.tolist():
+            level[lo:hi] = column_median(smooth[lo:hi])
+        near = run_bounds(norm_rows(smooth - level) < s.rest_gyro_dps)
+        a, b = near[near[:, 1] - near[:, 0] >= self.min_n].T
+        if a.size == 0:
+            return []
+        ok = self._standing(acc, a, b)
+        i = np.flatnonzero(ok)
+        ok[i] = ~(self._turn_deg(acc, a[i], b[i]) > s.max_turn_deg)
+        # The tick each rest's quiet run ended at: the new bias holds from lag ticks on.
+        end_k = k0 + found[np.searchsorted(found[:, 0], a, side="right") - 1, 1] + self.lag
+        return [
+            (int(end_k[i]), self._measured(gyr[a[i] : b[i]], k0 + int(a[i])))
+            for i in np.flatnonzero(ok)
+        ]
+
+    def _standing(self, acc: FloatArray, a: IntArray, b: IntArray) -> BoolArray:
+        """Which rests [a, b) are in the standing pose (a pause in the hole creeps: no bias)."""
         if self.standing_up is None:
-            return True
-        m = acc.mean(axis=0)
-        cos = float(m @ self.standing_up) / max(float(np.linalg.norm(m)), 1e-9)
-        return bool(cos > np.cos(np.deg2rad(self.settings.standing_deg)))
+            return np.ones(a.shape[0], dtype=bool)
+        # Sums, not means: the direction is all that counts.
+        m = np.array(
+            [np.add.reduce(acc[lo:hi]) for lo, hi in zip(a.tolist(), b.tolist(), strict=True)]
+        )
+        cos = (m @ self.standing_up) / np.maximum(norm_rows(m), 1e-9)
+        return np.asarray(cos > np.cos(np.deg2rad(self.settings.standing_deg)))
 
     @staticmethod
-    def _turn_deg(acc: FloatArray) -> float:
-        """How far gravity turned in the sensor during a rest, deg: a slow lean is no rest.
+    def _turn_deg(acc: FloatArray, a: IntArray, b: IntArray) -> FloatArray:
+        """How far gravity turned in the sensor in each rest [a, b), deg: a slow lean is no rest.
 
         The median directions of its first and last thirds (medians: a knock
         or a heel strike does not move them; the magnitude is never used).
         """
+        if a.size == 0:
+            return np.zeros(0)
         u = acc / np.maximum(norm_rows(acc), 1e-9)[:, None]
-        third = max(1, u.shape[0] // 3)
-        first, last = column_median(u[:third]), column_median(u[-third:])
-        return float(angle_between_deg(first, last))
+        third = np.maximum(1, (b - a) // 3).tolist()
+        ends = np.array(
+            [
+                (column_median(u[lo : lo + t]), column_median(u[hi - t : hi]))
+                for lo, hi, t in zip(a.tolist(), b.tolist(), third, strict=True)
+            ]
+        )
+        return np.asarray(angle_between_deg(ends[:, 0], ends[:, 1]))
 
-    def _measure(self, mean_dps: FloatArray, a_k: int, b_k: int, end_k: int) -> RestEstimate:
+    def _measured(self, gyr_dps: FloatArray, a_k: int) -> Measurement:
+        """What the rest of rates ``gyr_dps`` starting at tick ``a_k`` measured."""
         s = self.settings
+        b_k = a_k + gyr_dps.shape[0]
         rest_s = (b_k - a_k) / self.rate_hz
         # Noise averages out over a long rest; settling after a rep is an
         # angle spread over the rest, so its rate error falls as 1/T.
-        m = Measurement(
-            (a_k + b_k) // 2, mean_dps, s.noise_dps**2 / rest_s + (s.settle_deg / rest_s) ** 2
+        return Measurement(
+            (a_k + b_k) // 2,
+            column_mean(gyr_dps),
+            s.noise_dps**2 / rest_s + (s.settle_deg / rest_s) ** 2,
         )
-        self.state = bias_model.step(self.state, m, self.rate_hz, *s.model())[0]
-        self.rests += 1
-        return RestEstimate(end_k + self.lag, m, self.state)
+
+    def _filter(self, found: list[Rest]) -> list[RestEstimate]:
+        """Each rest into the bias estimate, in order."""
+        out = []
+        for apply_k, m in found:
+            self.state = bias_model.step(self.state, m, self.rate_hz, *self.settings.model())[0]
+            self.rests += 1
+            out.append(RestEstimate(apply_k, m, self.state))
+        return out
 
 
 def track_bias(
@@ -350,7 +385,8 @@ def track_bias(
     s = settings
     start = BiasState.start(chunk.k0, bias_dps, s.prior_dps, s.prior_rate_dps_per_s)
     stage = RestBias(s, calibration, rate_hz, start, standing_up=standing_up)
-    found = [e.measured for e in stage.update(chunk, quiet_ticks) + stage.finish()]
+    # The rests only: the smoother below filters them again, with the stance among them.
+    found = [m for _, m in stage.rests_in(chunk, quiet_ticks) + stage.finish_rests()]
     meas = list(found)
     if anchor_k is not None:
         meas.append(Measurement(anchor_k, np.asarray(bias_dps), s.stance_dps**2))

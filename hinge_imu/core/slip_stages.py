@@ -17,11 +17,11 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.angles import matrix_to_quat, rotvec_to_matrix
+from hinge_imu.core.arrays import unit
 from hinge_imu.core.axes import refit_after_slip
 from hinge_imu.core.calibration_data import TRUNK_SENSORS, AxisInput, GridData, Slip, Stance
 from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.slips import gap_slips, own_slips
-from hinge_imu.core.stance import unit
 
 __all__ = ["slip_mountings", "strap_slips", "unslipped"]
 
@@ -34,8 +34,8 @@ def strap_slips(grid: GridData, st: Stance, cs: CalibrationSettings) -> dict[str
     free = {s: grid.gyr_dps[s] - st.bias_dps[s] for s in grid.sensors}
     # The body a rep or a step turns: every worn sensor, not only those an
     # angle reads (a lone lower-back sensor jolting at each heel strike has
-    # only the foot to show that the whole body moved). Lost data does not turn.
-    chain = {s: np.where(grid.valid[s][:, None], free[s], 0.0) for s in free}
+    # only the foot to show that the whole body moved).
+    chain = {s: (free[s], grid.valid[s]) for s in free}
     by_gyro = {
         s: [
             (lo, hi, rotvec_to_matrix(rv).T)

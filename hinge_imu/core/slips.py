@@ -10,16 +10,19 @@ the gap (``gap_slips``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import islice
 
 import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.angles import angle_between_deg, rotvec_to_matrix
+from hinge_imu.core.arrays import column_mean, moving_mean, norm_rows, runs, unit
 from hinge_imu.core.calibration_settings import CalibrationSettings
-from hinge_imu.core.stance import moving_mean, norm_rows, runs, unit
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+#: Rests either side of a gap that are compared, nearest first (every pair of them).
+PAIRED = 3
 
 
 def _moving_median(x: FloatArray, n: int) -> FloatArray:
@@ -83,15 +86,20 @@ def gap_slips(
     def direction(x: str, lo: int, hi: int) -> FloatArray:
         key = (x, lo, hi)
         if key not in directions:
-            directions[key] = unit(acc[x][lo:hi].mean(axis=0))
+            directions[key] = unit(column_mean(acc[x][lo:hi]))
         return directions[key]
 
+    upright: dict[tuple[str, int, int], bool] = {}  # … and whether it is the standing one
+    rest_of_body = {s: [x for x in acc if x != s and x in (standing or {})] for s in acc}
+
     def standing_but(s: str, r: tuple[int, int]) -> bool:
-        return standing is None or all(
-            float(direction(x, *r) @ standing[x]) >= cos_tol
-            for x in acc
-            if x != s and x in standing
-        )
+        for x in rest_of_body[s]:
+            key = (x, *r)
+            if key not in upright:
+                upright[key] = float(direction(*key) @ standing[x]) >= cos_tol  # type: ignore[index]
+            if not upright[key]:
+                return False
+        return True
 
     window = round(settings.gap_rest_window_s * rate_hz)
     near = round(settings.gap_rest_near_s * rate_hz)
@@ -112,13 +120,14 @@ def gap_slips(
             short = short_s is not None and bool(short_s[g_lo])
             # A still period running into the gap (its ticks bridged) counts up to it.
             end = np.minimum(rest_b, g_lo)
+            # The nearest PAIRED standing rests either side (only they are compared).
             pick = (rest_a >= lo_ok) & (end - rest_a >= min_n)
-            before = list(zip(rest_a[pick].tolist(), end[pick].tolist(), strict=True))
-            before = [r for r in before[::-1] if standing_but(s, r)]
+            in_window = zip(rest_a[pick][::-1].tolist(), end[pick][::-1].tolist(), strict=True)
+            before = list(islice((r for r in in_window if standing_but(s, r)), PAIRED))
             begin = np.maximum(rest_a, g_hi)
             pick = (rest_b <= hi_ok) & (rest_b - begin >= min_n)
-            later = list(zip(begin[pick].tolist(), rest_b[pick].tolist(), strict=True))
-            later = [r for r in later if standing_but(s, r)]
+            in_window = zip(begin[pick].tolist(), rest_b[pick].tolist(), strict=True)
+            later = list(islice((r for r in in_window if standing_but(s, r)), PAIRED))
             if short and not (
                 before and later and before[0][1] >= g_lo - near and later[0][0] <= g_hi + near
             ):
@@ -129,22 +138,22 @@ def gap_slips(
             # every such pair, not only against one odd pose (a lockout with
             # the ribs flared turns the upper back alone, and only until the
             # ribs come down, maybe in the gap).
-            own: list[float] = []
-            ends: tuple[list[FloatArray], list[FloatArray]] = ([], [])
-            for (b0, b1), (a0, a1) in ((p, q) for q in later[:3] for p in before[:3]):
-                d_b = {x: direction(x, b0, b1) for x in acc}
-                d_a = {x: direction(x, a0, a1) for x in acc}
-                turned = {x: float(angle_between_deg(d_b[x], d_a[x])) for x in acc}
-                others = max(turned[x] for x in acc if x != s)
-                if others >= settings.gap_others_share * settings.gap_slip_deg:
-                    continue
-                own.append(turned[s])
-                ends[0].append(d_b[s])
-                ends[1].append(d_a[s])
-            if own and min(own) >= settings.gap_slip_deg:
+            pairs = [(p, q) for q in later for p in before]
+            if not pairs:
+                continue
+            names = list(acc)
+            me = names.index(s)
+            # Every sensor's direction in each rest of each pair (P, sensors, 3), one angle each.
+            d_b, d_a = (
+                np.array([[direction(x, *r[i]) for x in names] for r in pairs]) for i in (0, 1)
+            )
+            turned = angle_between_deg(d_b, d_a)
+            others = np.delete(turned, me, axis=1).max(axis=1)
+            keep = ~(others >= settings.gap_others_share * settings.gap_slip_deg)
+            if keep.any() and float(turned[keep, me].min()) >= settings.gap_slip_deg:
                 # The turn between the mean directions either side (a small
                 # shift in any one still moment averages out).
-                q = _min_rotation(np.mean(ends[0], axis=0), np.mean(ends[1], axis=0))
+                q = _min_rotation(np.mean(d_b[keep, me], axis=0), np.mean(d_a[keep, me], axis=0))
                 out[s].append((g_lo, g_hi, q))
     return out
 
@@ -153,7 +162,7 @@ def on_its_own(
     lo: int,
     hi: int,
     gyr_dps: FloatArray,
-    others_dps: Sequence[FloatArray],
+    others: Sequence[tuple[FloatArray, BoolArray]],
     rate_hz: float,
     settings: CalibrationSettings,
 ) -> bool:
@@ -162,14 +171,15 @@ def on_its_own(
     A strap slip turns one sensor while the body part under it, and so every
     other sensor, hardly moves; a fast deep rep turns the whole chain (the
     upper back at 300+ deg/s, the pelvis and thigh with it). So no other
-    sensor (bias-free gyro, deg/s) may turn faster than ``slip_chain_share``
-    of the sensor's own peak rate within ``slip_median_s`` of the burst.
+    sensor (``others``: its bias-free gyro, deg/s, and where it has data:
+    lost data does not turn) may turn faster than ``slip_chain_share`` of
+    the sensor's own peak rate within ``slip_median_s`` of the burst.
     """
     pad = round(settings.slip_median_s * rate_hz)
     own = float(norm_rows(gyr_dps[lo:hi]).max())
     a = max(0, lo - pad)
-    for g in others_dps:
-        part = g[a : hi + pad]
+    for g, valid in others:
+        part = np.where(valid[a : hi + pad, None], g[a : hi + pad], 0.0)
         if part.shape[0] and float(norm_rows(part).max()) > settings.slip_chain_share * own:
             return False
     return True
@@ -189,7 +199,8 @@ def find_slips(
     w = max(3, round(cs.slip_median_s * rate_hz) | 1)
     # A cheap screen (distance from the running mean), then the exact test
     # (distance from the running median) only around the candidates.
-    rough = norm_rows(gyr_dps - moving_mean(gyr_dps, w))
+    mean = moving_mean(gyr_dps, w)
+    rough = norm_rows(np.subtract(gyr_dps, mean, out=mean))
     rough[~valid] = 0.0
     out = []
     pad = 2 * w

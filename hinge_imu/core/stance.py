@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.angles import angle_between_deg
+from hinge_imu.core.arrays import column_mean, column_median, moving_mean, norm_rows, runs, unit
 from hinge_imu.core.calibration_settings import CalibrationSettings
 
 FloatArray = npt.NDArray[np.float64]
@@ -20,56 +21,6 @@ BoolArray = npt.NDArray[np.bool_]
 
 class NoStanceError(ValueError):
     """No still standing period of the required length anywhere."""
-
-
-def moving_mean(x: FloatArray, n: int) -> FloatArray:
-    """Centred moving mean over n samples along axis 0 (edges: nearest value repeated)."""
-    if n <= 1 or x.shape[0] == 0:
-        return x
-    lo, m = n // 2, x.shape[0]
-    # c = [0, cumsum(edge-padded x)], built in place (no np.pad / concatenate copies).
-    c = np.empty((m + n, *x.shape[1:]))
-    c[0] = 0.0
-    c[1 : 1 + lo] = x[0]
-    c[1 + lo : 1 + lo + m] = x
-    c[1 + lo + m :] = x[-1]
-    np.cumsum(c[1:], axis=0, out=c[1:])
-    return np.asarray((c[n:] - c[:-n]) / n)
-
-
-def norm_rows(v: FloatArray) -> FloatArray:
-    """Length of each row of (N, 3): ``np.linalg.norm(v, axis=1)`` bit for bit, ~4× faster."""
-    x, y, z = v[:, 0], v[:, 1], v[:, 2]
-    return np.sqrt(x * x + y * y + z * z)
-
-
-def column_median(x: FloatArray) -> FloatArray:
-    """Median of each column of (N, C), N ≥ 1: ``np.median(x, axis=0)`` bit for bit.
-
-    One sort, no ``np.median`` overhead (~10× faster on the short runs of a rest).
-    """
-    s = np.sort(x, axis=0)
-    h = s.shape[0] // 2
-    med = s[h] if s.shape[0] % 2 else (s[h - 1] + s[h]) / 2
-    # NaNs sort last; np.median gives NaN for a column with any.
-    return np.where(np.isnan(s[-1]), np.nan, med)
-
-
-def runs(mask: BoolArray) -> list[tuple[int, int]]:
-    """Half-open [start, end) index runs where ``mask`` is True."""
-    b = np.asarray(mask, dtype=bool)
-    if b.all():  # common for the short quiet runs of a rest: no diff needed
-        return [(0, b.shape[0])] if b.shape[0] else []
-    m = np.concatenate(([False], b, [False]))
-    d = np.diff(m.astype(np.int8))
-    starts = np.nonzero(d == 1)[0]
-    ends = np.nonzero(d == -1)[0]
-    return list(zip(starts.tolist(), ends.tolist(), strict=True))
-
-
-def unit(v: FloatArray) -> FloatArray:
-    n = float(np.linalg.norm(v))
-    return v / n if n > 0 else v
 
 
 def quiet(
@@ -86,11 +37,18 @@ def quiet(
     n = round(settings.smooth_s * rate_hz)
     steady, smooth = gyro_steady(gyr_dps, rate_hz, settings)
     length = norm_rows(acc_mps2)
-    u = acc_mps2 / np.where(length > 0, length, 1.0)[:, None]
-    # Squared distance of the unit vector from its moving mean: norm_rows² without the sqrt.
-    d = u - moving_mean(u, n)
-    dx, dy, dz = d[:, 0], d[:, 1], d[:, 2]
-    spread_deg = np.degrees(np.sqrt(np.maximum(moving_mean(dx * dx + dy * dy + dz * dz, n), 0.0)))
+    length[length == 0] = 1.0
+    u = acc_mps2 / length[:, None]
+    # Squared distance of the unit vector from its moving mean: norm_rows² without the
+    # sqrt (in place, the same arithmetic: a recording's worth of ticks per pass).
+    d = moving_mean(u, n)
+    np.subtract(u, d, out=d)
+    np.square(d, out=d)
+    d2 = d[:, 0] + d[:, 1]
+    d2 += d[:, 2]
+    spread_deg = moving_mean(d2, n)
+    np.maximum(spread_deg, 0.0, out=spread_deg)
+    np.degrees(np.sqrt(spread_deg, out=spread_deg), out=spread_deg)
     return steady & (spread_deg < settings.still_acc_deg), smooth
 
 
@@ -101,8 +59,8 @@ def gyro_steady(
     of its ``still_mean_s`` mean, that smoothed gyro (N, 3) deg/s): the gyro part of
     :func:`quiet`."""
     smooth = moving_mean(gyr_dps, round(settings.smooth_s * rate_hz))
-    vary = norm_rows(smooth - moving_mean(gyr_dps, round(settings.still_mean_s * rate_hz)))
-    return vary < settings.still_vary_dps, smooth
+    mean = moving_mean(gyr_dps, round(settings.still_mean_s * rate_hz))
+    return norm_rows(np.subtract(smooth, mean, out=mean)) < settings.still_vary_dps, smooth
 
 
 def still_mask(
@@ -140,13 +98,11 @@ def quiet_bias(
     """
     if not calm.any():
         return np.zeros(3)
-    bias = (
-        densest_rate(smooth_dps[calm], settings) if densest else np.median(smooth_dps[calm], axis=0)
-    )
+    bias = densest_rate(smooth_dps[calm], settings) if densest else column_median(smooth_dps[calm])
     for _ in range(rounds):
         near = calm & (norm_rows(smooth_dps - bias) < settings.still_gyro_dps)
         if near.any():
-            bias = np.median(smooth_dps[near], axis=0)
+            bias = column_median(smooth_dps[near])
     return np.asarray(bias)
 
 
@@ -207,21 +163,23 @@ def all_still(
 def pose_groups(
     acc: Mapping[str, FloatArray], cands: list[tuple[int, int]], settings: CalibrationSettings
 ) -> tuple[BoolArray, FloatArray]:
-    """Which still periods show the same pose (K, K), and the time each one's pose holds (K,).
+    """Which still periods show the pose of the first and of the last one (2, K), and the
+    time each of those two poses holds (2,).
 
     Two periods show the same pose when every pose sensor's gravity
     direction agrees within ``pose_tolerance_deg`` — with three sensors, all
     but one (a strap that slipped between them must not split the standing
-    pose).
+    pose). Only those two poses are candidates for standing (:func:`standing_pick`).
     """
     pose_sensors = [s for s in ("thigh", "pelvis", "upper_back") if s in acc] or list(acc)[:1]
     durations = np.array([b - a for a, b in cands], dtype=np.float64)
-    differ = np.zeros((len(cands), len(cands)), dtype=np.int64)
+    ends = [0, len(cands) - 1]
+    differ = np.zeros((2, len(cands)), dtype=np.int64)
     cos_tol = np.cos(np.deg2rad(settings.pose_tolerance_deg))
     for s in pose_sensors:
-        u = np.array([acc[s][a:b].mean(axis=0) for a, b in cands])
+        u = np.array([column_mean(acc[s][a:b]) for a, b in cands])
         u /= np.linalg.norm(u, axis=1, keepdims=True)
-        differ += (u @ u.T) <= cos_tol
+        differ += (u[ends] @ u.T) <= cos_tol
     same = differ <= (1 if len(pose_sensors) >= 3 else 0)
     return same, same.astype(np.float64) @ durations
 
@@ -240,8 +198,8 @@ def pose_distance_deg(
     pose_sensors = [s for s in ("thigh", "pelvis", "upper_back") if s in acc] or list(acc)[:1]
     out = np.zeros(len(cands))
     for s in pose_sensors:
-        ref = unit(acc[s][at[0] : at[1]].mean(axis=0))
-        u = np.array([unit(acc[s][a:b].mean(axis=0)) for a, b in cands])
+        ref = unit(column_mean(acc[s][at[0] : at[1]]))
+        u = np.array([unit(column_mean(acc[s][a:b])) for a, b in cands])
         out = np.maximum(out, angle_between_deg(u, ref))
     return out
 
@@ -266,7 +224,8 @@ def standing_pick(
 ) -> int:
     """Which of the periods ``cands`` (time order) shows the standing pose: the first or the last.
 
-    ``same`` and ``group_time`` are :func:`pose_groups` of ``cands``. A set
+    ``same`` and ``group_time`` are :func:`pose_groups` of ``cands`` (the
+    pick's row of ``same`` is ``same[pick > 0]``). A set
     starts and ends standing, but people linger at the bottom more than at
     the top (real back-to-back squats: 2–4 s of slow moments at the bottom,
     0.3–1.3 s at the top; slow reps pause there for a second or more), so
@@ -278,7 +237,8 @@ def standing_pick(
     """
     pick = 0 if group_time[0] >= group_time[-1] else len(cands) - 1
     if not same[0, -1]:
-        opening = pose_distance_deg(acc, opening_span(acc, rate_hz, settings), cands, settings)
+        ends = [cands[0], cands[-1]]
+        opening = pose_distance_deg(acc, opening_span(acc, rate_hz, settings), ends, settings)
         if abs(opening[0] - opening[-1]) > settings.pose_tolerance_deg:
             pick = 0 if opening[0] < opening[-1] else len(cands) - 1
     return pick
@@ -305,7 +265,8 @@ def find_stance(
     if still is None:
         still = all_still(acc, gyr, valid, rate_hz, settings)
     min_len = round(settings.min_stance_s * rate_hz)
-    cands = [(a, b) for a, b in runs(still) if b - a >= min_len]
+    still_runs = runs(still)
+    cands = [(a, b) for a, b in still_runs if b - a >= min_len]
     if not cands:
         raise NoStanceError(
             f"no still standing period of {settings.min_stance_s:g} s anywhere "
@@ -322,7 +283,7 @@ def find_stance(
     # (Imported here: held_lockout reads slips.py, which reads this module.)
     from hinge_imu.core.held_lockout import standing_tall
 
-    members = np.flatnonzero(same[standing])
+    members = np.flatnonzero(same[int(standing > 0)])
     tall = standing_tall(acc, gyr, valid, [cands[i] for i in members], rate_hz, settings)
     a, b = cands[int(members[tall])]
     # When every still period is a pause in the hole, first and last are both
@@ -343,8 +304,7 @@ def find_stance(
     b = min(b, a + round(settings.max_stance_s * rate_hz))
     t_a, t_b = (k0 + a) / rate_hz, (k0 + b) / rate_hz
     msgs: list[str] = []
-    first_still = runs(still)
-    if a > 0.5 * rate_hz or (first_still and first_still[0][0] != a):
+    if a > 0.5 * rate_hz or (still_runs and still_runs[0][0] != a):
         msgs.append(
             f"the recording does not start with a still stance of {settings.min_stance_s:g} s; "
             f"calibrated on the still standing period at {t_a:.1f}–{t_b:.1f} s"
@@ -385,7 +345,7 @@ def joint_bias(
             near &= norm_rows(smooth_dps[s] - bias[s]) < settings.still_gyro_dps
         if not near.any():
             break
-        bias = {s: np.median(smooth_dps[s][near], axis=0) for s in names}
+        bias = {s: column_median(smooth_dps[s][near]) for s in names}
     return {s: np.asarray(b, dtype=np.float64) for s, b in bias.items()}
 
 
@@ -435,7 +395,7 @@ def upright_moments(
         )
     same, group_time = pose_groups(acc, cands, settings)
     pick = standing_pick(acc, cands, same, group_time, rate_hz, settings)
-    members = [cands[i] for i in np.flatnonzero(same[pick])]
+    members = [cands[i] for i in np.flatnonzero(same[int(pick > 0)])]
     mask = np.zeros(n, dtype=bool)
     for a, b in members:
         mask[a:b] = True

@@ -117,9 +117,7 @@ class GridResampler:
             t_hi, t_lo = t.take(i), t.take(i_lo)
             span = t_hi - t_lo
             w = np.clip((tk - t_lo) / np.where(span > 0, span, 1.0), 0.0, 1.0)[:, None]
-            acc_lo, gyr_lo = acc.take(i_lo, axis=0), gyr.take(i_lo, axis=0)
-            out_acc = acc_lo + w * (acc.take(i, axis=0) - acc_lo)
-            out_gyr = gyr_lo + w * (gyr.take(i, axis=0) - gyr_lo)
+            out_acc, out_gyr = _lerp(acc, i_lo, i, w), _lerp(gyr, i_lo, i, w)
             on_sample = np.abs(t_hi - tk) < 1e-6
             gap = (span > self.settings.max_bridge_s) & ~on_sample
             bridged = (span > self.settings.hidden_slip_s) & ~on_sample & ~gap
@@ -131,6 +129,18 @@ class GridResampler:
         if before_first.any():  # only ticks before the first sample (rare after the start)
             gap |= before_first & (np.abs(t[0] - tk) > 1e-6)
         return GridChunk(k0, out_acc, out_gyr, gap, bridged)
+
+
+def _lerp(
+    x: FloatArray, i_lo: npt.NDArray[np.intp], i: npt.NDArray[np.intp], w: FloatArray
+) -> FloatArray:
+    """``x[i_lo] + w * (x[i] - x[i_lo])``, bit for bit, in place (no temporaries)."""
+    lo = x.take(i_lo, axis=0)
+    out = x.take(i, axis=0)
+    out -= lo
+    out *= w
+    out += lo
+    return out
 
 
 def _empty_chunk(k0: int) -> GridChunk:
