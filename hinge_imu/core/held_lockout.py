@@ -87,10 +87,10 @@ def slipped_between(
     The gyro as read: a slip stands out from the running median, which a
     bias of a few deg/s does not change.
     """
-    part = {s: g[lo:hi] for s, g in gyr.items()}
+    part = {s: (g[lo:hi], valid[s][lo:hi]) for s, g in gyr.items()}
     return any(
-        own_slips(g, valid[s][lo:hi], [o for n, o in part.items() if n != s], rate_hz, settings)
-        for s, g in part.items()
+        own_slips(g, ok, [o for n, o in part.items() if n != s], rate_hz, settings)
+        for s, (g, ok) in part.items()
     )
 
 

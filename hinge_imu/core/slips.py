@@ -225,14 +225,15 @@ def find_slips(
 def own_slips(
     own_dps: FloatArray,
     valid: BoolArray,
-    others_dps: Sequence[FloatArray],
+    others: Sequence[tuple[FloatArray, BoolArray]],
     rate_hz: float,
     settings: CalibrationSettings,
 ) -> list[tuple[int, int, FloatArray]]:
     """The strap slips of one sensor (:func:`find_slips`) that it made on its own
-    (:func:`on_its_own`: no other sensor of ``others_dps`` turned with it)."""
+    (:func:`on_its_own`: no other sensor of ``others``, each its gyro, deg/s,
+    and where it has data, turned with it)."""
     return [
         (lo, hi, rv)
         for lo, hi, rv in find_slips(own_dps, valid, rate_hz, settings)
-        if on_its_own(lo, hi, own_dps, others_dps, rate_hz, settings)
+        if on_its_own(lo, hi, own_dps, others, rate_hz, settings)
     ]
