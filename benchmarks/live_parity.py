@@ -7,7 +7,8 @@ as ``tests/test_core_parity.py`` does, analyses it offline, and prints per
 condition:
 
 * ``coach``: from which true rep the live analysis is calibrated before the
-  rep starts (in-rep warnings possible), median and worst over the seeds;
+  rep's bottom (in-rep warnings possible from there: the in-rep monitor
+  reads the rep's rows so far at the calibration), median and worst;
 * ``same_n``: sessions where live and offline find the same reps (same
   count, bottoms within 0.3 s);
 * ``verd``: reps whose verdicts differ, rule assessed by both (rules within
@@ -67,8 +68,15 @@ def run(job: tuple[str, int, int, tuple[int, ...] | None]) -> dict[str, Any]:
     from hinge_imu.core.pipeline import analyse
     from hinge_imu.core.rules import load_rules
     from hinge_imu.errors import HingeImuError
-    from hinge_imu.samples import random_blocks
     from hinge_imu.sim import simulate
+
+    try:
+        from hinge_imu.samples import random_blocks
+    except ImportError:  # an older checkout on PYTHONPATH (before → after): its tests'
+        import hinge_imu
+
+        sys.path.insert(0, str(Path(hinge_imu.__file__).resolve().parents[1] / "tests"))
+        from test_core_parity import random_blocks
 
     condition, seed, reps, again = job
     s = simulate(replace(real_config(condition, seed), reps=reps, sets=2))
@@ -77,7 +85,7 @@ def run(job: tuple[str, int, int, tuple[int, ...] | None]) -> dict[str, Any]:
         offline = analyse(rec).reps
     except HingeImuError:
         offline = ()
-    ls = LiveSettings() if again is None else LiveSettings(recalibrate_after_reps=again)
+    ls = LiveSettings() if again is None else LiveSettings(recalibrate_after_reps=again)  # type: ignore[call-arg]
     live = LiveAnalyser(rec.ordered_sensor_names(), load_rules(), side=rec.side, live=ls)
     live_reps: list[Any] = []
     cal_t: list[float] = []
@@ -94,7 +102,7 @@ def run(job: tuple[str, int, int, tuple[int, ...] | None]) -> dict[str, Any]:
     live_reps.extend(step.reps)
     truth = s.truth["reps"]
     coach = next(
-        (i + 1 for i, tr in enumerate(truth) if cal_t and tr["t_start"] >= cal_t[0]),
+        (i + 1 for i, tr in enumerate(truth) if cal_t and tr["t_bottom"] >= cal_t[0]),
         len(truth) + 1,
     )
     same = len(live_reps) == len(offline) and all(

@@ -27,12 +27,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from hinge_imu.core.angles import angle_between_deg
 from hinge_imu.core.calibration import Calibration, NoStanceError, calibrate_grid
+from hinge_imu.core.live_ready import clear, in_opening_pose, movement_after_stance_s, rep_seen
 from hinge_imu.core.live_ticks import GridBuffer, from_tick
-from hinge_imu.core.results import RepResult, SensorCalibration
+from hinge_imu.core.results import RepResult
 from hinge_imu.core.rules import RuleSet
-from hinge_imu.core.stance import norm_rows
 from hinge_imu.core.step import AnalysisStep, merge_steps
 from hinge_imu.core.stream import AnalysisSettings, AnalysisStages, missing_sensor_warnings
 from hinge_imu.core.timegrid import GridChunk, GridResampler
@@ -63,7 +62,7 @@ class LiveSettings:
         upright_wait_s: without a still stance, a calibration on the upright
             moments between reps is taken once this much data is kept even
             when the first rep has not shown them clearly (see
-            ``_upright_ready``; a recording opening mid-movement), s.
+            ``live_ready.in_opening_pose``; a recording opening mid-movement), s.
         upright_opening_s: the pose the data opens in is the accelerometers'
             mean direction over this long, s: the upright moments must be in
             it (the standing pose, not the bottom of a rep).
@@ -78,6 +77,8 @@ class LiveSettings:
             sensor clear before comes out unclear.
         again_within_s: … only within this much data (the ticks are kept
             until then, and a calibration costs more the more there are), s.
+        rest_again_s: on the upright moments, also every this long of a
+            rest after a rep's end (a pause between sets may hold a still stance), s.
         again_lead_s: the new stages start this long before the next angle
             row, their filters led in backward over the ticks from there
             (what they find before that row was told already), s.
@@ -95,6 +96,7 @@ class LiveSettings:
     recalibrate_after_reps: tuple[int, ...] = (3, 6, 9)
     again_lead_s: float = 10.0
     again_within_s: float = 180.0
+    rest_again_s: float = 2.5
 
 
 class LiveAnalyser:
@@ -134,6 +136,10 @@ class LiveAnalyser:
         self._nagged = False
         #: Reps seen at which to calibrate again (the first due first).
         self._again_at = sorted(self.live.recalibrate_after_reps)
+        #: Ticks kept (to calibrate again on) until ``again_within_s``.
+        self._keeping = True
+        #: Grid index of the last try at a rest (on upright moments).
+        self._rest_try_k = 0
         self._reps_seen = 0
         #: Grid index of the next angle row, and of the last rep's end.
         self._next_row_k = 0
@@ -176,17 +182,17 @@ class LiveAnalyser:
 
     def _analyse_block(self, block: SampleBlock) -> AnalysisStep:
         chunk = self._grid[block.sensor].update(block.t_s, block.acc_mps2, block.gyr_dps)
-        if self._stages is None or self._again_at:
+        if self._keeping:
             self._kept[block.sensor].append(chunk)
         if len(block):
             self._newest_s = max(self._newest_s, float(block.t_s[-1]))
-        if self._again_at and self._newest_s > self.live.again_within_s:
-            self._again_at = []
+        if self._keeping and self._stages is not None and self._newest_s > self.live.again_within_s:
+            self._keeping = False
             self._kept = {s: GridBuffer() for s in self.sensors}
         if self._stages is not None:
             step = self._counted(self._stages.update(block.sensor, chunk))
-            if self._again_at and self._reps_seen >= self._again_at[0] and not step.in_rep:
-                return merge_steps([step, self._calibrate_again()])
+            if self._keeping and not step.in_rep and (due := self._again_due()):
+                return merge_steps([step, self._calibrate_again(due)])
             return step
         if self._newest_s < self._next_try_s:
             return AnalysisStep()
@@ -210,7 +216,21 @@ class LiveAnalyser:
         self._last_end_k = reps[-1].bounds.end
         return replace(step, reps=reps)
 
-    def _calibrate_again(self) -> AnalysisStep:
+    def _again_due(self) -> str:
+        """Why to calibrate again now ("" if not): reps seen, or a rest on upright moments.
+
+        On the upright moments the lockout rules are not assessed; a rest
+        (a pause between sets) may hold a still stance to calibrate on.
+        """
+        if self._again_at and self._reps_seen >= self._again_at[0]:
+            return "reps"
+        rest_k = round(self.live.rest_again_s * self.settings.grid.rate_hz)
+        upright = self.calibration is not None and self.calibration.kind == "upright"
+        since_k = max(self._last_end_k, self._rest_try_k)
+        rested = self._reps_seen > 0 and self._next_row_k - since_k >= rest_k
+        return "rest" if upright and rested else ""
+
+    def _calibrate_again(self, due: str = "reps") -> AnalysisStep:
         """Calibrate again on every tick kept, between reps; new stages from the next row.
 
         One rep gives a rough flexion axis and, without a still stance,
@@ -220,16 +240,16 @@ class LiveAnalyser:
         last rep's lockout (standing), so no rep is cut or seen twice.
         """
         self._again_at = [n for n in self._again_at if n > self._reps_seen]
+        if due == "rest":
+            self._rest_try_k = self._next_row_k
         chunks = {s: c for s, c in ((s, k.joined()) for s, k in self._kept.items()) if c}
-        if not self._again_at:
-            self._kept = {s: GridBuffer() for s in self.sensors}
         try:
             cal = self._calibrate(chunks)
         except NoStanceError:
             return AnalysisStep(calibrated=True)
         old = self.calibration
-        was_clear = {s for s, c in (old.sensors if old else {}).items() if _clear(c)}
-        if any(s in was_clear and not _clear(c) for s, c in cal.sensors.items()):
+        was_clear = {s for s, c in (old.sensors if old else {}).items() if clear(c)}
+        if any(s in was_clear and not clear(c) for s, c in cal.sensors.items()):
             # Not a better calibration: a sensor it leaves unclear was clear.
             return AnalysisStep(calibrated=True)
         rate = self.settings.grid.rate_hz
@@ -314,13 +334,16 @@ class LiveAnalyser:
         except NoStanceError:
             return self._nag(final)
         early = min(have_s) < self.live.upright_wait_s
-        if cal.kind == "upright" and not final and early and not self._upright_ready(chunks, cal):
+        ready = cal.pose_s >= self.live.upright_min_pose_s and in_opening_pose(
+            chunks, cal, self.live.upright_opening_s, rate, self.settings.calibration
+        )
+        if cal.kind == "upright" and not final and early and not ready:
             # Upright moments from the data so far, but no rep back up to them yet.
             return self._nag(final)
-        clear = all(_clear(c) for c in cal.sensors.values())
-        moved_s = self._movement_after_stance_s(chunks["pelvis"], cal)
+        axes_clear = all(clear(c) for c in cal.sensors.values())
+        moved_s = movement_after_stance_s(chunks["pelvis"], cal, rate, self.settings.calibration)
         enough = (
-            (moved_s >= self.live.min_axis_movement_s and clear)
+            (moved_s >= self.live.min_axis_movement_s and axes_clear)
             or moved_s >= self.live.max_axis_wait_s
             # Upright moments lie between reps: the movement is around them, not after.
             or cal.kind == "upright"
@@ -329,54 +352,18 @@ class LiveAnalyser:
             return self._nag(final)
         # Every sensor from the same tick on (a sensor that started late: lost data before).
         stages, merged = self._stages_on(cal, chunks, min(c.k0 for c in chunks.values()))
-        if cal.kind == "upright" and not final and early and not _rep_between(merged, cal):
+        if cal.kind == "upright" and not final and early and not rep_seen(merged, cal, axes_clear):
             # A walk or a fidget before the first rep shows no flexion axis,
             # and read on a wrong reference it can pass for a rep: wait for a
             # rep between two upright moments (the stop or turning point before
-            # it and its lockout).
+            # it and its lockout), or after them with every axis clear.
             return self._nag(final)
         self.calibration = cal
         self._stages = stages
-        if not self._again_at:
-            self._kept = {s: GridBuffer() for s in self.sensors}
         merged = self._counted(merged)
         self._again_at = [n for n in self._again_at if n > self._reps_seen]
         warnings = (*cal.messages, *missing_sensor_warnings(self.sensors), *merged.warnings)
         return replace(merged, calibrated=True, calibration=cal, warnings=warnings)
-
-    def _upright_ready(self, chunks: dict[str, GridChunk], cal: Calibration) -> bool:
-        """The upright moments so far are in the pose the data opens in.
-
-        With only one or two stops seen, the pose ``calibrate_grid`` calls
-        standing can be the bottom of the first rep (a pause in the hole, the
-        only stop so far), every angle then reading upside down. So it is
-        taken early only in the pose of the data's first
-        ``upright_opening_s`` (within ``pose_tolerance_deg``, every pose
-        sensor but one of three): a set starts standing.
-        """
-        if cal.pose_s < self.live.upright_min_pose_s:
-            return False
-        rate = self.settings.grid.rate_hz
-        n_open = max(1, round(self.live.upright_opening_s * rate))
-        tol = self.settings.calibration.pose_tolerance_deg
-        pose = [s for s in ("thigh", "pelvis", "upper_back") if s in chunks]
-        differ = 0
-        for s in pose:
-            c = chunks[s]
-            seen = c.acc_mps2[~c.gap]
-            if seen.shape[0] < n_open:
-                return False
-            differ += float(angle_between_deg(seen[:n_open].mean(axis=0), cal.R_S_B(s)[:, 2])) > tol
-        return differ <= (1 if len(pose) >= 3 else 0)
-
-    def _movement_after_stance_s(self, pelvis: GridChunk, cal: Calibration) -> float:
-        """Pelvis movement after the stance, s (the flexion axes need some)."""
-        rate = self.settings.grid.rate_hz
-        after = round(cal.stance_end_s * rate) - pelvis.k0
-        bias = np.asarray(cal.sensors["pelvis"].gyro_bias_dps)
-        gyr = pelvis.gyr_dps[after:] - bias
-        moving = (norm_rows(gyr) > self.settings.calibration.moving_gyro_dps) & ~pelvis.gap[after:]
-        return float(moving.sum() / rate)
 
     def _nag(self, final: bool) -> AnalysisStep:
         stance_s = self.settings.calibration.min_stance_s
@@ -389,16 +376,3 @@ class LiveAnalyser:
                 warnings=("not calibrated yet: stand tall and still for 2 s, then do a hip hinge",)
             )
         return AnalysisStep()
-
-
-def _clear(c: SensorCalibration) -> bool:
-    """The sensor's calibration is ok and has nothing to say (its flexion axis clear)."""
-    return c.ok and not c.messages
-
-
-def _rep_between(step: AnalysisStep, cal: Calibration) -> bool:
-    """A rep of ``step`` lies between the first and the last upright moment of ``cal``."""
-    return any(
-        cal.stance_start_s <= r.metrics.t_start and r.metrics.t_end <= cal.stance_end_s
-        for r in step.reps
-    )
