@@ -77,8 +77,9 @@ class LiveSettings:
             sensor clear before comes out unclear.
         again_within_s: … only within this much data (the ticks are kept
             until then, and a calibration costs more the more there are), s.
-        rest_again_s: on the upright moments, also every this long of a
-            rest after a rep's end (a pause between sets may hold a still stance), s.
+        rest_again_s: also every this long of a rest after a rep's end (a
+            pause between sets may hold a still stance, or show a strap that
+            slipped: found as offline finds it, on all seen so far), s.
         again_lead_s: the new stages start this long before the next angle
             row, their filters led in backward over the ticks from there
             (what they find before that row was told already), s.
@@ -191,7 +192,8 @@ class LiveAnalyser:
             self._kept = {s: GridBuffer() for s in self.sensors}
         if self._stages is not None:
             step = self._counted(self._stages.update(block.sensor, chunk))
-            if self._keeping and not step.in_rep and (due := self._again_due()):
+            # Not in the step that tells a rep: its feedback must not wait for this.
+            if self._keeping and not (step.in_rep or step.reps) and (due := self._again_due()):
                 return merge_steps([step, self._calibrate_again(due)])
             return step
         if self._newest_s < self._next_try_s:
@@ -217,18 +219,19 @@ class LiveAnalyser:
         return replace(step, reps=reps)
 
     def _again_due(self) -> str:
-        """Why to calibrate again now ("" if not): reps seen, or a rest on upright moments.
+        """Why to calibrate again now ("" if not): reps seen, or a rest.
 
-        On the upright moments the lockout rules are not assessed; a rest
-        (a pause between sets) may hold a still stance to calibrate on.
+        A rest (a pause between sets) may hold a still stance to calibrate
+        on (on upright moments the lockout rules are not assessed), or show
+        that a strap slipped (``calibrate_grid`` finds it as offline, and the
+        mounting after it; the stages then use that from here on).
         """
         if self._again_at and self._reps_seen >= self._again_at[0]:
             return "reps"
         rest_k = round(self.live.rest_again_s * self.settings.grid.rate_hz)
-        upright = self.calibration is not None and self.calibration.kind == "upright"
         since_k = max(self._last_end_k, self._rest_try_k)
         rested = self._reps_seen > 0 and self._next_row_k - since_k >= rest_k
-        return "rest" if upright and rested else ""
+        return "rest" if rested else ""
 
     def _calibrate_again(self, due: str = "reps") -> AnalysisStep:
         """Calibrate again on every tick kept, between reps; new stages from the next row.
