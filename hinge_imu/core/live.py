@@ -75,8 +75,9 @@ class LiveSettings:
             the upright moments needs the opening), as offline would on
             that data; one entry per re-calibration. Taken only if no
             sensor clear before comes out unclear.
-        again_within_s: … only within this much data (the ticks are kept
-            until then, and a calibration costs more the more there are), s.
+        again_within_s: … only within this much data from its first sample
+            (the ticks are kept until then, and a calibration costs more the
+            more there are), s.
         rest_again_s: also every this long of a rest after a rep's end (a
             pause between sets may hold a still stance, or show a strap that
             slipped: found as offline finds it, on all seen so far), s.
@@ -133,6 +134,7 @@ class LiveAnalyser:
         self._saturation = {s: SaturationDetector() for s in self.sensors}
         self._kept = {s: GridBuffer() for s in self.sensors}
         self._newest_s = 0.0
+        self._first_s: float | None = None
         self._next_try_s = 0.0
         self._nagged = False
         #: Reps seen at which to calibrate again (the first due first).
@@ -187,7 +189,10 @@ class LiveAnalyser:
             self._kept[block.sensor].append(chunk)
         if len(block):
             self._newest_s = max(self._newest_s, float(block.t_s[-1]))
-        if self._keeping and self._stages is not None and self._newest_s > self.live.again_within_s:
+        if len(block) and self._first_s is None:
+            self._first_s = float(block.t_s[0])
+        data_s = self._newest_s - (self._first_s or 0.0)
+        if self._keeping and self._stages is not None and data_s > self.live.again_within_s:
             self._keeping = False
             self._kept = {s: GridBuffer() for s in self.sensors}
         if self._stages is not None:
