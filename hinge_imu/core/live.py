@@ -80,7 +80,9 @@ class LiveSettings:
             more there are), s.
         rest_again_s: also every this long of a rest after a rep's end (a
             pause between sets may hold a still stance, or show a strap that
-            slipped: found as offline finds it, on all seen so far), s.
+            slipped: found as offline finds it, on all seen so far); taken
+            only when it tells something new (a stance, a slip, an axis
+            now clear), s.
         again_lead_s: the new stages start this long before the next angle
             row, their filters led in backward over the ticks from there
             (what they find before that row was told already), s.
@@ -260,6 +262,8 @@ class LiveAnalyser:
         if any(s in was_clear and not clear(c) for s, c in cal.sensors.items()):
             # Not a better calibration: a sensor it leaves unclear was clear.
             return AnalysisStep(calibrated=True)
+        if due == "rest" and old is not None and not _news(old, cal, was_clear):
+            return AnalysisStep(calibrated=True)  # a rest that shows nothing new
         rate = self.settings.grid.rate_hz
         row_k = self._next_row_k
         first_k = max(
@@ -282,7 +286,8 @@ class LiveAnalyser:
             f"seen so far ({what}): the reps from now on use it"
         )
         step = self._counted(step)
-        return replace(step, calibration=cal, warnings=(*cal.messages, why, *step.warnings))
+        news = tuple(m for m in cal.messages if old is None or m not in old.messages)
+        return replace(step, calibration=cal, warnings=(*news, why, *step.warnings))
 
     def _calibrate(self, chunks: dict[str, GridChunk]) -> Calibration:
         st = self.settings
@@ -384,3 +389,10 @@ class LiveAnalyser:
                 warnings=("not calibrated yet: stand tall and still for 2 s, then do a hip hinge",)
             )
         return AnalysisStep()
+
+
+def _news(old: Calibration, new: Calibration, was_clear: set[str]) -> bool:
+    """``new`` tells something ``old`` did not: a still stance, a slip, an axis now clear."""
+    slips = {s: len(v) for s, v in new.slips.items()} != {s: len(v) for s, v in old.slips.items()}
+    cleared = any(s not in was_clear and clear(c) for s, c in new.sensors.items())
+    return new.kind != old.kind or slips or cleared
