@@ -248,7 +248,8 @@ def test_live_calibrates_again_once_more_reps_are_seen(seed: int) -> None:
     steps = [live.update(b) for b in random_blocks(rec, seed)] + [live.finish()]
     reps = [r for st in steps for r in st.reps]
     cals = [i for i, st in enumerate(steps) if st.calibration is not None]
-    assert len(cals) >= 2
+    # Once at rep 3, and at a rest only with something new (was: every rest).
+    assert 2 <= len(cals) <= 4
     again = steps[cals[1]]
     assert any(w.startswith("calibrated again") for w in again.warnings)
     assert not any(steps[i].in_rep for i in cals[1:])  # between reps, never during one
