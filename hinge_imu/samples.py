@@ -230,3 +230,23 @@ def count_lost(
     big = steps[steps > GAP_FACTOR]
     n_lost = int(np.maximum(np.round(big) - 1, 1).sum()) if big.size else 0
     return LostSamples(int(big.size), n_lost, "t")
+
+
+def random_blocks(rec: Recording, seed: int, max_samples: int = 40) -> list[SampleBlock]:
+    """``rec`` cut as a live source might deliver it, to replay into the live analysis.
+
+    Every sensor in blocks of 1–``max_samples`` samples (random, from
+    ``seed``), in the order their last samples arrive (tests, benchmarks).
+    """
+    rng = np.random.default_rng(seed)
+    out = []
+    for name in rec.ordered_sensor_names():
+        st = rec.sensors[name]
+        cuts = np.cumsum(rng.integers(1, max_samples + 1, size=len(st) // 10 + 2))
+        for lo, hi in zip(np.r_[0, cuts[:-1]], cuts, strict=True):
+            if lo >= len(st):
+                break
+            sl = slice(int(lo), int(hi))
+            out.append(SampleBlock(name, st.t_s[sl], st.acc_mps2[sl], st.gyr_dps[sl], None, 0))
+    out.sort(key=lambda b: float(b.t_s[-1]))
+    return out

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from core_sim_helpers import clipped, sim, warming
 
@@ -21,7 +20,7 @@ from hinge_imu.core.live import LiveAnalyser
 from hinge_imu.core.pipeline import analyse
 from hinge_imu.core.rules import load_rules
 from hinge_imu.recording import read_recording
-from hinge_imu.samples import Recording, SampleBlock
+from hinge_imu.samples import Recording, random_blocks
 
 RECORDINGS = sorted((Path(__file__).resolve().parents[1] / "recordings").glob("*.csv.gz"))
 #: Verdicts may differ where either analysis is this close to the threshold, deg.
@@ -30,22 +29,6 @@ NEAR_THRESHOLD_DEG = 2.0
 #: maximum moves by tenths of a second with tenths of a degree: live tracks
 #: the gyro bias from each rest as it ends, offline from all of them).
 SAME_REP_S = 0.3
-
-
-def random_blocks(rec: Recording, seed: int) -> list[SampleBlock]:
-    """Every sensor cut into blocks of 1–40 samples, in the order their last samples arrive."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for name in rec.ordered_sensor_names():
-        st = rec.sensors[name]
-        cuts = np.cumsum(rng.integers(1, 41, size=len(st) // 10 + 2))
-        for lo, hi in zip(np.r_[0, cuts[:-1]], cuts, strict=True):
-            if lo >= len(st):
-                break
-            sl = slice(int(lo), int(hi))
-            out.append(SampleBlock(name, st.t_s[sl], st.acc_mps2[sl], st.gyr_dps[sl], None, 0))
-    out.sort(key=lambda b: float(b.t_s[-1]))
-    return out
 
 
 def live_reps(rec: Recording, seed: int) -> list:

@@ -178,3 +178,19 @@ def test_fading_on_a_whole_set_of_bad_reps(tmp_path) -> None:
     assert sounded == [1, 2, 3, 4, 6, 8]  # 100 % → 50 % → 25 % of the bad reps
     heard = tone_onsets_s(x, fs, 1320.0) + tone_onsets_s(x, fs, 220.0)
     assert len(heard) == 6
+
+
+def test_a_calibration_taken_again_is_announced(sim, tmp_path) -> None:
+    # Live calibrates again between reps (once reps 3 and 6 are back up, and
+    # at rests): each is a `calibrated` event saying so and how many reps
+    # came before it (judged on the earlier calibration).
+    _, history, _, _ = run_session(sim.recording, tmp_path)
+    cals = [e for e in history if e["event"] == "calibrated"]
+    assert cals[0]["method"] == "stance" and "recalibrated" not in cals[0]
+    assert len(cals) >= 2
+    for e in cals[1:]:
+        assert e["recalibrated"] is True and e["reps_before"] >= 1
+        reps_then = [r for r in history[: history.index(e)] if r["event"] == "rep"]
+        assert len(reps_then) == e["reps_before"]
+    said = [e for e in history if e["event"] == "warning" and "calibrated again" in e["message"]]
+    assert len(said) == len(cals) - 1

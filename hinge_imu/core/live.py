@@ -12,7 +12,9 @@ lockout (in the pose the data opens in, a rep between the moments); the
 kept ticks then go through the same
 :class:`~hinge_imu.core.stream.AnalysisStages` as offline, and every later
 block straight through. So the first rep is judged a moment after
-calibration, every later rep as it happens. Every block also goes, from
+calibration, every later rep as it happens. Once more reps are seen it
+calibrates again on everything kept, between reps, and carries on with
+new stages (``recalibrate_after_reps``). Every block also goes, from
 the first, through the sensor's :class:`~hinge_imu.saturation.SaturationDetector`
 (the reader's): a rep touching a saturated stretch is not judged, as offline.
 """
@@ -25,9 +27,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from hinge_imu.core.angles import angle_between_deg
-from hinge_imu.core.arrays import norm_rows
 from hinge_imu.core.calibration import Calibration, NoStanceError, calibrate_grid
+from hinge_imu.core.live_ready import clear, in_opening_pose, movement_after_stance_s, rep_seen
+from hinge_imu.core.live_ticks import GridBuffer, from_tick
 from hinge_imu.core.results import RepResult
 from hinge_imu.core.rules import RuleSet
 from hinge_imu.core.step import AnalysisStep, merge_steps
@@ -60,13 +62,30 @@ class LiveSettings:
         upright_wait_s: without a still stance, a calibration on the upright
             moments between reps is taken once this much data is kept even
             when the first rep has not shown them clearly (see
-            ``_upright_ready``; a recording opening mid-movement), s.
+            ``live_ready.in_opening_pose``; a recording opening mid-movement), s.
         upright_opening_s: the pose the data opens in is the accelerometers'
             mean direction over this long, s: the upright moments must be in
             it (the standing pose, not the bottom of a rep).
         upright_min_pose_s: … and they must add up to this much before
             ``upright_wait_s`` (the turning points of back-to-back reps alone,
             ~0.1 s, give too rough a vertical and gyro bias), s.
+        recalibrate_after_reps: once this many reps are seen (and back up),
+            calibrate again on every tick since the start (not only the
+            last ``keep_max_s``: a set starts standing, the pose test of
+            the upright moments needs the opening), as offline would on
+            that data; one entry per re-calibration. Taken only if no
+            sensor clear before comes out unclear.
+        again_within_s: … only within this much data from its first sample
+            (the ticks are kept until then, and a calibration costs more the
+            more there are), s.
+        rest_again_s: also every this long of a rest after a rep's end (a
+            pause between sets may hold a still stance, or show a strap that
+            slipped: found as offline finds it, on all seen so far); taken
+            only when it tells something new (a stance, a slip, an axis
+            now clear), s.
+        again_lead_s: the new stages start this long before the next angle
+            row, their filters led in backward over the ticks from there
+            (what they find before that row was told already), s.
     """
 
     retry_every_s: float = 0.25
@@ -78,45 +97,10 @@ class LiveSettings:
     upright_wait_s: float = 20.0
     upright_opening_s: float = 0.5
     upright_min_pose_s: float = 0.3
-
-
-class _GridBuffer:
-    """One sensor's grid ticks kept while waiting for a calibration (joined lazily)."""
-
-    def __init__(self) -> None:
-        self.parts: list[GridChunk] = []
-
-    def append(self, chunk: GridChunk) -> None:
-        if len(chunk):
-            self.parts.append(chunk)
-
-    def joined(self) -> GridChunk | None:
-        """Every kept tick as one chunk (kept joined, so the next join only adds the new)."""
-        if not self.parts:
-            return None
-        if len(self.parts) > 1:
-            p = self.parts
-            self.parts = [
-                GridChunk(
-                    p[0].k0,
-                    np.concatenate([c.acc_mps2 for c in p]),
-                    np.concatenate([c.gyr_dps for c in p]),
-                    np.concatenate([c.gap for c in p]),
-                )
-            ]
-        return self.parts[0]
-
-    def drop_before(self, k: int) -> None:
-        """Forget the ticks before grid index ``k``."""
-        whole = self.joined()
-        if whole is None or whole.k0 >= k:
-            return
-        cut = k - whole.k0
-        self.parts = (
-            [GridChunk(k, whole.acc_mps2[cut:], whole.gyr_dps[cut:], whole.gap[cut:])]
-            if cut < len(whole)
-            else []
-        )
+    recalibrate_after_reps: tuple[int, ...] = (3, 6, 9)
+    again_lead_s: float = 10.0
+    again_within_s: float = 180.0
+    rest_again_s: float = 2.5
 
 
 class LiveAnalyser:
@@ -150,10 +134,21 @@ class LiveAnalyser:
         self._stages: AnalysisStages | None = None
         self._grid = {s: GridResampler(self.settings.grid) for s in self.sensors}
         self._saturation = {s: SaturationDetector() for s in self.sensors}
-        self._kept = {s: _GridBuffer() for s in self.sensors}
+        self._kept = {s: GridBuffer() for s in self.sensors}
         self._newest_s = 0.0
+        self._first_s: float | None = None
         self._next_try_s = 0.0
         self._nagged = False
+        #: Reps seen at which to calibrate again (the first due first).
+        self._again_at = sorted(self.live.recalibrate_after_reps)
+        #: Ticks kept (to calibrate again on) until ``again_within_s``.
+        self._keeping = True
+        #: Grid index of the last try at a rest (on upright moments).
+        self._rest_try_k = 0
+        self._reps_seen = 0
+        #: Grid index of the next angle row, and of the last rep's end.
+        self._next_row_k = 0
+        self._last_end_k = 0
 
     @property
     def calibrated(self) -> bool:
@@ -192,19 +187,123 @@ class LiveAnalyser:
 
     def _analyse_block(self, block: SampleBlock) -> AnalysisStep:
         chunk = self._grid[block.sensor].update(block.t_s, block.acc_mps2, block.gyr_dps)
-        if self._stages is not None:
-            return self._stages.update(block.sensor, chunk)
-        self._kept[block.sensor].append(chunk)
+        if self._keeping:
+            self._kept[block.sensor].append(chunk)
         if len(block):
             self._newest_s = max(self._newest_s, float(block.t_s[-1]))
+        if len(block) and self._first_s is None:
+            self._first_s = float(block.t_s[0])
+        data_s = self._newest_s - (self._first_s or 0.0)
+        if self._keeping and self._stages is not None and data_s > self.live.again_within_s:
+            self._keeping = False
+            self._kept = {s: GridBuffer() for s in self.sensors}
+        if self._stages is not None:
+            step = self._counted(self._stages.update(block.sensor, chunk))
+            # Not in the step that tells a rep: its feedback must not wait for this.
+            if self._keeping and not (step.in_rep or step.reps) and (due := self._again_due()):
+                return merge_steps([step, self._calibrate_again(due)])
+            return step
         if self._newest_s < self._next_try_s:
             return AnalysisStep()
         self._next_try_s = self._newest_s + self.live.retry_every_s
-        rate = self.settings.grid.rate_hz
-        keep_from = int((self._newest_s - self.live.keep_max_s) * rate)
+        self._drop_old_ticks()
+        return self._try_calibrate(final=False)
+
+    def _drop_old_ticks(self) -> None:
+        keep_from = int((self._newest_s - self.live.keep_max_s) * self.settings.grid.rate_hz)
         for kept in self._kept.values():
             kept.drop_before(keep_from)
-        return self._try_calibrate(final=False)
+
+    def _counted(self, step: AnalysisStep) -> AnalysisStep:
+        """The stages' step with its reps numbered in the session (stages restart at 1)."""
+        if len(step.t_s):
+            self._next_row_k = round(float(step.t_s[-1]) * self.settings.grid.rate_hz) + 1
+        if not step.reps:
+            return step
+        reps = tuple(replace(r, rep=self._reps_seen + i + 1) for i, r in enumerate(step.reps))
+        self._reps_seen += len(reps)
+        self._last_end_k = reps[-1].bounds.end
+        return replace(step, reps=reps)
+
+    def _again_due(self) -> str:
+        """Why to calibrate again now ("" if not): reps seen, or a rest.
+
+        A rest (a pause between sets) may hold a still stance to calibrate
+        on (on upright moments the lockout rules are not assessed), or show
+        that a strap slipped (``calibrate_grid`` finds it as offline, and the
+        mounting after it; the stages then use that from here on).
+        """
+        if self._again_at and self._reps_seen >= self._again_at[0]:
+            return "reps"
+        rest_k = round(self.live.rest_again_s * self.settings.grid.rate_hz)
+        since_k = max(self._last_end_k, self._rest_try_k)
+        rested = self._reps_seen > 0 and self._next_row_k - since_k >= rest_k
+        return "rest" if rested else ""
+
+    def _calibrate_again(self, due: str = "reps") -> AnalysisStep:
+        """Calibrate again on every tick kept, between reps; new stages from the next row.
+
+        One rep gives a rough flexion axis and, without a still stance,
+        brief stops for the bias (docs/analysis.md, "Live"): with more reps
+        seen the calibration is what offline would take on the same data.
+        The new stages start where the angle rows stand, led in from the
+        last rep's lockout (standing), so no rep is cut or seen twice.
+        """
+        self._again_at = [n for n in self._again_at if n > self._reps_seen]
+        if due == "rest":
+            self._rest_try_k = self._next_row_k
+        chunks = {s: c for s, c in ((s, k.joined()) for s, k in self._kept.items()) if c}
+        try:
+            cal = self._calibrate(chunks)
+        except NoStanceError:
+            return AnalysisStep(calibrated=True)
+        old = self.calibration
+        was_clear = {s for s, c in (old.sensors if old else {}).items() if clear(c)}
+        if any(s in was_clear and not clear(c) for s, c in cal.sensors.items()):
+            # Not a better calibration: a sensor it leaves unclear was clear.
+            return AnalysisStep(calibrated=True)
+        if due == "rest" and old is not None and not _news(old, cal, was_clear):
+            return AnalysisStep(calibrated=True)  # a rest that shows nothing new
+        rate = self.settings.grid.rate_hz
+        row_k = self._next_row_k
+        first_k = max(
+            min(c.k0 for c in chunks.values()), row_k - round(self.live.again_lead_s * rate)
+        )
+        stages, step = self._stages_on(cal, chunks, first_k)
+        self.calibration, self._stages = cal, stages
+        # What the new stages found before the next row was told already.
+        keep = step.t_s >= (row_k - 0.5) / rate
+        step = replace(
+            step,
+            t_s=step.t_s[keep],
+            angles_deg={a: v[keep] for a, v in step.angles_deg.items()},
+            events=tuple(e for e in step.events if e.index >= row_k),
+            reps=tuple(r for r in step.reps if r.bounds.bottom > self._last_end_k),
+        )
+        what = "the upright moments between reps" if cal.kind == "upright" else "a still stance"
+        why = (
+            f"calibrated again at {self._newest_s:.2f} s on the {self._reps_seen} reps "
+            f"seen so far ({what}): the reps from now on use it"
+        )
+        step = self._counted(step)
+        news = tuple(m for m in cal.messages if old is None or m not in old.messages)
+        return replace(step, calibration=cal, warnings=(*news, why, *step.warnings))
+
+    def _calibrate(self, chunks: dict[str, GridChunk]) -> Calibration:
+        st = self.settings
+        rate = st.grid.rate_hz
+        return calibrate_grid(chunks, rate, st.calibration, st.orientation(), st.rest_bias)
+
+    def _stages_on(
+        self, cal: Calibration, chunks: dict[str, GridChunk], first_k: int
+    ) -> tuple[AnalysisStages, AnalysisStep]:
+        """New stages on ``cal`` from grid index ``first_k``, fed the kept ticks from there."""
+        stages = AnalysisStages(cal, self.rules, self.settings, self.side, first_k)
+        kept = {s: from_tick(chunks[s], first_k) for s in self.sensors if s in chunks}
+        for s, c in kept.items():
+            # The kept ticks are in hand: settle each filter backward over them.
+            stages.lead_in(s, c)
+        return stages, merge_steps([stages.update(s, c) for s, c in kept.items()])
 
     def finish(self) -> AnalysisStep:
         """End of data: calibrate on what there is if not yet, then flush the stages."""
@@ -233,8 +332,8 @@ class LiveAnalyser:
             step = self._try_calibrate(final=True)
             if self._stages is None:
                 return step
-            return merge_steps([step, self._stages.finish()])
-        return self._stages.finish()
+            return merge_steps([step, self._counted(self._stages.finish())])
+        return self._counted(self._stages.finish())
 
     def _try_calibrate(self, final: bool) -> AnalysisStep:
         rate = self.settings.grid.rate_hz
@@ -244,23 +343,20 @@ class LiveAnalyser:
         if "pelvis" not in chunks or min(have_s) < need:
             return self._nag(final)  # not even a stance's worth of data yet
         try:
-            cal = calibrate_grid(
-                chunks,
-                rate,
-                self.settings.calibration,
-                self.settings.orientation(),
-                self.settings.rest_bias,
-            )
+            cal = self._calibrate(chunks)
         except NoStanceError:
             return self._nag(final)
         early = min(have_s) < self.live.upright_wait_s
-        if cal.kind == "upright" and not final and early and not self._upright_ready(chunks, cal):
+        ready = cal.pose_s >= self.live.upright_min_pose_s and in_opening_pose(
+            chunks, cal, self.live.upright_opening_s, rate, self.settings.calibration
+        )
+        if cal.kind == "upright" and not final and early and not ready:
             # Upright moments from the data so far, but no rep back up to them yet.
             return self._nag(final)
-        clear = all(c.ok and not c.messages for c in cal.sensors.values())
-        moved_s = self._movement_after_stance_s(chunks["pelvis"], cal)
+        axes_clear = all(clear(c) for c in cal.sensors.values())
+        moved_s = movement_after_stance_s(chunks["pelvis"], cal, rate, self.settings.calibration)
         enough = (
-            (moved_s >= self.live.min_axis_movement_s and clear)
+            (moved_s >= self.live.min_axis_movement_s and axes_clear)
             or moved_s >= self.live.max_axis_wait_s
             # Upright moments lie between reps: the movement is around them, not after.
             or cal.kind == "upright"
@@ -268,58 +364,19 @@ class LiveAnalyser:
         if not (final or enough):
             return self._nag(final)
         # Every sensor from the same tick on (a sensor that started late: lost data before).
-        first_k = min(c.k0 for c in chunks.values())
-        stages = AnalysisStages(cal, self.rules, self.settings, self.side, first_k)
-        kept = {s: _from_tick(chunks[s], first_k) for s in self.sensors if s in chunks}
-        for s, c in kept.items():
-            # The kept ticks are in hand: settle each filter backward over them.
-            stages.lead_in(s, c)
-        merged = merge_steps([stages.update(s, c) for s, c in kept.items()])
-        if cal.kind == "upright" and not final and early and not _rep_between(merged, cal):
+        stages, merged = self._stages_on(cal, chunks, min(c.k0 for c in chunks.values()))
+        if cal.kind == "upright" and not final and early and not rep_seen(merged, cal, axes_clear):
             # A walk or a fidget before the first rep shows no flexion axis,
             # and read on a wrong reference it can pass for a rep: wait for a
             # rep between two upright moments (the stop or turning point before
-            # it and its lockout).
+            # it and its lockout), or after them with every axis clear.
             return self._nag(final)
         self.calibration = cal
         self._stages = stages
-        self._kept = {s: _GridBuffer() for s in self.sensors}
+        merged = self._counted(merged)
+        self._again_at = [n for n in self._again_at if n > self._reps_seen]
         warnings = (*cal.messages, *missing_sensor_warnings(self.sensors), *merged.warnings)
         return replace(merged, calibrated=True, calibration=cal, warnings=warnings)
-
-    def _upright_ready(self, chunks: dict[str, GridChunk], cal: Calibration) -> bool:
-        """The upright moments so far are in the pose the data opens in.
-
-        With only one or two stops seen, the pose ``calibrate_grid`` calls
-        standing can be the bottom of the first rep (a pause in the hole, the
-        only stop so far), every angle then reading upside down. So it is
-        taken early only in the pose of the data's first
-        ``upright_opening_s`` (within ``pose_tolerance_deg``, every pose
-        sensor but one of three): a set starts standing.
-        """
-        if cal.pose_s < self.live.upright_min_pose_s:
-            return False
-        rate = self.settings.grid.rate_hz
-        n_open = max(1, round(self.live.upright_opening_s * rate))
-        tol = self.settings.calibration.pose_tolerance_deg
-        pose = [s for s in ("thigh", "pelvis", "upper_back") if s in chunks]
-        differ = 0
-        for s in pose:
-            c = chunks[s]
-            seen = c.acc_mps2[~c.gap]
-            if seen.shape[0] < n_open:
-                return False
-            differ += float(angle_between_deg(seen[:n_open].mean(axis=0), cal.R_S_B(s)[:, 2])) > tol
-        return differ <= (1 if len(pose) >= 3 else 0)
-
-    def _movement_after_stance_s(self, pelvis: GridChunk, cal: Calibration) -> float:
-        """Pelvis movement after the stance, s (the flexion axes need some)."""
-        rate = self.settings.grid.rate_hz
-        after = round(cal.stance_end_s * rate) - pelvis.k0
-        bias = np.asarray(cal.sensors["pelvis"].gyro_bias_dps)
-        gyr = pelvis.gyr_dps[after:] - bias
-        moving = (norm_rows(gyr) > self.settings.calibration.moving_gyro_dps) & ~pelvis.gap[after:]
-        return float(moving.sum() / rate)
 
     def _nag(self, final: bool) -> AnalysisStep:
         stance_s = self.settings.calibration.min_stance_s
@@ -334,22 +391,8 @@ class LiveAnalyser:
         return AnalysisStep()
 
 
-def _rep_between(step: AnalysisStep, cal: Calibration) -> bool:
-    """A rep of ``step`` lies between the first and the last upright moment of ``cal``."""
-    return any(
-        cal.stance_start_s <= r.metrics.t_start and r.metrics.t_end <= cal.stance_end_s
-        for r in step.reps
-    )
-
-
-def _from_tick(chunk: GridChunk, k: int) -> GridChunk:
-    """``chunk`` starting at grid index ``k`` (≤ its own start): lost data before its own."""
-    pad = chunk.k0 - k
-    if pad <= 0:
-        return chunk
-    return GridChunk(
-        k,
-        np.vstack((np.repeat(chunk.acc_mps2[:1], pad, axis=0), chunk.acc_mps2)),
-        np.vstack((np.zeros((pad, 3)), chunk.gyr_dps)),
-        np.concatenate((np.ones(pad, dtype=bool), chunk.gap)),
-    )
+def _news(old: Calibration, new: Calibration, was_clear: set[str]) -> bool:
+    """``new`` tells something ``old`` did not: a still stance, a slip, an axis now clear."""
+    slips = {s: len(v) for s, v in new.slips.items()} != {s: len(v) for s, v in old.slips.items()}
+    cleared = any(s not in was_clear and clear(c) for s, c in new.sensors.items())
+    return new.kind != old.kind or slips or cleared

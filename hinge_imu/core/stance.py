@@ -6,7 +6,7 @@ Part of the calibration (``calibration.py``); see docs/analysis.md
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +17,7 @@ from hinge_imu.core.calibration_settings import CalibrationSettings
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 
 
 class NoStanceError(ValueError):
@@ -171,7 +172,7 @@ def pose_groups(
     but one (a strap that slipped between them must not split the standing
     pose). Only those two poses are candidates for standing (:func:`standing_pick`).
     """
-    pose_sensors = [s for s in ("thigh", "pelvis", "upper_back") if s in acc] or list(acc)[:1]
+    pose_sensors = pose_sensor_names(acc)
     durations = np.array([b - a for a, b in cands], dtype=np.float64)
     ends = [0, len(cands) - 1]
     differ = np.zeros((2, len(cands)), dtype=np.int64)
@@ -180,8 +181,23 @@ def pose_groups(
         u = np.array([column_mean(acc[s][a:b]) for a, b in cands])
         u /= np.linalg.norm(u, axis=1, keepdims=True)
         differ += (u[ends] @ u.T) <= cos_tol
-    same = differ <= (1 if len(pose_sensors) >= 3 else 0)
+    same = same_pose(differ, len(pose_sensors))
     return same, same.astype(np.float64) @ durations
+
+
+def pose_sensor_names(sensors: Iterable[str]) -> list[str]:
+    """The sensors whose gravity directions make a pose (the first sensor if none of them)."""
+    names = list(sensors)
+    return [s for s in ("thigh", "pelvis", "upper_back") if s in names] or names[:1]
+
+
+def same_pose(differ: IntArray, n_pose_sensors: int) -> BoolArray:
+    """Poses agree where few enough pose sensors' gravity directions ``differ`` (counts).
+
+    Every sensor must agree — with three, all but one (a strap that slipped
+    between them must not split the standing pose).
+    """
+    return np.asarray(differ <= (1 if n_pose_sensors >= 3 else 0))
 
 
 def pose_distance_deg(
@@ -195,7 +211,7 @@ def pose_distance_deg(
     The largest angle between the gravity directions of any pose sensor (the
     sensors :func:`pose_groups` compares).
     """
-    pose_sensors = [s for s in ("thigh", "pelvis", "upper_back") if s in acc] or list(acc)[:1]
+    pose_sensors = pose_sensor_names(acc)
     out = np.zeros(len(cands))
     for s in pose_sensors:
         ref = unit(column_mean(acc[s][at[0] : at[1]]))

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from hinge_imu.core.calibration import Calibration
 from hinge_imu.core.live import LiveAnalyser
 from hinge_imu.core.results import RepResult, saturation_reason
 from hinge_imu.core.rules import RuleSet, judge_rep
@@ -197,22 +198,11 @@ class LiveSession:
     # ---- steps ----------------------------------------------------------------------------
 
     def _on_step(self, step: AnalysisStep, arrival_s: float) -> None:
-        ev = self.out.events
         for msg in step.warnings:
             self.warn(msg)
-        if step.calibration is not None:
-            self.state.calibrated = True
-            cal = step.calibration.sensors
-            ev.emit(
-                "calibrated",
-                t=self.t_s,
-                sensors=sorted(cal),
-                ok={s: c.ok for s, c in cal.items()},
-                stance_s={s: c.stance_s for s, c in cal.items()},
-                messages=[m for c in cal.values() for m in c.messages],
-            )
-            if self.out.display is not None:
-                self.out.display.line(f"calibrated at {self.t_s:.2f} s")
+        again = self.state.calibrated
+        if step.calibration is not None and not again:
+            self._on_calibrated(step.calibration, again)
         if len(step.t_s):
             self.state.angles_deg = {
                 k: float(v[-1]) for k, v in step.angles_deg.items() if len(v) and np.isfinite(v[-1])
@@ -223,6 +213,26 @@ class LiveSession:
                 self._on_finding(f, arrival_s)
         for rep in step.reps:
             self._on_rep(rep, arrival_s)
+        if step.calibration is not None and again:
+            # Taken again after the step's reps (judged on the earlier one).
+            self._on_calibrated(step.calibration, again)
+
+    def _on_calibrated(self, calibration: Calibration, again: bool) -> None:
+        self.state.calibrated = True
+        cal = calibration.sensors
+        self.out.events.emit(
+            "calibrated",
+            t=self.t_s,
+            sensors=sorted(cal),
+            ok={s: c.ok for s, c in cal.items()},
+            stance_s={s: c.stance_s for s, c in cal.items()},
+            messages=[m for c in cal.values() for m in c.messages],
+            method=calibration.kind,
+            **({"recalibrated": True, "reps_before": self.counts["reps"]} if again else {}),
+        )
+        if self.out.display is not None:
+            word = "calibrated again" if again else "calibrated"
+            self.out.display.line(f"{word} at {self.t_s:.2f} s ({calibration.kind})")
 
     def _on_finding(self, f: InRepFinding, arrival_s: float) -> None:
         doubt = (

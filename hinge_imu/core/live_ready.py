@@ -1,0 +1,75 @@
+"""When a live calibration can be taken: the checks of ``LiveAnalyser`` on what it has seen.
+
+Offline the calibration sees the whole recording; live, a calibration on
+the data so far can be wrong in ways the whole would show (a pause in the
+hole as the only stop, a fidget as the only movement). These checks say
+when the data so far supports one (docs/analysis.md, "Live").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from hinge_imu.core.angles import angle_between_deg
+from hinge_imu.core.arrays import norm_rows
+from hinge_imu.core.calibration import Calibration
+from hinge_imu.core.calibration_settings import CalibrationSettings
+from hinge_imu.core.results import SensorCalibration
+from hinge_imu.core.stance import pose_sensor_names, same_pose
+from hinge_imu.core.step import AnalysisStep
+from hinge_imu.core.timegrid import GridChunk
+
+
+def clear(c: SensorCalibration) -> bool:
+    """The sensor's calibration is ok and has nothing to say (its flexion axis clear)."""
+    return c.ok and not c.messages
+
+
+def in_opening_pose(
+    chunks: Mapping[str, GridChunk],
+    cal: Calibration,
+    opening_s: float,
+    rate_hz: float,
+    settings: CalibrationSettings,
+) -> bool:
+    """The calibration's standing pose is the pose the data opens in.
+
+    With only one or two stops seen, the pose ``calibrate_grid`` calls
+    standing can be the bottom of the first rep (a pause in the hole, the
+    only stop so far), every angle then reading upside down. So it is
+    taken early only in the pose of the data's first ``opening_s`` (within
+    ``pose_tolerance_deg``, as :func:`~hinge_imu.core.stance.same_pose`):
+    a set starts standing.
+    """
+    n_open = max(1, round(opening_s * rate_hz))
+    pose = pose_sensor_names(chunks)
+    differ = 0
+    for s in pose:
+        c = chunks[s]
+        seen = c.acc_mps2[~c.gap]
+        if seen.shape[0] < n_open:
+            return False
+        off_deg = float(angle_between_deg(seen[:n_open].mean(axis=0), cal.R_S_B(s)[:, 2]))
+        differ += off_deg > settings.pose_tolerance_deg
+    return bool(same_pose(np.array(differ), len(pose)))
+
+
+def movement_after_stance_s(
+    pelvis: GridChunk, cal: Calibration, rate_hz: float, settings: CalibrationSettings
+) -> float:
+    """Pelvis movement after the stance, s (the flexion axes need some)."""
+    after = round(cal.stance_end_s * rate_hz) - pelvis.k0
+    bias = np.asarray(cal.sensors["pelvis"].gyro_bias_dps)
+    gyr = pelvis.gyr_dps[after:] - bias
+    moving = (norm_rows(gyr) > settings.moving_gyro_dps) & ~pelvis.gap[after:]
+    return float(moving.sum() / rate_hz)
+
+
+def rep_seen(step: AnalysisStep, cal: Calibration, axes_clear: bool) -> bool:
+    """A rep of ``step`` lies between the first and the last upright moment of ``cal``,
+    or after the first with every sensor's axis clear (back-to-back reps after
+    the opening show no turning point long enough for an upright moment)."""
+    after = (r.metrics for r in step.reps if r.metrics.t_start >= cal.stance_start_s)
+    return any(axes_clear or m.t_end <= cal.stance_end_s for m in after)
