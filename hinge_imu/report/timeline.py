@@ -23,11 +23,13 @@ from matplotlib.transforms import ScaledTranslation, Transform
 from hinge_imu.core.rep_metrics import HIP_FLEXION_KNEES_FORWARD_DEG
 from hinge_imu.core.results import RepResult, Session
 from hinge_imu.core.rules import RuleSet
+from hinge_imu.report.pdf import SharedLayer, share_layer
 from hinge_imu.report.style import (
     ANGLE_COLOURS,
     ANGLE_LABELS,
     ANGLE_SIGNS,
     RULE_LABELS,
+    STAMP_GID,
     STATUS_COLOURS,
     STATUS_WORDS,
     TIMELINE_ANGLES,
@@ -83,21 +85,23 @@ def fired_time_s(session: Session, rep: RepResult, rule_id: str) -> float:
     return float(t[past[0]]) if past.size else float(rep.metrics.t_bottom)
 
 
-def draw_thresholds(ax: Axes, rules: RuleSet, angle: str) -> None:
-    """Dotted lines at the thresholds, labelled in the right margin without overlap."""
+def draw_thresholds(ax: Axes, rules: RuleSet, angle: str) -> list[Artist]:
+    """Dotted lines at the thresholds, labelled in the right margin without overlap;
+    the labels."""
     items = sorted(set(thresholds_for(rules, angle)))
     if not items:
-        return
+        return []
     lo, hi = ax.get_ylim()
     lo, hi = min(lo, items[0][0] - 3), max(hi, items[-1][0] + 3)
     ax.set_ylim(lo, hi)
     min_gap = 0.13 * (hi - lo)
     placed: list[float] = []
+    labels: list[Artist] = []
     for value, label in items:
         ax.axhline(value, color="#444444", linestyle=(0, (2, 2)), linewidth=1.0, zorder=2)
         y = value if not placed else max(value, placed[-1] + min_gap)
         placed.append(y)
-        ax.annotate(
+        ann = ax.annotate(
             label,
             xy=(1.0, value),
             xycoords=("axes fraction", "data"),
@@ -108,6 +112,8 @@ def draw_thresholds(ax: Axes, rules: RuleSet, angle: str) -> None:
             color="#333333",
             annotation_clip=False,
         )
+        labels.append(ann)
+    return labels
 
 
 def _status_legend(statuses: set[str]) -> list[Patch]:
@@ -213,6 +219,10 @@ class TimelinePage:
         self.fig = new_page("", session, layout=False)
         self.angles = [a for a in TIMELINE_ANGLES if np.isfinite(session.angles[f"{a}_deg"]).any()]
         self.missing = [a for a in TIMELINE_ANGLES if a not in self.angles]
+        # Drawn once per PDF for all the pages of a strip height (see SharedLayer):
+        # the stamp, the angles' names and scales, the threshold names.
+        self.shared: list[Artist] = [a for a in self.fig.get_children() if a.get_gid() == STAMP_GID]
+        self._layers: dict[int, SharedLayer] = {}
         self.t_all_s = session.angles["t_s"].to_numpy()
         self.y_all_deg = [session.angles[f"{a}_deg"].to_numpy() for a in self.angles]
         heights = [1.0] + [3.0] * max(1, len(self.angles))  # the strip's is set by show()
@@ -247,7 +257,7 @@ class TimelinePage:
         lo, hi = float(np.nanmin(y_all)), float(np.nanmax(y_all))
         ax.set_ylim(lo - 0.05 * (hi - lo) - 0.5, hi + 0.05 * (hi - lo) + 0.5)
         ax.set_ylabel("degrees", fontsize=9)
-        ax.set_title(
+        name = ax.set_title(
             f"{ANGLE_LABELS[angle]}  ({ANGLE_SIGNS[angle]})",
             loc="left",
             fontsize=10,
@@ -259,7 +269,9 @@ class TimelinePage:
         ax.axhline(0, color="#BBBBBB", linewidth=0.6, zorder=0)
         ax.grid(axis="x", color="#EEEEEE")
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
-        draw_thresholds(ax, self.session.rules, angle)
+        # The angle's scale is the same on every page: its axis (ticks, numbers, name)
+        # is shared too, and so are the angle's name and the threshold names.
+        self.shared += [ax.yaxis, name, *draw_thresholds(ax, self.session.rules, angle)]
         return curve
 
     def show(
@@ -327,6 +339,10 @@ class TimelinePage:
 
     def _fit_strip(self, rows: int) -> None:
         """The mistake strip grows with the number of different mistakes (one row each)."""
+        # The panels move with it, and the shared layer with them.
+        if rows not in self._layers:
+            self._layers[rows] = SharedLayer(tuple(self.shared))
+        share_layer(self.fig, self._layers[rows])
         grid = self.strip.get_subplotspec().get_gridspec()
         grid.set_height_ratios([0.5 + 0.38 * rows] + [3.0] * len(self.panels))
         for ax in (self.strip, *self.panels):
