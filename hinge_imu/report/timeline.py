@@ -220,7 +220,7 @@ class TimelinePage:
         self.angles = [a for a in TIMELINE_ANGLES if np.isfinite(session.angles[f"{a}_deg"]).any()]
         self.missing = [a for a in TIMELINE_ANGLES if a not in self.angles]
         # Drawn once per PDF for all the pages of a strip height (see SharedLayer):
-        # the stamp, the angles' names and scales, the threshold names.
+        # the stamp, the angles' names and scales, the threshold names, the note.
         self.shared: list[Artist] = [a for a in self.fig.get_children() if a.get_gid() == STAMP_GID]
         self._layers: dict[int, SharedLayer] = {}
         self.t_all_s = session.angles["t_s"].to_numpy()
@@ -324,7 +324,13 @@ class TimelinePage:
         if self.missing:
             missing = ", ".join(ANGLE_LABELS[a] for a in self.missing)
             note += f"\nNot measured (sensor missing): {missing}"
-        strip.set_title(note, fontsize=9, loc="left", y=1.0)
+        note_text = strip.set_title(note, fontsize=9, loc="left", y=1.0)
+        # The panels move with the strip's height, and so does the shared layer; the
+        # note depends on the rows too (none: "no mistakes found here").
+        rows = len(fired_rows)
+        if rows not in self._layers:
+            self._layers[rows] = SharedLayer((*self.shared, note_text))
+        share_layer(fig, self._layers[rows])
         self.panels[-1].set_xlim(*window_s)
 
         for legend in list(fig.legends):
@@ -339,10 +345,6 @@ class TimelinePage:
 
     def _fit_strip(self, rows: int) -> None:
         """The mistake strip grows with the number of different mistakes (one row each)."""
-        # The panels move with it, and the shared layer with them.
-        if rows not in self._layers:
-            self._layers[rows] = SharedLayer(tuple(self.shared))
-        share_layer(self.fig, self._layers[rows])
         grid = self.strip.get_subplotspec().get_gridspec()
         grid.set_height_ratios([0.5 + 0.38 * rows] + [3.0] * len(self.panels))
         for ax in (self.strip, *self.panels):
