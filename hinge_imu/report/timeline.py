@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
@@ -219,10 +220,12 @@ class TimelinePage:
         self.fig = new_page("", session, layout=False)
         self.angles = [a for a in TIMELINE_ANGLES if np.isfinite(session.angles[f"{a}_deg"]).any()]
         self.missing = [a for a in TIMELINE_ANGLES if a not in self.angles]
-        # Drawn once per PDF for all the pages of a strip height (see SharedLayer):
-        # the stamp, the angles' names and scales, the threshold names, the note.
+        # Drawn once per PDF for all the pages of a strip height and legend (see
+        # SharedLayer): the stamp, the angles' names and scales, the threshold
+        # names, the note, the legend.
         self.shared: list[Artist] = [a for a in self.fig.get_children() if a.get_gid() == STAMP_GID]
-        self._layers: dict[int, SharedLayer] = {}
+        self._layers: dict[tuple[int, Legend], SharedLayer] = {}
+        self._legend: tuple[frozenset[str], Legend] | None = None  # of the last page
         self.t_all_s = session.angles["t_s"].to_numpy()
         self.y_all_deg = [session.angles[f"{a}_deg"].to_numpy() for a in self.angles]
         heights = [1.0] + [3.0] * max(1, len(self.angles))  # the strip's is set by show()
@@ -324,24 +327,31 @@ class TimelinePage:
         if self.missing:
             missing = ", ".join(ANGLE_LABELS[a] for a in self.missing)
             note += f"\nNot measured (sensor missing): {missing}"
-        note_text = strip.set_title(note, fontsize=9, loc="left", y=1.0)
+        note = strip.set_title(note, fontsize=9, loc="left", y=1.0)
+        self.panels[-1].set_xlim(*window_s)
+        legend = self._show_legend(frozenset(rep_status(r) for r in reps))
         # The panels move with the strip's height, and so does the shared layer; the
         # note depends on the rows too (none: "no mistakes found here").
-        rows = len(fired_rows)
-        if rows not in self._layers:
-            self._layers[rows] = SharedLayer((*self.shared, note_text))
-        share_layer(fig, self._layers[rows])
-        self.panels[-1].set_xlim(*window_s)
+        key = (len(fired_rows), legend)
+        if key not in self._layers:
+            self._layers[key] = SharedLayer((*self.shared, note, legend))
+        share_layer(fig, self._layers[key])
+        return fig
 
-        for legend in list(fig.legends):
+    def _show_legend(self, statuses: frozenset[str]) -> Legend:
+        """The legend of a page with reps of ``statuses``: the last page's if the same."""
+        if self._legend is not None and self._legend[0] == statuses:
+            return self._legend[1]
+        for legend in list(self.fig.legends):
             legend.remove()
-        handles: list[Patch | Line2D] = [*_status_legend({rep_status(r) for r in reps})]
+        handles: list[Patch | Line2D] = [*_status_legend(set(statuses))]
         handles.append(Line2D([], [], color="#555555", linestyle=(0, (2, 2)), label="threshold"))
         handles.append(
             Line2D([], [], marker="o", mfc="none", mec="#B00020", mew=1.8, ls="", label="mistake")
         )
-        page_legend(fig, handles)
-        return fig
+        page_legend(self.fig, handles)
+        self._legend = (statuses, self.fig.legends[-1])
+        return self._legend[1]
 
     def _fit_strip(self, rows: int) -> None:
         """The mistake strip grows with the number of different mistakes (one row each)."""
