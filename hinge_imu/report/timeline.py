@@ -224,8 +224,9 @@ class TimelinePage:
         # SharedLayer): the stamp, the angles' names and scales, the threshold
         # names, the note, the legend.
         self.shared: list[Artist] = [a for a in self.fig.get_children() if a.get_gid() == STAMP_GID]
-        self._layers: dict[tuple[int, Legend], SharedLayer] = {}
-        self._legend: tuple[frozenset[str], Legend] | None = None  # of the last page
+        self._layers: dict[tuple[int, frozenset[str]], SharedLayer] = {}
+        # One legend per mix of verdicts on a page, made once; the page's is shown.
+        self._legends: dict[frozenset[str], Legend] = {}
         self.t_all_s = session.angles["t_s"].to_numpy()
         self.y_all_deg = [session.angles[f"{a}_deg"].to_numpy() for a in self.angles]
         heights = [1.0] + [3.0] * max(1, len(self.angles))  # the strip's is set by show()
@@ -329,29 +330,33 @@ class TimelinePage:
             note += f"\nNot measured (sensor missing): {missing}"
         note = strip.set_title(note, fontsize=9, loc="left", y=1.0)
         self.panels[-1].set_xlim(*window_s)
-        legend = self._show_legend(frozenset(rep_status(r) for r in reps))
+        statuses = frozenset(rep_status(r) for r in reps)
+        legend = self._show_legend(statuses)
         # The panels move with the strip's height, and so does the shared layer; the
         # note depends on the rows too (none: "no mistakes found here").
-        key = (len(fired_rows), legend)
+        key = (len(fired_rows), statuses)
         if key not in self._layers:
             self._layers[key] = SharedLayer((*self.shared, note, legend))
         share_layer(fig, self._layers[key])
         return fig
 
     def _show_legend(self, statuses: frozenset[str]) -> Legend:
-        """The legend of a page with reps of ``statuses``: the last page's if the same."""
-        if self._legend is not None and self._legend[0] == statuses:
-            return self._legend[1]
-        for legend in list(self.fig.legends):
-            legend.remove()
-        handles: list[Patch | Line2D] = [*_status_legend(set(statuses))]
-        handles.append(Line2D([], [], color="#555555", linestyle=(0, (2, 2)), label="threshold"))
-        handles.append(
-            Line2D([], [], marker="o", mfc="none", mec="#B00020", mew=1.8, ls="", label="mistake")
-        )
-        page_legend(self.fig, handles)
-        self._legend = (statuses, self.fig.legends[-1])
-        return self._legend[1]
+        """The legend of a page with reps of ``statuses``, shown; the others hidden."""
+        if statuses not in self._legends:
+            handles: list[Patch | Line2D] = [*_status_legend(set(statuses))]
+            handles.append(
+                Line2D([], [], color="#555555", linestyle=(0, (2, 2)), label="threshold")
+            )
+            handles.append(
+                Line2D(
+                    [], [], marker="o", mfc="none", mec="#B00020", mew=1.8, ls="", label="mistake"
+                )
+            )
+            page_legend(self.fig, handles)
+            self._legends[statuses] = self.fig.legends[-1]
+        for key, legend in self._legends.items():
+            legend.set_visible(key == statuses)
+        return self._legends[statuses]
 
     def _fit_strip(self, rows: int) -> None:
         """The mistake strip grows with the number of different mistakes (one row each)."""
