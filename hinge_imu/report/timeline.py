@@ -254,6 +254,15 @@ class TimelinePage:
             0.5, 0, _offset(self.panels[-1], 0, -LABEL_GAP_PT["x"])
         )
         self._drawn: list[Artist] = []  # what the last window added
+        # Each rep a band over the full height, all of an axes' bands one artist,
+        # made once (after the zero lines: drawn over them) and given each
+        # window's reps.
+        self.bands = [
+            ax.broken_barh(
+                [], (0, 1), alpha=0.18, linewidth=0, zorder=0, transform=ax.get_xaxis_transform()
+            )
+            for ax in (self.strip, *self.panels)
+        ]
 
     def _draw_panel(self, ax: Axes, angle: str, y_all: np.ndarray) -> Line2D:
         (curve,) = ax.plot([], [], color=ANGLE_COLOURS[angle], linewidth=1.2)
@@ -301,21 +310,15 @@ class TimelinePage:
         fired_rows = sorted(fired, key=session.rules.ids.index)
         self._fit_strip(len(fired_rows))
 
-        # Each rep a band over the full height, all of an axes' bands one artist.
-        bands = [(r.metrics.t_start, r.metrics.t_end - r.metrics.t_start) for r in reps]
+        # As broken_barh draws them: (x0, 0), (x0, 1), (x1, 1), (x1, 0).
+        x0 = np.array([r.metrics.t_start for r in reps], dtype=float)
+        x1 = x0 + np.array([r.metrics.t_end - r.metrics.t_start for r in reps], dtype=float)
+        y0, y1 = np.zeros_like(x0), np.ones_like(x0)
+        bands = np.stack([np.column_stack(c) for c in ((x0, y0), (x0, y1), (x1, y1), (x1, y0))], 1)
         band_colours = [STATUS_COLOURS[rep_status(r)] for r in reps]
-        for ax in (strip, *self.panels):
-            self._drawn.append(
-                ax.broken_barh(
-                    bands,
-                    (0, 1),
-                    facecolors=band_colours,
-                    alpha=0.18,
-                    linewidth=0,
-                    zorder=0,
-                    transform=ax.get_xaxis_transform(),
-                )
-            )
+        for collection in self.bands:
+            collection.set_verts(bands)
+            collection.set_facecolor(band_colours)
         for rep in reps:
             self._draw_rep(rep, fired_rows)
 
