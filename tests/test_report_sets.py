@@ -201,3 +201,16 @@ def test_a_page_with_a_shared_layer_shows_the_same_text(session: Session) -> Non
     assert png_bytes(page.show(window, title="Set 1")) == png_bytes(
         timeline_figure(session, window, title="Set 1")
     )
+
+
+def test_a_dropped_set_page_is_freed(session: Session) -> None:
+    """Its shared layer does not keep it (memory bounded by a session's pages)."""
+    page = TimelinePage(session)
+    fig = page.show(title="Set 1")
+    with PdfDocument("T", True) as doc:
+        doc.add(fig)
+        doc.close()
+    ref = weakref.ref(fig)
+    del page, fig
+    gc.collect()
+    assert ref() is None

@@ -38,7 +38,8 @@ class SharedLayer:
     """Artists of a figure drawn the same on many of its pages, over everything else.
 
     Compared by identity: a new layer object for anything that moves them (the
-    PDF draws each layer object once).
+    PDF draws each layer object once). Held weakly by the figure and the PDF:
+    whoever shares it keeps it (so a dropped page's figure is freed).
     """
 
     artists: tuple[Artist, ...]
@@ -47,7 +48,7 @@ class SharedLayer:
 #: Resource name of the shared layers' forms in the PDF (``/HingeLayer0`` …).
 LAYER_NAME = "/HingeLayer"
 
-_LAYERS: weakref.WeakKeyDictionary[Figure, SharedLayer] = weakref.WeakKeyDictionary()
+_LAYERS: weakref.WeakKeyDictionary[Figure, weakref.ref[SharedLayer]] = weakref.WeakKeyDictionary()
 
 
 def share_layer(figure: Figure, layer: SharedLayer | None) -> None:
@@ -55,7 +56,7 @@ def share_layer(figure: Figure, layer: SharedLayer | None) -> None:
     if layer is None:
         _LAYERS.pop(figure, None)
     else:
-        _LAYERS[figure] = layer
+        _LAYERS[figure] = weakref.ref(layer)
 
 
 class PdfDocument:
@@ -72,8 +73,9 @@ class PdfDocument:
         self._pdf: PdfPages | None = None
         self._pages = 0
         # Each shared layer drawn so far: its one-page PDF; and which page paints which.
-        self._layers: dict[SharedLayer, bytes] = {}
-        self._painted: list[tuple[int, SharedLayer]] = []
+        self._layers: weakref.WeakKeyDictionary[SharedLayer, int] = weakref.WeakKeyDictionary()
+        self._layer_pdfs: list[bytes] = []
+        self._painted: list[tuple[int, int]] = []
 
     @staticmethod
     def metadata(title: str, simulated: bool) -> dict[str, str]:
@@ -94,7 +96,8 @@ class PdfDocument:
         if self._pdf is None:
             raise RuntimeError("PdfDocument.add outside its with-block")
         settle_layout(figure)
-        layer = _LAYERS.get(figure)
+        ref = _LAYERS.get(figure)
+        layer = ref() if ref is not None else None
         if layer is None:
             # dpi: the resolution of what a figure draws as a picture (rasterized).
             self._pdf.savefig(figure, dpi=PNG_DPI)
@@ -103,10 +106,11 @@ class PdfDocument:
                 with _only(figure, layer.artists):
                     buf = io.BytesIO()
                     figure.savefig(buf, format="pdf", dpi=PNG_DPI)
-                self._layers[layer] = buf.getvalue()
+                self._layers[layer] = len(self._layer_pdfs)
+                self._layer_pdfs.append(buf.getvalue())
             with _hidden(layer.artists):
                 self._pdf.savefig(figure, dpi=PNG_DPI)
-            self._painted.append((self._pages, layer))
+            self._painted.append((self._pages, self._layers[layer]))
         self._pages += 1
 
     def close(self) -> bytes:
@@ -118,7 +122,7 @@ class PdfDocument:
         if not self._painted:
             return self._buf.getvalue()
         return paint_layers(
-            self._buf.getvalue(), self._painted, self._layers, self.title, self.simulated
+            self._buf.getvalue(), self._painted, self._layer_pdfs, self.title, self.simulated
         )
 
     def __exit__(self, *exc: object) -> None:
@@ -156,12 +160,13 @@ def _only(figure: Figure, artists: Sequence[Artist]) -> Iterator[None]:
 
 def paint_layers(
     body: bytes,
-    painted: Sequence[tuple[int, SharedLayer]],
-    layers: dict[SharedLayer, bytes],
+    painted: Sequence[tuple[int, int]],
+    layers: Sequence[bytes],
     title: str,
     simulated: bool,
 ) -> bytes:
-    """``body`` with each shared layer painted over its pages, stored once as a form."""
+    """``body`` with each layer (a one-page PDF of ``layers``) painted over its pages
+    (``painted``: page index, layer index), stored once as a form."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import (
         ArrayObject,
@@ -173,8 +178,8 @@ def paint_layers(
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(body)))
     # Per layer: its name, its form, and the content stream its pages add ("paint it").
-    paint: dict[SharedLayer, tuple[NameObject, IndirectObject, IndirectObject]] = {}
-    for k, (layer, pdf) in enumerate(layers.items()):
+    paint: list[tuple[NameObject, IndirectObject, IndirectObject]] = []
+    for k, pdf in enumerate(layers):
         page = PdfReader(io.BytesIO(pdf)).pages[0]
         form = DecodedStreamObject()
         form.set_data(page.get_contents().get_data())  # type: ignore[union-attr]
@@ -185,7 +190,7 @@ def paint_layers(
         name = NameObject(f"{LAYER_NAME}{k}")
         call = DecodedStreamObject()
         call.set_data(f"q {name} Do Q\n".encode("ascii"))
-        paint[layer] = (name, writer._add_object(form.flate_encode()), writer._add_object(call))
+        paint.append((name, writer._add_object(form.flate_encode()), writer._add_object(call)))
     for index, layer in painted:
         name, form_ref, call_ref = paint[layer]
         page = writer.pages[index]
