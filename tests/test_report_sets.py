@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from hinge_imu.core.pipeline import analyse
 from hinge_imu.core.results import Session
 from hinge_imu.report.build import ReportSettings, render_report, session_pages
-from hinge_imu.report.pdf import png_bytes
+from hinge_imu.report.pdf import LAYER_NAME, PdfDocument, png_bytes, share_layer
 from hinge_imu.report.sets import SET_BREAK_S, split_sets
 from hinge_imu.report.timeline import TimelinePage, timeline_figure
 from hinge_imu.sim import SimConfig, simulate
@@ -158,3 +158,59 @@ def test_two_processes_write_the_same_report(session: Session, files: dict[str, 
         page.extract_text() for page in PdfReader(io.BytesIO(files["report.pdf"])).pages
     ]
     assert "SIMULATED DATA" in str(pdf.metadata.title)
+
+
+def _forms(pdf: PdfReader, page: int) -> set[int]:
+    """Object numbers of the shared layers' forms a page paints."""
+    xobjects = pdf.pages[page]["/Resources"].get("/XObject", {})
+    content = pdf.pages[page].get_contents().get_data()  # type: ignore[union-attr]
+    return {
+        ref.idnum
+        for name, ref in xobjects.items()
+        if name.startswith(LAYER_NAME) and f"{name} Do".encode() in content
+    }
+
+
+def test_set_pages_share_what_every_set_page_shows(files: dict[str, bytes]) -> None:
+    """The angles' names and scales, the threshold names and the stamp are drawn once
+    per strip height and painted on each set page (a third of a long report's time)."""
+    pdf = PdfReader(io.BytesIO(files["report.pdf"]))
+    set1, set2, set3 = (_forms(pdf, k) for k in (3, 4, 5))
+    # Sets 1 and 3 have one mistake row each, set 2 none: its panels sit higher.
+    assert len(set1) == 1 and set1 == set3 and set2 and set2 != set1
+    assert not _forms(pdf, 0)  # the other pages are drawn whole
+    for text in (pdf.pages[k].extract_text() for k in (3, 4, 5)):
+        assert "Hip flexion" in text and "Back rounded > 20°" in text and "SIMULATED" in text
+
+
+def test_a_page_with_a_shared_layer_shows_the_same_text(session: Session) -> None:
+    page = TimelinePage(session)
+    t = session.angles["t_s"]
+    window = split_sets(session.reps, (float(t.iloc[0]), float(t.iloc[-1])))[0].window_s
+    texts = []
+    for layered in (True, False):
+        fig = page.show(window, title="Set 1")
+        if not layered:
+            share_layer(fig, None)
+        with PdfDocument("T", True) as doc:
+            doc.add(fig)
+            pdf = PdfReader(io.BytesIO(doc.close()))
+        texts.append(sorted(pdf.pages[0].extract_text().split("\n")))
+    assert texts[0] == texts[1]
+    # Drawing the page without its layer left every artist as it was.
+    assert png_bytes(page.show(window, title="Set 1")) == png_bytes(
+        timeline_figure(session, window, title="Set 1")
+    )
+
+
+def test_a_dropped_set_page_is_freed(session: Session) -> None:
+    """Its shared layer does not keep it (memory bounded by a session's pages)."""
+    page = TimelinePage(session)
+    fig = page.show(title="Set 1")
+    with PdfDocument("T", True) as doc:
+        doc.add(fig)
+        doc.close()
+    ref = weakref.ref(fig)
+    del page, fig
+    gc.collect()
+    assert ref() is None

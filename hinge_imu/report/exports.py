@@ -249,5 +249,50 @@ def describe_column(file: str, col: str) -> tuple[str, str]:
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
     """One export as file content: UTF-8 (ASCII cells), no BOM, no index, '\\n' line ends."""
+    fast = _numeric_csv(df)
+    if fast is not None:
+        return fast.encode("utf-8")
     text: str = df.to_csv(index=False, lineterminator="\n")
     return text.encode("utf-8")
+
+
+def _numeric_csv(df: pd.DataFrame) -> str | None:
+    """``df.to_csv(index=False, lineterminator="\\n")``, the same text, for a frame of
+    numbers only (``angles.csv``: 180 000 rows an hour, 0.65 s in pandas); None for
+    any other frame.
+
+    pandas writes a float as ``numpy``'s ``astype(str)`` (the shortest text that
+    reads back as the same number) and a missing value as an empty cell; so does
+    this, formatting each distinct value once: an angle rounded to 0.01° takes
+    a few thousand values over a session.
+    """
+    names = [str(c) for c in df.columns]
+    # csv quotes a row of one empty cell and names with separators: pandas does those.
+    if len(names) < 2 or any(set(n) & set(',"\r\n') for n in names):
+        return None
+    cells: list[list[str]] = []
+    for name in df.columns:
+        col = df[name]
+        if isinstance(col.dtype, np.dtype) and col.dtype == np.float64:
+            cells.append(_float_cells(col.to_numpy()))
+        elif isinstance(col.dtype, pd.Int64Dtype) or (
+            isinstance(col.dtype, np.dtype) and col.dtype == np.int64
+        ):
+            missing = col.isna().to_numpy()
+            text = col.to_numpy(dtype=np.int64, na_value=0).astype(str).astype(object)
+            text[missing] = ""
+            cells.append(text.tolist())
+        else:
+            return None
+    return "\n".join([",".join(names), *map(",".join, zip(*cells, strict=True))]) + "\n"
+
+
+def _float_cells(values: npt.NDArray[np.float64]) -> list[str]:
+    """Each value as pandas writes it in a CSV; NaN as an empty cell."""
+    # Distinct by bit pattern, so -0.0 stays "-0.0" (it equals 0.0).
+    bits, index = np.unique(values.view(np.int64), return_inverse=True)
+    distinct = bits.view(np.float64)
+    text = distinct.astype(str).astype(object)
+    text[np.isnan(distinct)] = ""
+    out: list[str] = text[index].tolist()
+    return out

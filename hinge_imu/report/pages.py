@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from hinge_imu.core.results import Session
 from hinge_imu.errors import HingeImuError
-from hinge_imu.report.pdf import PdfDocument, png_bytes
+from hinge_imu.report.pdf import PdfDocument, finish_pdf, png_bytes
 from hinge_imu.report.timeline import TimelinePage
 
 #: Rough cost of drawing a page, in set-page PDFs (about 0.08 s each here):
@@ -166,8 +166,4 @@ def join_pdfs(parts: Sequence[bytes], title: str, simulated: bool) -> bytes:
     writer = PdfWriter()
     for part in parts:
         writer.append(PdfReader(io.BytesIO(part)))
-    meta = PdfDocument.metadata(title, simulated)
-    writer.add_metadata({f"/{key}": value for key, value in meta.items()})
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    return finish_pdf(writer, title, simulated)

@@ -177,6 +177,10 @@ def page_legend(fig: Figure, handles: Sequence[Artist]) -> None:
     )
 
 
+#: ``gid`` of the artists of the SIMULATED stamp (a page finds them by it).
+STAMP_GID = "simulated-stamp"
+
+
 def stamp_simulated(fig: Figure) -> None:
     """Mark a figure as made from simulated data, in the corner and as a watermark."""
     fig.text(
@@ -190,6 +194,7 @@ def stamp_simulated(fig: Figure) -> None:
         color="white",
         bbox={"boxstyle": "round,pad=0.3", "facecolor": BAD, "edgecolor": "none"},
         zorder=100,
+        gid=STAMP_GID,
     )
     # The faint watermark as one filled outline, not as text: rasterising nine
     # 90-pt glyphs cost a quarter of a page's drawing time.
@@ -211,5 +216,6 @@ def stamp_simulated(fig: Figure) -> None:
             edgecolor="none",
             alpha=0.05,
             zorder=99,  # over the axes: faint enough to read the charts through
+            gid=STAMP_GID,
         )
     )

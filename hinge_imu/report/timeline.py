@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.legend import Legend
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
@@ -23,11 +24,13 @@ from matplotlib.transforms import ScaledTranslation, Transform
 from hinge_imu.core.rep_metrics import HIP_FLEXION_KNEES_FORWARD_DEG
 from hinge_imu.core.results import RepResult, Session
 from hinge_imu.core.rules import RuleSet
+from hinge_imu.report.pdf import SharedLayer, share_layer
 from hinge_imu.report.style import (
     ANGLE_COLOURS,
     ANGLE_LABELS,
     ANGLE_SIGNS,
     RULE_LABELS,
+    STAMP_GID,
     STATUS_COLOURS,
     STATUS_WORDS,
     TIMELINE_ANGLES,
@@ -83,21 +86,23 @@ def fired_time_s(session: Session, rep: RepResult, rule_id: str) -> float:
     return float(t[past[0]]) if past.size else float(rep.metrics.t_bottom)
 
 
-def draw_thresholds(ax: Axes, rules: RuleSet, angle: str) -> None:
-    """Dotted lines at the thresholds, labelled in the right margin without overlap."""
+def draw_thresholds(ax: Axes, rules: RuleSet, angle: str) -> list[Artist]:
+    """Dotted lines at the thresholds, labelled in the right margin without overlap;
+    the labels."""
     items = sorted(set(thresholds_for(rules, angle)))
     if not items:
-        return
+        return []
     lo, hi = ax.get_ylim()
     lo, hi = min(lo, items[0][0] - 3), max(hi, items[-1][0] + 3)
     ax.set_ylim(lo, hi)
     min_gap = 0.13 * (hi - lo)
     placed: list[float] = []
+    labels: list[Artist] = []
     for value, label in items:
         ax.axhline(value, color="#444444", linestyle=(0, (2, 2)), linewidth=1.0, zorder=2)
         y = value if not placed else max(value, placed[-1] + min_gap)
         placed.append(y)
-        ax.annotate(
+        ann = ax.annotate(
             label,
             xy=(1.0, value),
             xycoords=("axes fraction", "data"),
@@ -108,6 +113,8 @@ def draw_thresholds(ax: Axes, rules: RuleSet, angle: str) -> None:
             color="#333333",
             annotation_clip=False,
         )
+        labels.append(ann)
+    return labels
 
 
 def _status_legend(statuses: set[str]) -> list[Patch]:
@@ -213,6 +220,13 @@ class TimelinePage:
         self.fig = new_page("", session, layout=False)
         self.angles = [a for a in TIMELINE_ANGLES if np.isfinite(session.angles[f"{a}_deg"]).any()]
         self.missing = [a for a in TIMELINE_ANGLES if a not in self.angles]
+        # Drawn once per PDF for all the pages of a strip height and legend (see
+        # SharedLayer): the stamp, the angles' names and scales, the threshold
+        # names, the note, the legend.
+        self.shared: list[Artist] = [a for a in self.fig.get_children() if a.get_gid() == STAMP_GID]
+        self._layers: dict[tuple[int, frozenset[str]], SharedLayer] = {}
+        # One legend per mix of verdicts on a page, made once; the page's is shown.
+        self._legends: dict[frozenset[str], Legend] = {}
         self.t_all_s = session.angles["t_s"].to_numpy()
         self.y_all_deg = [session.angles[f"{a}_deg"].to_numpy() for a in self.angles]
         heights = [1.0] + [3.0] * max(1, len(self.angles))  # the strip's is set by show()
@@ -240,6 +254,15 @@ class TimelinePage:
             0.5, 0, _offset(self.panels[-1], 0, -LABEL_GAP_PT["x"])
         )
         self._drawn: list[Artist] = []  # what the last window added
+        # Each rep a band over the full height, all of an axes' bands one artist,
+        # made once (after the zero lines: drawn over them) and given each
+        # window's reps.
+        self.bands = [
+            ax.broken_barh(
+                [], (0, 1), alpha=0.18, linewidth=0, zorder=0, transform=ax.get_xaxis_transform()
+            )
+            for ax in (self.strip, *self.panels)
+        ]
 
     def _draw_panel(self, ax: Axes, angle: str, y_all: np.ndarray) -> Line2D:
         (curve,) = ax.plot([], [], color=ANGLE_COLOURS[angle], linewidth=1.2)
@@ -247,7 +270,7 @@ class TimelinePage:
         lo, hi = float(np.nanmin(y_all)), float(np.nanmax(y_all))
         ax.set_ylim(lo - 0.05 * (hi - lo) - 0.5, hi + 0.05 * (hi - lo) + 0.5)
         ax.set_ylabel("degrees", fontsize=9)
-        ax.set_title(
+        name = ax.set_title(
             f"{ANGLE_LABELS[angle]}  ({ANGLE_SIGNS[angle]})",
             loc="left",
             fontsize=10,
@@ -259,7 +282,9 @@ class TimelinePage:
         ax.axhline(0, color="#BBBBBB", linewidth=0.6, zorder=0)
         ax.grid(axis="x", color="#EEEEEE")
         ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
-        draw_thresholds(ax, self.session.rules, angle)
+        # The angle's scale is the same on every page: its axis (ticks, numbers, name)
+        # is shared too, and so are the angle's name and the threshold names.
+        self.shared += [ax.yaxis, name, *draw_thresholds(ax, self.session.rules, angle)]
         return curve
 
     def show(
@@ -285,21 +310,15 @@ class TimelinePage:
         fired_rows = sorted(fired, key=session.rules.ids.index)
         self._fit_strip(len(fired_rows))
 
-        # Each rep a band over the full height, all of an axes' bands one artist.
-        bands = [(r.metrics.t_start, r.metrics.t_end - r.metrics.t_start) for r in reps]
+        # As broken_barh draws them: (x0, 0), (x0, 1), (x1, 1), (x1, 0).
+        x0 = np.array([r.metrics.t_start for r in reps], dtype=float)
+        x1 = x0 + np.array([r.metrics.t_end - r.metrics.t_start for r in reps], dtype=float)
+        y0, y1 = np.zeros_like(x0), np.ones_like(x0)
+        bands = np.stack([np.column_stack(c) for c in ((x0, y0), (x0, y1), (x1, y1), (x1, y0))], 1)
         band_colours = [STATUS_COLOURS[rep_status(r)] for r in reps]
-        for ax in (strip, *self.panels):
-            self._drawn.append(
-                ax.broken_barh(
-                    bands,
-                    (0, 1),
-                    facecolors=band_colours,
-                    alpha=0.18,
-                    linewidth=0,
-                    zorder=0,
-                    transform=ax.get_xaxis_transform(),
-                )
-            )
+        for collection in self.bands:
+            collection.set_verts(bands)
+            collection.set_facecolor(band_colours)
         for rep in reps:
             self._draw_rep(rep, fired_rows)
 
@@ -312,18 +331,35 @@ class TimelinePage:
         if self.missing:
             missing = ", ".join(ANGLE_LABELS[a] for a in self.missing)
             note += f"\nNot measured (sensor missing): {missing}"
-        strip.set_title(note, fontsize=9, loc="left", y=1.0)
+        note = strip.set_title(note, fontsize=9, loc="left", y=1.0)
         self.panels[-1].set_xlim(*window_s)
-
-        for legend in list(fig.legends):
-            legend.remove()
-        handles: list[Patch | Line2D] = [*_status_legend({rep_status(r) for r in reps})]
-        handles.append(Line2D([], [], color="#555555", linestyle=(0, (2, 2)), label="threshold"))
-        handles.append(
-            Line2D([], [], marker="o", mfc="none", mec="#B00020", mew=1.8, ls="", label="mistake")
-        )
-        page_legend(fig, handles)
+        statuses = frozenset(rep_status(r) for r in reps)
+        legend = self._show_legend(statuses)
+        # The panels move with the strip's height, and so does the shared layer; the
+        # note depends on the rows too (none: "no mistakes found here").
+        key = (len(fired_rows), statuses)
+        if key not in self._layers:
+            self._layers[key] = SharedLayer((*self.shared, note, legend))
+        share_layer(fig, self._layers[key])
         return fig
+
+    def _show_legend(self, statuses: frozenset[str]) -> Legend:
+        """The legend of a page with reps of ``statuses``, shown; the others hidden."""
+        if statuses not in self._legends:
+            handles: list[Patch | Line2D] = [*_status_legend(set(statuses))]
+            handles.append(
+                Line2D([], [], color="#555555", linestyle=(0, (2, 2)), label="threshold")
+            )
+            handles.append(
+                Line2D(
+                    [], [], marker="o", mfc="none", mec="#B00020", mew=1.8, ls="", label="mistake"
+                )
+            )
+            page_legend(self.fig, handles)
+            self._legends[statuses] = self.fig.legends[-1]
+        for key, legend in self._legends.items():
+            legend.set_visible(key == statuses)
+        return self._legends[statuses]
 
     def _fit_strip(self, rows: int) -> None:
         """The mistake strip grows with the number of different mistakes (one row each)."""
