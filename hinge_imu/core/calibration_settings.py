@@ -112,7 +112,7 @@ class CalibrationSettings:
     still_gyro_dps: float = 6.0
     smooth_s: float = 0.2
     pose_tolerance_deg: float = 12.0
-    stance_opening_deg: float = 10.0
+    stance_opening_deg: float = 11.0
     held_lockout_s: float = 1.5
     held_lockout_deg: float = 15.0
     upright_min_s: float = 0.1

@@ -306,7 +306,8 @@ def find_stance(
     # undone and held), first and last are no stance: a stance stands near the
     # pose the recording opens in or, when it opens mid-rep, the pose it
     # closes in (SIMULATED `real` sessions: stances within 6.5° of one of
-    # them, a held lockout 20° short of standing 13.5°, bottoms 36° or more).
+    # them, a held lockout 20° short of standing 13.5°, bottoms 36° or more;
+    # REAL recordings' stances within 8.2°).
     far = [
         pose_distance_deg(acc, opening_span(acc, rate_hz, settings, end), [(a, b)], settings)[0]
         > settings.stance_opening_deg
