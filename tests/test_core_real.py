@@ -500,3 +500,18 @@ def test_a_recording_opening_mid_rep_keeps_its_stance_between_sets() -> None:
     assert _all_found(session, truth[1:]) or _all_found(session, truth)
     for r, tr in matched(session, truth[1:]):
         assert abs(r.metrics.hip_flexion_peak - tr["hip_flexion_peak"]) < 6.0
+
+
+def test_slow_reps_without_a_stance_do_not_calibrate_on_a_lockout_left_undone() -> None:
+    # The second rep stops 20° short of standing (no_lockout) and the person
+    # holds that pose still for over a second before the next rep: a still
+    # period 13–14° from the poses the recording opens and closes in, taken
+    # as the stance, read every hip flexion 17–22° low.
+    mistakes = [{"no_lockout": None} if i == 1 else {} for i in range(3)]
+    s = _simulate(2, ("slip",), sets=1, reps=3, stance_kind="none", tempo="slow", mistakes=mistakes)
+    session = analyse(s.recording)
+    assert session.calibration["pelvis"].kind == "upright"
+    pairs = matched(session, s.truth["reps"])
+    assert len(pairs) == 3
+    for r, tr in pairs:
+        assert abs(r.metrics.hip_flexion_peak - tr["hip_flexion_peak"]) < 6.0

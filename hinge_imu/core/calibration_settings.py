@@ -27,8 +27,9 @@ class CalibrationSettings:
         smooth_s: smoothing window for the still test, s.
         pose_tolerance_deg: still periods within this of each other are one pose, deg.
         stance_opening_deg: a still period in the standing pose is no stance
-            when its pose is further than this from the pose the recording
-            opens in (then all still periods are pauses in the hole), deg.
+            when its pose is further than this both from the pose the
+            recording opens in and from the one it closes in (then every
+            still period is a pause in the hole or a lockout left undone), deg.
         held_lockout_s, held_lockout_deg: a still period whose pelvis or
             upper back stood more than ``held_lockout_deg`` from its own pose
             within ``held_lockout_s`` before it is a rep's lockout held
@@ -111,7 +112,7 @@ class CalibrationSettings:
     still_gyro_dps: float = 6.0
     smooth_s: float = 0.2
     pose_tolerance_deg: float = 12.0
-    stance_opening_deg: float = 25.0
+    stance_opening_deg: float = 11.0
     held_lockout_s: float = 1.5
     held_lockout_deg: float = 15.0
     upright_min_s: float = 0.1

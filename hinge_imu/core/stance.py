@@ -276,7 +276,7 @@ def find_stance(
     sample (for the times in messages).
 
     Raises NoStanceError when no still period ≥ ``min_stance_s`` exists, or
-    none in a pose within ``stance_opening_deg`` of the opening.
+    none in a pose within ``stance_opening_deg`` of the opening or the closing pose.
     """
     if still is None:
         still = all_still(acc, gyr, valid, rate_hz, settings)
@@ -302,10 +302,12 @@ def find_stance(
     members = np.flatnonzero(same[int(standing > 0)])
     tall = standing_tall(acc, gyr, valid, [cands[i] for i in members], rate_hz, settings)
     a, b = cands[int(members[tall])]
-    # When every still period is a pause in the hole, first and last are both
-    # bottoms: a stance stands near the pose the recording opens in (SIMULATED
-    # `real` sessions: stances within 16°, bottoms 36° or more away) or, when
-    # it opens mid-rep, the pose it closes in.
+    # When every still period is a pause in the hole (or a lockout left
+    # undone and held), first and last are no stance: a stance stands near the
+    # pose the recording opens in or, when it opens mid-rep, the pose it
+    # closes in (SIMULATED `real` sessions: stances within 6.5° of one of
+    # them, a held lockout 20° short of standing 13.5°, bottoms 36° or more;
+    # REAL recordings' stances within 8.2°).
     far = [
         pose_distance_deg(acc, opening_span(acc, rate_hz, settings, end), [(a, b)], settings)[0]
         > settings.stance_opening_deg
