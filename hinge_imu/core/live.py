@@ -146,6 +146,8 @@ class LiveAnalyser:
         self._keeping = True
         #: Grid index of the last try at a rest (on upright moments).
         self._rest_try_k = 0
+        #: … and of the last look for a slip during a movement.
+        self._slip_try_k = 0
         self._reps_seen = 0
         #: Grid index of the next angle row, and of the last rep's end.
         self._next_row_k = 0
@@ -205,7 +207,7 @@ class LiveAnalyser:
             step = self._counted(self._stages.update(block.sensor, chunk))
             self._track_rep(step)
             # Not in the step that tells a rep: its feedback must not wait for this.
-            if self._keeping and not (step.reps or step.events) and (due := self._again_due(step)):
+            if self._keeping and not step.reps and (due := self._again_due(step)):
                 again = self._calibrate_again(due)
                 if again.calibration is not None:  # new stages: in a rep or not as they see it
                     step = merge_steps([step, again])
@@ -256,7 +258,9 @@ class LiveAnalyser:
         """
         rest_k = round(self.live.rest_again_s * self.settings.grid.rate_hz)
         if step.in_rep:
-            since_k = max(self._rep_from_k or 0, self._rest_try_k)
+            if step.events:  # a rep's feedback (its bottom) must not wait for this
+                return ""
+            since_k = max(self._rep_from_k or 0, self._slip_try_k)
             return "slip" if self._next_row_k - since_k >= rest_k else ""
         if self._again_at and self._reps_seen >= self._again_at[0]:
             return "reps"
@@ -273,9 +277,12 @@ class LiveAnalyser:
         The new stages start where the angle rows stand, led in from the
         last rep's lockout (standing), so no rep is cut or seen twice.
         """
-        self._again_at = [n for n in self._again_at if n > self._reps_seen]
-        if due != "reps":
+        if due != "slip":  # a look for a slip is not the re-calibration due at a rep count
+            self._again_at = [n for n in self._again_at if n > self._reps_seen]
+        if due == "rest":
             self._rest_try_k = self._next_row_k
+        if due == "slip":
+            self._slip_try_k = self._next_row_k
         chunks = {s: c for s, c in ((s, k.joined()) for s, k in self._kept.items()) if c}
         try:
             cal = self._calibrate(chunks)
