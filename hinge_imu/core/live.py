@@ -305,9 +305,10 @@ class LiveAnalyser:
         stages, step = self._stages_on(cal, chunks, first_k)
         self.calibration, self._stages = cal, stages
         # What the new stages found before the next row was told already; the
-        # movement told started (a slip's) ends here for whoever followed it.
+        # movement told started ends here for whoever followed it, if the new
+        # stages see no rep there (a slip's; a rep a slip hit goes on, unjudged).
         ended = RepEvent("rejected", row_k, row_k / rate, reason="a strap slip, not a rep")
-        moved = (ended,) if due == "slip" else ()
+        moved = (ended,) if due == "slip" and not step.in_rep else ()
         keep = step.t_s >= (row_k - 0.5) / rate
         step = replace(
             step,
