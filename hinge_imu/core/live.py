@@ -83,7 +83,8 @@ class LiveSettings:
             pause between sets may hold a still stance, or show a strap that
             slipped: found as offline finds it, on all seen so far); taken
             only when it tells something new (a stance, a slip, an axis
-            now clear), s.
+            now clear); and every this long of a movement, taken only on a
+            new strap slip (a slip at a rest looks like a rep), s.
         again_lead_s: the new stages start this long before the next angle
             row, their filters led in backward over the ticks from there
             (what they find before that row was told already), s.
