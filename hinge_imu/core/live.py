@@ -30,6 +30,7 @@ import numpy.typing as npt
 from hinge_imu.core.calibration import Calibration, NoStanceError, calibrate_grid
 from hinge_imu.core.live_ready import clear, in_opening_pose, movement_after_stance_s, rep_seen
 from hinge_imu.core.live_ticks import GridBuffer, from_tick
+from hinge_imu.core.rep_events import RepEvent
 from hinge_imu.core.results import RepResult
 from hinge_imu.core.rules import RuleSet
 from hinge_imu.core.step import AnalysisStep, merge_steps
@@ -82,7 +83,8 @@ class LiveSettings:
             pause between sets may hold a still stance, or show a strap that
             slipped: found as offline finds it, on all seen so far); taken
             only when it tells something new (a stance, a slip, an axis
-            now clear), s.
+            now clear); and every this long of a movement, taken only on a
+            new strap slip (a slip at a rest looks like a rep), s.
         again_lead_s: the new stages start this long before the next angle
             row, their filters led in backward over the ticks from there
             (what they find before that row was told already), s.
@@ -145,10 +147,15 @@ class LiveAnalyser:
         self._keeping = True
         #: Grid index of the last try at a rest (on upright moments).
         self._rest_try_k = 0
+        #: … and of the last look for a slip during a movement.
+        self._slip_try_k = 0
         self._reps_seen = 0
         #: Grid index of the next angle row, and of the last rep's end.
         self._next_row_k = 0
         self._last_end_k = 0
+        #: Grid index of the next row when the rep detector entered the movement
+        #: it is in (None: not in one).
+        self._rep_from_k: int | None = None
 
     @property
     def calibrated(self) -> bool:
@@ -199,9 +206,13 @@ class LiveAnalyser:
             self._kept = {s: GridBuffer() for s in self.sensors}
         if self._stages is not None:
             step = self._counted(self._stages.update(block.sensor, chunk))
+            self._track_rep(step)
             # Not in the step that tells a rep: its feedback must not wait for this.
-            if self._keeping and not (step.in_rep or step.reps) and (due := self._again_due()):
-                return merge_steps([step, self._calibrate_again(due)])
+            if self._keeping and not step.reps and (due := self._again_due(step)):
+                again = self._calibrate_again(due)
+                if again.calibration is not None:  # new stages: in a rep or not as they see it
+                    step = merge_steps([step, again])
+                    self._track_rep(step)
             return step
         if self._newest_s < self._next_try_s:
             return AnalysisStep()
@@ -225,17 +236,35 @@ class LiveAnalyser:
         self._last_end_k = reps[-1].bounds.end
         return replace(step, reps=reps)
 
-    def _again_due(self) -> str:
-        """Why to calibrate again now ("" if not): reps seen, or a rest.
+    def _track_rep(self, step: AnalysisStep) -> None:
+        if not step.in_rep:
+            self._rep_from_k = None
+        elif self._rep_from_k is None:
+            self._rep_from_k = self._next_row_k
+
+    def _again_due(self, step: AnalysisStep) -> str:
+        """Why to calibrate again now ("" if not): reps seen, a rest, or a long movement.
+
+        A strap that slips at a rest turns its sensor's angles by the slip:
+        the rep detector takes that for a rep, and stays in it, so no rest
+        comes to find the slip before the "rep" ends and is buzzed. So every
+        ``rest_again_s`` of a movement the slips are looked for too ("slip":
+        taken only if a new one is found; the new stages, knowing it, then
+        see no rep there, as offline).
 
         A rest (a pause between sets) may hold a still stance to calibrate
         on (on upright moments the lockout rules are not assessed), or show
         that a strap slipped (``calibrate_grid`` finds it as offline, and the
         mounting after it; the stages then use that from here on).
         """
+        rest_k = round(self.live.rest_again_s * self.settings.grid.rate_hz)
+        if step.in_rep:
+            if step.events:  # a rep's feedback (its bottom) must not wait for this
+                return ""
+            since_k = max(self._rep_from_k or 0, self._slip_try_k)
+            return "slip" if self._next_row_k - since_k >= rest_k else ""
         if self._again_at and self._reps_seen >= self._again_at[0]:
             return "reps"
-        rest_k = round(self.live.rest_again_s * self.settings.grid.rate_hz)
         since_k = max(self._last_end_k, self._rest_try_k)
         rested = self._reps_seen > 0 and self._next_row_k - since_k >= rest_k
         return "rest" if rested else ""
@@ -249,9 +278,12 @@ class LiveAnalyser:
         The new stages start where the angle rows stand, led in from the
         last rep's lockout (standing), so no rep is cut or seen twice.
         """
-        self._again_at = [n for n in self._again_at if n > self._reps_seen]
+        if due != "slip":  # a look for a slip is not the re-calibration due at a rep count
+            self._again_at = [n for n in self._again_at if n > self._reps_seen]
         if due == "rest":
             self._rest_try_k = self._next_row_k
+        if due == "slip":
+            self._slip_try_k = self._next_row_k
         chunks = {s: c for s, c in ((s, k.joined()) for s, k in self._kept.items()) if c}
         try:
             cal = self._calibrate(chunks)
@@ -264,6 +296,8 @@ class LiveAnalyser:
             return AnalysisStep(calibrated=True)
         if due == "rest" and old is not None and not _news(old, cal, was_clear):
             return AnalysisStep(calibrated=True)  # a rest that shows nothing new
+        if due == "slip" and old is not None and not _new_slip(old, cal):
+            return AnalysisStep(calibrated=True)  # a movement, no new slip
         rate = self.settings.grid.rate_hz
         row_k = self._next_row_k
         first_k = max(
@@ -271,13 +305,17 @@ class LiveAnalyser:
         )
         stages, step = self._stages_on(cal, chunks, first_k)
         self.calibration, self._stages = cal, stages
-        # What the new stages found before the next row was told already.
+        # What the new stages found before the next row was told already; the
+        # movement told started ends here for whoever followed it, if the new
+        # stages see no rep there (a slip's; a rep a slip hit goes on, unjudged).
+        ended = RepEvent("rejected", row_k, row_k / rate, reason="a strap slip, not a rep")
+        moved = (ended,) if due == "slip" and not step.in_rep else ()
         keep = step.t_s >= (row_k - 0.5) / rate
         step = replace(
             step,
             t_s=step.t_s[keep],
             angles_deg={a: v[keep] for a, v in step.angles_deg.items()},
-            events=tuple(e for e in step.events if e.index >= row_k),
+            events=(*moved, *(e for e in step.events if e.index >= row_k)),
             reps=tuple(r for r in step.reps if r.bounds.bottom > self._last_end_k),
         )
         what = "the upright moments between reps" if cal.kind == "upright" else "a still stance"
@@ -393,6 +431,10 @@ class LiveAnalyser:
 
 def _news(old: Calibration, new: Calibration, was_clear: set[str]) -> bool:
     """``new`` tells something ``old`` did not: a still stance, a slip, an axis now clear."""
-    slips = {s: len(v) for s, v in new.slips.items()} != {s: len(v) for s, v in old.slips.items()}
     cleared = any(s not in was_clear and clear(c) for s, c in new.sensors.items())
-    return new.kind != old.kind or slips or cleared
+    return new.kind != old.kind or _new_slip(old, new) or cleared
+
+
+def _new_slip(old: Calibration, new: Calibration) -> bool:
+    """``new`` finds strap slips ``old`` did not (or not the same number)."""
+    return {s: len(v) for s, v in new.slips.items()} != {s: len(v) for s, v in old.slips.items()}
