@@ -49,6 +49,19 @@ class CalibrationSettings:
         max_bias_dps: the most a gyro reads at rest (a MEMS gyro's zero-rate
             offset: ±20 °/s at worst in common datasheets); quiet samples
             turning faster are slow movement, never the bias, deg/s.
+        bias_gravity_turn_dps: … the cluster's centre is sought only among
+            samples where most sensors' accelerometer direction (smoothed
+            over ``smooth_s``) turns slower than this: a swaying or
+            fidgeting body rocks it (1.5° of simulated sway: 10–60 °/s,
+            mostly the sway's linear acceleration, ~5× the gyro's own turn)
+            while its gyros vary slowly enough to look steady and crowd a
+            rate several °/s off the bias; at rest it hardly moves. Most,
+            not every, sensor: a real thigh accelerometer alone is noisy
+            enough to trip it (every sensor at 20 °/s split a real squat-rt
+            set's rep). Only the turn across gravity shows; a twist about
+            the vertical passes. The refinement rounds use every steady
+            sample (sway about the bias is two-sided, its median stays
+            there); none left: no gate, deg/s.
         bias_candidates: how many quiet rates are tried as that cluster's
             centre (an even subsample; more only costs time), count.
 
@@ -120,6 +133,7 @@ class CalibrationSettings:
     upright_turn_min_s: float = 0.02
     upright_bias_rounds: int = 3
     max_bias_dps: float = 25.0
+    bias_gravity_turn_dps: float = 10.0
     bias_candidates: int = 400
     moving_gyro_dps: float = 15.0
     axis_window_s: float = 240.0

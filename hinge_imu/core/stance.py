@@ -335,6 +335,7 @@ def joint_bias(
     smooth_dps: Mapping[str, FloatArray],
     calm: Mapping[str, BoolArray],
     settings: CalibrationSettings,
+    start_calm: Mapping[str, BoolArray] | None = None,
 ) -> dict[str, FloatArray]:
     """Every sensor's gyro bias (3,) deg/s, from the moments the whole body is at rest at once.
 
@@ -347,14 +348,21 @@ def joint_bias(
     refined ``upright_bias_rounds`` times as each sensor's median over the
     samples where every sensor turns less than ``still_gyro_dps`` beyond its
     bias. With no moment where every sensor is steady, each gets its own
-    densest cluster, refined the same way on its own.
+    densest cluster, refined the same way on its own. ``start_calm``: where
+    given, the cluster's centre is sought only where it holds too (every
+    sensor; none such: everywhere), the rounds still use all of ``calm``.
     """
     names = list(smooth_dps)
     together = np.logical_and.reduce([calm[s] for s in names])
     if not together.any():
         r = settings.upright_bias_rounds
         return {s: quiet_bias(smooth_dps[s], calm[s], settings, r, densest=True) for s in names}
-    rates = np.concatenate([smooth_dps[s][together] for s in names], axis=1)
+    first = together
+    if start_calm is not None:
+        first = together & np.logical_and.reduce([start_calm[s] for s in names])
+        if not first.any():
+            first = together
+    rates = np.concatenate([smooth_dps[s][first] for s in names], axis=1)
     start = densest_rate(rates, settings)
     bias = {s: start[3 * i : 3 * i + 3] for i, s in enumerate(names)}
     for _ in range(settings.upright_bias_rounds):
@@ -365,6 +373,22 @@ def joint_bias(
             break
         bias = {s: column_median(smooth_dps[s][near]) for s in names}
     return {s: np.asarray(b, dtype=np.float64) for s, b in bias.items()}
+
+
+def gravity_turn_dps(
+    acc_mps2: FloatArray, rate_hz: float, settings: CalibrationSettings
+) -> FloatArray:
+    """How fast (N,) deg/s the accelerometer's direction, smoothed over ``smooth_s``, turns:
+    the change between the smoothed directions half a window either side."""
+    n = round(settings.smooth_s * rate_hz)
+    length = norm_rows(acc_mps2)
+    length[length == 0] = 1.0
+    u = moving_mean(acc_mps2 / length[:, None], n)
+    h = max(1, n // 2)
+    out = np.zeros(u.shape[0])
+    if u.shape[0] > 2 * h:
+        out[h:-h] = angle_between_deg(u[2 * h :], u[: -2 * h]) * rate_hz / (2 * h)
+    return out
 
 
 def upright_moments(
@@ -394,7 +418,13 @@ def upright_moments(
     steady = {s: gyro_steady(gyr[s][:n], rate_hz, settings) for s in acc}
     smooth = {s: steady[s][1] for s in acc}
     calm = {s: steady[s][0] & valid[s][:n] for s in acc}
-    bias = joint_bias(smooth, calm, settings)
+    # A swaying or fidgeting opening keeps the gyros steady enough to outvote
+    # the rests; the accelerometer shows its rocking (see bias_gravity_turn_dps).
+    limit_dps = settings.bias_gravity_turn_dps
+    rocking = 2 * np.sum(
+        [gravity_turn_dps(acc[s][:n], rate_hz, settings) > limit_dps for s in acc], axis=0
+    ) > len(acc)
+    bias = joint_bias(smooth, calm, settings, {s: ~rocking for s in acc})
     slow = np.ones(n, dtype=bool)
     for s in acc:
         slow &= (norm_rows(smooth[s] - bias[s]) < settings.upright_gyro_dps) & valid[s][:n]
