@@ -524,8 +524,8 @@ def test_the_bias_before_the_second_fast_rep_is_not_taken_from_the_opening_sway(
     # their most common rate there was 6.6–7.7 °/s off the bias (live's first
     # calibration then missed a shallow rep). The accelerometer shows the rocking.
     from hinge_imu.core.pipeline import grid_recording
-    from hinge_imu.core.stance import upright_moments
     from hinge_imu.core.stream import AnalysisSettings
+    from hinge_imu.core.upright import upright_moments
 
     s = _simulate(seed, reps=4, sets=1, tempo="fast")
     st = AnalysisSettings()

@@ -70,9 +70,9 @@ from hinge_imu.core.stance import (
     all_still,
     find_stance,
     quiet,
-    upright_moments,
 )
 from hinge_imu.core.timegrid import GridChunk
+from hinge_imu.core.upright import upright_moments
 
 __all__ = [
     "Calibration",
