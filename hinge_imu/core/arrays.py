@@ -95,3 +95,10 @@ def unit(v: FloatArray) -> FloatArray:
     else:
         n = float(np.linalg.norm(x))
     return v / n if n > 0 else v
+
+
+def unit_rows(v: FloatArray) -> FloatArray:
+    """Each row of ``v`` (N, 3) scaled to length 1 (a zero row as it is)."""
+    length = norm_rows(v)
+    length[length == 0] = 1.0
+    return v / length[:, None]

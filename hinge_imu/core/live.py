@@ -224,7 +224,7 @@ class LiveAnalyser:
             self._rest_try_k = self._next_row_k
         if due == "slip":
             self._slip_try_k = self._next_row_k
-        chunks = {s: c for s, c in ((s, k.joined()) for s, k in self._kept.items()) if c}
+        chunks = self._kept_chunks()
         try:
             cal = self._calibrate(chunks)
         except NoStanceError:
@@ -266,6 +266,10 @@ class LiveAnalyser:
         step = self._counted(step)
         news = tuple(m for m in cal.messages if old is None or m not in old.messages)
         return replace(step, calibration=cal, warnings=(*news, why, *step.warnings))
+
+    def _kept_chunks(self) -> dict[str, GridChunk]:
+        """Every sensor's kept ticks, each as one chunk (sensors with none left out)."""
+        return {s: c for s, c in ((s, k.joined()) for s, k in self._kept.items()) if c}
 
     def _calibrate(self, chunks: dict[str, GridChunk]) -> Calibration:
         st = self.settings
@@ -315,7 +319,7 @@ class LiveAnalyser:
 
     def _try_calibrate(self, final: bool) -> AnalysisStep:
         rate = self.settings.grid.rate_hz
-        chunks = {s: c for s, c in ((s, k.joined()) for s, k in self._kept.items()) if c}
+        chunks = self._kept_chunks()
         need = self.settings.calibration.min_stance_s + self.live.stance_margin_s
         have_s = [float((~c.gap).sum()) / rate for c in chunks.values()]
         if "pelvis" not in chunks or min(have_s) < need:

@@ -12,7 +12,15 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.angles import angle_between_deg
-from hinge_imu.core.arrays import column_mean, column_median, moving_mean, norm_rows, runs, unit
+from hinge_imu.core.arrays import (
+    column_mean,
+    column_median,
+    moving_mean,
+    norm_rows,
+    runs,
+    unit,
+    unit_rows,
+)
 from hinge_imu.core.calibration_settings import CalibrationSettings
 
 FloatArray = npt.NDArray[np.float64]
@@ -37,9 +45,7 @@ def quiet(
     """
     n = round(settings.smooth_s * rate_hz)
     steady, smooth = gyro_steady(gyr_dps, rate_hz, settings)
-    length = norm_rows(acc_mps2)
-    length[length == 0] = 1.0
-    u = acc_mps2 / length[:, None]
+    u = unit_rows(acc_mps2)
     # Squared distance of the unit vector from its moving mean: norm_rows² without the
     # sqrt (in place, the same arithmetic: a recording's worth of ticks per pass).
     d = moving_mean(u, n)

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.angles import angle_between_deg
-from hinge_imu.core.arrays import column_median, moving_mean, norm_rows, runs
+from hinge_imu.core.arrays import column_median, moving_mean, norm_rows, runs, unit_rows
 from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.stance import (
     NoStanceError,
@@ -83,9 +83,7 @@ def gravity_turn_dps(
     """How fast (N,) deg/s the accelerometer's direction, smoothed over ``smooth_s``, turns:
     the change between the smoothed directions half a window either side."""
     n = round(settings.smooth_s * rate_hz)
-    length = norm_rows(acc_mps2)
-    length[length == 0] = 1.0
-    u = moving_mean(acc_mps2 / length[:, None], n)
+    u = moving_mean(unit_rows(acc_mps2), n)
     h = max(1, n // 2)
     out = np.zeros(u.shape[0])
     if u.shape[0] > 2 * h:
