@@ -141,14 +141,20 @@ def session(condition: str, seed: int, reps: int, until_rep: int) -> None:
     print("  calibrated at the end of data" if live.finish().calibration else "  never calibrated")
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def session_parser(description: str) -> argparse.ArgumentParser:
+    """A parser with ``--condition`` (of ``live_parity.py``) and ``--seeds`` (comma-separated)."""
+    p = argparse.ArgumentParser(description=description)
     p.add_argument("--condition", default="stance_none_fast", choices=sorted(CONDITIONS))
-    p.add_argument("--seeds", default="0,1,2,3", help="comma-separated")
+    p.add_argument("--seeds", default="0,1,2,3", type=lambda x: [int(s) for s in x.split(",") if s])
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = session_parser(__doc__.split("\n")[0])
     p.add_argument("--reps", type=int, default=5, help="reps per set (2 sets)")
     p.add_argument("--until-rep", type=int, default=3, help="print tries up to this rep's bottom")
     a = p.parse_args(argv)
-    for seed in (int(x) for x in a.seeds.split(",") if x):
+    for seed in a.seeds:
         session(a.condition, seed, a.reps, a.until_rep)
     return 0
 
