@@ -34,7 +34,7 @@ from hinge_imu.core.live_ticks import GridBuffer, from_tick
 from hinge_imu.core.rep_events import RepEvent
 from hinge_imu.core.results import RepResult
 from hinge_imu.core.rules import RuleSet
-from hinge_imu.core.short_stance import BIAS_FROM_STOPS, CALIBRATION_WORDS, KIND_RANK
+from hinge_imu.core.short_stance import BIAS_FROM_STOPS, CALIBRATION_WORDS
 from hinge_imu.core.step import AnalysisStep, merge_steps
 from hinge_imu.core.stream import AnalysisSettings, AnalysisStages, missing_sensor_warnings
 from hinge_imu.core.timegrid import GridChunk, GridResampler
@@ -377,11 +377,11 @@ class LiveAnalyser:
 
 
 def _news(old: Calibration, new: Calibration, was_clear: set[str]) -> bool:
-    """``new`` tells something ``old`` did not: a better kind (a still stance after a short
-    one or upright moments; a short stance after upright moments), a slip, an axis now clear."""
+    """``new`` tells something ``old`` did not: another kind (a still stance after a short one
+    or upright moments; or the data so far no longer shows the old one's), a slip, an axis
+    now clear."""
     cleared = any(s not in was_clear and clear(c) for s, c in new.sensors.items())
-    better = KIND_RANK.get(new.kind, 0) > KIND_RANK.get(old.kind, 0)
-    return better or _new_slip(old, new) or cleared
+    return new.kind != old.kind or _new_slip(old, new) or cleared
 
 
 def _new_slip(old: Calibration, new: Calibration) -> bool:

@@ -32,7 +32,6 @@ from hinge_imu.core.upright import upright_moments
 __all__ = [
     "BIAS_FROM_STOPS",
     "CALIBRATION_WORDS",
-    "KIND_RANK",
     "SHORT_STANCE",
     "UPRIGHT",
     "UPRIGHT_NOT_ASSESSED",
@@ -56,9 +55,6 @@ CALIBRATION_WORDS = {
     SHORT_STANCE: "a short stance and the upright moments between reps",
     UPRIGHT: "the upright moments between reps",
 }
-#: Which kind is the better calibration (higher): a still stance, then a
-#: short stance, then the upright moments alone.
-KIND_RANK = {UPRIGHT: 0, SHORT_STANCE: 1, "stance": 2}
 #: Rules reading the lockout pose: against upright moments between reps
 #: (the lockout itself) they have no meaning, so they are not assessed.
 UPRIGHT_NOT_ASSESSED = ("no_lockout", "ribs_flared")
