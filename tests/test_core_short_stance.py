@@ -64,6 +64,6 @@ def test_the_start_of_a_rep_from_the_first_sample_is_no_short_stance(seed: int) 
     # second turns the trunk only a few degrees and keeps the accelerometers'
     # directions within the sway bound, but the gyro shows the turn going on.
     # Taken as the reference (sway bound alone) it read hip flexion 4–5° off.
-    s, session = _fast_set(seed, "none")
+    _, session = _fast_set(seed, "none")
     assert {c.kind for c in session.calibration.values()} == {"upright"}
     assert not session.reps[0].judgement["no_lockout"].assessed
