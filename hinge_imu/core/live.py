@@ -333,7 +333,8 @@ class LiveAnalyser:
         ready = cal.pose_s >= self.live.upright_min_pose_s and in_opening_pose(
             chunks, cal, self.live.upright_opening_s, rate, self.settings.calibration
         )
-        # A short stance's gyro bias is the upright moments' too: as rough this early.
+        # A short stance is taken as upright moments are (its gyro bias is theirs): taken
+        # at once, during the first rep, a swaying stance's pelvis read 10° off.
         stops = cal.kind in BIAS_FROM_STOPS
         if stops and not final and early and not ready:
             # Upright moments from the data so far, but no rep back up to them yet.
