@@ -143,6 +143,7 @@ def run_one(job: Job) -> dict[str, Any]:
         fired={rid: [r.judgement[rid].fired for r in s.reps] for rid in FORM_RULES},
         **{key: [r.metrics.get(key) for r in s.reps] for key, _h, _w in MEDIANS},
         stance={n: round(c.stance_s, 2) for n, c in s.calibration.items()},
+        calibration=next(iter(s.calibration.values())).kind,
         cal_not_ok=[n for n, c in s.calibration.items() if not c.ok],
         warnings=list(s.warnings),
     )
@@ -206,6 +207,11 @@ def print_counts(groups: dict[tuple[str, str], list[dict[str, Any]]]) -> None:
             f"{sum(r['split'] for r in ok):>5} {sum(r['outside'] for r in ok):>7} "
             f"{rec} {prec} {_pct(exact, len(ok))}"
         )
+    print("\nCalibrated on (analysed sets: stance / short_stance / upright)")
+    for (ds, g), rs in groups.items():
+        kinds = Counter(r["calibration"] for r in rs if not r["refused"])
+        n = [kinds[k] for k in ("stance", "short_stance", "upright")]
+        print(f"{ds:<10} {g:<16} {n[0]:>4} / {n[1]:>4} / {n[2]:>4}")
     print("\nRefused recordings, by reason")
     reasons = Counter((ds, r["refused"]) for (ds, _g), rs in groups.items() for r in rs)
     for (ds, why), n in reasons.most_common():

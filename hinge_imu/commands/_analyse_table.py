@@ -8,6 +8,13 @@ from rich.console import Console
 
 from hinge_imu.core.results import RepResult, Session
 
+#: The calibration kind as the sensor lines name it (docs/outputs.md, ``calibration``).
+ANALYSE_WORDS = {
+    "stance": "stance",
+    "short_stance": "short stance (no still stance of 1 s; gyro bias from the upright moments)",
+    "upright": "upright moments between reps (no still stance)",
+}
+
 
 def mistakes_text(rep: RepResult) -> str:
     """Fired rules with how far past their threshold, e.g. ``back_rounded +12.3°``."""
@@ -34,7 +41,7 @@ def print_session(session: Session, console: Console | None = None) -> None:
         for x in q.saturated_s if q else ():
             # One line per stretch: when, how long, which channel at which limit.
             con.print(f"  {'':10s} [yellow]saturated[/yellow] {x.describe()}", soft_wrap=True)
-        on = "stance" if cal.kind == "stance" else "upright moments between reps (no still stance)"
+        on = ANALYSE_WORDS.get(cal.kind, cal.kind)
         con.print(
             f"  {'':10s} calibration {status}: {on} {cal.stance_start_s:.1f}–"
             f"{cal.stance_end_s:.1f} s, axis confidence {cal.axis_confidence:.2f}, "

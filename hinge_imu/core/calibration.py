@@ -5,7 +5,9 @@
 1. :func:`stance_and_bias` (``stance.py``): the first still period ≥
    ``min_stance_s`` in the standing pose (the pose holding most of the still
    time), announced when it is not at the start; each sensor's gyro bias is
-   its mean rate over the stance.
+   its mean rate over the stance. Without one (``short_stance.py``): the
+   gyro biases from the upright moments between reps, the reference pose
+   from a short stance if there is one, else from those moments.
 2. :func:`verticals`: earth up in each sensor frame from the orientation
    filter (so it agrees with the later angles); the segment z axis is its
    mean over the stance.
@@ -64,6 +66,7 @@ from hinge_imu.core.messages import merge_repeats
 from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
 from hinge_imu.core.rest_bias import BiasTrack, RestBiasSettings, track_bias
 from hinge_imu.core.results import SensorCalibration
+from hinge_imu.core.short_stance import BIAS_FROM_STOPS, stance_without_still
 from hinge_imu.core.slip_stages import slip_mountings, strap_slips, unslipped
 from hinge_imu.core.stance import (
     NoStanceError,
@@ -72,7 +75,6 @@ from hinge_imu.core.stance import (
     quiet,
 )
 from hinge_imu.core.timegrid import GridChunk
-from hinge_imu.core.upright import upright_moments
 
 __all__ = [
     "Calibration",
@@ -87,9 +89,6 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 #: sensor → ``stance.quiet`` of all its samples (quiet mask, smoothed gyro).
 QuietTicks = Mapping[str, tuple[BoolArray, FloatArray]]
-#: Rules reading the lockout pose: against upright moments between reps
-#: (the lockout itself) they have no meaning, so they are not assessed.
-UPRIGHT_NOT_ASSESSED = ("no_lockout", "ribs_flared")
 #: Sensors some angle of docs/rules.md reads (the others never block a verdict).
 ANGLE_READERS = frozenset(s for need in ANGLE_SENSORS.values() for s in need)
 
@@ -124,16 +123,7 @@ def stance_and_bias(grid: GridData, cs: CalibrationSettings, quiet_ticks: QuietT
     try:
         a, b, msgs = find_stance(acc, gyr, grid.valid, rate, cs, still, grid.k0)
     except NoStanceError as err:
-        pose, bias, (a, b) = upright_moments(acc, gyr, grid.valid, rate, cs)
-        rules = ", ".join(UPRIGHT_NOT_ASSESSED)
-        why = (
-            f"{err}".split(" (")[0] + f"; calibrated on the upright moments between reps "
-            f"({pose.sum() / rate:.1f} s in all, {grid.t_s(a):.1f}–{grid.t_s(b):.1f} s); "
-            f"the rules reading the lockout pose ({rules}) are not assessed"
-        )
-        return Stance(
-            a, b, still, bias, max(0, a - window), min(n, b + window), (why,), "upright", pose
-        )
+        return stance_without_still(grid, cs, still, err)
     bias = {s: gyr[s][a:b].mean(axis=0) for s in acc}
     return Stance(a, b, still, bias, max(0, a - window), min(n, b + window), tuple(msgs))
 
@@ -155,7 +145,7 @@ def verticals(
     for s in grid.sensors:
         b = st.bias_dps[s]
         bias = (float(b[0]), float(b[1]), float(b[2]))
-        est = st.kind == "upright"  # as the later angles do (stream.AnalysisStages)
+        est = st.kind in BIAS_FROM_STOPS  # as the later angles do (stream.AnalysisStages)
         tracker = OrientationTracker(
             replace(
                 orientation,

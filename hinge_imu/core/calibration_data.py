@@ -44,8 +44,8 @@ class Calibration:
     #: sensor → its gyro bias over the data calibrated on, tracked at every
     #: rest (``rest_bias.track_bias``); a sensor missing here: ``gyro_bias_dps``.
     bias: Mapping[str, BiasTrack] = field(default_factory=dict)
-    #: How long the standing pose was seen: the stance, or without one the
-    #: upright moments between reps added up, s.
+    #: How long the standing pose was seen: the stance (or short stance), or
+    #: without either the upright moments between reps added up, s.
     pose_s: float = 0.0
 
     def bias_track(self, sensor: str) -> BiasTrack:
@@ -56,7 +56,8 @@ class Calibration:
 
     @property
     def kind(self) -> str:
-        """How the sensors were calibrated: ``stance`` or ``upright`` (``SensorCalibration``)."""
+        """How the sensors were calibrated: ``stance``, ``short_stance`` or ``upright``
+        (``SensorCalibration``)."""
         return next((c.kind for c in self.sensors.values()), "stance")
 
     def R_S_B(self, sensor: str) -> FloatArray:
@@ -127,8 +128,10 @@ class Stance:
     axis_start: int
     axis_end: int
     messages: tuple[str, ...]
-    #: ``stance`` (a still standing stance) or ``upright`` (no still stance:
-    #: the upright moments between reps, ``pose``).
+    #: ``stance`` (a still standing stance), ``short_stance`` (none of
+    #: ``min_stance_s``: the reference pose from a shorter quiet stance, the
+    #: gyro bias from the upright moments between reps) or ``upright`` (the
+    #: upright moments between reps, ``pose``, give both).
     kind: str = "stance"
     #: With ``upright``: the samples (N,) the standing pose is taken from.
     pose: BoolArray | None = None

@@ -64,6 +64,18 @@ class CalibrationSettings:
             there); none left: no gate, deg/s.
         bias_candidates: how many quiet rates are tried as that cluster's
             centre (an even subsample; more only costs time), count.
+        short_stance_min_s: without a still stance of ``min_stance_s``, a
+            quiet standing period this long gives the reference pose (the
+            gyro bias still comes from the upright moments; ``short_stance.py``), s.
+        short_stance_sway_deg: … over it every pose sensor's accelerometer
+            direction (smoothed over ``smooth_s``) stays within this of its
+            mean: a swaying stance passes (1.5° of simulated sway rocks an
+            upper back's direction by up to 11°, mostly linear
+            acceleration), a walk (a thigh's 20–25°) or a knock does not, deg.
+        short_stance_turn_deg: … and its turn (the gyro less the upright
+            moments' bias, integrated) stays within this of its mean: a
+            simulated swaying stance turns 1.0–2.1°, the first half second
+            of a rep 3° or more, a walk 8–18°, deg.
 
     Trunk axes (pelvis, upper back, head):
         moving_gyro_dps: gyro rate above which a sample counts as movement, deg/s.
@@ -135,6 +147,9 @@ class CalibrationSettings:
     max_bias_dps: float = 25.0
     bias_gravity_turn_dps: float = 10.0
     bias_candidates: int = 400
+    short_stance_min_s: float = 0.5
+    short_stance_sway_deg: float = 12.0
+    short_stance_turn_deg: float = 2.5
     moving_gyro_dps: float = 15.0
     axis_window_s: float = 240.0
     min_axis_samples: int = 10

@@ -34,6 +34,7 @@ from hinge_imu.core.live_ticks import GridBuffer, from_tick
 from hinge_imu.core.rep_events import RepEvent
 from hinge_imu.core.results import RepResult
 from hinge_imu.core.rules import RuleSet
+from hinge_imu.core.short_stance import BIAS_FROM_STOPS, CALIBRATION_WORDS
 from hinge_imu.core.step import AnalysisStep, merge_steps
 from hinge_imu.core.stream import AnalysisSettings, AnalysisStages, missing_sensor_warnings
 from hinge_imu.core.timegrid import GridChunk, GridResampler
@@ -258,7 +259,7 @@ class LiveAnalyser:
             events=(*moved, *(e for e in step.events if e.index >= row_k)),
             reps=tuple(r for r in step.reps if r.bounds.bottom > self._last_end_k),
         )
-        what = "the upright moments between reps" if cal.kind == "upright" else "a still stance"
+        what = CALIBRATION_WORDS.get(cal.kind, cal.kind)
         why = (
             f"calibrated again at {self._newest_s:.2f} s on the {self._reps_seen} reps "
             f"seen so far ({what}): the reps from now on use it"
@@ -332,7 +333,10 @@ class LiveAnalyser:
         ready = cal.pose_s >= self.live.upright_min_pose_s and in_opening_pose(
             chunks, cal, self.live.upright_opening_s, rate, self.settings.calibration
         )
-        if cal.kind == "upright" and not final and early and not ready:
+        # A short stance is taken as upright moments are (its gyro bias is theirs): taken
+        # at once, during the first rep, a swaying stance's pelvis read 10° off.
+        stops = cal.kind in BIAS_FROM_STOPS
+        if stops and not final and early and not ready:
             # Upright moments from the data so far, but no rep back up to them yet.
             return self._nag(final)
         axes_clear = all(clear(c) for c in cal.sensors.values())
@@ -347,7 +351,7 @@ class LiveAnalyser:
             return self._nag(final)
         # Every sensor from the same tick on (a sensor that started late: lost data before).
         stages, merged = self._stages_on(cal, chunks, min(c.k0 for c in chunks.values()))
-        if cal.kind == "upright" and not final and early and not rep_seen(merged, cal, axes_clear):
+        if stops and not final and early and not rep_seen(merged, cal, axes_clear):
             # A walk or a fidget before the first rep shows no flexion axis,
             # and read on a wrong reference it can pass for a rep: wait for a
             # rep between two upright moments (the stop or turning point before
@@ -374,7 +378,9 @@ class LiveAnalyser:
 
 
 def _news(old: Calibration, new: Calibration, was_clear: set[str]) -> bool:
-    """``new`` tells something ``old`` did not: a still stance, a slip, an axis now clear."""
+    """``new`` tells something ``old`` did not: another kind (a still stance after a short one
+    or upright moments; or the data so far no longer shows the old one's), a slip, an axis
+    now clear."""
     cleared = any(s not in was_clear and clear(c) for s, c in new.sensors.items())
     return new.kind != old.kind or _new_slip(old, new) or cleared
 

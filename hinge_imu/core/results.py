@@ -37,8 +37,10 @@ class SensorCalibration:
         axis_confidence: 0–1, how clearly the movement showed the flexion axis.
         ok: False when this sensor cannot be trusted for judging.
         messages: what a user should know (e.g. "stance only 0.8 s").
-        kind: how it was calibrated: ``stance`` (on a still standing stance)
-            or ``upright`` (no still stance anywhere: on the upright moments
+        kind: how it was calibrated: ``stance`` (on a still standing stance),
+            ``short_stance`` (no still stance of 1 s: the reference pose from
+            a shorter quiet stance, the gyro bias from the upright moments
+            between reps) or ``upright`` (neither: on the upright moments
             between reps, from the first to the last of them; the rules
             reading the lockout pose are then not assessed, docs/rules.md).
         bias_rests: how many rests re-measured the gyro bias (drift tracking).

@@ -21,12 +21,7 @@ import numpy.typing as npt
 
 from hinge_imu.conventions import ANGLE_NAMES, ANGLE_SENSORS, CORE_SENSORS, REQUIRED_SENSOR
 from hinge_imu.core.angles import joint_angles_deg
-from hinge_imu.core.calibration import (
-    ANGLE_READERS,
-    UPRIGHT_NOT_ASSESSED,
-    Calibration,
-    CalibrationSettings,
-)
+from hinge_imu.core.calibration import ANGLE_READERS, Calibration, CalibrationSettings
 from hinge_imu.core.chain import SensorChain
 from hinge_imu.core.orientation import OrientationSettings
 from hinge_imu.core.rep_events import RepSettings, tilt_angle_deg
@@ -35,6 +30,7 @@ from hinge_imu.core.reps import RepDetector
 from hinge_imu.core.rest_bias import RestBias, RestBiasSettings
 from hinge_imu.core.results import RepResult
 from hinge_imu.core.rules import RuleSet, judge_rep
+from hinge_imu.core.short_stance import BIAS_FROM_STOPS, UPRIGHT, UPRIGHT_NOT_ASSESSED
 from hinge_imu.core.step import AnalysisStep
 from hinge_imu.core.timegrid import GridAligner, GridChunk, GridSettings
 from hinge_imu.core.windowed import median_list
@@ -154,7 +150,7 @@ class AnalysisStages:
         #: on the upright moments between reps, those of the lockout pose.
         self._unassessed = (
             sorted({m for r in rules.rules if r.rule_id in UPRIGHT_NOT_ASSESSED for m in r.metrics})
-            if calibration.kind == "upright"
+            if calibration.kind == UPRIGHT
             else []
         )
         self.reset()
@@ -164,10 +160,12 @@ class AnalysisStages:
         self.chains = {
             s: SensorChain(
                 self.calibration.mountings(s),
-                # Without a still stance the bias comes from brief stops
-                # only: the filter goes on estimating it (docs/analysis.md).
+                # Without a still stance (also with a short one) the bias comes
+                # from brief stops only: the filter goes on estimating it
+                # (docs/analysis.md).
                 st.orientation(
-                    self.calibration.sensors[s].gyro_bias_dps, self.calibration.kind == "upright"
+                    self.calibration.sensors[s].gyro_bias_dps,
+                    self.calibration.kind in BIAS_FROM_STOPS,
                 ),
                 st.grid,
                 self.calibration.slipping(s),

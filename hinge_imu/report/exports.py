@@ -186,7 +186,11 @@ _REPS_WORDS = {
     "mistakes": ("", "rule ids that fired, separated by ';'"),
     "judged": ("true/false", "false when the rep could not be judged (poor data)"),
     "not_judged_reason": ("", "why the rep was not judged"),
-    "calibration": ("", "stance, or upright: no still stance, calibrated on the upright moments"),
+    "calibration": (
+        "",
+        "stance; short_stance: a stance under 1 s, gyro bias from the upright moments; "
+        "or upright: no stance, calibrated on the upright moments",
+    ),
 }
 _METRIC_WORDS = {
     "hip_flexion_peak": "hip flexion at the deepest point",

@@ -59,10 +59,12 @@ def quality_figure(session: Session) -> Figure:
             ax_stance.text(0.05, yi, "no sensor", va="center", color=NOT_JUDGED, fontsize=9)
             continue
         upright = cal.kind == "upright"  # no still stance: the upright moments between reps
-        stance = 0.0 if upright else cal.stance_s
+        stance = 0.0 if upright else cal.stance_s  # a short stance is drawn as it is
         colour = GOOD if cal.ok and stance >= STANCE_ASKED_S - 1e-6 else (MINOR if cal.ok else BAD)
         ax_stance.barh(yi, stance, color=colour, height=0.6)
         word = " — no stance: upright moments between reps" if upright else ""
+        if cal.kind == "short_stance":
+            word = " — short stance; gyro bias: upright moments between reps"
         word += "" if cal.ok else " — not usable"
         ax_stance.text(
             stance + 0.05,

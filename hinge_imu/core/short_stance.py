@@ -1,0 +1,194 @@
+"""Calibration without a still stance of ``min_stance_s``: a short stance, else upright moments.
+
+Part of the calibration (``calibration.py``); see docs/analysis.md ("1.
+Calibration", "A short stance"). Real people stand for a second or less
+before their first rep, and sway while they do. When no still stance of
+``min_stance_s`` exists, the gyro biases come from the upright moments
+between reps (``upright.py``: a swaying stance gives a poor bias), and the
+reference pose — each sensor's vertical — from the first *short stance*
+if there is one: at least ``short_stance_min_s`` where every pose sensor's
+accelerometer direction stays within ``short_stance_sway_deg`` of its mean,
+in the pose of the upright moments, and not a rep's lockout held. Against
+it the rules reading the lockout pose keep their meaning. Without one the
+reference is the upright moments themselves, and those rules are not
+assessed (``UPRIGHT_NOT_ASSESSED``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+from hinge_imu.core.angles import angle_between_deg
+from hinge_imu.core.arrays import column_mean, moving_mean, norm_rows, unit, unit_rows
+from hinge_imu.core.calibration_data import GridData, Stance
+from hinge_imu.core.calibration_settings import CalibrationSettings
+from hinge_imu.core.held_lockout import TILT_SENSORS, held_lockouts
+from hinge_imu.core.stance import NoStanceError, pose_sensor_names
+from hinge_imu.core.upright import upright_moments
+
+__all__ = [
+    "BIAS_FROM_STOPS",
+    "CALIBRATION_WORDS",
+    "SHORT_STANCE",
+    "UPRIGHT",
+    "UPRIGHT_NOT_ASSESSED",
+    "short_stance",
+    "stance_without_still",
+]
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Calibration kinds (``Stance.kind``, ``SensorCalibration.kind``): no still
+#: stance, the reference pose from a short stance / from the upright moments.
+SHORT_STANCE = "short_stance"
+UPRIGHT = "upright"
+#: Kinds whose gyro bias comes from the brief stops between reps: rougher
+#: than a still stance's, so the orientation filter goes on estimating it.
+BIAS_FROM_STOPS = frozenset({SHORT_STANCE, UPRIGHT})
+#: What each kind calibrated on, in words (messages, the printed table).
+CALIBRATION_WORDS = {
+    "stance": "a still stance",
+    SHORT_STANCE: "a short stance and the upright moments between reps",
+    UPRIGHT: "the upright moments between reps",
+}
+#: Rules reading the lockout pose: against upright moments between reps
+#: (the lockout itself) they have no meaning, so they are not assessed.
+UPRIGHT_NOT_ASSESSED = ("no_lockout", "ribs_flared")
+
+
+def _quiet(
+    u: Mapping[str, FloatArray],
+    turn: Mapping[str, FloatArray],
+    ab: tuple[int, int],
+    cos_sway: float,
+    turn_deg: float,
+) -> bool:
+    """Over [a, b) every pose sensor's direction ``u`` stays within the sway
+    bound of its mean, and its turn ``turn`` (integrated gyro, deg) within
+    ``turn_deg`` of its mean."""
+    a, b = ab
+    for s, x in u.items():
+        if float(np.min(x[a:b] @ unit(column_mean(x[a:b])))) < cos_sway:
+            return False
+        t = turn[s][a:b]
+        if float(np.max(norm_rows(t - column_mean(t)))) > turn_deg:
+            return False
+    return True
+
+
+def _opening_end(
+    u: Mapping[str, FloatArray], ref: Mapping[str, FloatArray], settings: CalibrationSettings
+) -> int:
+    """Where the opening ends: the first sample a trunk sensor's direction stands
+    more than ``held_lockout_deg`` from its upright pose (a rep's hole; N: never)."""
+    n = next(iter(u.values())).shape[0]
+    cos_hole = np.cos(np.deg2rad(settings.held_lockout_deg))
+    far = np.zeros(n, dtype=bool)
+    for s in (s for s in TILT_SENSORS if s in u):
+        far |= u[s] @ ref[s] < cos_hole
+    return int(np.argmax(far)) if far.any() else n
+
+
+def short_stance(
+    grid: GridData,
+    upright: BoolArray,
+    bias_dps: Mapping[str, FloatArray],
+    settings: CalibrationSettings,
+) -> tuple[int, int] | None:
+    """The short stance [start, end) (indices) the data opens with, None if there is none.
+
+    A short stance lasts at least ``short_stance_min_s`` (at most
+    ``max_stance_s``) with every sensor's data, before the first rep's
+    hole (:func:`_opening_end`: a set preceded by a still stance has one of
+    ``min_stance_s`` mostly; the restless moments before a later one are
+    fidgets, as quiet but up to 4° off standing). Over it every pose
+    sensor's accelerometer direction (smoothed over ``smooth_s``; the
+    direction only, as magnitudes read 10–40 % off) stays within
+    ``short_stance_sway_deg`` of its mean (no walk, no knock) and its turn
+    — the gyro less ``bias_dps`` (the upright moments'), integrated — within
+    ``short_stance_turn_deg`` (the start of a rep is slow, but turns on).
+    Its pose is that of the upright moments ``upright`` (N,): every pose
+    sensor within ``pose_tolerance_deg``; and it is no rep's lockout held
+    (``held_lockout.held_lockouts``). The first such period is taken.
+    """
+    acc, rate_hz = grid.acc_mps2, grid.rate_hz
+    n = upright.shape[0]
+    w = max(2, round(settings.short_stance_min_s * rate_hz))
+    if n < w or not upright.any():
+        return None
+    names = pose_sensor_names(acc)
+    smooth = round(settings.smooth_s * rate_hz)
+    u = {s: unit_rows(moving_mean(unit_rows(acc[s][:n]), smooth)) for s in acc}
+    ref = {s: unit(column_mean(u[s][upright])) for s in acc}
+    end = _opening_end(u, ref, settings)
+    if end < w:
+        return None
+    u = {s: u[s][:end] for s in names}
+    turn = {s: np.cumsum(grid.gyr_dps[s][:end] - bias_dps[s], axis=0) / rate_hz for s in names}
+    cos_sway = float(np.cos(np.deg2rad(settings.short_stance_sway_deg)))
+    turn_deg = settings.short_stance_turn_deg
+    # A cheap screen first: for unit vectors all within the bound of their
+    # mean direction, the length of their mean is at least cos(bound).
+    ok = np.ones(end - w + 1, dtype=bool)
+    for s in names:
+        c = np.zeros((end + 1, 3))
+        np.cumsum(u[s], axis=0, out=c[1:])
+        ok &= norm_rows(c[w:] - c[:-w]) >= w * cos_sway
+    lost = np.zeros(end + 1)
+    np.cumsum(~np.logical_and.reduce([grid.valid[s][:end] for s in acc]), out=lost[1:])
+    ok &= lost[w:] == lost[:-w]
+    longest = max(w, round(settings.max_stance_s * rate_hz))
+    step = max(1, w // 5)
+    for i in np.flatnonzero(ok).tolist():
+        if not ok[i] or not _quiet(u, turn, (i, i + w), cos_sway, turn_deg):
+            continue  # (not ok: inside a quiet period looked at already)
+        b = i + w
+        while b < min(end, i + longest) and _quiet(
+            u, turn, (i, min(end, b + step)), cos_sway, turn_deg
+        ):
+            b = min(end, b + step)
+        far = [
+            angle_between_deg(column_mean(u[s][i:b]), ref[s]) > settings.pose_tolerance_deg
+            for s in names
+        ]
+        if not any(far) and not held_lockouts(acc, [(i, b)], rate_hz, settings)[0]:
+            return i, b
+        ok[i:b] = False  # the rest of this quiet period is the same pose
+    return None
+
+
+def stance_without_still(
+    grid: GridData, cs: CalibrationSettings, still: BoolArray, err: NoStanceError
+) -> Stance:
+    """Stage 1 without a still stance of ``min_stance_s``: a short stance, else upright moments.
+
+    The gyro biases come from the upright moments between reps either way
+    (``upright.upright_moments``). ``err``: why there is no still stance.
+    Raises NoStanceError when there are no upright moments either.
+    """
+    acc, rate = grid.acc_mps2, grid.rate_hz
+    pose, bias, (a, b) = upright_moments(acc, grid.gyr_dps, grid.valid, rate, cs)
+    n = min(x.shape[0] for x in acc.values())
+    window = int(cs.axis_window_s * rate)
+    moments = f"the upright moments between reps ({pose.sum() / rate:.1f} s in all)"
+    found = short_stance(grid, pose, bias, cs)
+    why = f"{err}".split(" (")[0]
+    if found is not None:
+        a, b = found
+        why += (
+            f"; calibrated on the short stance at {grid.t_s(a):.1f}–{grid.t_s(b):.1f} s "
+            f"(the reference pose: every rule is assessed) and the gyro bias on {moments}"
+        )
+        axes = (max(0, a - window), min(n, b + window))
+        return Stance(a, b, still, bias, *axes, (why,), SHORT_STANCE)
+    rules = ", ".join(UPRIGHT_NOT_ASSESSED)
+    why += (
+        f"; calibrated on {moments[:-1]}, {grid.t_s(a):.1f}–{grid.t_s(b):.1f} s); "
+        f"the rules reading the lockout pose ({rules}) are not assessed"
+    )
+    axes = (max(0, a - window), min(n, b + window))
+    return Stance(a, b, still, bias, *axes, (why,), UPRIGHT, pose)
