@@ -16,7 +16,7 @@ that value
 "So far" rather than "in the whole recording" makes the detector causal:
 live coaching finds exactly the stretches the reader finds, whatever the
 block sizes (``SaturationDetector.update`` per block; the reader feeds the
-whole recording as one block).
+whole recording in blocks of ``STREAM_BLOCK`` samples).
 """
 
 from __future__ import annotations
@@ -34,6 +34,10 @@ BoolArray = npt.NDArray[np.bool_]
 G_MPS2 = 9.80665
 #: The six channels a stretch may name, in this order (acc m/s², gyr °/s).
 CHANNELS = ("acc_x", "acc_y", "acc_z", "gyr_x", "gyr_y", "gyr_z")
+#: Samples per update when a whole stream is looked at (:func:`saturated_stretches`):
+#: a block's channel rows stay in the CPU's cache (a 1-hour, 100 Hz stream:
+#: 18 → 13 ms, cold), and the stretches do not depend on the blocks.
+STREAM_BLOCK = 50_000
 
 
 @dataclass(frozen=True)
@@ -296,6 +300,8 @@ def saturated_stretches(
 ) -> tuple[Saturation, ...]:
     """Every saturated stretch of one sensor's whole stream, in time order."""
     det = SaturationDetector(settings)
-    det.update(t_s, acc_mps2, gyr_dps)
+    for lo in range(0, t_s.shape[0], STREAM_BLOCK):
+        hi = lo + STREAM_BLOCK
+        det.update(t_s[lo:hi], acc_mps2[lo:hi], gyr_dps[lo:hi])
     det.finish()
     return tuple(det.found)

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.angles import sagittal_angle_deg, segment_angles_deg, vertical_in_sensor
+from hinge_imu.core.arrays import norm_rows
 from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
 from hinge_imu.core.rest_bias import BiasTrack, RestBias
 from hinge_imu.core.timegrid import GridChunk, GridSettings
@@ -158,11 +159,7 @@ class SensorChain:
         # The accelerometer's own vertical (its direction only; the magnitude
         # may be 10-40 % off): a rest's lockout is read on it (stream.py).
         acc = np.asarray(chunk.acc_mps2, dtype=np.float64)
-        acc_vert = (
-            acc / np.maximum(np.linalg.norm(acc, axis=1), 1e-9)[:, None]
-            if self.at_rest_angle
-            else None
-        )
+        acc_vert = acc / np.maximum(norm_rows(acc), 1e-9)[:, None] if self.at_rest_angle else None
         out = np.empty((len(chunk), 3))
         if acc_vert is None:
             out[:, 2] = np.nan

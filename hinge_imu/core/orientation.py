@@ -91,7 +91,9 @@ class OrientationTracker:
         n = int(np.shape(acc_mps2)[0])
         if n == 0:
             return np.zeros((0, 4))
-        gyr_rps = np.ascontiguousarray(np.deg2rad(gyr_dps) - self._bias(bias_dps), dtype=np.float64)
+        # deg2rad makes a new array: the bias comes off in place (one pass less).
+        gyr_rps = np.ascontiguousarray(np.deg2rad(gyr_dps), dtype=np.float64)
+        gyr_rps -= self._bias(bias_dps)
         acc = np.ascontiguousarray(acc_mps2, dtype=np.float64)
         out = self._filter.updateBatch(gyr_rps, acc)
         return np.asarray(out["quat6D"], dtype=np.float64)
