@@ -68,8 +68,9 @@ def recording(minutes: float) -> Path:
 def measure(cmd: list[str]) -> tuple[float, float, int, float]:
     """(wall s, max RSS MB, exit code, CPU s) of ``cmd`` run as a child of a fresh process.
 
-    CPU is user + system time of all its threads (pandas parses a large CSV
-    given by path in parallel threads, so CPU can exceed wall).
+    CPU is user + system time of all its threads, so it can exceed wall:
+    pyarrow's CSV reader (``hinge-imu analyse``) parses in threads; pandas'
+    C parser parses on one thread (CPU about wall when the machine is idle).
     """
     out = subprocess.run(
         [sys.executable, "-c", _MEASURE, *cmd], capture_output=True, text=True, check=True
