@@ -184,6 +184,8 @@ class LiveAnalyser:
         again = self._calibrate_again("axis")
         if again.calibration is None:
             return self._counted(told)
+        # The held reps are seen now: a re-calibration due at their count is this one.
+        self._again_at = [n for n in self._again_at if n > self._reps_seen]
         # The rep's end, told by the stages that followed it; the new stages' events from here.
         ended = tuple(e for e in told.events if e.index < row_k)
         return replace(
