@@ -394,3 +394,23 @@ def test_reps_a_sensor_not_ok_would_leave_unjudged_are_judged_once_a_calibration
         assert {v.rule_id for v, w in pairs if v.fired != w.fired} <= near_threshold(r, o)
     # Each rep's end told once (the in-rep monitor follows these events).
     assert len([e for st in steps for e in st.events if e.kind == "finished"]) == 3
+
+
+def test_a_shank_and_foot_no_rule_needs_do_not_hold_the_first_calibration_back() -> None:
+    # A SIMULATED real session with a shank and a foot sensor besides the
+    # three, opening on a short swaying stance. No angle reads the extra
+    # sensors and their flexion axes are never clear; live waited for every
+    # sensor's axis to be clear before it took the first calibration on the
+    # short stance, and took it only at the still stance after the set
+    # (no in-rep coaching in set 1). Now it waits for the sensors an angle
+    # reads only, and calibrates before rep 2's bottom as without them.
+    from test_core_real import _simulate
+
+    from hinge_imu.samples import random_blocks
+
+    s = _simulate(0, off=("slip",), sets=1, reps=4, extras=("shank", "foot"))
+    rec, truth = s.recording, s.truth["reps"]
+    live = LiveAnalyser(rec.ordered_sensor_names(), load_rules(), side=rec.side)
+    reps, cal_at, _ = run(live, random_blocks(rec, 0))
+    assert cal_at is not None and cal_at < truth[1]["t_bottom"]
+    assert len(reps) == len(truth) and all(r.judged for r in reps)

@@ -33,6 +33,7 @@ from hinge_imu.core.live_ready import (
     in_opening_pose,
     movement_after_stance_s,
     new_slip,
+    reads_clear,
     reads_not_ok,
     rep_seen,
     tells_news,
@@ -174,12 +175,8 @@ class LiveAnalyser:
         return self._try_calibrate(final=False)
 
     def _judge_again(self, told: AnalysisStep) -> AnalysisStep:
-        """A step telling reps left unjudged (a sensor not ok): calibrate on them first.
-
-        One slow rep may not show the thigh's axis, the next one does, and a
-        slow set's stops are shorter than ``rest_again_s``: new stages that
-        see the sensor ok judge the reps (docs/analysis.md, "Live").
-        """
+        """A step telling reps left unjudged (a sensor not ok): calibrate on them first, and
+        new stages that see the sensor ok judge them (docs/analysis.md, "Live")."""
         row_k = self._next_row_k
         again = self._calibrate_again("axis")
         if again.calibration is None:
@@ -372,7 +369,7 @@ class LiveAnalyser:
         if stops and not final and early and not ready:
             # Upright moments from the data so far, but no rep back up to them yet.
             return self._nag(final)
-        axes_clear = all(clear(c) for c in cal.sensors.values())
+        axes_clear = reads_clear(cal)
         moved_s = movement_after_stance_s(chunks["pelvis"], cal, rate, self.settings.calibration)
         enough = (
             (moved_s >= self.live.min_axis_movement_s and axes_clear)

@@ -93,3 +93,9 @@ def new_slip(old: Calibration, new: Calibration) -> bool:
 def reads_not_ok(cal: Calibration | None) -> bool:
     """A sensor an angle reads is not ok in ``cal``: every rep is left unjudged."""
     return cal is not None and any(not c.ok for s, c in cal.sensors.items() if s in ANGLE_READERS)
+
+
+def reads_clear(cal: Calibration) -> bool:
+    """Every sensor an angle reads is clear in ``cal`` (a shank or foot no rule needs, never
+    clear, does not hold a calibration back: issue 12, "an extra sensor")."""
+    return all(clear(c) for s, c in cal.sensors.items() if s in ANGLE_READERS)
