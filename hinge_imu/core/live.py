@@ -28,7 +28,16 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.calibration import Calibration, NoStanceError, calibrate_grid
-from hinge_imu.core.live_ready import clear, in_opening_pose, movement_after_stance_s, rep_seen
+from hinge_imu.core.live_ready import (
+    clear,
+    in_opening_pose,
+    movement_after_stance_s,
+    new_slip,
+    reads_clear,
+    reads_not_ok,
+    rep_seen,
+    tells_news,
+)
 from hinge_imu.core.live_settings import LiveSettings
 from hinge_imu.core.live_ticks import GridBuffer, from_tick
 from hinge_imu.core.rep_events import RepEvent
@@ -146,7 +155,11 @@ class LiveAnalyser:
             self._keeping = False
             self._kept = {s: GridBuffer() for s in self.sensors}
         if self._stages is not None:
-            step = self._counted(self._stages.update(block.sensor, chunk))
+            step = self._stages.update(block.sensor, chunk)
+            if self._keeping and step.reps and reads_not_ok(self.calibration):
+                step = self._judge_again(step)
+            else:
+                step = self._counted(step)
             self._track_rep(step)
             # Not in the step that tells a rep: its feedback must not wait for this.
             if self._keeping and not step.reps and (due := self._again_due(step)):
@@ -160,6 +173,23 @@ class LiveAnalyser:
         self._next_try_s = self._newest_s + self.live.retry_every_s
         self._drop_old_ticks()
         return self._try_calibrate(final=False)
+
+    def _judge_again(self, told: AnalysisStep) -> AnalysisStep:
+        """A step telling reps left unjudged (a sensor not ok): calibrate on them first, and
+        new stages that see the sensor ok judge them (docs/analysis.md, "Live")."""
+        row_k = self._next_row_k
+        again = self._calibrate_again("axis")
+        if again.calibration is None:
+            return self._counted(told)
+        # The held reps are seen now: a re-calibration due at their count is this one.
+        self._again_at = [n for n in self._again_at if n > self._reps_seen]
+        # The rep's end, told by the stages that followed it; the new stages' events from here.
+        ended = tuple(e for e in told.events if e.index < row_k)
+        return replace(
+            again,
+            events=(*ended, *again.events),
+            warnings=(*told.warnings, *again.warnings),
+        )
 
     def _drop_old_ticks(self) -> None:
         keep_from = int((self._newest_s - self.live.keep_max_s) * self.settings.grid.rate_hz)
@@ -235,9 +265,9 @@ class LiveAnalyser:
         if any(s in was_clear and not clear(c) for s, c in cal.sensors.items()):
             # Not a better calibration: a sensor it leaves unclear was clear.
             return AnalysisStep(calibrated=True)
-        if due == "rest" and old is not None and not _news(old, cal, was_clear):
+        if due in ("rest", "axis") and old is not None and not tells_news(old, cal, was_clear):
             return AnalysisStep(calibrated=True)  # a rest that shows nothing new
-        if due == "slip" and old is not None and not _new_slip(old, cal):
+        if due == "slip" and old is not None and not new_slip(old, cal):
             return AnalysisStep(calibrated=True)  # a movement, no new slip
         rate = self.settings.grid.rate_hz
         row_k = self._next_row_k
@@ -259,12 +289,12 @@ class LiveAnalyser:
             events=(*moved, *(e for e in step.events if e.index >= row_k)),
             reps=tuple(r for r in step.reps if r.bounds.bottom > self._last_end_k),
         )
+        step = self._counted(step)  # a rep held for this (``_judge_again``) counts as seen
         what = CALIBRATION_WORDS.get(cal.kind, cal.kind)
         why = (
             f"calibrated again at {self._newest_s:.2f} s on the {self._reps_seen} reps "
             f"seen so far ({what}): the reps from now on use it"
         )
-        step = self._counted(step)
         news = tuple(m for m in cal.messages if old is None or m not in old.messages)
         return replace(step, calibration=cal, warnings=(*news, why, *step.warnings))
 
@@ -339,7 +369,7 @@ class LiveAnalyser:
         if stops and not final and early and not ready:
             # Upright moments from the data so far, but no rep back up to them yet.
             return self._nag(final)
-        axes_clear = all(clear(c) for c in cal.sensors.values())
+        axes_clear = reads_clear(cal)
         moved_s = movement_after_stance_s(chunks["pelvis"], cal, rate, self.settings.calibration)
         enough = (
             (moved_s >= self.live.min_axis_movement_s and axes_clear)
@@ -375,16 +405,3 @@ class LiveAnalyser:
                 warnings=("not calibrated yet: stand tall and still for 2 s, then do a hip hinge",)
             )
         return AnalysisStep()
-
-
-def _news(old: Calibration, new: Calibration, was_clear: set[str]) -> bool:
-    """``new`` tells something ``old`` did not: another kind (a still stance after a short one
-    or upright moments; or the data so far no longer shows the old one's), a slip, an axis
-    now clear."""
-    cleared = any(s not in was_clear and clear(c) for s, c in new.sensors.items())
-    return new.kind != old.kind or _new_slip(old, new) or cleared
-
-
-def _new_slip(old: Calibration, new: Calibration) -> bool:
-    """``new`` finds strap slips ``old`` did not (or not the same number)."""
-    return {s: len(v) for s, v in new.slips.items()} != {s: len(v) for s, v in old.slips.items()}

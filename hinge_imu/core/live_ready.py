@@ -3,7 +3,8 @@
 Offline the calibration sees the whole recording; live, a calibration on
 the data so far can be wrong in ways the whole would show (a pause in the
 hole as the only stop, a fidget as the only movement). These checks say
-when the data so far supports one (docs/analysis.md, "Live").
+when the data so far supports one, and when a calibration again is worth
+taking (docs/analysis.md, "Live").
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 
 from hinge_imu.core.angles import angle_between_deg
 from hinge_imu.core.arrays import norm_rows
-from hinge_imu.core.calibration import Calibration
+from hinge_imu.core.calibration import ANGLE_READERS, Calibration
 from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.results import SensorCalibration
 from hinge_imu.core.stance import pose_sensor_names, same_pose
@@ -73,3 +74,28 @@ def rep_seen(step: AnalysisStep, cal: Calibration, axes_clear: bool) -> bool:
     the opening show no turning point long enough for an upright moment)."""
     after = (r.metrics for r in step.reps if r.metrics.t_start >= cal.stance_start_s)
     return any(axes_clear or m.t_end <= cal.stance_end_s for m in after)
+
+
+def tells_news(old: Calibration, new: Calibration, was_clear: set[str]) -> bool:
+    """``new`` tells something ``old`` did not: another kind (a still stance after a short one
+    or upright moments; or the data so far no longer shows the old one's), a slip, an axis
+    now clear or ok."""
+    cleared = any(s not in was_clear and clear(c) for s, c in new.sensors.items())
+    now_ok = any(c.ok and not old.sensors[s].ok for s, c in new.sensors.items() if s in old.sensors)
+    return new.kind != old.kind or new_slip(old, new) or cleared or now_ok
+
+
+def new_slip(old: Calibration, new: Calibration) -> bool:
+    """``new`` finds strap slips ``old`` did not (or not the same number)."""
+    return {s: len(v) for s, v in new.slips.items()} != {s: len(v) for s, v in old.slips.items()}
+
+
+def reads_not_ok(cal: Calibration | None) -> bool:
+    """A sensor an angle reads is not ok in ``cal``: every rep is left unjudged."""
+    return cal is not None and any(not c.ok for s, c in cal.sensors.items() if s in ANGLE_READERS)
+
+
+def reads_clear(cal: Calibration) -> bool:
+    """Every sensor an angle reads is clear in ``cal`` (a shank or foot no rule needs, never
+    clear, does not hold a calibration back: issue 12, "an extra sensor")."""
+    return all(clear(c) for s, c in cal.sensors.items() if s in ANGLE_READERS)
