@@ -25,6 +25,7 @@ from hinge_imu.core.angles import angle_between_deg
 from hinge_imu.core.arrays import column_mean, moving_mean, norm_rows, unit, unit_rows
 from hinge_imu.core.calibration_data import GridData, Stance
 from hinge_imu.core.calibration_settings import CalibrationSettings
+from hinge_imu.core.cycle_bias import cycle_moments
 from hinge_imu.core.held_lockout import TILT_SENSORS, held_lockouts
 from hinge_imu.core.stance import NoStanceError, pose_sensor_names
 from hinge_imu.core.upright import upright_moments
@@ -171,12 +172,27 @@ def stance_without_still(
     Raises NoStanceError when there are no upright moments either.
     """
     acc, rate = grid.acc_mps2, grid.rate_hz
-    pose, bias, (a, b) = upright_moments(acc, grid.gyr_dps, grid.valid, rate, cs)
+    pose, bias, (a, b), steady_s = upright_moments(acc, grid.gyr_dps, grid.valid, rate, cs)
+    scarce = steady_s < cs.cycle_bias_max_steady_s
+    cycles = cycle_moments(grid, (pose, bias, (a, b)), None, cs) if scarce else None
+    if cycles is not None:
+        pose, bias, (a, b) = cycles
+    found = short_stance(grid, pose, bias, cs)
+    if scarce and found is not None:
+        # The short stance is the better first end: longer, and standing.
+        cycles = cycle_moments(grid, (pose, bias, (a, b)), found, cs) or cycles
+        if cycles is not None:
+            pose, bias, (a, b) = cycles
     n = min(x.shape[0] for x in acc.values())
     window = int(cs.axis_window_s * rate)
     moments = f"the upright moments between reps ({pose.sum() / rate:.1f} s in all)"
-    found = short_stance(grid, pose, bias, cs)
     why = f"{err}".split(" (")[0]
+    if cycles is not None:
+        # Said first: the rest of the sentence ends in the kind's own words.
+        why += (
+            f"; only {steady_s:.1f} s with every gyro steady, so the gyro bias is the mean "
+            "rate over whole rep cycles (standing pose to standing pose)"
+        )
     if found is not None:
         a, b = found
         why += (

@@ -1,0 +1,146 @@
+"""The gyro bias from whole rep cycles: reps return to the pose they left.
+
+Part of the calibration without a still stance (``short_stance.py``); see
+docs/analysis.md ("No still stance at all"). Between two moments in the same
+standing pose (the opening's short stance or an upright moment, and a later
+rep's lockout) a sensor's net rotation is small, so its mean rate over the
+interval is its bias plus that net rotation over the interval's length. The
+tilt part of the net rotation shows in the accelerometer's direction at the
+two ends (directions only: magnitudes read 10–40 % off); the turn about the
+vertical is taken as none. The bias is the one whose bias-free gyro,
+integrated as rotations (not added: a rep turning about two axes does not
+commute), turns the first end's direction into the last's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+from hinge_imu.core.arrays import column_mean, runs, unit, unit_rows
+from hinge_imu.core.calibration_data import GridData
+from hinge_imu.core.calibration_settings import CalibrationSettings
+
+__all__ = ["cycle_bias", "cycle_moments", "net_rotation"]
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+def _quat_mul(p: FloatArray, q: FloatArray) -> FloatArray:
+    """Hamilton products of (N, 4) quaternions [w, x, y, z], row by row."""
+    pw, px, py, pz = p[:, 0], p[:, 1], p[:, 2], p[:, 3]
+    qw, qx, qy, qz = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
+    return np.stack(
+        [
+            pw * qw - px * qx - py * qy - pz * qz,
+            pw * qx + px * qw + py * qz - pz * qy,
+            pw * qy - px * qz + py * qw + pz * qx,
+            pw * qz + px * qy - py * qx + pz * qw,
+        ],
+        axis=1,
+    )
+
+
+def _rotvec_to_quat(v_rad: FloatArray) -> FloatArray:
+    """(N, 3) rotation vectors, rad → (N, 4) unit quaternions."""
+    angle = np.sqrt(np.sum(v_rad * v_rad, axis=1))
+    half = 0.5 * angle
+    # sin(x/2)/x → 1/2 as x → 0.
+    k = np.where(angle > 1e-12, np.sin(half) / np.where(angle > 1e-12, angle, 1.0), 0.5)
+    return np.concatenate([np.cos(half)[:, None], v_rad * k[:, None]], axis=1)
+
+
+def _quat_to_rotvec_deg(q: FloatArray) -> FloatArray:
+    """One unit quaternion (4,) → its rotation vector, deg."""
+    w = q[0] if q[0] >= 0 else -q[0]
+    v = q[1:] if q[0] >= 0 else -q[1:]
+    s = float(np.sqrt(v @ v))
+    if s < 1e-15:
+        return 2.0 * np.rad2deg(v)
+    return np.rad2deg(2.0 * np.arctan2(s, w)) * v / s
+
+
+def net_rotation(rate_dps: FloatArray, rate_hz: float) -> FloatArray:
+    """The net rotation (3,) deg of body-frame rates (N, 3) deg/s over N samples,
+    as a rotation vector in the first sample's frame (products in time order)."""
+    q = _rotvec_to_quat(np.deg2rad(rate_dps) / rate_hz)
+    while q.shape[0] > 1:  # pairwise products: log2(N) vector steps, order kept
+        if q.shape[0] % 2:
+            q = np.concatenate([q, np.array([[1.0, 0.0, 0.0, 0.0]])])
+        q = _quat_mul(q[0::2], q[1::2])
+    return _quat_to_rotvec_deg(q[0]) if q.shape[0] else np.zeros(3)
+
+
+def _tilt_deg(u_first: FloatArray, u_last: FloatArray) -> FloatArray:
+    """The smallest rotation (rotation vector, deg, first end's frame) of a sensor whose
+    up direction reads ``u_first`` then ``u_last`` in its own frame."""
+    axis = np.cross(u_last, u_first)
+    s = float(np.sqrt(axis @ axis))
+    if s < 1e-12:
+        return np.zeros(3)
+    return np.rad2deg(np.arctan2(s, float(u_first @ u_last))) * axis / s
+
+
+def cycle_bias(
+    acc_mps2: Mapping[str, FloatArray],
+    gyr_dps: Mapping[str, FloatArray],
+    first: tuple[int, int],
+    last: tuple[int, int],
+    rate_hz: float,
+    rounds: int = 2,
+) -> dict[str, FloatArray]:
+    """Each sensor's gyro bias (3,) deg/s from its movement between two same-pose ends.
+
+    ``first``, ``last``: [start, end) indices of the two ends (the up
+    direction is each one's mean accelerometer direction; the interval runs
+    from the middle of one to the middle of the other). The mean rate over
+    it less the tilt between the ends, then ``rounds`` Gauss–Newton steps on
+    the integrated rotation.
+    """
+    i = (first[0] + first[1]) // 2
+    j = (last[0] + last[1]) // 2
+    t_s = (j - i) / rate_hz
+    out = {}
+    for s, acc in acc_mps2.items():
+        u0 = unit(column_mean(unit_rows(acc[first[0] : first[1]])))
+        u1 = unit(column_mean(unit_rows(acc[last[0] : last[1]])))
+        tilt = _tilt_deg(u0, u1)
+        w = gyr_dps[s][i:j]
+        b = (column_mean(w) * (j - i) / rate_hz - tilt) / t_s
+        for _ in range(rounds):
+            b = b + (net_rotation(w - b, rate_hz) - tilt) / t_s
+        out[s] = b
+    return out
+
+
+def cycle_moments(
+    grid: GridData,
+    found: tuple[BoolArray, dict[str, FloatArray], tuple[int, int]],
+    opening: tuple[int, int] | None,
+    settings: CalibrationSettings,
+) -> tuple[BoolArray, dict[str, FloatArray], tuple[int, int]] | None:
+    """The upright moments with their gyro biases taken from whole rep cycles.
+
+    ``found``: the upright moments (N,), biases and (first, end) index as
+    ``upright_moments`` gave them; ``opening``: a short stance [start, end)
+    the data opens with (then the first end), else the first moment. The
+    last end is the last moment, at least ``cycle_bias_min_s`` later, with
+    every sensor's data in between. The moments stay ``found``'s (found
+    again on the new biases, a brief opening moment can drop out, and with
+    it the rep live waits for). None when there is no such interval.
+    """
+    rate = grid.rate_hz
+    pose, _, ab = found
+    ends = runs(pose)
+    first = opening if opening is not None else ends[0]
+    last = ends[-1]
+    i, j = (first[0] + first[1]) // 2, (last[0] + last[1]) // 2
+    if (j - i) / rate < settings.cycle_bias_min_s:
+        return None
+    if not all(v[i:j].all() for v in grid.valid.values()):
+        return None
+    bias = cycle_bias(grid.acc_mps2, grid.gyr_dps, first, last, rate, settings.cycle_bias_rounds)
+    return pose, bias, ab
