@@ -76,6 +76,12 @@ class CalibrationSettings:
         cycle_bias_rounds: … the rotation integrated with the bias and the
             bias corrected this often (a rep turning about two axes does
             not add up as vectors), rounds.
+        cycle_turn_dps, cycle_turn_smooth_s: … the last end may be a
+            turning point (back-to-back reps stop too briefly for an upright
+            moment): the sensors' rates beyond the upright moments' bias,
+            smoothed over ``cycle_turn_smooth_s``, summed, at a local
+            minimum under ``cycle_turn_dps`` per sensor, in the standing
+            pose, deg/s and s.
         short_stance_min_s: without a still stance of ``min_stance_s``, a
             quiet standing period this long gives the reference pose (the
             gyro bias still comes from the upright moments; ``short_stance.py``), s.
@@ -160,8 +166,10 @@ class CalibrationSettings:
     bias_gravity_turn_dps: float = 10.0
     bias_candidates: int = 400
     cycle_bias_max_steady_s: float = 1.0
-    cycle_bias_min_s: float = 2.0
+    cycle_bias_min_s: float = 1.5
     cycle_bias_rounds: int = 2
+    cycle_turn_dps: float = 20.0
+    cycle_turn_smooth_s: float = 0.05
     short_stance_min_s: float = 0.5
     short_stance_sway_deg: float = 12.0
     short_stance_turn_deg: float = 2.5

@@ -19,9 +19,10 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-from hinge_imu.core.arrays import column_mean, runs, unit, unit_rows
+from hinge_imu.core.arrays import column_mean, moving_mean, norm_rows, runs, unit, unit_rows
 from hinge_imu.core.calibration_data import GridData
 from hinge_imu.core.calibration_settings import CalibrationSettings
+from hinge_imu.core.stance import pose_sensor_names
 
 __all__ = ["cycle_bias", "cycle_moments", "net_rotation"]
 
@@ -91,14 +92,15 @@ def cycle_bias(
     last: tuple[int, int],
     rate_hz: float,
     rounds: int = 2,
+    tilt: bool = True,
 ) -> dict[str, FloatArray]:
     """Each sensor's gyro bias (3,) deg/s from its movement between two same-pose ends.
 
     ``first``, ``last``: [start, end) indices of the two ends (the up
     direction is each one's mean accelerometer direction; the interval runs
     from the middle of one to the middle of the other). The mean rate over
-    it less the tilt between the ends, then ``rounds`` Gauss–Newton steps on
-    the integrated rotation.
+    it less the tilt between the ends (``tilt`` False: none, the same pose at
+    both), then ``rounds`` Gauss–Newton steps on the integrated rotation.
     """
     i = (first[0] + first[1]) // 2
     j = (last[0] + last[1]) // 2
@@ -107,13 +109,49 @@ def cycle_bias(
     for s, acc in acc_mps2.items():
         u0 = unit(column_mean(unit_rows(acc[first[0] : first[1]])))
         u1 = unit(column_mean(unit_rows(acc[last[0] : last[1]])))
-        tilt = _tilt_deg(u0, u1)
+        turned = _tilt_deg(u0, u1) if tilt else np.zeros(3)
         w = gyr_dps[s][i:j]
-        b = (column_mean(w) * (j - i) / rate_hz - tilt) / t_s
+        b = (column_mean(w) * (j - i) / rate_hz - turned) / t_s
         for _ in range(rounds):
-            b = b + (net_rotation(w - b, rate_hz) - tilt) / t_s
+            b = b + (net_rotation(w - b, rate_hz) - turned) / t_s
         out[s] = b
     return out
+
+
+def _last_turn(
+    grid: GridData, bias: Mapping[str, FloatArray], ref: Mapping[str, FloatArray], from_i: int,
+    settings: CalibrationSettings,
+) -> int | None:
+    """The last turning point in the standing pose after ``from_i`` (index; None: none).
+
+    A turning point: the sensors' summed rate beyond ``bias`` (smoothed over
+    ``cycle_turn_smooth_s``) at a local minimum under ``cycle_turn_dps`` per
+    sensor, every pose sensor's accelerometer direction (over the same
+    window: the reversal's acceleration rocks it, 20–35° 0.05 s away in fast
+    simulated reps) within ``pose_tolerance_deg`` of ``ref`` (a rep's bottom
+    is a turning point too), with every sensor's data for a window after it.
+    """
+    rate = grid.rate_hz
+    names = list(grid.acc_mps2)
+    n = min(x.shape[0] for x in grid.acc_mps2.values())
+    k = max(1, round(settings.cycle_turn_smooth_s * rate))
+    speed = sum(moving_mean(norm_rows(grid.gyr_dps[s][:n] - bias[s])[:, None], k)[:, 0] for s in names)
+    low = speed < settings.cycle_turn_dps * len(names)
+    low[1:-1] &= (speed[1:-1] <= speed[:-2]) & (speed[1:-1] < speed[2:])
+    low[[0, -1]] = False
+    low[: from_i + 1] = False
+    # Every sensor's own data around it (a sensor short at the end has lost data there).
+    have = np.logical_and.reduce([grid.valid[s][:n] for s in names])
+    low &= have & np.concatenate([have[k:], np.zeros(min(k, n), dtype=bool)])
+    cos_pose = np.cos(np.deg2rad(settings.pose_tolerance_deg))
+    for i in np.flatnonzero(low)[::-1].tolist():
+        lo, hi = max(0, i - k // 2), min(n, i + k // 2 + 1)
+        if all(
+            unit(column_mean(unit_rows(grid.acc_mps2[s][lo:hi]))) @ ref[s] >= cos_pose
+            for s in pose_sensor_names(names)
+        ):
+            return int(i)
+    return None
 
 
 def cycle_moments(
@@ -127,20 +165,35 @@ def cycle_moments(
     ``found``: the upright moments (N,), biases and (first, end) index as
     ``upright_moments`` gave them; ``opening``: a short stance [start, end)
     the data opens with (then the first end), else the first moment. The
-    last end is the last moment, at least ``cycle_bias_min_s`` later, with
-    every sensor's data in between. The moments stay ``found``'s (found
-    again on the new biases, a brief opening moment can drop out, and with
-    it the rep live waits for). None when there is no such interval.
+    last end is the later of the last moment and the last turning point in
+    the standing pose (:func:`_last_turn`: back-to-back reps stop too
+    briefly for a moment), at least ``cycle_bias_min_s`` after the first,
+    with every sensor's data in between. At a moment the tilt between the
+    ends is the accelerometer's; at a turning point, where the turn
+    reverses, the accelerometer reads the reversal's acceleration too (5–9°
+    off in fast simulated reps), the pose is taken as the first end's. The
+    moments stay ``found``'s (found again on the new biases, a brief
+    opening moment can drop out, and with it the rep live waits for). None
+    when there is no such interval.
     """
     rate = grid.rate_hz
-    pose, _, ab = found
+    pose, bias0, ab = found
     ends = runs(pose)
     first = opening if opening is not None else ends[0]
     last = ends[-1]
+    ref = {
+        s: unit(column_mean(unit_rows(x[first[0] : first[1]]))) for s, x in grid.acc_mps2.items()
+    }
+    turn = _last_turn(grid, bias0, ref, (last[0] + last[1]) // 2, settings)
+    tilt = True
+    if turn is not None:
+        last, tilt = (turn, turn + 1), False
     i, j = (first[0] + first[1]) // 2, (last[0] + last[1]) // 2
     if (j - i) / rate < settings.cycle_bias_min_s:
         return None
     if not all(v[i:j].all() for v in grid.valid.values()):
         return None
-    bias = cycle_bias(grid.acc_mps2, grid.gyr_dps, first, last, rate, settings.cycle_bias_rounds)
+    bias = cycle_bias(
+        grid.acc_mps2, grid.gyr_dps, first, last, rate, settings.cycle_bias_rounds, tilt
+    )
     return pose, bias, ab
