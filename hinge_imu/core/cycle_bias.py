@@ -119,7 +119,10 @@ def cycle_bias(
 
 
 def _last_turn(
-    grid: GridData, bias: Mapping[str, FloatArray], ref: Mapping[str, FloatArray], from_i: int,
+    grid: GridData,
+    bias: Mapping[str, FloatArray],
+    ref: Mapping[str, FloatArray],
+    from_i: int,
     settings: CalibrationSettings,
 ) -> int | None:
     """The last turning point in the standing pose after ``from_i`` (index; None: none).
@@ -135,7 +138,9 @@ def _last_turn(
     names = list(grid.acc_mps2)
     n = min(x.shape[0] for x in grid.acc_mps2.values())
     k = max(1, round(settings.cycle_turn_smooth_s * rate))
-    speed = sum(moving_mean(norm_rows(grid.gyr_dps[s][:n] - bias[s])[:, None], k)[:, 0] for s in names)
+    speed = np.zeros(n)
+    for s in names:
+        speed += moving_mean(norm_rows(grid.gyr_dps[s][:n] - bias[s])[:, None], k)[:, 0]
     low = speed < settings.cycle_turn_dps * len(names)
     low[1:-1] &= (speed[1:-1] <= speed[:-2]) & (speed[1:-1] < speed[2:])
     low[[0, -1]] = False

@@ -97,12 +97,11 @@ def upright_moments(
     valid: Mapping[str, BoolArray],
     rate_hz: float,
     settings: CalibrationSettings,
-    bias_dps: Mapping[str, FloatArray] | None = None,
 ) -> tuple[BoolArray, dict[str, FloatArray], tuple[int, int], float]:
     """Without a still stance: the upright moments between reps, and each gyro bias.
 
     The biases come from the moments every sensor is steady at once
-    (:func:`joint_bias`), or are ``bias_dps`` where given. Upright moments are the brief stops — every sensor turning less
+    (:func:`joint_bias`). Upright moments are the brief stops — every sensor turning less
     than ``upright_gyro_dps`` beyond its bias for at least ``upright_min_s`` —
     in the pose of the first or the last of them holding most of that time:
     the lockout between reps, where the person stands (the orientation
@@ -110,8 +109,8 @@ def upright_moments(
 
     Returns (the samples of those moments (N,), sensor → bias (3,) deg/s,
     (first, end) index of the moments, how long every sensor was steady at
-    once and the accelerometers did not rock, s: what the biases rest on). Raises NoStanceError when
-    there is no such stop at all.
+    once and the accelerometers did not rock, s: what the biases rest on).
+    Raises NoStanceError when there is no such stop at all.
     """
     n = min(a.shape[0] for a in acc.values())
     # The gyro's steadiness alone: real thigh accelerometers are too noisy for
@@ -128,10 +127,7 @@ def upright_moments(
     ) > len(acc)
     # What the bias rests on: the moments every sensor is steady, none rocking.
     steady_s = float((np.logical_and.reduce([calm[s] for s in acc]) & ~rocking).sum()) / rate_hz
-    if bias_dps is None:
-        bias = joint_bias(smooth, calm, settings, {s: ~rocking for s in acc})
-    else:
-        bias = {s: np.asarray(bias_dps[s], dtype=np.float64) for s in acc}
+    bias = joint_bias(smooth, calm, settings, {s: ~rocking for s in acc})
     slow = np.ones(n, dtype=bool)
     for s in acc:
         slow &= (norm_rows(smooth[s] - bias[s]) < settings.upright_gyro_dps) & valid[s][:n]
