@@ -58,3 +58,20 @@ def test_weight_shift_axis_does_not_depend_on_the_stance_vertical() -> None:
     )
     assert axis is not None
     assert axis_error_deg(axis) < 1.0
+
+
+def test_short_bursts_of_lost_data_do_not_hide_a_weight_shift() -> None:
+    # A 2.5° shift whose lean out and way back each lose 0.1 s: no piece
+    # between the losses spans the 2° a shift needs, the whole stretch does.
+    t = np.arange(0.0, 2.8, 1.0 / RATE_HZ)
+    lean = np.interp(t, [0.0, 0.8, 2.0, 2.8], [0.0, 2.5, 2.5, 0.0])
+    n = t.size
+    valid = np.ones(n, bool)
+    valid[(t >= 0.4) & (t < 0.5)] = False
+    valid[(t >= 2.4) & (t < 2.5)] = False
+    thigh = tilted(np.zeros(n), lean)
+    axis = lean_axis(
+        thigh, thigh[0], valid, tilted(np.zeros(n), lean), np.eye(3), RATE_HZ, CalibrationSettings()
+    )
+    assert axis is not None
+    assert axis_error_deg(axis) < 1.0

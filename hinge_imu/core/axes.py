@@ -66,25 +66,32 @@ def lean_axis(
     frontal plane together; the thigh's gravity direction then moves along
     its left axis. The axis is the direction the thigh's gravity moves per
     degree the pelvis leans, fitted on the change within each stretch where
-    the pelvis stayed upright (sagittal tilt under ``lean_max_sagittal_deg``,
-    unbroken for ``lean_min_s``) and leaned ``lean_min_frontal_deg`` one way
-    or the other in it. The change, not the offset from the stance: after a
+    the pelvis stayed upright (sagittal tilt under ``lean_max_sagittal_deg``)
+    for ``lean_min_s``, unbroken but for lost data up to ``lean_max_gap_s``,
+    and leaned ``lean_min_frontal_deg`` one way or the other in it (its
+    range). The change, not the offset from the stance: after a
     rep both verticals can be a few degrees off the stance's (orientation
     drift, a swaying stance), and such an offset looks like a lean held
     still but points anywhere.
     """
     cs = settings
     sag_p, fro_p = segment_angles_deg(pelvis_vert_s, pelvis_frame)
-    fin = np.isfinite(vert_s).all(axis=1) & np.isfinite(fro_p)
-    upright = valid & fin & (np.abs(sag_p) < cs.lean_max_sagittal_deg)
+    use = valid & np.isfinite(vert_s).all(axis=1) & np.isfinite(fro_p)
+    upright = np.abs(np.nan_to_num(sag_p, nan=np.inf)) < cs.lean_max_sagittal_deg
+    # A short burst of lost samples leaves the stretch whole (only they are
+    # left out of the fit); a longer one could hide a rep.
+    for lo, hi in runs(~use):
+        if hi - lo > cs.lean_max_gap_s * rate_hz:
+            upright[lo:hi] = False
     min_lean = np.sin(np.deg2rad(cs.lean_min_frontal_deg))
     shifts, moves = [], []
     for lo, hi in runs(upright):
-        lean = np.sin(np.deg2rad(fro_p[lo:hi]))
-        if hi - lo < cs.lean_min_s * rate_hz or np.ptp(lean) < min_lean:
+        keep = use[lo:hi]
+        lean = np.sin(np.deg2rad(fro_p[lo:hi][keep]))
+        if lean.size < cs.lean_min_s * rate_hz or np.ptp(lean) < min_lean:
             continue
         shifts.append(lean - lean.mean())
-        moves.append(vert_s[lo:hi] - vert_s[lo:hi].mean(axis=0))
+        moves.append(vert_s[lo:hi][keep] - vert_s[lo:hi][keep].mean(axis=0))
     if not shifts:
         return None
     f, d = np.concatenate(shifts), np.concatenate(moves)
