@@ -98,7 +98,8 @@ class CalibrationSettings:
         lean_max_sagittal_deg: … where its sagittal tilt stays under this, deg.
         lean_min_s: … of at least this long, s.
         lean_max_gap_s: lost data up to this long leaves such a stretch
-            whole (harsh: 3 % lost in bursts of ~10 samples), s.
+            whole (SIMULATED harsh: bursts up to ~0.8 s; a hinge rep, which
+            the pelvis's own data would show, takes longer), s.
         lean_max_spread: the thigh's gravity must move with the pelvis's
             lean: the share of its movement in those stretches that the lean
             does not explain (least squares) below this.
@@ -165,7 +166,7 @@ class CalibrationSettings:
     lean_min_frontal_deg: float = 2.0
     lean_max_sagittal_deg: float = 2.0
     lean_min_s: float = 0.5
-    lean_max_gap_s: float = 0.3
+    lean_max_gap_s: float = 1.0
     lean_max_spread: float = 0.05
     lean_ratio_min: float = 0.7
     lean_ratio_max: float = 1.4
