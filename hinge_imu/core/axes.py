@@ -13,7 +13,14 @@ from hinge_imu.core.angles import segment_angles_deg
 from hinge_imu.core.arrays import norm_rows, runs, unit
 from hinge_imu.core.calibration_settings import CalibrationSettings
 
-__all__ = ["axis_from_gyro", "frame", "lean_axis", "limb_axis", "refit_after_slip", "walking"]
+__all__ = [
+    "axis_from_gyro",
+    "frame",
+    "lean_axis",
+    "limb_axis",
+    "refit_after_slip",
+    "walking",
+]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -57,30 +64,48 @@ def lean_axis(
 
     Shifting the weight sideways tilts the pelvis and both thighs in the
     frontal plane together; the thigh's gravity direction then moves along
-    its left axis. Used only when the pelvis leaned more than
-    ``lean_min_frontal_deg`` sideways while it stayed upright (sagittal tilt
-    under ``lean_max_sagittal_deg``) for at least ``lean_min_s``.
+    its left axis. The axis is the direction the thigh's gravity moves per
+    degree the pelvis leans, fitted on the change within each stretch where
+    the pelvis stayed upright (sagittal tilt under ``lean_max_sagittal_deg``)
+    for ``lean_min_s``, unbroken but for lost data up to ``lean_max_gap_s``,
+    and leaned ``lean_min_frontal_deg`` one way or the other in it (its
+    range). The change, not the offset from the stance: after a
+    rep both verticals can be a few degrees off the stance's (orientation
+    drift, a swaying stance), and such an offset looks like a lean held
+    still but points anywhere.
     """
     cs = settings
     sag_p, fro_p = segment_angles_deg(pelvis_vert_s, pelvis_frame)
-    fin = np.isfinite(vert_s).all(axis=1) & np.isfinite(fro_p)
-    lean = (
-        valid
-        & fin
-        & (np.abs(fro_p) > cs.lean_min_frontal_deg)
-        & (np.abs(sag_p) < cs.lean_max_sagittal_deg)
-    )
-    if lean.sum() < cs.lean_min_s * rate_hz:
+    use = valid & np.isfinite(vert_s).all(axis=1) & np.isfinite(fro_p)
+    upright = np.abs(np.nan_to_num(sag_p, nan=np.inf)) < cs.lean_max_sagittal_deg
+    # A short burst of lost samples leaves the stretch whole (only they are
+    # left out of the fit); a longer one could hide a rep.
+    for lo, hi in runs(~use):
+        if hi - lo > cs.lean_max_gap_s * rate_hz:
+            upright[lo:hi] = False
+    min_lean = np.sin(np.deg2rad(cs.lean_min_frontal_deg))
+    shifts, moves = [], []
+    for lo, hi in runs(upright):
+        keep = use[lo:hi]
+        lean = np.sin(np.deg2rad(fro_p[lo:hi][keep]))
+        if lean.size < cs.lean_min_s * rate_hz or np.ptp(lean) < min_lean:
+            continue
+        shifts.append(lean - lean.mean())
+        moves.append(vert_s[lo:hi][keep] - vert_s[lo:hi][keep].mean(axis=0))
+    if not shifts:
         return None
-    d = vert_s[lean] - z_s
+    f, d = np.concatenate(shifts), np.concatenate(moves)
     d -= np.outer(d @ z_s, z_s)
-    # The thigh must have leaned about as far as the pelvis, along one line.
-    ratio = np.linalg.norm(d, axis=1) / np.sin(np.deg2rad(np.abs(fro_p[lean])))
-    evals, evecs = np.linalg.eigh(d.T @ d)
-    one_line = evals[2] > 0 and evals[1] / evals[2] < cs.lean_max_spread
-    if not (one_line and cs.lean_ratio_min < float(np.median(ratio)) < cs.lean_ratio_max):
+    # Thigh gravity change per unit of pelvis lean: ~unit length along the left axis.
+    moved = float(np.sum(d**2))
+    if moved == 0.0:  # the thigh did not follow at all
         return None
-    return unit(evecs[:, 2] - (evecs[:, 2] @ z_s) * z_s)
+    b = (d.T @ f) / float(f @ f)
+    unexplained = float(np.sum((d - np.outer(f, b)) ** 2)) / moved
+    ratio = float(np.linalg.norm(b))
+    if unexplained >= cs.lean_max_spread or not cs.lean_ratio_min < ratio < cs.lean_ratio_max:
+        return None
+    return unit(b - (b @ z_s) * z_s)
 
 
 def walking(

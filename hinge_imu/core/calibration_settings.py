@@ -110,14 +110,19 @@ class CalibrationSettings:
         min_walking_s: walking needed to take the thigh axis from it, s.
         rep_axis_cluster_deg: per-rep thigh axes within this of their robust
             centre are averaged, deg.
-        lean_min_frontal_deg: a sideways weight shift leans the pelvis at
-            least this far in the frontal plane, deg.
-        lean_max_sagittal_deg: … while its sagittal tilt stays under this, deg.
-        lean_min_s: … for at least this long, s.
-        lean_max_spread: the thigh's gravity path during the shift must lie
-            on one line: second over first eigenvalue below this.
+        lean_min_frontal_deg: a sideways weight shift changes the pelvis's
+            frontal angle by at least this (its range) within one unbroken
+            stretch …, deg.
+        lean_max_sagittal_deg: … where its sagittal tilt stays under this, deg.
+        lean_min_s: … of at least this long, s.
+        lean_max_gap_s: lost data up to this long leaves such a stretch
+            whole (SIMULATED harsh: bursts up to ~0.8 s; a hinge rep, which
+            the pelvis's own data would show, takes longer), s.
+        lean_max_spread: the thigh's gravity must move with the pelvis's
+            lean: the share of its movement in those stretches that the lean
+            does not explain (least squares) below this.
         lean_ratio_min, lean_ratio_max: the thigh must lean about as far as
-            the pelvis: the median ratio of the two within these.
+            the pelvis: its gravity change per unit of pelvis lean within these.
 
     Strap slips (``slips.py``):
         slip_rate_dps: a sensor turning this much faster than its smooth motion
@@ -184,6 +189,7 @@ class CalibrationSettings:
     lean_min_frontal_deg: float = 2.0
     lean_max_sagittal_deg: float = 2.0
     lean_min_s: float = 0.5
+    lean_max_gap_s: float = 1.0
     lean_max_spread: float = 0.05
     lean_ratio_min: float = 0.7
     lean_ratio_max: float = 1.4
