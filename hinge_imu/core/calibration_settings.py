@@ -172,7 +172,7 @@ class CalibrationSettings:
     bias_candidates: int = 400
     cycle_bias_max_steady_s: float = 1.0
     cycle_bias_min_s: float = 1.5
-    cycle_bias_rounds: int = 2
+    cycle_bias_rounds: int = 3
     cycle_turn_dps: float = 20.0
     cycle_turn_smooth_s: float = 0.05
     short_stance_min_s: float = 0.5

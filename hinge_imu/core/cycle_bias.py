@@ -24,7 +24,7 @@ from hinge_imu.core.calibration_data import GridData
 from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.stance import pose_sensor_names
 
-__all__ = ["cycle_bias", "cycle_moments", "net_rotation"]
+__all__ = ["cycle_bias", "cycle_moments", "net_rotation", "orientations"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -64,15 +64,36 @@ def _quat_to_rotvec_deg(q: FloatArray) -> FloatArray:
     return np.rad2deg(2.0 * np.arctan2(s, w)) * v / s
 
 
+def _quat_to_matrix_rows(q: FloatArray) -> FloatArray:
+    """(N, 4) unit quaternions → (N, 3, 3) rotation matrices."""
+    w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
+    return np.stack(
+        [
+            np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], 1),
+            np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], 1),
+            np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], 1),
+        ],
+        1,
+    )
+
+
+def orientations(rate_dps: FloatArray, rate_hz: float) -> FloatArray:
+    """The orientation (N, 4) after each of N body-frame rates (N, 3) deg/s, relative to
+    the first sample's frame (running products in time order: log2(N) vector steps)."""
+    q = _rotvec_to_quat(np.deg2rad(rate_dps) / rate_hz)
+    d = 1
+    while d < q.shape[0]:
+        q[d:] = _quat_mul(q[:-d], q[d:])  # the earlier product on the left
+        d *= 2
+    return q
+
+
 def net_rotation(rate_dps: FloatArray, rate_hz: float) -> FloatArray:
     """The net rotation (3,) deg of body-frame rates (N, 3) deg/s over N samples,
-    as a rotation vector in the first sample's frame (products in time order)."""
-    q = _rotvec_to_quat(np.deg2rad(rate_dps) / rate_hz)
-    while q.shape[0] > 1:  # pairwise products: log2(N) vector steps, order kept
-        if q.shape[0] % 2:
-            q = np.concatenate([q, np.array([[1.0, 0.0, 0.0, 0.0]])])
-        q = _quat_mul(q[0::2], q[1::2])
-    return _quat_to_rotvec_deg(q[0]) if q.shape[0] else np.zeros(3)
+    as a rotation vector in the first sample's frame."""
+    if rate_dps.shape[0] == 0:
+        return np.zeros(3)
+    return _quat_to_rotvec_deg(orientations(rate_dps, rate_hz)[-1])
 
 
 def _tilt_deg(u_first: FloatArray, u_last: FloatArray) -> FloatArray:
@@ -91,7 +112,7 @@ def cycle_bias(
     first: tuple[int, int],
     last: tuple[int, int],
     rate_hz: float,
-    rounds: int = 2,
+    rounds: int = 3,
     tilt: bool = True,
 ) -> dict[str, FloatArray]:
     """Each sensor's gyro bias (3,) deg/s from its movement between two same-pose ends.
@@ -113,7 +134,13 @@ def cycle_bias(
         w = gyr_dps[s][i:j]
         b = (column_mean(w) * (j - i) / rate_hz - turned) / t_s
         for _ in range(rounds):
-            b = b + (net_rotation(w - b, rate_hz) - turned) / t_s
+            q = orientations(w - b, rate_hz)
+            # A bias change at a sample turns the net rotation by it as seen
+            # from the first end's frame: the Jacobian is the sum of the
+            # orientations so far (−T·I only while the sensor hardly turns).
+            prior = np.concatenate([np.eye(3)[None], _quat_to_matrix_rows(q[:-1])])
+            jac = prior.sum(axis=0) / rate_hz
+            b = b + np.linalg.solve(jac, _quat_to_rotvec_deg(q[-1]) - turned)
         out[s] = b
     return out
 
