@@ -19,6 +19,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
+from hinge_imu.core.angles import quat_to_matrix
 from hinge_imu.core.arrays import column_mean, moving_mean, norm_rows, runs, unit, unit_rows
 from hinge_imu.core.calibration_data import GridData
 from hinge_imu.core.calibration_settings import CalibrationSettings
@@ -62,19 +63,6 @@ def _quat_to_rotvec_deg(q: FloatArray) -> FloatArray:
     if s < 1e-15:
         return 2.0 * np.rad2deg(v)
     return np.rad2deg(2.0 * np.arctan2(s, w)) * v / s
-
-
-def _quat_to_matrix_rows(q: FloatArray) -> FloatArray:
-    """(N, 4) unit quaternions → (N, 3, 3) rotation matrices."""
-    w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
-    return np.stack(
-        [
-            np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)], 1),
-            np.stack([2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)], 1),
-            np.stack([2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], 1),
-        ],
-        1,
-    )
 
 
 def orientations(rate_dps: FloatArray, rate_hz: float) -> FloatArray:
@@ -138,7 +126,7 @@ def cycle_bias(
             # A bias change at a sample turns the net rotation by it as seen
             # from the first end's frame: the Jacobian is the sum of the
             # orientations so far (−T·I only while the sensor hardly turns).
-            prior = np.concatenate([np.eye(3)[None], _quat_to_matrix_rows(q[:-1])])
+            prior = np.concatenate([np.eye(3)[None], quat_to_matrix(q[:-1])])
             jac = prior.sum(axis=0) / rate_hz
             b = b + np.linalg.solve(jac, _quat_to_rotvec_deg(q[-1]) - turned)
         out[s] = b
