@@ -3,11 +3,14 @@
 Part of the calibration without a still stance (``short_stance.py``); see
 docs/analysis.md ("No still stance at all"). Between two moments in the same
 standing pose (the opening's short stance or an upright moment, and a later
-rep's lockout) a sensor's net rotation is small, so its mean rate over the
+rep's lockout: a stop, or the turning point of back-to-back reps) a
+sensor's net rotation is small, so its mean rate over the
 interval is its bias plus that net rotation over the interval's length. The
 tilt part of the net rotation shows in the accelerometer's direction at the
-two ends (directions only: magnitudes read 10–40 % off); the turn about the
-vertical is taken as none. The bias is the one whose bias-free gyro,
+two ends (directions only: magnitudes read 10–40 % off; at a turning point
+none, the pose taken as the first end's); the turn about the vertical is
+taken as none. Used only where the steady moments ``upright.joint_bias``
+rests on are scarce (``cycle_bias_max_steady_s``). The bias is the one whose bias-free gyro,
 integrated as rotations (not added: a rep turning about two axes does not
 commute), turns the first end's direction into the last's.
 """
@@ -190,7 +193,7 @@ def cycle_moments(
     briefly for a moment), at least ``cycle_bias_min_s`` after the first,
     with every sensor's data in between. At a moment the tilt between the
     ends is the accelerometer's; at a turning point, where the turn
-    reverses, the accelerometer reads the reversal's acceleration too (5–9°
+    reverses, the accelerometer reads the reversal's acceleration too (3–9°
     off in fast simulated reps), the pose is taken as the first end's. The
     moments stay ``found``'s (found again on the new biases, a brief
     opening moment can drop out, and with it the rep live waits for). None

@@ -4,7 +4,8 @@ Part of the calibration (``calibration.py``); see docs/analysis.md ("1.
 Calibration", "A short stance"). Real people stand for a second or less
 before their first rep, and sway while they do. When no still stance of
 ``min_stance_s`` exists, the gyro biases come from the upright moments
-between reps (``upright.py``: a swaying stance gives a poor bias), and the
+between reps (``upright.py``: a swaying stance gives a poor bias; where
+they are too brief, from whole rep cycles: ``cycle_bias.py``), and the
 reference pose — each sensor's vertical — from the first *short stance*
 if there is one: at least ``short_stance_min_s`` where every pose sensor's
 accelerometer direction stays within ``short_stance_sway_deg`` of its mean,
@@ -168,7 +169,9 @@ def stance_without_still(
     """Stage 1 without a still stance of ``min_stance_s``: a short stance, else upright moments.
 
     The gyro biases come from the upright moments between reps either way
-    (``upright.upright_moments``). ``err``: why there is no still stance.
+    (``upright.upright_moments``), or where every sensor is steady at once
+    for less than ``cycle_bias_max_steady_s``, from whole rep cycles
+    between them and the short stance (``cycle_bias.cycle_moments``). ``err``: why there is no still stance.
     Raises NoStanceError when there are no upright moments either.
     """
     acc, rate = grid.acc_mps2, grid.rate_hz
