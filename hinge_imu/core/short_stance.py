@@ -172,7 +172,8 @@ def stance_without_still(
     (``upright.upright_moments``), or where every sensor is steady at once
     for less than ``cycle_bias_max_steady_s``, from whole rep cycles
     between them and the short stance (``cycle_bias.cycle_moments``).
-    ``err``: why there is no still stance. Raises NoStanceError when there are no upright moments either.
+    ``err``: why there is no still stance. Raises NoStanceError when there
+    are no upright moments either.
     """
     acc, rate = grid.acc_mps2, grid.rate_hz
     pose, bias, (a, b), steady_s = upright_moments(acc, grid.gyr_dps, grid.valid, rate, cs)
