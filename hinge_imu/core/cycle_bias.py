@@ -28,7 +28,7 @@ from hinge_imu.core.calibration_data import GridData
 from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.stance import pose_sensor_names
 
-__all__ = ["cycle_bias", "cycle_moments", "net_rotation", "orientations"]
+__all__ = ["cycle_bias", "net_rotation", "orientations", "stance_to_lockout_bias"]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -177,46 +177,41 @@ def _last_turn(
     return None
 
 
-def cycle_moments(
+def stance_to_lockout_bias(
     grid: GridData,
-    found: tuple[BoolArray, dict[str, FloatArray], tuple[int, int]],
-    opening: tuple[int, int] | None,
+    moments: BoolArray,
+    bias_dps: Mapping[str, FloatArray],
+    stance: tuple[int, int],
     settings: CalibrationSettings,
-) -> tuple[BoolArray, dict[str, FloatArray], tuple[int, int]] | None:
-    """The upright moments with their gyro biases taken from whole rep cycles.
+) -> dict[str, FloatArray] | None:
+    """Each gyro bias (3,) deg/s from the whole rep cycles after a short stance.
 
-    ``found``: the upright moments (N,), biases and (first, end) index as
-    ``upright_moments`` gave them; ``opening``: a short stance [start, end)
-    the data opens with (then the first end), else the first moment. The
-    last end is the later of the last moment and the last turning point in
-    the standing pose (:func:`_last_turn`: back-to-back reps stop too
-    briefly for a moment), at least ``cycle_bias_min_s`` after the first,
-    with every sensor's data in between. At a moment the tilt between the
-    ends is the accelerometer's; at a turning point, where the turn
-    reverses, the accelerometer reads the reversal's acceleration too (3–9°
-    off in fast simulated reps), the pose is taken as the first end's. The
-    moments stay ``found``'s (found again on the new biases, a brief
-    opening moment can drop out, and with it the rep live waits for). None
-    when there is no such interval.
+    ``moments``: the upright moments (N,) and ``bias_dps`` the biases
+    ``upright_moments`` found; ``stance``: the short stance [start, end) the
+    data opens with, the first end. The last end is the later of the last
+    moment and the last turning point in the standing pose
+    (:func:`_last_turn`: back-to-back reps stop too briefly for a moment),
+    at least ``cycle_bias_min_s`` after the first, with every sensor's data
+    in between. At a moment the tilt between the ends is the
+    accelerometer's; at a turning point, where the turn reverses, the
+    accelerometer reads the reversal's acceleration too (3–9° off in fast
+    simulated reps), the pose is taken as the stance's. None when there is
+    no such interval.
     """
     rate = grid.rate_hz
-    pose, bias0, ab = found
-    ends = runs(pose)
-    first = opening if opening is not None else ends[0]
-    last = ends[-1]
+    last = runs(moments)[-1]
     ref = {
-        s: unit(column_mean(unit_rows(x[first[0] : first[1]]))) for s, x in grid.acc_mps2.items()
+        s: unit(column_mean(unit_rows(x[stance[0] : stance[1]]))) for s, x in grid.acc_mps2.items()
     }
-    turn = _last_turn(grid, bias0, ref, (last[0] + last[1]) // 2, settings)
+    turn = _last_turn(grid, bias_dps, ref, (last[0] + last[1]) // 2, settings)
     tilt = True
     if turn is not None:
         last, tilt = (turn, turn + 1), False
-    i, j = (first[0] + first[1]) // 2, (last[0] + last[1]) // 2
+    i, j = (stance[0] + stance[1]) // 2, (last[0] + last[1]) // 2
     if (j - i) / rate < settings.cycle_bias_min_s:
         return None
     if not all(v[i:j].all() for v in grid.valid.values()):
         return None
-    bias = cycle_bias(
-        grid.acc_mps2, grid.gyr_dps, first, last, rate, settings.cycle_bias_rounds, tilt
+    return cycle_bias(
+        grid.acc_mps2, grid.gyr_dps, stance, last, rate, settings.cycle_bias_rounds, tilt
     )
-    return pose, bias, ab
