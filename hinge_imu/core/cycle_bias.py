@@ -189,8 +189,10 @@ def stance_to_lockout_bias(
     ``moments``: the upright moments (N,) and ``bias_dps`` the biases
     ``upright_moments`` found; ``stance``: the short stance [start, end) the
     data opens with, the first end. The last end is the later of the last
-    moment and the last turning point in the standing pose
-    (:func:`_last_turn`: back-to-back reps stop too briefly for a moment),
+    moment and the last turning point in the standing pose after it
+    (:func:`_last_turn`: back-to-back reps stop too briefly for a moment;
+    one inside the moment would drop the accelerometer's tilt at a real
+    stop, 3–4° at a slow rep's lockout),
     at least ``cycle_bias_min_s`` after the first, with every sensor's data
     in between. At a moment the tilt between the ends is the
     accelerometer's; at a turning point, where the turn reverses, the
@@ -203,7 +205,7 @@ def stance_to_lockout_bias(
     ref = {
         s: unit(column_mean(unit_rows(x[stance[0] : stance[1]]))) for s, x in grid.acc_mps2.items()
     }
-    turn = _last_turn(grid, bias_dps, ref, (last[0] + last[1]) // 2, settings)
+    turn = _last_turn(grid, bias_dps, ref, last[1], settings)
     tilt = True
     if turn is not None:
         last, tilt = (turn, turn + 1), False
