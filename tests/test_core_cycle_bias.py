@@ -34,11 +34,11 @@ def test_a_cycle_about_two_axes_gives_the_bias() -> None:
     assert np.allclose(got, bias, atol=0.05)
 
 
-@pytest.mark.parametrize("seed", [3, 6])
+@pytest.mark.parametrize("seed", [6, 7])
 def test_back_to_back_fast_reps_after_a_short_stance_give_the_bias(seed: int) -> None:
     # A short swaying stance, a fidget, then reps of ~1.2 s back to back:
     # every gyro is steady at once for a few tenths of a second only, and
-    # the densest steady rate read 4.5 (seed 3) and 7.5 °/s (seed 6) off on
+    # the densest steady rate read 7.5 (seed 6) and 4.3 °/s (seed 7) off on
     # the upper back (live's first calibration then read hip flexion 4–10°
     # off). From the short stance to rep 2's lockout the reps return to it.
     imp = without(IMPERFECTION_PRESETS["real"], ["slip", "loss"])
