@@ -110,7 +110,7 @@ class Diagnosed(LiveAnalyser):
         gyr = {s: np.asarray(c.gyr_dps[cut[s]], dtype=np.float64) for s, c in chunks.items()}
         valid = {s: ~c.gap[cut[s]] for s, c in chunks.items()}
         try:
-            mask, _, _ = upright_moments(acc, gyr, valid, rate, self.settings.calibration)
+            mask, *_ = upright_moments(acc, gyr, valid, rate, self.settings.calibration)
         except NoStanceError:
             return "none"
         ta = self.truth_angles

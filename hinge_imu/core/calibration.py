@@ -6,7 +6,8 @@
    ``min_stance_s`` in the standing pose (the pose holding most of the still
    time), announced when it is not at the start; each sensor's gyro bias is
    its mean rate over the stance. Without one (``short_stance.py``): the
-   gyro biases from the upright moments between reps, the reference pose
+   gyro biases from the upright moments between reps (where those are
+   too brief, from whole rep cycles), the reference pose
    from a short stance if there is one, else from those moments.
 2. :func:`verticals`: earth up in each sensor frame from the orientation
    filter (so it agrees with the later angles); the segment z axis is its

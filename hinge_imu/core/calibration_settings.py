@@ -64,6 +64,24 @@ class CalibrationSettings:
             there); none left: no gate, deg/s.
         bias_candidates: how many quiet rates are tried as that cluster's
             centre (an even subsample; more only costs time), count.
+        cycle_bias_max_steady_s: with less than this of every sensor steady
+            at once and no accelerometer rocking (what ``joint_bias`` rests
+            on), the gyro biases come from whole rep cycles instead
+            (``cycle_bias.py``: the mean rate between two ends in the
+            standing pose, less the tilt between them), s.
+        cycle_bias_min_s: … from the middle of the first end (the short
+            stance, else the first upright moment) to the middle of the last
+            upright moment at least this long (pose mismatch over it is the
+            error: 2° over 2 s is 1 °/s), s.
+        cycle_bias_rounds: … the rotation integrated with the bias and the
+            bias corrected this often (a rep turning about two axes does
+            not add up as vectors), rounds.
+        cycle_turn_dps, cycle_turn_smooth_s: … the last end may be a
+            turning point (back-to-back reps stop too briefly for an upright
+            moment): the sensors' rates beyond the upright moments' bias,
+            smoothed over ``cycle_turn_smooth_s``, summed, at a local
+            minimum under ``cycle_turn_dps`` per sensor, in the standing
+            pose, deg/s and s.
         short_stance_min_s: without a still stance of ``min_stance_s``, a
             quiet standing period this long gives the reference pose (the
             gyro bias still comes from the upright moments; ``short_stance.py``), s.
@@ -152,6 +170,11 @@ class CalibrationSettings:
     max_bias_dps: float = 25.0
     bias_gravity_turn_dps: float = 10.0
     bias_candidates: int = 400
+    cycle_bias_max_steady_s: float = 1.0
+    cycle_bias_min_s: float = 1.5
+    cycle_bias_rounds: int = 3
+    cycle_turn_dps: float = 20.0
+    cycle_turn_smooth_s: float = 0.05
     short_stance_min_s: float = 0.5
     short_stance_sway_deg: float = 12.0
     short_stance_turn_deg: float = 2.5

@@ -4,7 +4,9 @@ Part of the calibration (``calibration.py``); see docs/analysis.md ("1.
 Calibration", "A short stance"). Real people stand for a second or less
 before their first rep, and sway while they do. When no still stance of
 ``min_stance_s`` exists, the gyro biases come from the upright moments
-between reps (``upright.py``: a swaying stance gives a poor bias), and the
+between reps (``upright.py``: a swaying stance gives a poor bias; where
+they are too brief, from whole rep cycles after the short stance:
+``cycle_bias.py``), and the
 reference pose — each sensor's vertical — from the first *short stance*
 if there is one: at least ``short_stance_min_s`` where every pose sensor's
 accelerometer direction stays within ``short_stance_sway_deg`` of its mean,
@@ -25,6 +27,7 @@ from hinge_imu.core.angles import angle_between_deg
 from hinge_imu.core.arrays import column_mean, moving_mean, norm_rows, unit, unit_rows
 from hinge_imu.core.calibration_data import GridData, Stance
 from hinge_imu.core.calibration_settings import CalibrationSettings
+from hinge_imu.core.cycle_bias import stance_to_lockout_bias
 from hinge_imu.core.held_lockout import TILT_SENSORS, held_lockouts
 from hinge_imu.core.stance import NoStanceError, pose_sensor_names
 from hinge_imu.core.upright import upright_moments
@@ -167,16 +170,33 @@ def stance_without_still(
     """Stage 1 without a still stance of ``min_stance_s``: a short stance, else upright moments.
 
     The gyro biases come from the upright moments between reps either way
-    (``upright.upright_moments``). ``err``: why there is no still stance.
-    Raises NoStanceError when there are no upright moments either.
+    (``upright.upright_moments``), or after a short stance, where every
+    sensor is steady at once for less than ``cycle_bias_max_steady_s``,
+    from whole rep cycles from it to a later lockout
+    (``cycle_bias.stance_to_lockout_bias``).
+    ``err``: why there is no still stance. Raises NoStanceError when there
+    are no upright moments either.
     """
     acc, rate = grid.acc_mps2, grid.rate_hz
-    pose, bias, (a, b) = upright_moments(acc, grid.gyr_dps, grid.valid, rate, cs)
+    pose, bias, (a, b), steady_s = upright_moments(acc, grid.gyr_dps, grid.valid, rate, cs)
+    found = short_stance(grid, pose, bias, cs)
+    cycles = None
+    if found is not None and steady_s < cs.cycle_bias_max_steady_s:
+        # Only from a short stance: from a brief opening moment (no stance
+        # at all) the cycle bias was worse than the steady moments' (the
+        # worst sensor 0.7–3.7 against 0.3–2.7 °/s, SIMULATED stance_none).
+        cycles = stance_to_lockout_bias(grid, pose, bias, found, cs)
+        bias = cycles or bias
     n = min(x.shape[0] for x in acc.values())
     window = int(cs.axis_window_s * rate)
     moments = f"the upright moments between reps ({pose.sum() / rate:.1f} s in all)"
-    found = short_stance(grid, pose, bias, cs)
     why = f"{err}".split(" (")[0]
+    if cycles is not None:
+        # Said first: the rest of the sentence ends in the kind's own words.
+        why += (
+            f"; only {steady_s:.1f} s with every gyro steady, so the gyro bias is the mean "
+            "rate over whole rep cycles (standing pose to standing pose)"
+        )
     if found is not None:
         a, b = found
         why += (

@@ -97,7 +97,7 @@ def upright_moments(
     valid: Mapping[str, BoolArray],
     rate_hz: float,
     settings: CalibrationSettings,
-) -> tuple[BoolArray, dict[str, FloatArray], tuple[int, int]]:
+) -> tuple[BoolArray, dict[str, FloatArray], tuple[int, int], float]:
     """Without a still stance: the upright moments between reps, and each gyro bias.
 
     The biases come from the moments every sensor is steady at once
@@ -108,8 +108,9 @@ def upright_moments(
     filter's vertical is good there).
 
     Returns (the samples of those moments (N,), sensor → bias (3,) deg/s,
-    (first, end) index of the moments). Raises NoStanceError when there is
-    no such stop at all.
+    (first, end) index of the moments, how long every sensor was steady at
+    once and the accelerometers did not rock, s: what the biases rest on).
+    Raises NoStanceError when there is no such stop at all.
     """
     n = min(a.shape[0] for a in acc.values())
     # The gyro's steadiness alone: real thigh accelerometers are too noisy for
@@ -124,6 +125,8 @@ def upright_moments(
     rocking = 2 * np.sum(
         [gravity_turn_dps(acc[s][:n], rate_hz, settings) > limit_dps for s in acc], axis=0
     ) > len(acc)
+    # What the bias rests on: the moments every sensor is steady, none rocking.
+    steady_s = float((np.logical_and.reduce([calm[s] for s in acc]) & ~rocking).sum()) / rate_hz
     bias = joint_bias(smooth, calm, settings, {s: ~rocking for s in acc})
     slow = np.ones(n, dtype=bool)
     for s in acc:
@@ -147,4 +150,4 @@ def upright_moments(
     mask = np.zeros(n, dtype=bool)
     for a, b in members:
         mask[a:b] = True
-    return mask, bias, (members[0][0], members[-1][1])
+    return mask, bias, (members[0][0], members[-1][1]), steady_s
