@@ -69,6 +69,10 @@ class CalibrationSettings:
             on), the gyro biases come from whole rep cycles instead
             (``cycle_bias.py``: the mean rate between two ends in the
             standing pose, less the tilt between them), s.
+        cycle_bias_max_lead_s: … and only when the first rep's hole comes
+            at most this long after the short stance (a walk in between
+            turns the person about the vertical, which the cycles take as
+            none; SIMULATED fast sets after a swaying stance: 1–2 s), s.
         cycle_bias_min_s: … from the middle of the first end (the short
             stance, else the first upright moment) to the middle of the last
             upright moment at least this long (pose mismatch over it is the
@@ -171,6 +175,7 @@ class CalibrationSettings:
     bias_gravity_turn_dps: float = 10.0
     bias_candidates: int = 400
     cycle_bias_max_steady_s: float = 1.0
+    cycle_bias_max_lead_s: float = 3.0
     cycle_bias_min_s: float = 1.5
     cycle_bias_rounds: int = 3
     cycle_turn_dps: float = 20.0

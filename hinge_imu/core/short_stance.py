@@ -101,8 +101,9 @@ def short_stance(
     upright: BoolArray,
     bias_dps: Mapping[str, FloatArray],
     settings: CalibrationSettings,
-) -> tuple[int, int] | None:
-    """The short stance [start, end) (indices) the data opens with, None if there is none.
+) -> tuple[int, int, int] | None:
+    """The short stance [start, end) (indices) the data opens with, and where the
+    opening ends (the first rep's hole, :func:`_opening_end`); None if there is none.
 
     A short stance lasts at least ``short_stance_min_s`` (at most
     ``max_stance_s``) with every sensor's data, before the first rep's
@@ -159,7 +160,7 @@ def short_stance(
             for s in names
         ]
         if not any(far) and not held_lockouts(acc, [(i, b)], rate_hz, settings)[0]:
-            return i, b
+            return i, b, end
         ok[i:b] = False  # the rest of this quiet period is the same pose
     return None
 
@@ -179,13 +180,21 @@ def stance_without_still(
     """
     acc, rate = grid.acc_mps2, grid.rate_hz
     pose, bias, (a, b), steady_s = upright_moments(acc, grid.gyr_dps, grid.valid, rate, cs)
-    found = short_stance(grid, pose, bias, cs)
+    opening = short_stance(grid, pose, bias, cs)
+    found = None if opening is None else opening[:2]
     cycles = None
-    if found is not None and steady_s < cs.cycle_bias_max_steady_s:
-        # Only from a short stance: from a brief opening moment (no stance
-        # at all) the cycle bias was worse than the steady moments' (the
-        # worst sensor 0.7–3.7 against 0.3–2.7 °/s, SIMULATED stance_none).
-        cycles = stance_to_lockout_bias(grid, pose, bias, found, cs)
+    # Only from a short stance: from a brief opening moment (no stance at
+    # all) the cycle bias was worse than the steady moments' (the worst
+    # sensor 0.7–3.7 against 0.3–2.7 °/s, SIMULATED stance_none). And only
+    # when the first rep follows it: a walk in between turns the person
+    # about the vertical, which the cycles take as none (180° over 17 s
+    # reads ~10 °/s off).
+    if (
+        opening is not None
+        and steady_s < cs.cycle_bias_max_steady_s
+        and (opening[2] - opening[1]) / rate <= cs.cycle_bias_max_lead_s
+    ):
+        cycles = stance_to_lockout_bias(grid, pose, bias, opening[:2], cs)
         bias = cycles or bias
     n = min(x.shape[0] for x in acc.values())
     window = int(cs.axis_window_s * rate)
