@@ -11,8 +11,13 @@ condition:
   reads the rep's rows so far at the calibration), median and worst;
 * ``same_n``: sessions where live and offline find the same reps (same
   count, bottoms within 0.3 s);
+* ``same_iv``: … the same count, each pair's [start, end) overlapping by at
+  least half their union (a rep paused in the hole has a flat bottom: its
+  deepest sample can land anywhere on it, 0.3–0.6 s apart live and offline
+  on the same movement, with the same start, end and verdicts);
 * ``verd``: reps whose verdicts differ, rule assessed by both (rules within
-  2° of the threshold excepted), or judged by one only, over the reps paired;
+  2° of the threshold excepted), or judged by one only, over the reps paired
+  (each offline rep with the live rep overlapping it most, as ``same_iv``);
 * ``n/a``: reps with a rule assessed by one analysis only (the lockout
   rules are not assessed on a calibration on upright moments);
 * ``hip_pk``: mean |live − offline| hip flexion peak over the paired reps,
@@ -52,6 +57,15 @@ REAL_CONDITIONS.update(CONDITIONS)
 NEAR_THRESHOLD_DEG = 2.0
 #: The same rep: bottoms this close, s.
 SAME_REP_S = 0.3
+#: … or their [start, end) overlapping by at least this fraction of their union.
+SAME_REP_IOU = 0.5
+
+
+def _iou(a: Any, b: Any) -> float:
+    """How much two reps' [t_start, t_end) overlap: intersection over union."""
+    lo, hi = max(a.t_start, b.t_start), min(a.t_end, b.t_end)
+    union = max(a.t_end, b.t_end) - min(a.t_start, b.t_start)
+    return max(0.0, hi - lo) / union if union > 0 else 0.0
 
 
 def _near(*reps: Any) -> set[str]:
@@ -109,15 +123,16 @@ def run(job: tuple[str, int, int, tuple[int, ...] | None]) -> dict[str, Any]:
         abs(a.metrics.t_bottom - b.metrics.t_bottom) < SAME_REP_S
         for a, b in zip(live_reps, offline, strict=True)
     )
+    same_iv = len(live_reps) == len(offline) and all(
+        _iou(a.metrics, b.metrics) >= SAME_REP_IOU for a, b in zip(live_reps, offline, strict=True)
+    )
     paired = 0
     differ = 0
     unassessed = 0
     hip: list[float] = []
     for orep in offline:
-        lr = min(
-            live_reps, key=lambda r: abs(r.metrics.t_bottom - orep.metrics.t_bottom), default=None
-        )
-        if lr is None or abs(lr.metrics.t_bottom - orep.metrics.t_bottom) >= SAME_REP_S:
+        lr = max(live_reps, key=lambda r: _iou(r.metrics, orep.metrics), default=None)
+        if lr is None or _iou(lr.metrics, orep.metrics) < SAME_REP_IOU:
             continue
         paired += 1
         if lr.judged and orep.judged:
@@ -146,6 +161,7 @@ def run(job: tuple[str, int, int, tuple[int, ...] | None]) -> dict[str, Any]:
         "seed": seed,
         "coach": coach,
         "same": same,
+        "same_iv": same_iv,
         "paired": paired,
         "differ": differ,
         "unassessed": unassessed,
@@ -167,6 +183,7 @@ def _row(c: str, rs: list[dict[str, Any]]) -> str:
     return (
         f"{c:18s} {statistics.median(coach):4.0f}/{max(coach):3d} "
         f"{sum(r['same'] for r in rs):3d}/{len(rs):<3d} "
+        f"{sum(r['same_iv'] for r in rs):3d}/{len(rs):<3d} "
         f"{sum(r['differ'] for r in rs):3d}/{paired:<3d} "
         f"{sum(r['unassessed'] for r in rs):3d}/{paired:<3d} {hip:>11s} {err:>10s} "
         f"{sum(r['recal'] > 0 for r in rs):3d}"
@@ -195,9 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         results = [run(j) for j in jobs]
     print("SIMULATED data: live (random blocks) vs offline, `real` preset")
-    head = ("condition", "coach", "same_n", "verd", "n/a", "hip_pk", "truth l/o", "recal")
+    head = ("condition", "coach", "same_n", "same_iv", "verd", "n/a", "hip_pk", "truth l/o")
     print(f"{head[0]:18s} {head[1]:>9s} {head[2]:>7s} {head[3]:>7s} {head[4]:>7s} ", end="")
-    print(f"{head[5]:>11s} {head[6]:>10s} {head[7]:>6s}")
+    print(f"{head[5]:>7s} {head[6]:>11s} {head[7]:>10s} {'recal':>6s}")
     for c in conds:
         rs = [r for r in results if r["condition"] == c]
         print(_row(c, rs))
@@ -205,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             for r in rs:
                 print(
                     f"   seed {r['seed']}: coach {r['coach']} reps {r['n_live']}/{r['n_off']} "
-                    f"same {r['same']} differ {r['differ']}/{r['paired']} "
+                    f"same {r['same']}/{r['same_iv']} differ {r['differ']}/{r['paired']} "
                     f"n/a {r['unassessed']} hip {r['hip']:.1f} (vs truth: live "
                     f"{r['err_live']:.1f}, offline {r['err_off']:.1f}) recal {r['recal']}"
                 )
