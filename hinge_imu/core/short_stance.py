@@ -181,7 +181,6 @@ def stance_without_still(
     acc, rate = grid.acc_mps2, grid.rate_hz
     pose, bias, (a, b), steady_s = upright_moments(acc, grid.gyr_dps, grid.valid, rate, cs)
     opening = short_stance(grid, pose, bias, cs)
-    found = None if opening is None else opening[:2]
     cycles = None
     # Only from a short stance: from a brief opening moment (no stance at
     # all) the cycle bias was worse than the steady moments' (the worst
@@ -206,8 +205,8 @@ def stance_without_still(
             f"; only {steady_s:.1f} s with every gyro steady, so the gyro bias is the mean "
             "rate over whole rep cycles (standing pose to standing pose)"
         )
-    if found is not None:
-        a, b = found
+    if opening is not None:
+        a, b, _ = opening
         why += (
             f"; calibrated on the short stance at {grid.t_s(a):.1f}–{grid.t_s(b):.1f} s "
             f"(the reference pose: every rule is assessed) and the gyro bias on {moments}"
