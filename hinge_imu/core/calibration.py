@@ -352,7 +352,9 @@ def calibrate(
     msgs += [m for s in grid.sensors for m in sensors[s].messages]
     t0, t1 = grid.t_s(st.start), grid.t_s(st.end)
     pose_s = (st.end - st.start if st.pose is None else int(st.pose.sum())) / grid.rate_hz
-    return Calibration(sensors, t0, t1, merge_repeats(msgs), mountings, tracks, pose_s)
+    return Calibration(
+        sensors, t0, t1, merge_repeats(msgs), mountings, tracks, pose_s, st.opening_cycles
+    )
 
 
 def calibrate_grid(

@@ -47,6 +47,9 @@ class Calibration:
     #: How long the standing pose was seen: the stance (or short stance), or
     #: without either the upright moments between reps added up, s.
     pose_s: float = 0.0
+    #: The gyro biases come from whole rep cycles since the data's opening
+    #: (no stance at all and scarce steady moments: ``cycle_bias.opening_to_lockout_bias``).
+    opening_cycles: bool = False
 
     def bias_track(self, sensor: str) -> BiasTrack:
         """The sensor's gyro bias over time (constant when not tracked)."""
@@ -135,6 +138,8 @@ class Stance:
     kind: str = "stance"
     #: With ``upright``: the samples (N,) the standing pose is taken from.
     pose: BoolArray | None = None
+    #: The gyro biases come from whole rep cycles since the data's opening.
+    opening_cycles: bool = False
 
     def pose_mean(self, x: FloatArray) -> FloatArray:
         """Mean of per-sample rows of ``x`` (N', 3) over the standing pose."""

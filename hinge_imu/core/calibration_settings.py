@@ -80,6 +80,16 @@ class CalibrationSettings:
         cycle_bias_rounds: … the rotation integrated with the bias and the
             bias corrected this often (a rep turning about two axes does
             not add up as vectors), rounds.
+        cycle_opening_max_steady_s: without any short stance, with less
+            than this of every sensor steady at once (back-to-back reps from
+            the data's first moment: SIMULATED fast sets 0.0–0.1 s by rep 2's
+            bottom, the steady moments' bias then 1–28 °/s off), the gyro
+            biases come from whole rep cycles from the data's first
+            ``cycle_opening_s`` (a set starts standing) to the last upright
+            moment in that pose, at least ``cycle_opening_min_s`` after it;
+            the pose at both ends taken as the same (at a turning point the
+            upper back's accelerometer reads the reversal: 5–33 °/s off with
+            its tilt, 0.4–6.2 without), s.
         cycle_turn_dps, cycle_turn_smooth_s: … the last end may be a
             turning point (back-to-back reps stop too briefly for an upright
             moment): the sensors' rates beyond the upright moments' bias,
@@ -178,6 +188,9 @@ class CalibrationSettings:
     cycle_bias_max_lead_s: float = 3.0
     cycle_bias_min_s: float = 1.5
     cycle_bias_rounds: int = 3
+    cycle_opening_max_steady_s: float = 0.2
+    cycle_opening_s: float = 0.1
+    cycle_opening_min_s: float = 0.6
     cycle_turn_dps: float = 20.0
     cycle_turn_smooth_s: float = 0.05
     short_stance_min_s: float = 0.5

@@ -26,9 +26,15 @@ from hinge_imu.core.angles import quat_to_matrix
 from hinge_imu.core.arrays import column_mean, moving_mean, norm_rows, runs, unit, unit_rows
 from hinge_imu.core.calibration_data import GridData
 from hinge_imu.core.calibration_settings import CalibrationSettings
-from hinge_imu.core.stance import pose_sensor_names
+from hinge_imu.core.stance import pose_sensor_names, same_pose
 
-__all__ = ["cycle_bias", "net_rotation", "orientations", "stance_to_lockout_bias"]
+__all__ = [
+    "cycle_bias",
+    "net_rotation",
+    "opening_to_lockout_bias",
+    "orientations",
+    "stance_to_lockout_bias",
+]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -217,3 +223,46 @@ def stance_to_lockout_bias(
     return cycle_bias(
         grid.acc_mps2, grid.gyr_dps, stance, last, rate, settings.cycle_bias_rounds, tilt
     )
+
+
+def opening_to_lockout_bias(
+    grid: GridData, moments: BoolArray, settings: CalibrationSettings
+) -> dict[str, FloatArray] | None:
+    """Each gyro bias (3,) deg/s from the whole rep cycles since the data's opening.
+
+    Without any stance (back-to-back reps from the start): the first end is
+    the data's first ``cycle_opening_s`` (a set starts standing, the bar in
+    hand), the last the last upright moment of ``moments`` (N,) whose every
+    pose sensor's accelerometer direction lies within ``pose_tolerance_deg``
+    of the opening's (not a rep's bottom or descent taken as a moment; but
+    one, as ``stance.same_pose``: at a fast rep's turning point the upper
+    back's reads the reversal, 8–27° off in SIMULATED fast sets), at
+    least ``cycle_opening_min_s`` after it, with every sensor's data in
+    between. The pose at both ends is taken as the same: at a turning
+    point between fast reps the accelerometer reads the reversal's
+    acceleration too. None when there is no such interval.
+    """
+    rate = grid.rate_hz
+    w = max(1, round(settings.cycle_opening_s * rate))
+    n = min(x.shape[0] for x in grid.acc_mps2.values())
+    # The opening: from the first sample every sensor has.
+    i0 = max(int(np.argmax(v[:n])) for v in grid.valid.values())
+    first = (i0, i0 + w)
+    if n <= first[1] or not all(v[i0 : first[1]].all() for v in grid.valid.values()):
+        return None
+    ref = {s: unit(column_mean(unit_rows(x[i0 : first[1]]))) for s, x in grid.acc_mps2.items()}
+    cos_pose = np.cos(np.deg2rad(settings.pose_tolerance_deg))
+    for a, b in reversed(runs(moments[:n])):
+        if ((a + b) // 2 - (i0 + w // 2)) / rate < settings.cycle_opening_min_s:
+            return None
+        if not all(v[i0 : (a + b) // 2].all() for v in grid.valid.values()):
+            continue
+        pose = pose_sensor_names(grid.acc_mps2)
+        differ = sum(
+            unit(column_mean(unit_rows(grid.acc_mps2[s][a:b]))) @ ref[s] < cos_pose for s in pose
+        )
+        if same_pose(np.array(differ), len(pose)):
+            return cycle_bias(
+                grid.acc_mps2, grid.gyr_dps, first, (a, b), rate, settings.cycle_bias_rounds, False
+            )
+    return None

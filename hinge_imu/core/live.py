@@ -37,6 +37,7 @@ from hinge_imu.core.live_ready import (
     reads_not_ok,
     rep_seen,
     tells_news,
+    tilts_cycles,
 )
 from hinge_imu.core.live_settings import LiveSettings
 from hinge_imu.core.live_ticks import GridBuffer, from_tick
@@ -265,7 +266,13 @@ class LiveAnalyser:
         if any(s in was_clear and not clear(c) for s, c in cal.sensors.items()):
             # Not a better calibration: a sensor it leaves unclear was clear.
             return AnalysisStep(calibrated=True)
-        if due in ("rest", "axis") and old is not None and not tells_news(old, cal, was_clear):
+        if old is not None and tilts_cycles(old, cal, self.live.cycles_again_tilt_deg):
+            return AnalysisStep(calibrated=True)  # a few moments, one of them not standing
+        if (
+            due in ("rest", "axis")
+            and old is not None
+            and not tells_news(old, cal, was_clear, self.live.cycles_settled_pose_s)
+        ):
             return AnalysisStep(calibrated=True)  # a rest that shows nothing new
         if due == "slip" and old is not None and not new_slip(old, cal):
             return AnalysisStep(calibrated=True)  # a movement, no new slip
@@ -353,15 +360,19 @@ class LiveAnalyser:
         chunks = self._kept_chunks()
         need = self.settings.calibration.min_stance_s + self.live.stance_margin_s
         have_s = [float((~c.gap).sum()) / rate for c in chunks.values()]
-        if "pelvis" not in chunks or min(have_s) < need:
-            return self._nag(final)  # not even a stance's worth of data yet
+        if "pelvis" not in chunks or min(have_s) < min(need, self.live.cycles_min_data_s):
+            return self._nag(final)  # not even a rep's worth of data yet
         try:
             cal = self._calibrate(chunks)
         except NoStanceError:
             return self._nag(final)
+        cycles = cal.opening_cycles
+        if min(have_s) < need and not cycles:
+            return self._nag(final)  # not even a stance's worth of data yet
         early = min(have_s) < self.live.upright_wait_s
-        ready = cal.pose_s >= self.live.upright_min_pose_s and in_opening_pose(
-            chunks, cal, self.live.upright_opening_s, rate, self.settings.calibration
+        cs = self.settings.calibration
+        ready = (cycles or cal.pose_s >= self.live.upright_min_pose_s) and in_opening_pose(
+            chunks, cal, cs.cycle_opening_s if cycles else self.live.upright_opening_s, rate, cs
         )
         # A short stance is taken as upright moments are (its gyro bias is theirs): taken
         # at once, during the first rep, a swaying stance's pelvis read 10° off.
@@ -381,7 +392,7 @@ class LiveAnalyser:
             return self._nag(final)
         # Every sensor from the same tick on (a sensor that started late: lost data before).
         stages, merged = self._stages_on(cal, chunks, min(c.k0 for c in chunks.values()))
-        if stops and not final and early and not rep_seen(merged, cal, axes_clear):
+        if stops and not final and early and not rep_seen(merged, cal, axes_clear, cycles):
             # A walk or a fidget before the first rep shows no flexion axis,
             # and read on a wrong reference it can pass for a rep: wait for a
             # rep between two upright moments (the stop or turning point before

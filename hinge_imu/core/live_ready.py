@@ -18,6 +18,7 @@ from hinge_imu.core.arrays import norm_rows
 from hinge_imu.core.calibration import ANGLE_READERS, Calibration
 from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.results import SensorCalibration
+from hinge_imu.core.short_stance import BIAS_FROM_STOPS
 from hinge_imu.core.stance import pose_sensor_names, same_pose
 from hinge_imu.core.step import AnalysisStep
 from hinge_imu.core.timegrid import GridChunk
@@ -68,21 +69,50 @@ def movement_after_stance_s(
     return float(moving.sum() / rate_hz)
 
 
-def rep_seen(step: AnalysisStep, cal: Calibration, axes_clear: bool) -> bool:
+def rep_seen(
+    step: AnalysisStep, cal: Calibration, axes_clear: bool, from_opening: bool = False
+) -> bool:
     """A rep of ``step`` lies between the first and the last upright moment of ``cal``,
     or after the first with every sensor's axis clear (back-to-back reps after
-    the opening show no turning point long enough for an upright moment)."""
-    after = (r.metrics for r in step.reps if r.metrics.t_start >= cal.stance_start_s)
+    the opening show no turning point long enough for an upright moment).
+    ``from_opening``: the data's opening counts as the first moment (a set
+    starts standing; rep 1 starting within 0.2 s has no moment before it)."""
+    first_s = -np.inf if from_opening else cal.stance_start_s
+    after = (r.metrics for r in step.reps if r.metrics.t_start >= first_s)
     return any(axes_clear or m.t_end <= cal.stance_end_s for m in after)
 
 
-def tells_news(old: Calibration, new: Calibration, was_clear: set[str]) -> bool:
+def tells_news(
+    old: Calibration, new: Calibration, was_clear: set[str], settled_pose_s: float = np.inf
+) -> bool:
     """``new`` tells something ``old`` did not: another kind (a still stance after a short one
     or upright moments; or the data so far no longer shows the old one's), a slip, an axis
-    now clear or ok."""
+    now clear or ok; after one from the opening's rep cycles, one on at least
+    ``settled_pose_s`` of the standing pose)."""
     cleared = any(s not in was_clear and clear(c) for s, c in new.sensors.items())
     now_ok = any(c.ok and not old.sensors[s].ok for s, c in new.sensors.items() if s in old.sensors)
-    return new.kind != old.kind or new_slip(old, new) or cleared or now_ok
+    # A bias from the rep cycles since the opening is rough (a few °/s): one on
+    # ``settled_pose_s`` of upright moments is news (SIMULATED: steps read as reps
+    # otherwise; on the 0.45 s of moments after set 1 a vertical read 11° off).
+    rough = old.opening_cycles and not new.opening_cycles and new.pose_s >= settled_pose_s
+    return new.kind != old.kind or rough or new_slip(old, new) or cleared or now_ok
+
+
+def tilts_cycles(old: Calibration, new: Calibration, limit_deg: float) -> bool:
+    """``old`` came from the rep cycles since the opening and ``new``, again without a
+    still stance, moves a pose sensor's vertical beyond ``limit_deg``.
+
+    Early in such a set the upright moments are a few turning points; one
+    lockout held with the ribs flared (true trunk −17°, SIMULATED) can be
+    most of them, and the trunk then reads inclined while walking: steps
+    pass for reps. A still stance is always taken."""
+    if not old.opening_cycles or new.kind not in BIAS_FROM_STOPS:
+        return False
+    return any(
+        angle_between_deg(old.R_S_B(s)[:, 2], new.R_S_B(s)[:, 2]) > limit_deg
+        for s in pose_sensor_names(new.sensors)
+        if s in old.sensors
+    )
 
 
 def new_slip(old: Calibration, new: Calibration) -> bool:

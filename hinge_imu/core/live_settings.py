@@ -39,6 +39,22 @@ class LiveSettings:
         upright_min_pose_s: … and they must add up to this much before
             ``upright_wait_s`` (the turning points of back-to-back reps alone,
             ~0.1 s, give too rough a vertical and gyro bias), s.
+        cycles_min_data_s: a calibration whose gyro biases come from the
+            rep cycles since the opening (``Calibration.opening_cycles``:
+            back-to-back reps from the start) is tried from this much data
+            (rep 1's lockout, not ``min_stance_s`` + ``stance_margin_s``),
+            taken without ``upright_min_pose_s``, in the pose of the data's
+            first ``CalibrationSettings.cycle_opening_s`` (rep 1 starts
+            0.1–0.2 s in), and with its rep 1 counted from the opening, s.
+        cycles_settled_pose_s: … and a calibration on at least this much of
+            the standing pose at a rest replaces it (the cycle bias is a few
+            °/s off), s.
+        cycles_again_tilt_deg: while it stands, a calibration again without
+            a still stance that moves a pose sensor's vertical beyond this is
+            refused (a few moments, one a lockout with the ribs flared, or a
+            calibration after rep 4 on 0.45 s of moments putting the upper
+            back 11° off: steps then read as reps; SIMULATED 16 sessions
+            same reps 13/16 at 12°, 15/16 at 6°), deg.
         recalibrate_after_reps: once this many reps are seen (and back up),
             calibrate again on every tick since the start (not only the
             last ``keep_max_s``: a set starts standing, the pose test of
@@ -68,6 +84,9 @@ class LiveSettings:
     upright_wait_s: float = 20.0
     upright_opening_s: float = 0.5
     upright_min_pose_s: float = 0.3
+    cycles_min_data_s: float = 1.0
+    cycles_settled_pose_s: float = 1.0
+    cycles_again_tilt_deg: float = 6.0
     recalibrate_after_reps: tuple[int, ...] = (3, 6, 9)
     again_lead_s: float = 10.0
     again_within_s: float = 180.0

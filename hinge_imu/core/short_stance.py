@@ -27,7 +27,7 @@ from hinge_imu.core.angles import angle_between_deg
 from hinge_imu.core.arrays import column_mean, moving_mean, norm_rows, unit, unit_rows
 from hinge_imu.core.calibration_data import GridData, Stance
 from hinge_imu.core.calibration_settings import CalibrationSettings
-from hinge_imu.core.cycle_bias import stance_to_lockout_bias
+from hinge_imu.core.cycle_bias import opening_to_lockout_bias, stance_to_lockout_bias
 from hinge_imu.core.held_lockout import TILT_SENSORS, held_lockouts
 from hinge_imu.core.stance import NoStanceError, pose_sensor_names
 from hinge_imu.core.upright import upright_moments
@@ -174,7 +174,9 @@ def stance_without_still(
     (``upright.upright_moments``), or after a short stance, where every
     sensor is steady at once for less than ``cycle_bias_max_steady_s``,
     from whole rep cycles from it to a later lockout
-    (``cycle_bias.stance_to_lockout_bias``).
+    (``cycle_bias.stance_to_lockout_bias``); without a short stance, where
+    they are steady for less than ``cycle_opening_max_steady_s``, from the
+    rep cycles since the data's opening (``cycle_bias.opening_to_lockout_bias``).
     ``err``: why there is no still stance. Raises NoStanceError when there
     are no upright moments either.
     """
@@ -194,6 +196,12 @@ def stance_without_still(
         and (opening[2] - opening[1]) / rate <= cs.cycle_bias_max_lead_s
     ):
         cycles = stance_to_lockout_bias(grid, pose, bias, opening[:2], cs)
+        bias = cycles or bias
+    elif opening is None and steady_s < cs.cycle_opening_max_steady_s:
+        # No stance at all and hardly a steady moment (back-to-back reps from
+        # the start): the steady moments' bias read 1–28 °/s off (SIMULATED
+        # fast sets), the cycles since the opening's first moment 0.2–6.2.
+        cycles = opening_to_lockout_bias(grid, pose, cs)
         bias = cycles or bias
     n = min(x.shape[0] for x in acc.values())
     window = int(cs.axis_window_s * rate)
@@ -219,4 +227,4 @@ def stance_without_still(
         f"the rules reading the lockout pose ({rules}) are not assessed"
     )
     axes = (max(0, a - window), min(n, b + window))
-    return Stance(a, b, still, bias, *axes, (why,), UPRIGHT, pose)
+    return Stance(a, b, still, bias, *axes, (why,), UPRIGHT, pose, cycles is not None)
