@@ -188,7 +188,7 @@ class CalibrationSettings:
     cycle_bias_max_lead_s: float = 3.0
     cycle_bias_min_s: float = 1.5
     cycle_bias_rounds: int = 3
-    cycle_opening_max_steady_s: float = 0.2
+    cycle_opening_max_steady_s: float = 1.0
     cycle_opening_s: float = 0.1
     cycle_opening_min_s: float = 0.6
     cycle_turn_dps: float = 20.0

@@ -32,6 +32,7 @@ __all__ = [
     "cycle_bias",
     "net_rotation",
     "opening_to_lockout_bias",
+    "opening_window",
     "orientations",
     "stance_to_lockout_bias",
 ]
@@ -142,21 +143,24 @@ def cycle_bias(
     return out
 
 
-def _last_turn(
+def _turns(
     grid: GridData,
     bias: Mapping[str, FloatArray],
     ref: Mapping[str, FloatArray],
     from_i: int,
     settings: CalibrationSettings,
-) -> int | None:
-    """The last turning point in the standing pose after ``from_i`` (index; None: none).
+    every: bool,
+) -> list[int]:
+    """The turning points in the standing pose after ``from_i`` (indices, in time order).
 
     A turning point: the sensors' summed rate beyond ``bias`` (smoothed over
     ``cycle_turn_smooth_s``) at a local minimum under ``cycle_turn_dps`` per
-    sensor, every pose sensor's accelerometer direction (over the same
-    window: the reversal's acceleration rocks it, 20–35° 0.05 s away in fast
+    sensor, the pose sensors' accelerometer directions (over the same
+    window: the reversal's acceleration rocks them, 20–35° 0.05 s away in fast
     simulated reps) within ``pose_tolerance_deg`` of ``ref`` (a rep's bottom
-    is a turning point too), with every sensor's data for a window after it.
+    is a turning point too): ``every`` one, or as ``stance.same_pose`` (the
+    upper back's, far from the hip, reads 25–37° off at a fast lockout), with
+    every sensor's data for a window after it.
     """
     rate = grid.rate_hz
     names = list(grid.acc_mps2)
@@ -173,14 +177,28 @@ def _last_turn(
     have = np.logical_and.reduce([grid.valid[s][:n] for s in names])
     low &= have & np.concatenate([have[k:], np.zeros(min(k, n), dtype=bool)])
     cos_pose = np.cos(np.deg2rad(settings.pose_tolerance_deg))
-    for i in np.flatnonzero(low)[::-1].tolist():
+    pose = pose_sensor_names(names)
+    out = []
+    for i in np.flatnonzero(low).tolist():
         lo, hi = max(0, i - k // 2), min(n, i + k // 2 + 1)
-        if all(
-            unit(column_mean(unit_rows(grid.acc_mps2[s][lo:hi]))) @ ref[s] >= cos_pose
-            for s in pose_sensor_names(names)
-        ):
-            return int(i)
-    return None
+        differ = sum(
+            unit(column_mean(unit_rows(grid.acc_mps2[s][lo:hi]))) @ ref[s] < cos_pose for s in pose
+        )
+        if differ == 0 or (not every and same_pose(np.array(differ), len(pose))):
+            out.append(int(i))
+    return out
+
+
+def _last_turn(
+    grid: GridData,
+    bias: Mapping[str, FloatArray],
+    ref: Mapping[str, FloatArray],
+    from_i: int,
+    settings: CalibrationSettings,
+) -> int | None:
+    """The last of :func:`_turns` with every pose sensor in the pose (None: none)."""
+    turns = _turns(grid, bias, ref, from_i, settings, every=True)
+    return turns[-1] if turns else None
 
 
 def stance_to_lockout_bias(
@@ -225,6 +243,17 @@ def stance_to_lockout_bias(
     )
 
 
+def opening_window(grid: GridData, settings: CalibrationSettings) -> tuple[int, int] | None:
+    """The data's first ``cycle_opening_s`` [start, end) from the first sample every
+    sensor has (None: a gap in it, or no more data than that)."""
+    w = max(1, round(settings.cycle_opening_s * grid.rate_hz))
+    n = min(x.shape[0] for x in grid.acc_mps2.values())
+    i0 = max(int(np.argmax(v[:n])) for v in grid.valid.values())
+    if n <= i0 + w or not all(v[i0 : i0 + w].all() for v in grid.valid.values()):
+        return None
+    return i0, i0 + w
+
+
 def opening_to_lockout_bias(
     grid: GridData, moments: BoolArray, settings: CalibrationSettings
 ) -> dict[str, FloatArray] | None:
@@ -243,26 +272,58 @@ def opening_to_lockout_bias(
     acceleration too. None when there is no such interval.
     """
     rate = grid.rate_hz
-    w = max(1, round(settings.cycle_opening_s * rate))
     n = min(x.shape[0] for x in grid.acc_mps2.values())
-    # The opening: from the first sample every sensor has.
-    i0 = max(int(np.argmax(v[:n])) for v in grid.valid.values())
-    first = (i0, i0 + w)
-    if n <= first[1] or not all(v[i0 : first[1]].all() for v in grid.valid.values()):
+    first = opening_window(grid, settings)
+    if first is None:
         return None
+    i0, w = first[0], first[1] - first[0]
     ref = {s: unit(column_mean(unit_rows(x[i0 : first[1]]))) for s, x in grid.acc_mps2.items()}
     cos_pose = np.cos(np.deg2rad(settings.pose_tolerance_deg))
-    for a, b in reversed(runs(moments[:n])):
-        if ((a + b) // 2 - (i0 + w // 2)) / rate < settings.cycle_opening_min_s:
-            return None
-        if not all(v[i0 : (a + b) // 2].all() for v in grid.valid.values()):
+    pose = pose_sensor_names(grid.acc_mps2)
+    # Turning points add ends (back-to-back reps stop too briefly for a moment);
+    # their speed read without a bias: the moments' may be 1–28 °/s off here.
+    zero = {s: np.zeros(3) for s in grid.acc_mps2}
+    turns = _turns(grid, zero, ref, first[1], settings, every=False)
+    ends = sorted([*runs(moments[:n]), *((t, t + 1) for t in turns)], reverse=True)
+    mid0 = i0 + w // 2
+    last: dict[str, tuple[int, int]] = {}
+    latest: tuple[int, int] | None = None
+    for a, b in ends:
+        j = (a + b) // 2
+        if (j - mid0) / rate < settings.cycle_opening_min_s:
+            break
+        if not all(v[i0:j].all() for v in grid.valid.values()):
             continue
-        pose = pose_sensor_names(grid.acc_mps2)
-        differ = sum(
-            unit(column_mean(unit_rows(grid.acc_mps2[s][a:b]))) @ ref[s] < cos_pose for s in pose
+        near = {
+            s: bool(unit(column_mean(unit_rows(grid.acc_mps2[s][a:b]))) @ ref[s] >= cos_pose)
+            for s in grid.acc_mps2
+        }
+        if not same_pose(np.array(sum(not near[s] for s in pose)), len(pose)):
+            continue  # a rep's bottom or descent
+        latest = latest or (a, b)
+        # Each sensor's own last end in the pose: a lockout with the ribs flared
+        # (the upper back 16° back, SIMULATED) is no end for it, its bias would
+        # be off by that over the cycles' length (6.8 °/s).
+        for s in grid.acc_mps2:
+            if near[s] and s not in last:
+                last[s] = (a, b)
+        if len(last) == len(grid.acc_mps2):
+            break
+    if latest is None:
+        return None
+    out = {}
+    for s in grid.acc_mps2:
+        # A sensor never near its opening direction at an end (the upper back at a
+        # fast turning point reads the reversal) takes the pose as the same there.
+        end = last.get(s, latest)
+        one = cycle_bias(
+            {s: grid.acc_mps2[s]},
+            {s: grid.gyr_dps[s]},
+            first,
+            end,
+            rate,
+            settings.cycle_bias_rounds,
+            False,
         )
-        if same_pose(np.array(differ), len(pose)):
-            return cycle_bias(
-                grid.acc_mps2, grid.gyr_dps, first, (a, b), rate, settings.cycle_bias_rounds, False
-            )
-    return None
+        out[s] = one[s]
+    return out

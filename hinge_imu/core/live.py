@@ -101,6 +101,8 @@ class LiveAnalyser:
         #: … and of the last look for a slip during a movement.
         self._slip_try_k = 0
         self._reps_seen = 0
+        #: Reps seen at the last calibration (again) on rough opening-cycle biases.
+        self._rough_at = 0
         #: Grid index of the next angle row, and of the last rep's end.
         self._next_row_k = 0
         self._last_end_k = 0
@@ -230,8 +232,15 @@ class LiveAnalyser:
         mounting after it; the stages then use that from here on).
         """
         rest_k = round(self.live.rest_again_s * self.settings.grid.rate_hz)
+        cal = self.calibration
+        rough = cal is not None and cal.opening_cycles and self._reps_seen > self._rough_at
+        if rough and not step.events:  # a rep's feedback (its bottom) must not wait for this
+            # Biases from the cycles since the opening are off by the pose a fast
+            # lockout misses over the cycles' length: each rep told lengthens them
+            # (back to back, no rep count would ever find the detector between reps).
+            return "reps"
         if step.in_rep:
-            if step.events:  # a rep's feedback (its bottom) must not wait for this
+            if step.events:
                 return ""
             since_k = max(self._rep_from_k or 0, self._slip_try_k)
             return "slip" if self._next_row_k - since_k >= rest_k else ""
@@ -252,6 +261,7 @@ class LiveAnalyser:
         """
         if due != "slip":  # a look for a slip is not the re-calibration due at a rep count
             self._again_at = [n for n in self._again_at if n > self._reps_seen]
+            self._rough_at = self._reps_seen
         if due == "rest":
             self._rest_try_k = self._next_row_k
         if due == "slip":
@@ -402,6 +412,7 @@ class LiveAnalyser:
         self._stages = stages
         merged = self._counted(merged)
         self._again_at = [n for n in self._again_at if n > self._reps_seen]
+        self._rough_at = self._reps_seen
         warnings = (*cal.messages, *missing_sensor_warnings(self.sensors), *merged.warnings)
         return replace(merged, calibrated=True, calibration=cal, warnings=warnings)
 

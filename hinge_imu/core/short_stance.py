@@ -183,6 +183,7 @@ def stance_without_still(
     acc, rate = grid.acc_mps2, grid.rate_hz
     pose, bias, (a, b), steady_s = upright_moments(acc, grid.gyr_dps, grid.valid, rate, cs)
     opening = short_stance(grid, pose, bias, cs)
+    moments = f"the upright moments between reps ({pose.sum() / rate:.1f} s in all)"
     cycles = None
     # Only from a short stance: from a brief opening moment (no stance at
     # all) the cycle bias was worse than the steady moments' (the worst
@@ -205,7 +206,6 @@ def stance_without_still(
         bias = cycles or bias
     n = min(x.shape[0] for x in acc.values())
     window = int(cs.axis_window_s * rate)
-    moments = f"the upright moments between reps ({pose.sum() / rate:.1f} s in all)"
     why = f"{err}".split(" (")[0]
     if cycles is not None:
         # Said first: the rest of the sentence ends in the kind's own words.
