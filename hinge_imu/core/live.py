@@ -38,6 +38,7 @@ from hinge_imu.core.live_ready import (
     rep_seen,
     tells_news,
     tilts_cycles,
+    with_biases_of,
 )
 from hinge_imu.core.live_settings import LiveSettings
 from hinge_imu.core.live_ticks import GridBuffer, from_tick
@@ -277,7 +278,9 @@ class LiveAnalyser:
             # Not a better calibration: a sensor it leaves unclear was clear.
             return AnalysisStep(calibrated=True)
         if old is not None and tilts_cycles(old, cal, self.live.cycles_again_tilt_deg):
-            return AnalysisStep(calibrated=True)  # a few moments, one of them not standing
+            if not cal.opening_cycles:
+                return AnalysisStep(calibrated=True)  # a few moments, one of them not standing
+            cal = with_biases_of(old, cal)  # … but the biases over more cycles are better
         if (
             due in ("rest", "axis")
             and old is not None

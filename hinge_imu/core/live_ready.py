@@ -10,6 +10,7 @@ taking (docs/analysis.md, "Live").
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import numpy as np
 
@@ -113,6 +114,23 @@ def tilts_cycles(old: Calibration, new: Calibration, limit_deg: float) -> bool:
         for s in pose_sensor_names(new.sensors)
         if s in old.sensors
     )
+
+
+def with_biases_of(old: Calibration, new: Calibration) -> Calibration:
+    """``old`` with ``new``'s gyro biases (and bias tracks): both from the rep cycles since
+    the opening, ``new`` over more of them (a fast lockout's missed pose weighs less),
+    but its pose tilted by a few moments (``tilts_cycles``)."""
+    sensors = {
+        s: replace(
+            c,
+            gyro_bias_dps=new.sensors[s].gyro_bias_dps,
+            last_gyro_bias_dps=new.sensors[s].last_gyro_bias_dps,
+            bias_rests=new.sensors[s].bias_rests,
+        )
+        for s, c in old.sensors.items()
+        if s in new.sensors
+    }
+    return replace(old, sensors=sensors, bias=new.bias)
 
 
 def new_slip(old: Calibration, new: Calibration) -> bool:
