@@ -82,14 +82,23 @@ class CalibrationSettings:
             not add up as vectors), rounds.
         cycle_opening_max_steady_s: without any short stance, with less
             than this of every sensor steady at once (back-to-back reps from
-            the data's first moment: SIMULATED fast sets 0.0–0.1 s by rep 2's
-            bottom, the steady moments' bias then 1–28 °/s off), the gyro
-            biases come from whole rep cycles from the data's first
-            ``cycle_opening_s`` (a set starts standing) to the last upright
-            moment in that pose, at least ``cycle_opening_min_s`` after it;
-            the pose at both ends taken as the same (at a turning point the
+            the data's first moment: SIMULATED fast sets 0.0–0.3 s during set
+            1, the steady moments' bias then 1–28 °/s off and their verticals
+            up to 19° off), the gyro biases come from whole rep cycles from
+            the data's first ``cycle_opening_s`` (a set starts standing) to
+            each sensor's last lockout in that pose (an upright moment or a
+            turning point, at least ``cycle_opening_min_s`` after it); the
+            pose at both ends taken as the same (at a turning point the
             upper back's accelerometer reads the reversal: 5–33 °/s off with
             its tilt, 0.4–6.2 without), s.
+        cycle_end_tolerance_deg: … each sensor's own lockouts: its
+            accelerometer direction within this of the opening's (a lockout
+            with the ribs flared, the upper back 16–17° back, read 10–12° off:
+            within ``pose_tolerance_deg``), deg.
+        cycle_opening_pairs, cycle_opening_ends: … with this many lockouts
+            or more, the median of the biases between every two of the last
+            ``cycle_opening_ends`` (the pose a fast lockout misses from the
+            opening's, 2–5° on the pelvis, drops out), count.
         cycle_turn_dps, cycle_turn_smooth_s: … the last end may be a
             turning point (back-to-back reps stop too briefly for an upright
             moment): the sensors' rates beyond the upright moments' bias,
@@ -189,6 +198,9 @@ class CalibrationSettings:
     cycle_bias_min_s: float = 1.5
     cycle_bias_rounds: int = 3
     cycle_opening_max_steady_s: float = 1.0
+    cycle_opening_pairs: int = 3
+    cycle_end_tolerance_deg: float = 6.0
+    cycle_opening_ends: int = 6
     cycle_opening_s: float = 0.1
     cycle_opening_min_s: float = 0.6
     cycle_turn_dps: float = 20.0

@@ -260,16 +260,18 @@ def opening_to_lockout_bias(
     """Each gyro bias (3,) deg/s from the whole rep cycles since the data's opening.
 
     Without any stance (back-to-back reps from the start): the first end is
-    the data's first ``cycle_opening_s`` (a set starts standing, the bar in
-    hand), the last the last upright moment of ``moments`` (N,) whose every
-    pose sensor's accelerometer direction lies within ``pose_tolerance_deg``
-    of the opening's (not a rep's bottom or descent taken as a moment; but
-    one, as ``stance.same_pose``: at a fast rep's turning point the upper
-    back's reads the reversal, 8–27° off in SIMULATED fast sets), at
-    least ``cycle_opening_min_s`` after it, with every sensor's data in
-    between. The pose at both ends is taken as the same: at a turning
-    point between fast reps the accelerometer reads the reversal's
-    acceleration too. None when there is no such interval.
+    :func:`opening_window` (a set starts standing, the bar in hand); the
+    others the upright moments of ``moments`` (N,) and the turning points
+    after it (back-to-back reps stop too briefly for a moment) where the pose
+    sensors' accelerometer directions lie within ``pose_tolerance_deg`` of
+    the opening's as ``stance.same_pose`` (a rep's bottom or descent is no
+    end; at a fast turning point the upper back's reads the reversal, 25–55°
+    off), at least ``cycle_opening_min_s`` after it, with every sensor's data
+    in between. Each sensor takes its own ends (one where its direction is
+    off is not: a lockout with the ribs flared), or the last common one if it
+    has none, and its bias from them (:func:`_bias_from_ends`; the pose at
+    each end taken as the same: at a turning point the accelerometer reads
+    the reversal too). None when there is no end.
     """
     rate = grid.rate_hz
     n = min(x.shape[0] for x in grid.acc_mps2.values())
@@ -286,44 +288,70 @@ def opening_to_lockout_bias(
     turns = _turns(grid, zero, ref, first[1], settings, every=False)
     ends = sorted([*runs(moments[:n]), *((t, t + 1) for t in turns)], reverse=True)
     mid0 = i0 + w // 2
-    last: dict[str, tuple[int, int]] = {}
-    latest: tuple[int, int] | None = None
+    cos_end = np.cos(np.deg2rad(settings.cycle_end_tolerance_deg))
+    min_k = settings.cycle_opening_min_s * rate
+    own: dict[str, list[tuple[int, int]]] = {s: [] for s in grid.acc_mps2}
+    common: list[tuple[int, int]] = []
     for a, b in ends:
         j = (a + b) // 2
         if (j - mid0) / rate < settings.cycle_opening_min_s:
             break
         if not all(v[i0:j].all() for v in grid.valid.values()):
             continue
-        near = {
-            s: bool(unit(column_mean(unit_rows(grid.acc_mps2[s][a:b]))) @ ref[s] >= cos_pose)
+        cos = {
+            s: float(unit(column_mean(unit_rows(grid.acc_mps2[s][a:b]))) @ ref[s])
             for s in grid.acc_mps2
         }
-        if not same_pose(np.array(sum(not near[s] for s in pose)), len(pose)):
+        if not same_pose(np.array(sum(cos[s] < cos_pose for s in pose)), len(pose)):
             continue  # a rep's bottom or descent
-        latest = latest or (a, b)
-        # Each sensor's own last end in the pose: a lockout with the ribs flared
-        # (the upper back 16° back, SIMULATED) is no end for it, its bias would
-        # be off by that over the cycles' length (6.8 °/s).
+        if not common or common[0][0] - j >= min_k:
+            common.insert(0, (a, b))
+        # Each sensor's own ends, nearer the pose: a lockout with the ribs flared
+        # (the upper back 16–17° back, read 10–12° off, SIMULATED) is no end for
+        # it, its bias would be off by that over the cycles' length (6.8 °/s).
         for s in grid.acc_mps2:
-            if near[s] and s not in last:
-                last[s] = (a, b)
-        if len(last) == len(grid.acc_mps2):
-            break
-    if latest is None:
+            mine = own[s]
+            if cos[s] >= cos_end and (not mine or mine[0][0] - j >= min_k):
+                mine.insert(0, (a, b))  # one end per stop or turn
+    if not common:
         return None
-    out = {}
-    for s in grid.acc_mps2:
-        # A sensor never near its opening direction at an end (the upper back at a
-        # fast turning point reads the reversal) takes the pose as the same there.
-        end = last.get(s, latest)
-        one = cycle_bias(
-            {s: grid.acc_mps2[s]},
-            {s: grid.gyr_dps[s]},
-            first,
-            end,
-            rate,
-            settings.cycle_bias_rounds,
-            False,
-        )
-        out[s] = one[s]
-    return out
+    # A sensor near the pose at under half the common ends reads the reversal at a
+    # turning point (the upper back far from the hip: 25–55° off at true lockouts,
+    # yet within 6° in a lockout with the ribs flared): its own test says nothing.
+    return {
+        s: _bias_from_ends(grid, s, first, e if 2 * len(e) >= len(common) else common, settings)
+        for s, e in own.items()
+    }
+
+
+def _bias_from_ends(
+    grid: GridData,
+    sensor: str,
+    first: tuple[int, int],
+    ends: list[tuple[int, int]],
+    settings: CalibrationSettings,
+) -> FloatArray:
+    """One sensor's gyro bias (3,) deg/s from its lockouts ``ends`` (in time order).
+
+    From the opening to the last one, the bias is off by the pose that
+    lockout misses over the interval (fast lockouts stand 2–5° from the
+    opening's pose on the pelvis, each within ~1° of the others: SIMULATED).
+    With ``cycle_opening_pairs`` lockouts or more, the median of the biases
+    between every two of the last ``cycle_opening_ends`` (at least
+    ``cycle_opening_min_s`` apart) instead: that common offset drops out, and
+    the median drops a lockout not reached (a rep without one: 12–16° off).
+    """
+    rate, rounds = grid.rate_hz, settings.cycle_bias_rounds
+    acc, gyr = {sensor: grid.acc_mps2[sensor]}, {sensor: grid.gyr_dps[sensor]}
+    ends = ends[-settings.cycle_opening_ends :]
+    min_k = settings.cycle_opening_min_s * rate
+    pairs = [
+        (p, q)
+        for i, p in enumerate(ends)
+        for q in ends[i + 1 :]
+        if (q[0] + q[1]) // 2 - (p[0] + p[1]) // 2 >= min_k
+    ]
+    if len(ends) < settings.cycle_opening_pairs or not pairs:
+        return cycle_bias(acc, gyr, first, ends[-1], rate, rounds, False)[sensor]
+    each = [cycle_bias(acc, gyr, p, q, rate, rounds, False)[sensor] for p, q in pairs]
+    return np.asarray(np.median(np.array(each), axis=0))
