@@ -91,10 +91,6 @@ class CalibrationSettings:
             pose at both ends taken as the same (at a turning point the
             upper back's accelerometer reads the reversal: 5–33 °/s off with
             its tilt, 0.4–6.2 without), s.
-        cycle_end_tolerance_deg: … each sensor's own lockouts: its
-            accelerometer direction within this of the opening's (a lockout
-            with the ribs flared, the upper back 16–17° back, read 10–12° off:
-            within ``pose_tolerance_deg``), deg.
         cycle_opening_pairs, cycle_opening_ends: … with this many lockouts
             or more, the median of the biases between every two of the last
             ``cycle_opening_ends`` (the pose a fast lockout misses from the
@@ -199,7 +195,6 @@ class CalibrationSettings:
     cycle_bias_rounds: int = 3
     cycle_opening_max_steady_s: float = 1.0
     cycle_opening_pairs: int = 3
-    cycle_end_tolerance_deg: float = 6.0
     cycle_opening_ends: int = 6
     cycle_opening_s: float = 0.1
     cycle_opening_min_s: float = 0.6

@@ -288,7 +288,6 @@ def opening_to_lockout_bias(
     turns = _turns(grid, zero, ref, first[1], settings, every=False)
     ends = sorted([*runs(moments[:n]), *((t, t + 1) for t in turns)], reverse=True)
     mid0 = i0 + w // 2
-    cos_end = np.cos(np.deg2rad(settings.cycle_end_tolerance_deg))
     min_k = settings.cycle_opening_min_s * rate
     own: dict[str, list[tuple[int, int]]] = {s: [] for s in grid.acc_mps2}
     common: list[tuple[int, int]] = []
@@ -306,18 +305,19 @@ def opening_to_lockout_bias(
             continue  # a rep's bottom or descent
         if not common or common[0][0] - j >= min_k:
             common.insert(0, (a, b))
-        # Each sensor's own ends, nearer the pose: a lockout with the ribs flared
-        # (the upper back 16–17° back, read 10–12° off, SIMULATED) is no end for
-        # it, its bias would be off by that over the cycles' length (6.8 °/s).
+        # Each sensor's own ends: a lockout with the ribs flared (the upper back
+        # 16–17° back, SIMULATED) is no end for it, its bias would be off by
+        # that over the cycles' length (6.8 °/s).
         for s in grid.acc_mps2:
             mine = own[s]
-            if cos[s] >= cos_end and (not mine or mine[0][0] - j >= min_k):
+            if cos[s] >= cos_pose and (not mine or mine[0][0] - j >= min_k):
                 mine.insert(0, (a, b))  # one end per stop or turn
     if not common:
         return None
     # A sensor near the pose at under half the common ends reads the reversal at a
     # turning point (the upper back far from the hip: 25–55° off at true lockouts,
-    # yet within 6° in a lockout with the ribs flared): its own test says nothing.
+    # yet within 6° in one with the ribs flared): its own test says nothing, and
+    # the median over pairs of the common ends drops the odd lockout.
     return {
         s: _bias_from_ends(grid, s, first, e if 2 * len(e) >= len(common) else common, settings)
         for s, e in own.items()
