@@ -16,7 +16,7 @@ from core_sim_helpers import true_gyro_bias_dps
 from test_core_real import _simulate
 
 from hinge_imu.core.calibration import Calibration, calibrate_grid
-from hinge_imu.core.live import LiveAnalyser
+from hinge_imu.core.live import LiveAnalyser, LiveSettings
 from hinge_imu.core.pipeline import grid_recording
 from hinge_imu.core.rules import load_rules
 from hinge_imu.core.stream import AnalysisSettings
@@ -132,3 +132,23 @@ def test_lockouts_with_the_ribs_flared_or_not_reached_do_not_bend_the_bias(seed:
     assert max(err.values()) < 1.0, err
     assert err["pelvis"] < 0.2
     assert _bias_err_dps(s, cal(cycle_opening_pairs=99), t_s)["pelvis"] > 0.3
+
+
+def test_no_opening_cycles_once_the_opening_is_no_longer_kept() -> None:
+    # Waiting for a first calibration, live keeps only the last keep_max_s
+    # of ticks: its first tick kept is then no opening standing, and cycles
+    # counted from it would take any moment (a rep's descent) as the pose.
+    s = _simulate(0, sets=2, reps=4, stance_kind="none", tempo="fast")
+    rec = s.recording
+
+    def cycles_seen(live: LiveSettings) -> list[bool]:
+        a = LiveAnalyser(rec.ordered_sensor_names(), load_rules(), side=rec.side, live=live)
+        seen = []
+        for b in random_blocks(rec, 0):
+            step = a.update(b)
+            if step.calibration is not None:
+                seen.append(step.calibration.opening_cycles)
+        return seen
+
+    assert cycles_seen(LiveSettings())[0]
+    assert not any(cycles_seen(LiveSettings(keep_max_s=1.2)))

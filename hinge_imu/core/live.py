@@ -97,6 +97,8 @@ class LiveAnalyser:
         self._again_at = sorted(self.live.recalibrate_after_reps)
         #: Ticks kept (to calibrate again on) until ``again_within_s``.
         self._keeping = True
+        #: The data's first ticks are no longer kept (waited over ``keep_max_s``).
+        self._opening_dropped = False
         #: Grid index of the last try at a rest (on upright moments).
         self._rest_try_k = 0
         #: … and of the last look for a slip during a movement.
@@ -196,7 +198,10 @@ class LiveAnalyser:
         )
 
     def _drop_old_ticks(self) -> None:
-        keep_from = int((self._newest_s - self.live.keep_max_s) * self.settings.grid.rate_hz)
+        rate = self.settings.grid.rate_hz
+        keep_from = int((self._newest_s - self.live.keep_max_s) * rate)
+        if self._first_s is not None and keep_from > round(self._first_s * rate):
+            self._opening_dropped = True
         for kept in self._kept.values():
             kept.drop_before(keep_from)
 
@@ -324,8 +329,12 @@ class LiveAnalyser:
 
     def _calibrate(self, chunks: dict[str, GridChunk]) -> Calibration:
         st = self.settings
-        rate = st.grid.rate_hz
-        return calibrate_grid(chunks, rate, st.calibration, st.orientation(), st.rest_bias)
+        cs = st.calibration
+        if self._opening_dropped:
+            # The rep cycles are counted from the data's opening (a set starts
+            # standing): the first tick kept is no opening.
+            cs = replace(cs, cycle_opening_max_steady_s=0.0)
+        return calibrate_grid(chunks, st.grid.rate_hz, cs, st.orientation(), st.rest_bias)
 
     def _stages_on(
         self, cal: Calibration, chunks: dict[str, GridChunk], first_k: int
