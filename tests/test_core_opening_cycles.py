@@ -151,4 +151,4 @@ def test_no_opening_cycles_once_the_opening_is_no_longer_kept() -> None:
         return seen
 
     assert cycles_seen(LiveSettings())[0]
-    assert not any(cycles_seen(LiveSettings(keep_max_s=1.2)))
+    assert not any(cycles_seen(LiveSettings(keep_max_s=1.5)))
