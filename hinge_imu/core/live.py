@@ -29,16 +29,12 @@ import numpy.typing as npt
 
 from hinge_imu.core.calibration import Calibration, NoStanceError, calibrate_grid
 from hinge_imu.core.live_ready import (
-    clear,
     in_opening_pose,
     movement_after_stance_s,
-    new_slip,
     reads_clear,
     reads_not_ok,
     rep_seen,
-    tells_news,
-    tilts_cycles,
-    with_biases_of,
+    taken_again,
 )
 from hinge_imu.core.live_settings import LiveSettings
 from hinge_imu.core.live_ticks import GridBuffer, from_tick
@@ -278,22 +274,10 @@ class LiveAnalyser:
         except NoStanceError:
             return AnalysisStep(calibrated=True)
         old = self.calibration
-        was_clear = {s for s, c in (old.sensors if old else {}).items() if clear(c)}
-        if any(s in was_clear and not clear(c) for s, c in cal.sensors.items()):
-            # Not a better calibration: a sensor it leaves unclear was clear.
+        taken = cal if old is None else taken_again(old, cal, due, self.live)
+        if taken is None:
             return AnalysisStep(calibrated=True)
-        if old is not None and tilts_cycles(old, cal, self.live.cycles_again_tilt_deg):
-            if not cal.opening_cycles:
-                return AnalysisStep(calibrated=True)  # a few moments, one of them not standing
-            cal = with_biases_of(old, cal)  # … but the biases over more cycles are better
-        if (
-            due in ("rest", "axis")
-            and old is not None
-            and not tells_news(old, cal, was_clear, self.live.cycles_settled_pose_s)
-        ):
-            return AnalysisStep(calibrated=True)  # a rest that shows nothing new
-        if due == "slip" and old is not None and not new_slip(old, cal):
-            return AnalysisStep(calibrated=True)  # a movement, no new slip
+        cal = taken
         rate = self.settings.grid.rate_hz
         row_k = self._next_row_k
         first_k = max(

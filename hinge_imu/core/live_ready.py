@@ -18,6 +18,7 @@ from hinge_imu.core.angles import angle_between_deg
 from hinge_imu.core.arrays import norm_rows
 from hinge_imu.core.calibration import ANGLE_READERS, Calibration
 from hinge_imu.core.calibration_settings import CalibrationSettings
+from hinge_imu.core.live_settings import LiveSettings
 from hinge_imu.core.results import SensorCalibration
 from hinge_imu.core.short_stance import BIAS_FROM_STOPS
 from hinge_imu.core.stance import pose_sensor_names, same_pose
@@ -114,6 +115,25 @@ def tilts_cycles(old: Calibration, new: Calibration, limit_deg: float) -> bool:
         for s in pose_sensor_names(new.sensors)
         if s in old.sensors
     )
+
+
+def taken_again(
+    old: Calibration, new: Calibration, due: str, live: LiveSettings
+) -> Calibration | None:
+    """The calibration to go on with after calibrating again for ``due`` ("reps", "rest",
+    "axis", "slip": ``LiveAnalyser._again_due``), or None to keep ``old``."""
+    was_clear = {s for s, c in old.sensors.items() if clear(c)}
+    if any(s in was_clear and not clear(c) for s, c in new.sensors.items()):
+        return None  # not a better calibration: a sensor it leaves unclear was clear
+    if tilts_cycles(old, new, live.cycles_again_tilt_deg):
+        if not new.opening_cycles:
+            return None  # a few moments, one of them not standing
+        new = with_biases_of(old, new)  # … but the biases over more cycles are better
+    if due in ("rest", "axis") and not tells_news(old, new, was_clear, live.cycles_settled_pose_s):
+        return None  # a rest that shows nothing new
+    if due == "slip" and not new_slip(old, new):
+        return None  # a movement, no new slip
+    return new
 
 
 def with_biases_of(old: Calibration, new: Calibration) -> Calibration:
