@@ -361,7 +361,12 @@ class LiveAnalyser:
             return self._nag(final)
         early = min(have_s) < self.live.upright_wait_s
         ready = cal.pose_s >= self.live.upright_min_pose_s and in_opening_pose(
-            chunks, cal, self.live.upright_opening_s, rate, self.settings.calibration
+            chunks,
+            cal,
+            self.live.upright_opening_s,
+            rate,
+            self.settings.calibration,
+            self.settings.orientation(),
         )
         # A short stance is taken as upright moments are (its gyro bias is theirs): taken
         # at once, during the first rep, a swaying stance's pelvis read 10° off.
