@@ -300,7 +300,7 @@ def test_after_a_walk_in_live_calibrates_on_the_stand_and_assesses_what_offline_
     # the walk for a rep's hole and calibrated on the upright moments: every
     # rep until the rest had no_lockout and ribs_flared not assessed. And
     # the pose the data opens in was read from the accelerometers, mid-walk
-    # 20-50° off: seed 5's short stance was refused for it until a lockout
+    # 20-70° off: seed 5's short stance was refused for it until a lockout
     # held for a second between reps became a "still stance".
     from test_core_parity import near_threshold
     from test_core_real import _simulate

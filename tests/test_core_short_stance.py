@@ -64,7 +64,7 @@ def test_the_stand_after_a_walk_in_is_the_short_stance_read_as_the_settled_filte
 ) -> None:
     # What live has at its first calibration: a walk in (ending in a turn),
     # 0.3-0.8 s standing, a fidget picking up the bar, one rep back up. The
-    # walk's steps swing the trunk accelerometers' direction 20-50° from
+    # walk's steps swing the trunk accelerometers' direction 20-70° from
     # standing: read from them alone, the walk was the first rep's hole
     # (the opening over at 0.1 s) and the stand after it a lockout held
     # after that "hole", so no short stance: calibrated on the upright

@@ -49,7 +49,7 @@ def in_opening_pose(
     a set starts standing. That pose is the orientation filter's vertical
     (on the calibration's gyro bias, led in backward from ``lead_in_s``
     in), not the accelerometer's direction: a recording that opens walking
-    in swings the accelerometers 20–50° from the pose the walker stands in.
+    in swings the accelerometers 20–70° from the pose the walker stands in.
     """
     n_open = max(1, round(opening_s * rate_hz))
     pose = pose_sensor_names(chunks)

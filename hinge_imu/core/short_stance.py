@@ -102,10 +102,10 @@ def trunk_verticals(
     angles of a calibration without a still stance are).
 
     Where the trunk stands is read from this, not from the accelerometer
-    alone: a walk's steps swing a trunk accelerometer's direction 20–50°
+    alone: a walk's steps swing a trunk accelerometer's direction 20–70°
     from standing (SIMULATED `real` walks, 0.2 s means) while the trunk
-    stays upright (the filter's vertical within 11°); a rep's hole tilts it
-    28° or more.
+    stays upright (the filter's vertical within 10.4° over 32 walks); a
+    rep's hole tilts it 27.7° or more (280 reps).
     """
     out = {}
     for s in (s for s in TILT_SENSORS if s in grid.acc_mps2):
