@@ -73,7 +73,9 @@ class Diagnosed(LiveAnalyser):
         except NoStanceError:
             return "NoStance (not even a turning point with every sensor slow)"
         lv, cs = self.live, self.settings.calibration
-        opening = in_opening_pose(chunks, cal, lv.upright_opening_s, rate, cs)
+        opening = in_opening_pose(
+            chunks, cal, lv.upright_opening_s, rate, cs, self.settings.orientation()
+        )
         axes_clear = all(clear(c) for c in cal.sensors.values())
         k0 = min(c.k0 for c in chunks.values())
         _, step = self._stages_on(cal, chunks, k0)

@@ -58,6 +58,32 @@ def test_a_walk_in_is_never_the_short_stance() -> None:
     assert len(session.reps) == len(s.truth["reps"])
 
 
+@pytest.mark.parametrize("seed", [2, 6])
+def test_the_stand_after_a_walk_in_is_the_short_stance_read_as_the_settled_filter_reads_it(
+    seed: int,
+) -> None:
+    # What live has at its first calibration: a walk in (ending in a turn),
+    # 0.3-0.8 s standing, a fidget picking up the bar, one rep back up. The
+    # walk's steps swing the trunk accelerometers' direction 20-70° from
+    # standing: read from them alone, the walk was the first rep's hole
+    # (the opening over at 0.1 s) and the stand after it a lockout held
+    # after that "hole", so no short stance: calibrated on the upright
+    # moments, no_lockout and ribs_flared not assessed, where offline
+    # (a still stance after the set) assesses them. And the forward filter
+    # reaches the stand still settling after the turn: hip flexion at rep
+    # 1's lockout read 3.5° (seed 2) and 5.8° (seed 6) off.
+    s = _simulate(seed, sets=1, reps=3, stance_kind="walk_in")
+    truth = s.truth["reps"][0]
+    session = analyse(_cropped(s.recording, truth["t_end"] + 0.3))
+    cal = session.calibration["pelvis"]
+    assert {c.kind for c in session.calibration.values()} == {"short_stance"}
+    assert cal.stance_start_s >= s.truth["calibration_stance"]["walk_in_s"][1] - 0.1
+    rep = session.reps[0]
+    assert rep.judgement["no_lockout"].assessed and rep.judgement["ribs_flared"].assessed
+    assert rep.metrics.hip_flexion_lockout is not None
+    assert abs(rep.metrics.hip_flexion_lockout - truth["skin"]["hip_flexion_lockout"]) < 2.5
+
+
 @pytest.mark.parametrize("seed", [0, 3])
 def test_the_start_of_a_rep_from_the_first_sample_is_no_short_stance(seed: int) -> None:
     # Bar in hand at t = 0, the first descent starting at once: its first half

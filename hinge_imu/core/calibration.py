@@ -44,7 +44,6 @@ from hinge_imu.conventions import ANGLE_SENSORS
 from hinge_imu.core.angles import (
     matrix_to_quat,
     segment_angles_deg,
-    vertical_in_sensor,
 )
 from hinge_imu.core.arrays import runs, unit
 from hinge_imu.core.axes import (
@@ -64,10 +63,15 @@ from hinge_imu.core.calibration_data import (
 )
 from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.messages import merge_repeats
-from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
+from hinge_imu.core.orientation import OrientationSettings, vertical_over
 from hinge_imu.core.rest_bias import BiasTrack, RestBiasSettings, track_bias
 from hinge_imu.core.results import SensorCalibration
-from hinge_imu.core.short_stance import BIAS_FROM_STOPS, stance_without_still
+from hinge_imu.core.short_stance import (
+    BIAS_FROM_STOPS,
+    SHORT_STANCE,
+    settle_short_stance,
+    stance_without_still,
+)
 from hinge_imu.core.slip_stages import slip_mountings, strap_slips, unslipped
 from hinge_imu.core.stance import (
     NoStanceError,
@@ -103,10 +107,16 @@ def _never_changes(acc_mps2: FloatArray, valid: BoolArray) -> bool:
     return acc.shape[0] == 0 or bool(np.all(acc == acc[0]))
 
 
-def stance_and_bias(grid: GridData, cs: CalibrationSettings, quiet_ticks: QuietTicks) -> Stance:
+def stance_and_bias(
+    grid: GridData,
+    cs: CalibrationSettings,
+    quiet_ticks: QuietTicks,
+    orientation: OrientationSettings,
+) -> Stance:
     """Stage 1: the still standing stance and every sensor's gyro bias over it.
 
-    ``quiet_ticks``: sensor → ``stance.quiet`` of all its samples.
+    ``quiet_ticks``: sensor → ``stance.quiet`` of all its samples;
+    ``orientation``: the filter that reads where the trunk stands without one.
     """
     acc, gyr, rate = grid.acc_mps2, grid.gyr_dps, grid.rate_hz
     frozen = [s for s in acc if s in ANGLE_READERS and _never_changes(acc[s], grid.valid[s])]
@@ -124,7 +134,7 @@ def stance_and_bias(grid: GridData, cs: CalibrationSettings, quiet_ticks: QuietT
     try:
         a, b, msgs = find_stance(acc, gyr, grid.valid, rate, cs, still, grid.k0)
     except NoStanceError as err:
-        return stance_without_still(grid, cs, still, err)
+        return stance_without_still(grid, cs, still, err, orientation)
     bias = {s: gyr[s][a:b].mean(axis=0) for s in acc}
     return Stance(a, b, still, bias, max(0, a - window), min(n, b + window), tuple(msgs))
 
@@ -139,7 +149,8 @@ def verticals(
 
     The filter runs from the first sample with the gyro bias removed (the
     stance's, or as tracked at rests), settled by a backward lead-in, as the
-    later angles do: the stance's vertical is then the one they read.
+    later angles do: the stance's vertical is then the one they read (a
+    short stance's read backward: ``short_stance.settle_short_stance``).
     """
     out = {}
     end = st.axis_end
@@ -147,24 +158,19 @@ def verticals(
         b = st.bias_dps[s]
         bias = (float(b[0]), float(b[1]), float(b[2]))
         est = st.kind in BIAS_FROM_STOPS  # as the later angles do (stream.AnalysisStages)
-        tracker = OrientationTracker(
-            replace(
-                orientation,
-                rate_hz=grid.rate_hz,
-                gyro_bias_dps=bias,
-                rest_bias_estimation=est or orientation.rest_bias_estimation,
-                motion_bias_estimation=est or orientation.motion_bias_estimation,
-            )
+        settings = replace(
+            orientation,
+            rate_hz=grid.rate_hz,
+            gyro_bias_dps=bias,
+            rest_bias_estimation=est or orientation.rest_bias_estimation,
+            motion_bias_estimation=est or orientation.motion_bias_estimation,
         )
-        acc, gyr = grid.acc_mps2[s][:end], grid.gyr_dps[s][:end]
-        # Before its first tick a sensor repeats its first sample: lead in from there.
-        f = int(np.argmax(grid.valid[s][:end])) if end else 0
         track = (tracks or {}).get(s)
         per_tick = None if track is None else track.at(grid.k0 + np.arange(end))
-        tracker.lead_in(
-            acc[f:], gyr[f:], grid.valid[s][f:end], None if per_tick is None else per_tick[f:]
-        )
-        out[s] = vertical_in_sensor(tracker.update(acc, gyr, per_tick))
+        acc, gyr = grid.acc_mps2[s][:end], grid.gyr_dps[s][:end]
+        out[s] = vertical_over(acc, gyr, grid.valid[s][:end], settings, per_tick)
+        if st.kind == SHORT_STANCE:
+            settle_short_stance(out[s], grid, s, st, settings, per_tick)
     return out
 
 
@@ -333,7 +339,7 @@ def calibrate(
     quiet_ticks = {
         s: quiet(grid.acc_mps2[s], grid.gyr_dps[s], grid.rate_hz, cs) for s in grid.sensors
     }
-    st = stance_and_bias(grid, cs, quiet_ticks)
+    st = stance_and_bias(grid, cs, quiet_ticks, os_)
     tracks = bias_tracks(grid, st, cs, rest or RestBiasSettings(), quiet_ticks)
     del quiet_ticks
     vert = verticals(grid, st, os_, tracks)

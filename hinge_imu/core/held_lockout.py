@@ -50,7 +50,11 @@ def held_lockouts(
     start, a trunk sensor's gravity direction stood more than
     ``held_lockout_deg`` from the period's own for ``HOLE_MIN_S`` or longer
     (the hole of the rep just finished). Without a pelvis or upper back
-    nothing is one.
+    nothing is one. ``acc``: per sensor (N, 3) anything pointing along
+    gravity, read for its direction only: the accelerometer (the stance
+    choice), or the orientation filter's vertical (the short stance: a walk
+    just before it swings a trunk accelerometer as far as a rep's hole,
+    ``short_stance.trunk_verticals``).
     """
     out = np.zeros(len(cands), dtype=bool)
     sensors = [s for s in TILT_SENSORS if s in acc]

@@ -378,7 +378,12 @@ class LiveAnalyser:
         early = min(have_s) < self.live.upright_wait_s
         cs = self.settings.calibration
         ready = (cycles or cal.pose_s >= self.live.upright_min_pose_s) and in_opening_pose(
-            chunks, cal, cs.cycle_opening_s if cycles else self.live.upright_opening_s, rate, cs
+            chunks,
+            cal,
+            cs.cycle_opening_s if cycles else self.live.upright_opening_s,
+            rate,
+            cs,
+            self.settings.orientation(),
         )
         # A short stance is taken as upright moments are (its gyro bias is theirs): taken
         # at once, during the first rep, a swaying stance's pelvis read 10° off.

@@ -19,6 +19,7 @@ from hinge_imu.core.arrays import norm_rows
 from hinge_imu.core.calibration import ANGLE_READERS, Calibration
 from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.live_settings import LiveSettings
+from hinge_imu.core.orientation import OrientationSettings, vertical_over
 from hinge_imu.core.results import SensorCalibration
 from hinge_imu.core.short_stance import BIAS_FROM_STOPS
 from hinge_imu.core.stance import pose_sensor_names, same_pose
@@ -37,6 +38,7 @@ def in_opening_pose(
     opening_s: float,
     rate_hz: float,
     settings: CalibrationSettings,
+    orientation: OrientationSettings,
 ) -> bool:
     """The calibration's standing pose is the pose the data opens in.
 
@@ -45,17 +47,32 @@ def in_opening_pose(
     only stop so far), every angle then reading upside down. So it is
     taken early only in the pose of the data's first ``opening_s`` (within
     ``pose_tolerance_deg``, as :func:`~hinge_imu.core.stance.same_pose`):
-    a set starts standing.
+    a set starts standing. That pose is the orientation filter's vertical
+    (on the calibration's gyro bias, led in backward from ``lead_in_s``
+    in), not the accelerometer's direction: a recording that opens walking
+    in swings the accelerometers 20–70° from the pose the walker stands in.
     """
     n_open = max(1, round(opening_s * rate_hz))
     pose = pose_sensor_names(chunks)
     differ = 0
     for s in pose:
         c = chunks[s]
-        seen = c.acc_mps2[~c.gap]
-        if seen.shape[0] < n_open:
+        valid = ~c.gap
+        first = int(np.argmax(valid))
+        if int(valid.sum()) < n_open:
             return False
-        off_deg = float(angle_between_deg(seen[:n_open].mean(axis=0), cal.R_S_B(s)[:, 2]))
+        b = cal.sensors[s].gyro_bias_dps
+        est = cal.kind in BIAS_FROM_STOPS  # as the angles are read on it
+        filt = replace(
+            orientation,
+            rate_hz=rate_hz,
+            gyro_bias_dps=(b[0], b[1], b[2]),
+            rest_bias_estimation=est or orientation.rest_bias_estimation,
+            motion_bias_estimation=est or orientation.motion_bias_estimation,
+        )
+        end = first + max(n_open, round(orientation.lead_in_s * rate_hz))
+        up = vertical_over(c.acc_mps2[first:end], c.gyr_dps[first:end], valid[first:end], filt)
+        off_deg = float(angle_between_deg(up[:n_open].mean(axis=0), cal.R_S_B(s)[:, 2]))
         differ += off_deg > settings.pose_tolerance_deg
     return bool(same_pose(np.array(differ), len(pose)))
 

@@ -21,6 +21,8 @@ import numpy as np
 import numpy.typing as npt
 import vqf
 
+from hinge_imu.core.angles import vertical_in_sensor
+
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
@@ -127,3 +129,47 @@ class OrientationTracker:
             np.ascontiguousarray(gyr_rps, dtype=np.float64),
             np.ascontiguousarray(acc_mps2[:n][::-1], dtype=np.float64),
         )
+
+
+def vertical_over(
+    acc_mps2: FloatArray,
+    gyr_dps: FloatArray,
+    valid: BoolArray,
+    settings: OrientationSettings,
+    bias_dps: FloatArray | None = None,
+) -> FloatArray:
+    """Earth up in the sensor frame (N, 3) over N evenly spaced samples in hand.
+
+    The filter is led in backward from the first valid sample (before it a
+    sensor repeats its first one), then run forward over all of them.
+    ``bias_dps``: the gyro bias per sample (N, 3), deg/s, instead of the
+    settings' one.
+    """
+    tracker = OrientationTracker(settings)
+    f = int(np.argmax(valid)) if valid.shape[0] else 0
+    tracker.lead_in(
+        acc_mps2[f:], gyr_dps[f:], valid[f:], None if bias_dps is None else bias_dps[f:]
+    )
+    return vertical_in_sensor(tracker.update(acc_mps2, gyr_dps, bias_dps))
+
+
+def vertical_backward(
+    acc_mps2: FloatArray,
+    gyr_dps: FloatArray,
+    settings: OrientationSettings,
+    bias_dps: FloatArray | None = None,
+) -> FloatArray:
+    """Earth up in the sensor frame (N, 3) as the filter reads each of N evenly
+    spaced samples when run backward in time from the last one (settled on
+    what follows each sample, as :meth:`OrientationTracker.lead_in` is).
+
+    Reversed in time the specific force is unchanged and the rotation rate
+    (less its bias) changes sign. ``bias_dps``: per sample (N, 3), deg/s.
+    """
+    if acc_mps2.shape[0] == 0:
+        return np.zeros((0, 3))
+    bias = np.broadcast_to(
+        np.asarray(settings.gyro_bias_dps if bias_dps is None else bias_dps), gyr_dps.shape
+    )
+    q = OrientationTracker(settings).update(acc_mps2[::-1], -gyr_dps[::-1], -bias[::-1])
+    return vertical_in_sensor(q)[::-1]

@@ -10,8 +10,12 @@ they are too brief, from whole rep cycles after the short stance:
 reference pose — each sensor's vertical — from the first *short stance*
 if there is one: at least ``short_stance_min_s`` where every pose sensor's
 accelerometer direction stays within ``short_stance_sway_deg`` of its mean,
-in the pose of the upright moments, and not a rep's lockout held. Against
-it the rules reading the lockout pose keep their meaning. Without one the
+in the pose of the upright moments, and not a rep's lockout held (where
+the trunk stands is read by the orientation filter: a walk in swings the
+trunk accelerometers as far as a rep's hole; ``trunk_verticals``), its
+verticals read as the filter settled on the reps reads them
+(``settle_short_stance``). Against it the rules reading the lockout pose
+keep their meaning. Without one the
 reference is the upright moments themselves, and those rules are not
 assessed (``UPRIGHT_NOT_ASSESSED``).
 """
@@ -19,6 +23,7 @@ assessed (``UPRIGHT_NOT_ASSESSED``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +34,7 @@ from hinge_imu.core.calibration_data import GridData, Stance
 from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.cycle_bias import opening_to_lockout_bias, stance_to_lockout_bias
 from hinge_imu.core.held_lockout import TILT_SENSORS, held_lockouts
+from hinge_imu.core.orientation import OrientationSettings, vertical_backward, vertical_over
 from hinge_imu.core.stance import NoStanceError, pose_sensor_names
 from hinge_imu.core.upright import upright_moments
 
@@ -38,8 +44,10 @@ __all__ = [
     "SHORT_STANCE",
     "UPRIGHT",
     "UPRIGHT_NOT_ASSESSED",
+    "settle_short_stance",
     "short_stance",
     "stance_without_still",
+    "trunk_verticals",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -83,16 +91,48 @@ def _quiet(
     return True
 
 
+def trunk_verticals(
+    grid: GridData,
+    bias_dps: Mapping[str, FloatArray],
+    n: int,
+    orientation: OrientationSettings,
+) -> dict[str, FloatArray]:
+    """Earth up (n, 3) in each trunk sensor's frame (``TILT_SENSORS``) from the
+    orientation filter, on the gyro biases ``bias_dps`` (estimated on, as the
+    angles of a calibration without a still stance are).
+
+    Where the trunk stands is read from this, not from the accelerometer
+    alone: a walk's steps swing a trunk accelerometer's direction 20–70°
+    from standing (SIMULATED `real` walks, 0.2 s means) while the trunk
+    stays upright (the filter's vertical within 10.4° over 32 walks); a
+    rep's hole tilts it 27.7° or more (280 reps).
+    """
+    out = {}
+    for s in (s for s in TILT_SENSORS if s in grid.acc_mps2):
+        b = bias_dps[s]
+        settings = replace(
+            orientation,
+            rate_hz=grid.rate_hz,
+            gyro_bias_dps=(float(b[0]), float(b[1]), float(b[2])),
+            rest_bias_estimation=True,
+            motion_bias_estimation=True,
+        )
+        acc, gyr = grid.acc_mps2[s][:n], grid.gyr_dps[s][:n]
+        out[s] = vertical_over(acc, gyr, grid.valid[s][:n], settings)
+    return out
+
+
 def _opening_end(
-    u: Mapping[str, FloatArray], ref: Mapping[str, FloatArray], settings: CalibrationSettings
+    trunk: Mapping[str, FloatArray], upright: BoolArray, settings: CalibrationSettings
 ) -> int:
-    """Where the opening ends: the first sample a trunk sensor's direction stands
-    more than ``held_lockout_deg`` from its upright pose (a rep's hole; N: never)."""
-    n = next(iter(u.values())).shape[0]
+    """Where the opening ends: the first sample a trunk sensor's vertical ``trunk``
+    stands more than ``held_lockout_deg`` from its mean over the upright moments
+    ``upright`` (a rep's hole; N: never)."""
+    n = upright.shape[0]
     cos_hole = np.cos(np.deg2rad(settings.held_lockout_deg))
     far = np.zeros(n, dtype=bool)
-    for s in (s for s in TILT_SENSORS if s in u):
-        far |= u[s] @ ref[s] < cos_hole
+    for up in trunk.values():
+        far |= up @ unit(column_mean(up[upright])) < cos_hole
     return int(np.argmax(far)) if far.any() else n
 
 
@@ -101,13 +141,15 @@ def short_stance(
     upright: BoolArray,
     bias_dps: Mapping[str, FloatArray],
     settings: CalibrationSettings,
+    orientation: OrientationSettings,
 ) -> tuple[int, int, int] | None:
     """The short stance [start, end) (indices) the data opens with, and where the
     opening ends (the first rep's hole, :func:`_opening_end`); None if there is none.
 
     A short stance lasts at least ``short_stance_min_s`` (at most
     ``max_stance_s``) with every sensor's data, before the first rep's
-    hole (:func:`_opening_end`: a set preceded by a still stance has one of
+    hole (:func:`_opening_end`, on the trunk's filter verticals
+    :func:`trunk_verticals`: a walk is no hole; a set preceded by a still stance has one of
     ``min_stance_s`` mostly; the restless moments before a later one are
     fidgets, as quiet but up to 4° off standing). Over it every pose
     sensor's accelerometer direction (smoothed over ``smooth_s``; the
@@ -117,7 +159,9 @@ def short_stance(
     ``short_stance_turn_deg`` (the start of a rep is slow, but turns on).
     Its pose is that of the upright moments ``upright`` (N,): every pose
     sensor within ``pose_tolerance_deg``; and it is no rep's lockout held
-    (``held_lockout.held_lockouts``). The first such period is taken.
+    (``held_lockout.held_lockouts`` on the trunk's filter verticals: the
+    stand after a walk in is no lockout). The first such period is taken.
+    ``orientation``: the filter those verticals are read by.
     """
     acc, rate_hz = grid.acc_mps2, grid.rate_hz
     n = upright.shape[0]
@@ -128,7 +172,8 @@ def short_stance(
     smooth = round(settings.smooth_s * rate_hz)
     u = {s: unit_rows(moving_mean(unit_rows(acc[s][:n]), smooth)) for s in acc}
     ref = {s: unit(column_mean(u[s][upright])) for s in acc}
-    end = _opening_end(u, ref, settings)
+    trunk = trunk_verticals(grid, bias_dps, n, orientation)
+    end = _opening_end(trunk, upright, settings)
     if end < w:
         return None
     u = {s: u[s][:end] for s in names}
@@ -159,14 +204,59 @@ def short_stance(
             angle_between_deg(column_mean(u[s][i:b]), ref[s]) > settings.pose_tolerance_deg
             for s in names
         ]
-        if not any(far) and not held_lockouts(acc, [(i, b)], rate_hz, settings)[0]:
+        if not any(far) and not held_lockouts(trunk, [(i, b)], rate_hz, settings)[0]:
             return i, b, end
         ok[i:b] = False  # the rest of this quiet period is the same pose
     return None
 
 
+def settle_short_stance(
+    vert: FloatArray,
+    grid: GridData,
+    sensor: str,
+    st: Stance,
+    settings: OrientationSettings,
+    per_tick: FloatArray | None,
+) -> None:
+    """The vertical ``vert`` over a short stance, in place: as the filter reads
+    it run backward from ``lead_in_s`` after the stance's start (or the first gap).
+
+    A short stance opens the data, before the first rep, and the reps are
+    read by a filter settled on them. The forward run can reach it still
+    settling: after a walk in, whose turn on the spot rotates the
+    accelerometer's error the filter holds in the earth frame (it settles
+    over a few ``tau_acc_s``; docs/analysis.md, "Limits"), the stand read
+    2–10° from what the filter settled on the reps that follow reads there
+    (SIMULATED `real` walk-in stances, the worst sensor per session), and
+    every angle of those reps was off by that. Run backward, the filter
+    reaches the stance settled on the reps. Only for a stance starting
+    ``tau_acc_s`` or more into the sensor's data: nearer its start the
+    forward run, led in backward from there, still reads what the backward
+    run does (0.2–1.5° apart on SIMULATED swaying stances at the start, no
+    better either way: read backward, live's hip flexion peaks moved
+    0.1–0.3° from offline's). Not for a still stance: after a set, a walk
+    may follow it (the backward run then brings that walk's turn; tried:
+    pelvic tilt at lockout 0.85 → 1.54° over the `real` preset).
+    """
+    a, b = st.start, st.end
+    if a - int(np.argmax(grid.valid[sensor])) < round(settings.tau_acc_s * grid.rate_hz):
+        return
+    hi = min(vert.shape[0], a + round(settings.lead_in_s * grid.rate_hz))
+    gap = np.flatnonzero(~grid.valid[sensor][a:hi])
+    hi = a + int(gap[0]) if gap.size else hi
+    if hi < b:
+        return  # a gap in the stance (no stance has one): the forward reading stays
+    bias = None if per_tick is None else per_tick[a:hi]
+    acc, gyr = grid.acc_mps2[sensor][a:hi], grid.gyr_dps[sensor][a:hi]
+    vert[a:b] = vertical_backward(acc, gyr, settings, bias)[: b - a]
+
+
 def stance_without_still(
-    grid: GridData, cs: CalibrationSettings, still: BoolArray, err: NoStanceError
+    grid: GridData,
+    cs: CalibrationSettings,
+    still: BoolArray,
+    err: NoStanceError,
+    orientation: OrientationSettings,
 ) -> Stance:
     """Stage 1 without a still stance of ``min_stance_s``: a short stance, else upright moments.
 
@@ -182,7 +272,7 @@ def stance_without_still(
     """
     acc, rate = grid.acc_mps2, grid.rate_hz
     pose, bias, (a, b), steady_s = upright_moments(acc, grid.gyr_dps, grid.valid, rate, cs)
-    opening = short_stance(grid, pose, bias, cs)
+    opening = short_stance(grid, pose, bias, cs, orientation)
     moments = f"the upright moments between reps ({pose.sum() / rate:.1f} s in all)"
     cycles = None
     # Only from a short stance: from a brief opening moment (no stance at
