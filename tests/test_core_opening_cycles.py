@@ -190,3 +190,21 @@ def test_offline_fast_reps_cut_to_the_reps_alone(seed: int) -> None:
     ]
     assert len(errs) == len(truth)
     assert float(np.median(errs)) < 1.5
+
+
+def test_calibrating_again_on_every_rep_does_not_repeat_itself() -> None:
+    # Each rep of such a set brings a calibration again; the person hears of
+    # the first only: the calibration's message again with new numbers, and
+    # "calibrated again" on every rep, were two lines per rep of noise.
+    s = _simulate(0, sets=2, reps=5, stance_kind="none", tempo="fast")
+    rec, set_1_end_s = s.recording, s.truth["reps"][4]["t_end"]
+    live = LiveAnalyser(rec.ordered_sensor_names(), load_rules(), side=rec.side)
+    said, cals = [], 0
+    for b in random_blocks(rec, 0):
+        step = live.update(b)
+        if float(b.t_s[-1]) < set_1_end_s:
+            said += step.warnings
+            cals += step.calibration is not None
+    assert cals >= 3
+    assert sum("whole rep cycles" in w for w in said) == 1
+    assert not any(w.startswith("calibrated again") for w in said)

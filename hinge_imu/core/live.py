@@ -21,6 +21,7 @@ the first, through the sensor's :class:`~hinge_imu.saturation.SaturationDetector
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -300,12 +301,15 @@ class LiveAnalyser:
         )
         step = self._counted(step)  # a rep held for this (``_judge_again``) counts as seen
         what = CALIBRATION_WORDS.get(cal.kind, cal.kind)
-        why = (
+        why: tuple[str, ...] = (
             f"calibrated again at {self._newest_s:.2f} s on the {self._reps_seen} reps "
-            f"seen so far ({what}): the reps from now on use it"
+            f"seen so far ({what}): the reps from now on use it",
         )
-        news = tuple(m for m in cal.messages if old is None or m not in old.messages)
-        return replace(step, calibration=cal, warnings=(*news, why, *step.warnings))
+        said = {_wording(m) for m in (old.messages if old else ())}
+        news = tuple(m for m in cal.messages if _wording(m) not in said)
+        if old is not None and old.opening_cycles and cal.opening_cycles:
+            why = ()  # again on every rep of such a set: said at the first only
+        return replace(step, calibration=cal, warnings=(*news, *why, *step.warnings))
 
     def _kept_chunks(self) -> dict[str, GridChunk]:
         """Every sensor's kept ticks, each as one chunk (sensors with none left out)."""
@@ -428,3 +432,8 @@ class LiveAnalyser:
                 warnings=("not calibrated yet: stand tall and still for 2 s, then do a hip hinge",)
             )
         return AnalysisStep()
+
+
+def _wording(message: str) -> str:
+    """A message without its numbers: one that only says new times or lengths is no news."""
+    return re.sub(r"[-+]?\d+(\.\d+)?", "#", message)
