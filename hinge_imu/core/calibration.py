@@ -46,7 +46,7 @@ from hinge_imu.core.angles import (
     segment_angles_deg,
     vertical_in_sensor,
 )
-from hinge_imu.core.arrays import runs, unit
+from hinge_imu.core.arrays import unit
 from hinge_imu.core.axes import (
     axis_from_gyro,
     frame,
@@ -64,8 +64,9 @@ from hinge_imu.core.calibration_data import (
 )
 from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.messages import merge_repeats
+from hinge_imu.core.offline_bias import track_bias
 from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
-from hinge_imu.core.rest_bias import BiasTrack, RestBiasSettings, track_bias
+from hinge_imu.core.rest_bias import BiasTrack, RestBiasSettings
 from hinge_imu.core.results import SensorCalibration
 from hinge_imu.core.short_stance import BIAS_FROM_STOPS, stance_without_still
 from hinge_imu.core.slip_stages import slip_mountings, strap_slips, unslipped
@@ -238,17 +239,17 @@ def limb_axes(data: AxisInput, trunk: Axes, cs: CalibrationSettings) -> Axes:
 
 
 def first_stance(st: Stance, rate_hz: float, cs: CalibrationSettings) -> bool:
-    """Is the stance the first still period of ``min_stance_s`` in the data?
+    """Does the data open with the stance (within ``pin_stance_s``)?
 
     Only such a stance pins the bias track (``track_bias``'s anchor). One
-    chosen over an earlier still period (a lockout held between reps,
-    ``held_lockout.py``) comes right after a set, and its mean rate holds
-    the person settling: it is then one rest among the others.
+    later follows movement — a set (chosen over the lockouts held in it,
+    ``held_lockout.py``), a walk, or fidgeting (a stance only at the end) —
+    and its mean rate holds the person settling: it is then one rest among
+    the others.
     """
     if st.kind != "stance":
         return False
-    min_n = round(cs.min_stance_s * rate_hz)
-    return not any(b - a >= min_n for a, b in runs(st.still[: st.start]))
+    return st.start <= round(cs.pin_stance_s * rate_hz)
 
 
 def bias_tracks(

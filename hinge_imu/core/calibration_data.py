@@ -42,7 +42,7 @@ class Calibration:
         default_factory=dict
     )
     #: sensor → its gyro bias over the data calibrated on, tracked at every
-    #: rest (``rest_bias.track_bias``); a sensor missing here: ``gyro_bias_dps``.
+    #: rest (``offline_bias.track_bias``); a sensor missing here: ``gyro_bias_dps``.
     bias: Mapping[str, BiasTrack] = field(default_factory=dict)
     #: How long the standing pose was seen: the stance (or short stance), or
     #: without either the upright moments between reps added up, s.

@@ -10,7 +10,9 @@ tilt part of the net rotation shows in the accelerometer's direction at the
 two ends (directions only: magnitudes read 10–40 % off; at a turning point
 none, the pose taken as the first end's); the turn about the vertical is
 taken as none. Used only where the steady moments ``upright.joint_bias``
-rests on are scarce (``cycle_bias_max_steady_s``). The bias is the one whose bias-free gyro,
+rests on are scarce (``cycle_bias_max_steady_s``), and offline for the
+bias track before its first rest (:func:`cycle_rests`: a restless
+opening). The bias is the one whose bias-free gyro,
 integrated as rotations (not added: a rep turning about two axes does not
 commute), turns the first end's direction into the last's.
 """
@@ -18,17 +20,28 @@ commute), turns the first end's direction into the last's.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.angles import quat_to_matrix
 from hinge_imu.core.arrays import column_mean, moving_mean, norm_rows, runs, unit, unit_rows
-from hinge_imu.core.calibration_data import GridData
+from hinge_imu.core.bias_model import Measurement
 from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.stance import pose_sensor_names
 
-__all__ = ["cycle_bias", "net_rotation", "orientations", "stance_to_lockout_bias"]
+if TYPE_CHECKING:  # (both import this module)
+    from hinge_imu.core.calibration_data import GridData
+    from hinge_imu.core.rest_bias import RestBiasSettings
+
+__all__ = [
+    "cycle_bias",
+    "cycle_rests",
+    "net_rotation",
+    "orientations",
+    "stance_to_lockout_bias",
+]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -217,3 +230,59 @@ def stance_to_lockout_bias(
     return cycle_bias(
         grid.acc_mps2, grid.gyr_dps, stance, last, rate, settings.cycle_bias_rounds, tilt
     )
+
+
+def cycle_rests(
+    acc_mps2: FloatArray,
+    gyr_dps: FloatArray,
+    calm: BoolArray,
+    valid: BoolArray,
+    rate_hz: float,
+    bias_dps: FloatArray,
+    standing_up: FloatArray | None,
+    settings: RestBiasSettings,
+    k0: int = 0,
+) -> list[Measurement]:
+    """One sensor's gyro bias measured over whole rep cycles: the bias track before its
+    first rest (``offline_bias.track_bias``).
+
+    A restless opening has no rest for a minute or more, and the track
+    held the first rest's bias there while the gyro warmed up. But between two of its
+    brief stops in the standing pose (``calm`` (N,): quiet, at least
+    ``cycle_end_min_s``; gravity within ``standing_deg`` of
+    ``standing_up``, any pose if None) the sensor turns by what its
+    accelerometer's direction shows (the turn about the vertical taken as
+    none), so :func:`cycle_bias` gives the bias over the interval. From
+    each such end to the first one at least ``cycle_min_s`` later, then on
+    from there; the error is about ``cycle_deg`` spread over the interval.
+    An interval turning the person round (a walk between sets, 180° about
+    the vertical) reads tens of °/s off: one more than ``cycle_max_dps``
+    from ``bias_dps`` is left out, as is one with lost data (``valid``
+    (N,) False) in it. Measurements at grid ticks from ``k0``.
+    """
+    s = settings
+    ok = calm & valid
+    if standing_up is not None:
+        u = unit_rows(acc_mps2)
+        ok &= u @ unit(standing_up) > np.cos(np.deg2rad(s.standing_deg))
+    min_n = max(1, round(s.cycle_end_min_s * rate_hz))
+    ends = [(a, b) for a, b in runs(ok) if b - a >= min_n]
+    span = round(s.cycle_min_s * rate_hz)
+    starts = np.array([a for a, _ in ends], dtype=np.int64)
+    out: list[Measurement] = []
+    i = 0
+    while i < len(ends):
+        j = int(np.searchsorted(starts, ends[i][0] + span))
+        if j >= len(ends):
+            break
+        first, last = ends[i], ends[j]
+        i = j
+        lo, hi = (first[0] + first[1]) // 2, (last[0] + last[1]) // 2
+        if not valid[first[0] : last[1]].all():
+            continue
+        b = cycle_bias({"s": acc_mps2}, {"s": gyr_dps}, first, last, rate_hz)["s"]
+        if float(np.linalg.norm(b - bias_dps)) > s.cycle_max_dps:
+            continue
+        t_s = (hi - lo) / rate_hz
+        out.append(Measurement(k0 + (lo + hi) // 2, b, (s.cycle_deg / t_s) ** 2))
+    return out
