@@ -259,7 +259,15 @@ def bias_tracks(
     rest: RestBiasSettings,
     quiet_ticks: QuietTicks,
 ) -> dict[str, BiasTrack]:
-    """Each gyro bias over the whole data, from every rest in it (``rest_bias.py``)."""
+    """Each gyro bias over the whole data, from every rest in it (``rest_bias.py``).
+
+    Before the first rest whole rep cycles measure it only after a still
+    stance: without one the orientation filter goes on estimating the bias
+    itself (``BIAS_FROM_STOPS``), and on REAL squat sets the cycles moved it
+    by up to 1.7 °/s and broke a thigh's axis (docs/analysis.md, "Drift").
+    """
+    if st.kind in BIAS_FROM_STOPS:
+        rest = replace(rest, cycles=False)
     return {
         s: track_bias(
             GridChunk(grid.k0, grid.acc_mps2[s], grid.gyr_dps[s], ~grid.valid[s]),
