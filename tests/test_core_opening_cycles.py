@@ -1,6 +1,6 @@
 """Fast sets with no stance at all: the gyro bias from the rep cycles since the opening.
 
-``cycle_bias.opening_to_lockout_bias`` and live calibrating again on every
+``opening_cycles.opening_to_lockout_bias`` and live calibrating again on every
 rep while it stands on such biases (docs/analysis.md, "No still stance at
 all"). All sessions are SIMULATED (the ``real`` preset, arbitrary mounting).
 """

@@ -45,7 +45,7 @@ from hinge_imu.core.angles import (
     matrix_to_quat,
     segment_angles_deg,
 )
-from hinge_imu.core.arrays import runs, unit
+from hinge_imu.core.arrays import unit
 from hinge_imu.core.axes import (
     axis_from_gyro,
     frame,
@@ -63,8 +63,9 @@ from hinge_imu.core.calibration_data import (
 )
 from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.messages import merge_repeats
+from hinge_imu.core.offline_bias import track_bias
 from hinge_imu.core.orientation import OrientationSettings, vertical_over
-from hinge_imu.core.rest_bias import BiasTrack, RestBiasSettings, track_bias
+from hinge_imu.core.rest_bias import BiasTrack, RestBiasSettings
 from hinge_imu.core.results import SensorCalibration
 from hinge_imu.core.short_stance import (
     BIAS_FROM_STOPS,
@@ -244,17 +245,17 @@ def limb_axes(data: AxisInput, trunk: Axes, cs: CalibrationSettings) -> Axes:
 
 
 def first_stance(st: Stance, rate_hz: float, cs: CalibrationSettings) -> bool:
-    """Is the stance the first still period of ``min_stance_s`` in the data?
+    """Does the data open with the stance (within ``pin_stance_s``)?
 
     Only such a stance pins the bias track (``track_bias``'s anchor). One
-    chosen over an earlier still period (a lockout held between reps,
-    ``held_lockout.py``) comes right after a set, and its mean rate holds
-    the person settling: it is then one rest among the others.
+    later follows movement — a set (chosen over the lockouts held in it,
+    ``held_lockout.py``), a walk, or fidgeting (a stance only at the end) —
+    and its mean rate holds the person settling: it is then one rest among
+    the others.
     """
     if st.kind != "stance":
         return False
-    min_n = round(cs.min_stance_s * rate_hz)
-    return not any(b - a >= min_n for a, b in runs(st.still[: st.start]))
+    return st.start <= round(cs.pin_stance_s * rate_hz)
 
 
 def bias_tracks(
@@ -264,7 +265,15 @@ def bias_tracks(
     rest: RestBiasSettings,
     quiet_ticks: QuietTicks,
 ) -> dict[str, BiasTrack]:
-    """Each gyro bias over the whole data, from every rest in it (``rest_bias.py``)."""
+    """Each gyro bias over the whole data, from every rest in it (``rest_bias.py``).
+
+    Before the first rest whole rep cycles measure it only after a still
+    stance: without one the orientation filter goes on estimating the bias
+    itself (``BIAS_FROM_STOPS``), and on REAL squat sets the cycles moved it
+    by up to 1.7 °/s and broke a thigh's axis (docs/analysis.md, "Drift").
+    """
+    if st.kind in BIAS_FROM_STOPS:
+        rest = replace(rest, cycles=False)
     return {
         s: track_bias(
             GridChunk(grid.k0, grid.acc_mps2[s], grid.gyr_dps[s], ~grid.valid[s]),

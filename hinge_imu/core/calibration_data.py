@@ -42,13 +42,13 @@ class Calibration:
         default_factory=dict
     )
     #: sensor → its gyro bias over the data calibrated on, tracked at every
-    #: rest (``rest_bias.track_bias``); a sensor missing here: ``gyro_bias_dps``.
+    #: rest (``offline_bias.track_bias``); a sensor missing here: ``gyro_bias_dps``.
     bias: Mapping[str, BiasTrack] = field(default_factory=dict)
     #: How long the standing pose was seen: the stance (or short stance), or
     #: without either the upright moments between reps added up, s.
     pose_s: float = 0.0
     #: The gyro biases come from whole rep cycles since the data's opening
-    #: (no stance at all and scarce steady moments: ``cycle_bias.opening_to_lockout_bias``).
+    #: (no stance at all and scarce steady moments: ``opening_cycles.opening_to_lockout_bias``).
     opening_cycles: bool = False
 
     def bias_track(self, sensor: str) -> BiasTrack:

@@ -15,6 +15,10 @@ class CalibrationSettings:
         min_stance_s: shortest still period accepted as the stance, s.
         max_stance_s: only the first this-many seconds of a still period are
             used (a long "still" period may hide a slow weight shift), s.
+        pin_stance_s: a stance starting within this of the data's start
+            pins the gyro bias track to its own mean rate; a later one
+            follows movement (a set, a walk, a fidget) and its mean rate
+            holds the person settling: one rest among the others, s.
         still_vary_dps: a still sensor's smoothed gyro stays this close to
             its own ``still_mean_s`` mean (how much it varies, not its level:
             real gyros read several deg/s at rest), deg/s.
@@ -173,6 +177,7 @@ class CalibrationSettings:
 
     min_stance_s: float = 1.0
     max_stance_s: float = 2.0
+    pin_stance_s: float = 1.0
     still_vary_dps: float = 4.0
     still_mean_s: float = 0.3
     still_acc_deg: float = 2.0

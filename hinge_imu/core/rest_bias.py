@@ -25,7 +25,7 @@ rest of the sensor and tracked with a Kalman filter (``bias_model.py``):
 it decides a tick once ``lag`` ticks after it are in, and a rest's new bias
 holds from ``lag`` ticks after the rest's end on, whatever the chunking.
 Live, :class:`~hinge_imu.core.chain.SensorChain` runs it after the
-calibration. Offline, :func:`track_bias` runs the same stage over the whole
+calibration. Offline, ``offline_bias.track_bias`` runs the same stage over the whole
 recording first and smooths its estimates backward (Rauch–Tung–Striebel):
 the bias between two rests is then interpolated from both, the rests before
 AND after a rep, and the stages are fed that track (:class:`BiasTrack`).
@@ -46,7 +46,7 @@ from hinge_imu.core.calibration_settings import CalibrationSettings
 from hinge_imu.core.stance import quiet
 from hinge_imu.core.timegrid import GridChunk
 
-__all__ = ["BiasTrack", "RestBias", "RestBiasSettings", "RestEstimate", "track_bias"]
+__all__ = ["BiasTrack", "RestBias", "RestBiasSettings", "RestEstimate"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -80,6 +80,18 @@ class RestBiasSettings:
         stance_dps: standard deviation per axis of the stance's bias: the
             angles are relative to the stance, so the bias it was taken
             with holds there, deg/s.
+        cycles: offline, before the first rest (or stance) the bias from
+            whole rep cycles (``cycle_bias.cycle_rests``: between brief stops
+            in the standing pose); without, the track holds the first
+            rest's bias back to the start.
+        cycle_min_s: … each interval from one stop to the first at least
+            this much later, s.
+        cycle_end_min_s: … a stop lasts at least this long, s.
+        cycle_deg: … its net rotation is known to about this (the stops'
+            accelerometer directions, a turn about the vertical), deg (an
+            interval of T s: this / T in deg/s).
+        cycle_max_dps: … one further than this from the calibration's
+            bias turned the person round (a walk): left out, deg/s.
     """
 
     enabled: bool = True
@@ -94,6 +106,11 @@ class RestBiasSettings:
     prior_dps: float = 1.0
     prior_rate_dps_per_s: float = 0.002
     stance_dps: float = 0.02
+    cycles: bool = True
+    cycle_min_s: float = 10.0
+    cycle_end_min_s: float = 0.1
+    cycle_deg: float = 2.0
+    cycle_max_dps: float = 3.0
 
     def model(self) -> tuple[float, float]:
         """(walk, rate walk) of ``bias_model``."""
@@ -190,7 +207,7 @@ class RestBias:
     ) -> list[Rest]:
         """:meth:`update` before the filter: the rests decided in the next ticks, in order.
 
-        Offline, :func:`track_bias` smooths them all at once instead.
+        Offline, ``offline_bias.track_bias`` smooths them all at once instead.
         """
         n = len(chunk)
         if n == 0:
@@ -358,45 +375,3 @@ class RestBias:
             self.rests += 1
             out.append(RestEstimate(apply_k, m, self.state))
         return out
-
-
-def track_bias(
-    chunk: GridChunk,
-    bias_dps: FloatArray,
-    rate_hz: float,
-    settings: RestBiasSettings,
-    calibration: CalibrationSettings,
-    standing_up: FloatArray | None = None,
-    anchor_k: int | None = None,
-    quiet_ticks: tuple[BoolArray, FloatArray] | None = None,
-) -> BiasTrack:
-    """Offline: the bias over the whole of ``chunk`` from every rest in it (before and after).
-
-    The rests are found by the live stage, starting from the calibration's
-    ``bias_dps``; with a stance (``anchor_k``, its middle tick) the track
-    passes through ``bias_dps`` there: the angles are relative to the
-    stance, whose vertical was taken with that bias. Then every rest's bias
-    comes from all of them (smoothed backward) and is interpolated between.
-    ``quiet_ticks``: ``stance.quiet`` of all of ``chunk``, if already computed.
-    """
-    end_k = chunk.k0 + len(chunk)
-    if not settings.enabled:
-        return BiasTrack.constant(bias_dps, end_k)
-    s = settings
-    start = BiasState.start(chunk.k0, bias_dps, s.prior_dps, s.prior_rate_dps_per_s)
-    stage = RestBias(s, calibration, rate_hz, start, standing_up=standing_up)
-    # The rests only: the smoother below filters them again, with the stance among them.
-    found = [m for _, m in stage.rests_in(chunk, quiet_ticks) + stage.finish_rests()]
-    meas = list(found)
-    if anchor_k is not None:
-        meas.append(Measurement(anchor_k, np.asarray(bias_dps), s.stance_dps**2))
-    if not meas:
-        return BiasTrack.constant(bias_dps, end_k)
-    meas.sort(key=lambda m: m.k)
-    first = BiasState.start(meas[0].k, bias_dps, s.prior_dps, s.prior_rate_dps_per_s)
-    states, last = bias_model.smooth(first, meas, rate_hz, *s.model())
-    ks = np.array([st.k for st in states], dtype=np.int64)
-    # Knots strictly increasing (a rest and the stance may share a middle tick).
-    keep = np.concatenate((np.diff(ks) > 0, [True]))
-    bias = np.array([st.bias_dps for st in states])
-    return BiasTrack(ks[keep], bias[keep], end_k, last, len(found))

@@ -32,8 +32,9 @@ from hinge_imu.core.angles import angle_between_deg
 from hinge_imu.core.arrays import column_mean, moving_mean, norm_rows, unit, unit_rows
 from hinge_imu.core.calibration_data import GridData, Stance
 from hinge_imu.core.calibration_settings import CalibrationSettings
-from hinge_imu.core.cycle_bias import opening_to_lockout_bias, stance_to_lockout_bias
+from hinge_imu.core.cycle_bias import stance_to_lockout_bias
 from hinge_imu.core.held_lockout import TILT_SENSORS, held_lockouts
+from hinge_imu.core.opening_cycles import opening_to_lockout_bias
 from hinge_imu.core.orientation import OrientationSettings, vertical_backward, vertical_over
 from hinge_imu.core.stance import NoStanceError, pose_sensor_names
 from hinge_imu.core.upright import upright_moments
@@ -275,7 +276,7 @@ def stance_without_still(
     from whole rep cycles from it to a later lockout
     (``cycle_bias.stance_to_lockout_bias``); without a short stance, where
     they are steady for less than ``cycle_opening_max_steady_s``, from the
-    rep cycles since the data's opening (``cycle_bias.opening_to_lockout_bias``).
+    rep cycles since the data's opening (``opening_cycles.opening_to_lockout_bias``).
     ``err``: why there is no still stance. Raises NoStanceError when there
     are no upright moments either.
     """
