@@ -52,6 +52,14 @@ class AccFitSettings:
     pair_move_dps: float = 30.0
     #: A pair's mean-force equation weighs fully from this much movement between, s.
     pair_full_weight_s: float = 3.0
+    #: An offset whose standard error exceeds this is not told apart from the
+    #: rest (a noisy gyro's turn between rests), m/s²: the scales are then
+    #: fitted alone, the offsets held at 0 within ``held_offset_mps2``.
+    max_offset_se_mps2: float = 0.3
+    held_offset_mps2: float = 1e-3
+    #: A scale-only fit must close the rests' equations to this, m/s²: what
+    #: it leaves is the offsets it ignores, which it would fold into the scales.
+    max_scale_only_residual_mps2: float = 0.1
     #: Prior: scale 1 ± this (share) …
     prior_scale: float = 0.1
     #: … offset 0 ± this, m/s².
@@ -94,6 +102,8 @@ class AccCorrection:
         offset_mps2: per-axis offset, m/s².
         pairs: rest pairs with movement between used by the fit.
         residual_mps2: RMS of the rests' equations (as recorded, corrected), m/s².
+        offset_se_mps2: the largest offset's standard error, m/s².
+        scale_only: the offsets were too uncertain: held at 0, the scales fitted alone.
         applied: the gate passed; else ``reason`` says why not.
     """
 
@@ -101,8 +111,15 @@ class AccCorrection:
     offset_mps2: tuple[float, float, float] = (0.0, 0.0, 0.0)
     pairs: int = 0
     residual_mps2: tuple[float, float] = (0.0, 0.0)
+    offset_se_mps2: float = 0.0
+    scale_only: bool = False
     applied: bool = False
     reason: str = ""
+
+    @property
+    def fitted(self) -> bool:
+        """There were enough rest pairs to fit (applied or not)."""
+        return self.residual_mps2 != (0.0, 0.0)
 
     def apply(self, acc_mps2: FloatArray) -> FloatArray:
         """The readings (N, 3) m/s² corrected (a new array); as they are when not applied."""
@@ -115,10 +132,11 @@ class AccCorrection:
         sc = "/".join(f"{x:.3f}" for x in self.scale)
         off = "/".join(f"{x:+.2f}" for x in self.offset_mps2)
         res = f"residual {self.residual_mps2[0]:.3f} → {self.residual_mps2[1]:.3f} m/s²"
-        what = f"scale {sc}, offset {off} m/s² from {self.pairs} rest pairs, {res}"
+        held = " (held: too uncertain)" if self.scale_only else ""
+        what = f"scale {sc}, offset {off} m/s²{held} from {self.pairs} rest pairs, {res}"
         if self.applied:
             return f"{sensor}: accelerometer corrected offline: {what}"
-        if self.residual_mps2 == (0.0, 0.0):  # not fitted
+        if not self.fitted:
             return f"{sensor}: accelerometer as recorded ({self.reason})"
         return f"{sensor}: accelerometer as recorded ({self.reason}; fit: {what})"
 
@@ -192,6 +210,36 @@ def _pair_rows(
     return rows
 
 
+def _residual(x: FloatArray, pairs: FloatArray, means: FloatArray, fs: AccFitSettings) -> float:
+    """RMS m/s² of the pair and magnitude equations at ``x`` = (1/scale, offset/scale)."""
+    mag = np.linalg.norm(means * x[:3] - x[3:], axis=1) - fs.gravity_mps2
+    return float(np.sqrt(np.mean(np.r_[(pairs @ x) ** 2, mag**2])))
+
+
+def _solve(
+    pairs: FloatArray, means: FloatArray, fs: AccFitSettings, prior_offset_mps2: float
+) -> tuple[FloatArray, float, float]:
+    """(x = (1/scale, offset/scale), its residual m/s², the largest offset's standard error m/s²).
+
+    ``pairs``: the rest pairs' rows (M, 6); ``means``: each rest's mean reading (R, 3).
+    """
+    sigma = fs.pair_sigma_mps2
+    prior = np.diag(np.r_[np.full(3, 1 / fs.prior_scale), np.full(3, 1 / prior_offset_mps2)])
+    y_prior = np.r_[np.full(3, 1 / fs.prior_scale), np.zeros(3)]
+    y = np.r_[np.zeros(pairs.shape[0]), np.full(len(means), fs.gravity_mps2 / sigma), y_prior]
+    x = np.r_[np.ones(3), np.zeros(3)]
+    for _ in range(fs.rounds):  # |k * m - p| = g at every rest, linearised about x
+        f = means * x[:3] - x[3:]
+        u = f / np.linalg.norm(f, axis=1, keepdims=True)
+        data = np.vstack([pairs, np.hstack([u * means, -u])]) / sigma
+        x = np.linalg.lstsq(np.vstack([data, prior]), y, rcond=None)[0]
+    after = _residual(x, pairs, means, fs)
+    # The equations weighed by what they actually scatter (never less than sigma).
+    data *= sigma / max(sigma, after)
+    cov = np.linalg.inv(data.T @ data + prior.T @ prior)
+    return x, after, float(np.sqrt(np.diag(cov)[3:]).max() / x[:3].min())
+
+
 def fit_acc(
     acc_mps2: FloatArray,
     gyr_free_dps: FloatArray,
@@ -220,26 +268,13 @@ def fit_acc(
     n_pairs = len(rows) // 2
     if n_pairs < fs.min_pairs:
         return AccCorrection(pairs=n_pairs, reason=f"{n_pairs} rest pairs, {fs.min_pairs} needed")
-    sigma = fs.pair_sigma_mps2
     pairs = np.vstack(rows)
     means = np.array([acc_mps2[a:b].mean(axis=0) for a, b in rests])
-    prior = np.diag(np.r_[np.full(3, 1 / fs.prior_scale), np.full(3, 1 / fs.prior_offset_mps2)])
-    y_prior = np.r_[np.full(3, 1 / fs.prior_scale), np.zeros(3)]
-
-    def residual(x: FloatArray) -> float:
-        """RMS m/s² of the pair and magnitude equations at ``x`` (no prior)."""
-        mag = np.linalg.norm(means * x[:3] - x[3:], axis=1) - fs.gravity_mps2
-        return float(np.sqrt(np.mean(np.r_[(pairs @ x) ** 2, mag**2])))
-
-    x = np.r_[np.ones(3), np.zeros(3)]
-    before = residual(x)
-    for _ in range(fs.rounds):  # |k * m - p| = g at every rest, linearised about x
-        f = means * x[:3] - x[3:]
-        u = f / np.linalg.norm(f, axis=1, keepdims=True)
-        a = np.vstack([pairs / sigma, np.hstack([u * means, -u]) / sigma, prior])
-        y = np.r_[np.zeros(pairs.shape[0]), np.full(len(means), fs.gravity_mps2 / sigma), y_prior]
-        x = np.linalg.lstsq(a, y, rcond=None)[0]
-    after = residual(x)
+    before = _residual(np.r_[np.ones(3), np.zeros(3)], pairs, means, fs)
+    x, after, offset_se = _solve(pairs, means, fs, fs.prior_offset_mps2)
+    scale_only = offset_se > fs.max_offset_se_mps2
+    if scale_only:  # the offsets are not told apart from the rest: held at 0
+        x, after, offset_se = _solve(pairs, means, fs, fs.held_offset_mps2)
     scale, offset = 1.0 / x[:3], x[3:] / x[:3]
     why = ""
     if not np.all((fs.min_scale <= scale) & (scale <= fs.max_scale)):
@@ -250,11 +285,16 @@ def fit_acc(
         why = f"residual not below {fs.max_residual_ratio:g} of the uncorrected"
     elif after > fs.max_residual_mps2:
         why = f"residual over {fs.max_residual_mps2:g} m/s²"
+    elif scale_only and after > fs.max_scale_only_residual_mps2:
+        left = fs.max_scale_only_residual_mps2
+        why = f"offsets too uncertain, scales alone leave over {left:g} m/s²"
     return AccCorrection(
         scale=(float(scale[0]), float(scale[1]), float(scale[2])),
         offset_mps2=(float(offset[0]), float(offset[1]), float(offset[2])),
         pairs=n_pairs,
         residual_mps2=(round(before, 4), round(after, 4)),
+        offset_se_mps2=round(offset_se, 4),
+        scale_only=scale_only,
         applied=not why,
         reason=why,
     )

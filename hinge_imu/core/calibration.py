@@ -398,7 +398,9 @@ def calibrate(
     )
     mountings, slip_msgs = slip_mountings(grid, st, axes.frames, slips, trunk_tilt(trunk), cs)
     sensors = verdict(grid, st, axes, cs, tracks, acc)
-    msgs = [*st.messages, *limbs.messages, *slip_msgs, *(f.describe(s) for s, f in acc.items())]
+    msgs = [*st.messages, *limbs.messages, *slip_msgs]
+    # Every fit said, applied or not (too few rest pairs: the sensor's line says "as recorded").
+    msgs += [f.describe(s) for s, f in acc.items() if f.fitted]
     msgs += [m for s in grid.sensors for m in sensors[s].messages]
     t0, t1 = grid.t_s(st.start), grid.t_s(st.end)
     pose_s = (st.end - st.start if st.pose is None else int(st.pose.sum())) / grid.rate_hz
