@@ -50,6 +50,9 @@ class AccFitSettings:
     pair_max_s: float = 15.0
     #: … and pairs without this much turning between them (nothing to learn), deg/s.
     pair_move_dps: float = 30.0
+    #: At most this many pairs are used, evenly spread over the data (a
+    #: 1-hour session has ~900 per sensor; the fit took 0.85 s of its analysis).
+    max_pairs: int = 100
     #: A pair's mean-force equation weighs fully from this much movement between, s.
     pair_full_weight_s: float = 3.0
     #: An offset whose standard error exceeds this is not told apart from the
@@ -181,33 +184,53 @@ def _rests(
     return [(a, b) for a, b in runs(calm) if b - a >= round(fs.rest_min_s * rate_hz)]
 
 
-def _pair_rows(
-    acc: FloatArray,
+#: A pair of rests, each as its [start, end) indices.
+RestPair = tuple[tuple[int, int], tuple[int, int]]
+
+
+def _usable_pairs(
     gyr_free_dps: FloatArray,
     valid: BoolArray,
     rests: list[tuple[int, int]],
     rate_hz: float,
     fs: AccFitSettings,
-) -> list[FloatArray]:
-    """Rows (3, 6) in (1/scale, offset/scale): zero for the true values, per usable pair."""
-    rows: list[FloatArray] = []
+) -> list[RestPair]:
+    """Consecutive rests with movement between, at most ``fs.max_pairs`` (evenly spread)."""
+    out = []
     for (a0, a1), (b0, b1) in itertools.pairwise(rests):
         t = (b0 - a1) / rate_hz
         if not fs.pair_min_s < t <= fs.pair_max_s or not valid[a1:b0].all():
             continue
-        if np.abs(gyr_free_dps[a1:b0]).max(initial=0.0) < fs.pair_move_dps:
-            continue
+        if np.abs(gyr_free_dps[a1:b0]).max(initial=0.0) >= fs.pair_move_dps:
+            out.append(((a0, a1), (b0, b1)))
+    if len(out) > fs.max_pairs:  # the same scale and offset throughout: a spread sample tells it
+        keep = np.linspace(0, len(out) - 1, fs.max_pairs).round().astype(int)
+        out = [out[i] for i in keep]
+    return out
+
+
+def _pair_rows(
+    acc: FloatArray,
+    gyr_free_dps: FloatArray,
+    pairs: list[RestPair],
+    rate_hz: float,
+    fs: AccFitSettings,
+) -> FloatArray:
+    """Rows (6 per pair, 6) in (1/scale, offset/scale): zero for the true values, m/s²."""
+    rows: list[FloatArray] = []
+    eye = np.eye(3)
+    for (a0, a1), (b0, b1) in pairs:
+        t = (b0 - a1) / rate_hz
         ma, mb = acc[a0:a1].mean(axis=0), acc[b0:b1].mean(axis=0)
         mid_a, mid_b = (a0 + a1) // 2, (b0 + b1) // 2
         # Turn of each sample into the first rest's frame (that rest's middle: identity).
         rot = strapdown(gyr_free_dps[mid_a:mid_b], rate_hz)
         seg, rb = rot[a1 - mid_a : b0 - mid_a], rot[mid_b - mid_a]
-        eye = np.eye(3)
         # The mean specific force between the rests, and the next rest, equal gravity at the first.
         between = np.hstack([(seg * acc[a1:b0][:, None, :]).mean(0) - eye * ma, eye - seg.mean(0)])
         weight = np.sqrt(min(t, fs.pair_full_weight_s) / fs.pair_full_weight_s)
         rows += [between * weight, np.hstack([rb * mb - eye * ma, eye - rb])]
-    return rows
+    return np.vstack(rows)
 
 
 def _residual(x: FloatArray, pairs: FloatArray, means: FloatArray, fs: AccFitSettings) -> float:
@@ -264,12 +287,14 @@ def fit_acc(
     """
     fs = fs or AccFitSettings()
     rests = _rests(quiet, smooth_free_dps, valid, rate_hz, fs)
-    rows = _pair_rows(acc_mps2, gyr_free_dps, valid, rests, rate_hz, fs)
-    n_pairs = len(rows) // 2
+    used = _usable_pairs(gyr_free_dps, valid, rests, rate_hz, fs)
+    n_pairs = len(used)
     if n_pairs < fs.min_pairs:
         return AccCorrection(pairs=n_pairs, reason=f"{n_pairs} rest pairs, {fs.min_pairs} needed")
-    pairs = np.vstack(rows)
-    means = np.array([acc_mps2[a:b].mean(axis=0) for a, b in rests])
+    pairs = _pair_rows(acc_mps2, gyr_free_dps, used, rate_hz, fs)
+    # Every rest of the pairs used reads g.
+    ends = sorted({r for pair in used for r in pair})
+    means = np.array([acc_mps2[a:b].mean(axis=0) for a, b in ends])
     before = _residual(np.r_[np.ones(3), np.zeros(3)], pairs, means, fs)
     x, after, offset_se = _solve(pairs, means, fs, fs.prior_offset_mps2)
     scale_only = offset_se > fs.max_offset_se_mps2
