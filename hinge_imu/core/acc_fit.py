@@ -22,7 +22,6 @@ stages the corrected grid (``Calibration.acc``). Live does not use it.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,7 +127,10 @@ class AccCorrection:
         """The readings (N, 3) m/s² corrected (a new array); as they are when not applied."""
         if not self.applied:
             return acc_mps2
-        return (np.asarray(acc_mps2) - np.asarray(self.offset_mps2)) / np.asarray(self.scale)
+        inv = 1.0 / np.asarray(self.scale)
+        out = np.multiply(acc_mps2, inv)
+        out -= np.asarray(self.offset_mps2) * inv
+        return out
 
     def describe(self, sensor: str) -> str:
         """One line for the analysis messages."""
@@ -196,17 +198,20 @@ def _usable_pairs(
     fs: AccFitSettings,
 ) -> list[RestPair]:
     """Consecutive rests with movement between, at most ``fs.max_pairs`` (evenly spread)."""
-    out = []
-    for (a0, a1), (b0, b1) in itertools.pairwise(rests):
-        t = (b0 - a1) / rate_hz
-        if not fs.pair_min_s < t <= fs.pair_max_s or not valid[a1:b0].all():
-            continue
-        if np.abs(gyr_free_dps[a1:b0]).max(initial=0.0) >= fs.pair_move_dps:
-            out.append(((a0, a1), (b0, b1)))
-    if len(out) > fs.max_pairs:  # the same scale and offset throughout: a spread sample tells it
-        keep = np.linspace(0, len(out) - 1, fs.max_pairs).round().astype(int)
-        out = [out[i] for i in keep]
-    return out
+    if len(rests) < 2:
+        return []
+    r = np.asarray(rests)
+    a1, b0 = r[:-1, 1], r[1:, 0]
+    # Counts up to each index (one pass over the data, not one per pair).
+    fast = np.r_[0, np.cumsum(np.abs(gyr_free_dps).max(axis=1) >= fs.pair_move_dps)]
+    lost = np.r_[0, np.cumsum(~valid)]
+    t = (b0 - a1) / rate_hz
+    ok = (fs.pair_min_s < t) & (t <= fs.pair_max_s)
+    ok &= (lost[b0] == lost[a1]) & (fast[b0] > fast[a1])
+    idx = np.flatnonzero(ok)
+    if idx.size > fs.max_pairs:  # the same scale and offset throughout: a spread sample tells it
+        idx = idx[np.linspace(0, idx.size - 1, fs.max_pairs).round().astype(int)]
+    return [(rests[i], rests[i + 1]) for i in idx.tolist()]
 
 
 def _pair_rows(
@@ -292,9 +297,10 @@ def fit_acc(
     if n_pairs < fs.min_pairs:
         return AccCorrection(pairs=n_pairs, reason=f"{n_pairs} rest pairs, {fs.min_pairs} needed")
     pairs = _pair_rows(acc_mps2, gyr_free_dps, used, rate_hz, fs)
-    # Every rest of the pairs used reads g.
-    ends = sorted({r for pair in used for r in pair})
-    means = np.array([acc_mps2[a:b].mean(axis=0) for a, b in ends])
+    # Every rest reads g.
+    r = np.asarray(rests)
+    total = np.vstack([np.zeros((1, 3)), np.cumsum(acc_mps2, axis=0)])
+    means = (total[r[:, 1]] - total[r[:, 0]]) / (r[:, 1] - r[:, 0])[:, None]
     before = _residual(np.r_[np.ones(3), np.zeros(3)], pairs, means, fs)
     x, after, offset_se = _solve(pairs, means, fs, fs.prior_offset_mps2)
     scale_only = offset_se > fs.max_offset_se_mps2
