@@ -50,8 +50,11 @@ class AccFitSettings:
     #: … and pairs without this much turning between them (nothing to learn), deg/s.
     pair_move_dps: float = 30.0
     #: At most this many pairs are used, evenly spread over the data (a
-    #: 1-hour session has ~900 per sensor; the fit took 0.85 s of its analysis).
-    max_pairs: int = 100
+    #: 1-hour session has ~900 per sensor; with all of them the fit took
+    #: 0.85 s of its 1.4 s calibration) …
+    max_pairs: int = 60
+    #: … and at most this many rests' magnitudes.
+    max_rests: int = 300
     #: A pair's mean-force equation weighs fully from this much movement between, s.
     pair_full_weight_s: float = 3.0
     #: An offset whose standard error exceeds this is not told apart from the
@@ -182,7 +185,8 @@ def _rests(
     rate_hz: float,
     fs: AccFitSettings,
 ) -> list[tuple[int, int]]:
-    calm = quiet & valid & (np.linalg.norm(smooth_free_dps, axis=1) < fs.rest_gyro_dps)
+    turning2 = np.einsum("ij,ij->i", smooth_free_dps, smooth_free_dps)
+    calm = quiet & valid & (turning2 < fs.rest_gyro_dps**2)
     return [(a, b) for a, b in runs(calm) if b - a >= round(fs.rest_min_s * rate_hz)]
 
 
@@ -297,8 +301,10 @@ def fit_acc(
     if n_pairs < fs.min_pairs:
         return AccCorrection(pairs=n_pairs, reason=f"{n_pairs} rest pairs, {fs.min_pairs} needed")
     pairs = _pair_rows(acc_mps2, gyr_free_dps, used, rate_hz, fs)
-    # Every rest reads g.
+    # Every rest reads g (at most max_rests of them, evenly spread).
     r = np.asarray(rests)
+    if len(r) > fs.max_rests:
+        r = r[np.linspace(0, len(r) - 1, fs.max_rests).round().astype(int)]
     total = np.vstack([np.zeros((1, 3)), np.cumsum(acc_mps2, axis=0)])
     means = (total[r[:, 1]] - total[r[:, 0]]) / (r[:, 1] - r[:, 0])[:, None]
     before = _residual(np.r_[np.ones(3), np.zeros(3)], pairs, means, fs)
