@@ -99,6 +99,13 @@ def test_gate_too_few_pairs_or_no_movement_leaves_the_accelerometer_as_recorded(
     assert _fit(still).pairs == 0 and not _fit(still).applied
 
 
+def test_gate_an_accelerometer_already_right_is_left_as_recorded() -> None:
+    # a fit there would only add its own noise
+    fit = _fit(_poses_session(np.ones(3), np.zeros(3), _turns(12)))
+    assert not fit.applied
+    assert fit.reason.startswith("nothing to correct")
+
+
 def test_gate_an_implausible_scale_is_not_applied() -> None:
     fit = _fit(_poses_session(np.array([1.9, 1.0, 1.0]), np.zeros(3), _turns(12)))
     assert not fit.applied

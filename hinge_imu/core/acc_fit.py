@@ -57,14 +57,6 @@ class AccFitSettings:
     max_rests: int = 300
     #: A pair's mean-force equation weighs fully from this much movement between, s.
     pair_full_weight_s: float = 3.0
-    #: An offset whose standard error exceeds this is not told apart from the
-    #: rest (a noisy gyro's turn between rests), m/s²: the scales are then
-    #: fitted alone, the offsets held at 0 within ``held_offset_mps2``.
-    max_offset_se_mps2: float = 0.3
-    held_offset_mps2: float = 1e-3
-    #: A scale-only fit must close the rests' equations to this, m/s²: what
-    #: it leaves is the offsets it ignores, which it would fold into the scales.
-    max_scale_only_residual_mps2: float = 0.1
     #: Prior: scale 1 ± this (share) …
     prior_scale: float = 0.1
     #: … offset 0 ± this, m/s².
@@ -84,9 +76,17 @@ class AccFitSettings:
     max_scale: float = 1.6
     #: Every axis' offset within this, m/s².
     max_offset_mps2: float = 1.5
-    #: The rests' residual with the correction at most this share of the one without …
+    #: Nothing to correct when the rests' equations close to this without a
+    #: correction, m/s² (sensors as good as the simulator's ``clean``: a fit
+    #: there only adds its own noise) …
+    min_residual_mps2: float = 0.05
+    #: … and the rests' residual with the correction at most this share of the one without …
     max_residual_ratio: float = 0.8
-    #: … and at most this, m/s²: where the zero-velocity equations do not
+    #: Every offset's standard error at most this, m/s² (the equations
+    #: weighed by their actual scatter): beyond it the data does not tell
+    #: the offsets apart (a noisy gyro's turn between rests) …
+    max_offset_se_mps2: float = 0.3
+    #: … and the residual at most this, m/s²: where the zero-velocity equations do not
     #: close (the gyro's turn between rests off), the fit is not trusted.
     #: SIMULATED `real` sessions close to 0.03–0.25 (0.1 kept out fits whose
     #: offsets were off but whose correction still helped the angles).
@@ -108,7 +108,6 @@ class AccCorrection:
         pairs: rest pairs with movement between used by the fit.
         residual_mps2: RMS of the rests' equations (as recorded, corrected), m/s².
         offset_se_mps2: the largest offset's standard error, m/s².
-        scale_only: the offsets were too uncertain: held at 0, the scales fitted alone.
         applied: the gate passed; else ``reason`` says why not.
     """
 
@@ -117,7 +116,6 @@ class AccCorrection:
     pairs: int = 0
     residual_mps2: tuple[float, float] = (0.0, 0.0)
     offset_se_mps2: float = 0.0
-    scale_only: bool = False
     applied: bool = False
     reason: str = ""
 
@@ -140,8 +138,7 @@ class AccCorrection:
         sc = "/".join(f"{x:.3f}" for x in self.scale)
         off = "/".join(f"{x:+.2f}" for x in self.offset_mps2)
         res = f"residual {self.residual_mps2[0]:.3f} → {self.residual_mps2[1]:.3f} m/s²"
-        held = " (held: too uncertain)" if self.scale_only else ""
-        what = f"scale {sc}, offset {off} m/s²{held} from {self.pairs} rest pairs, {res}"
+        what = f"scale {sc}, offset {off} m/s² from {self.pairs} rest pairs, {res}"
         if self.applied:
             return f"{sensor}: accelerometer corrected offline: {what}"
         if not self.fitted:
@@ -249,14 +246,14 @@ def _residual(x: FloatArray, pairs: FloatArray, means: FloatArray, fs: AccFitSet
 
 
 def _solve(
-    pairs: FloatArray, means: FloatArray, fs: AccFitSettings, prior_offset_mps2: float
+    pairs: FloatArray, means: FloatArray, fs: AccFitSettings
 ) -> tuple[FloatArray, float, float]:
     """(x = (1/scale, offset/scale), its residual m/s², the largest offset's standard error m/s²).
 
     ``pairs``: the rest pairs' rows (M, 6); ``means``: each rest's mean reading (R, 3).
     """
     sigma = fs.pair_sigma_mps2
-    prior = np.diag(np.r_[np.full(3, 1 / fs.prior_scale), np.full(3, 1 / prior_offset_mps2)])
+    prior = np.diag(np.r_[np.full(3, 1 / fs.prior_scale), np.full(3, 1 / fs.prior_offset_mps2)])
     y_prior = np.r_[np.full(3, 1 / fs.prior_scale), np.zeros(3)]
     y = np.r_[np.zeros(pairs.shape[0]), np.full(len(means), fs.gravity_mps2 / sigma), y_prior]
     x = np.r_[np.ones(3), np.zeros(3)]
@@ -308,13 +305,12 @@ def fit_acc(
     total = np.vstack([np.zeros((1, 3)), np.cumsum(acc_mps2, axis=0)])
     means = (total[r[:, 1]] - total[r[:, 0]]) / (r[:, 1] - r[:, 0])[:, None]
     before = _residual(np.r_[np.ones(3), np.zeros(3)], pairs, means, fs)
-    x, after, offset_se = _solve(pairs, means, fs, fs.prior_offset_mps2)
-    scale_only = offset_se > fs.max_offset_se_mps2
-    if scale_only:  # the offsets are not told apart from the rest: held at 0
-        x, after, offset_se = _solve(pairs, means, fs, fs.held_offset_mps2)
+    x, after, offset_se = _solve(pairs, means, fs)
     scale, offset = 1.0 / x[:3], x[3:] / x[:3]
     why = ""
-    if not np.all((fs.min_scale <= scale) & (scale <= fs.max_scale)):
+    if before < fs.min_residual_mps2:
+        why = f"nothing to correct: residual under {fs.min_residual_mps2:g} m/s²"
+    elif not np.all((fs.min_scale <= scale) & (scale <= fs.max_scale)):
         why = f"scale outside {fs.min_scale:g}–{fs.max_scale:g}"
     elif np.abs(offset).max() > fs.max_offset_mps2:
         why = f"offset over {fs.max_offset_mps2:g} m/s²"
@@ -322,16 +318,14 @@ def fit_acc(
         why = f"residual not below {fs.max_residual_ratio:g} of the uncorrected"
     elif after > fs.max_residual_mps2:
         why = f"residual over {fs.max_residual_mps2:g} m/s²"
-    elif scale_only and after > fs.max_scale_only_residual_mps2:
-        left = fs.max_scale_only_residual_mps2
-        why = f"offsets too uncertain, scales alone leave over {left:g} m/s²"
+    elif offset_se > fs.max_offset_se_mps2:
+        why = f"offsets too uncertain (standard error {offset_se:.2f} m/s²)"
     return AccCorrection(
         scale=(float(scale[0]), float(scale[1]), float(scale[2])),
         offset_mps2=(float(offset[0]), float(offset[1]), float(offset[2])),
         pairs=n_pairs,
         residual_mps2=(round(before, 4), round(after, 4)),
         offset_se_mps2=round(offset_se, 4),
-        scale_only=scale_only,
         applied=not why,
         reason=why,
     )
