@@ -22,17 +22,23 @@ stages the corrected grid (``Calibration.acc``). Live does not use it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.arrays import runs
 
+if TYPE_CHECKING:  # the calibration's data types import this module
+    from hinge_imu.core.bias_model import BiasTrack
+    from hinge_imu.core.calibration_data import GridData, Stance
+
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
-__all__ = ["AccCorrection", "AccFitSettings", "fit_acc", "strapdown"]
+__all__ = ["AccCorrection", "AccFitSettings", "accelerometer_fits", "fit_acc", "strapdown"]
 
 
 @dataclass(frozen=True)
@@ -329,3 +335,38 @@ def fit_acc(
         applied=not why,
         reason=why,
     )
+
+
+def accelerometer_fits(
+    grid: GridData,
+    st: Stance,
+    tracks: Mapping[str, BiasTrack],
+    quiet_ticks: Mapping[str, tuple[BoolArray, FloatArray]],
+    fs: AccFitSettings,
+) -> dict[str, AccCorrection]:
+    """Each sensor's accelerometer scale and offset from the whole data's rests (offline).
+
+    The calibration stage (``calibration.calibrate``), right after the gyro
+    bias tracks; ``quiet_ticks``: sensor → ``stance.quiet`` of all its samples.
+
+    Applied (``AccCorrection.applied``) only where ``acc_fit.fit_acc``'s gate
+    passes and, with ``fs.still_stance_only``, on a still standing stance.
+    """
+    out = {}
+    ticks = grid.k0 + np.arange(next(iter(grid.valid.values())).shape[0])
+    for s in grid.sensors:
+        bias = tracks[s].at(ticks)
+        quiet_mask, smooth = quiet_ticks[s]
+        fit = fit_acc(
+            grid.acc_mps2[s],
+            grid.gyr_dps[s] - bias,
+            quiet_mask,
+            smooth - bias,
+            grid.valid[s],
+            grid.rate_hz,
+            fs,
+        )
+        if fit.applied and fs.still_stance_only and st.kind != "stance":
+            fit = replace(fit, applied=False, reason=f"calibrated on {st.kind}, not a still stance")
+        out[s] = fit
+    return out

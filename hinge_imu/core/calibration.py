@@ -46,7 +46,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.conventions import ANGLE_SENSORS
-from hinge_imu.core.acc_fit import AccCorrection, AccFitSettings, fit_acc
+from hinge_imu.core.acc_fit import AccCorrection, AccFitSettings, accelerometer_fits
 from hinge_imu.core.angles import (
     matrix_to_quat,
     segment_angles_deg,
@@ -278,38 +278,6 @@ def bias_tracks(
         )
         for s in grid.sensors
     }
-
-
-def accelerometer_fits(
-    grid: GridData,
-    st: Stance,
-    tracks: Mapping[str, BiasTrack],
-    quiet_ticks: QuietTicks,
-    fs: AccFitSettings,
-) -> dict[str, AccCorrection]:
-    """Each sensor's accelerometer scale and offset from the whole data's rests (offline).
-
-    Applied (``AccCorrection.applied``) only where ``acc_fit.fit_acc``'s gate
-    passes and, with ``fs.still_stance_only``, on a still standing stance.
-    """
-    out = {}
-    ticks = grid.k0 + np.arange(next(iter(grid.valid.values())).shape[0])
-    for s in grid.sensors:
-        bias = tracks[s].at(ticks)
-        quiet_mask, smooth = quiet_ticks[s]
-        fit = fit_acc(
-            grid.acc_mps2[s],
-            grid.gyr_dps[s] - bias,
-            quiet_mask,
-            smooth - bias,
-            grid.valid[s],
-            grid.rate_hz,
-            fs,
-        )
-        if fit.applied and fs.still_stance_only and st.kind != "stance":
-            fit = replace(fit, applied=False, reason=f"calibrated on {st.kind}, not a still stance")
-        out[s] = fit
-    return out
 
 
 def verdict(
