@@ -45,7 +45,7 @@ def print_session(session: Session, console: Console | None = None) -> None:
         con.print(
             f"  {'':10s} calibration {status}: {on} {cal.stance_start_s:.1f}–"
             f"{cal.stance_end_s:.1f} s, axis confidence {cal.axis_confidence:.2f}, "
-            f"{cal.bias_note()}"
+            f"{cal.bias_note()}, {cal.acc_note()}"
         )
     for m in session.missing_sensors:
         con.print(f"  {m:10s} missing: its rules are not assessed")

@@ -26,6 +26,11 @@
    fitted again after a slip in lost data).
 7. :func:`verdict`: each sensor ok or not, and why.
 
+Offline only (given ``acc_fit``), right after the gyro bias tracks:
+:func:`accelerometer_fits` (``acc_fit.py``) fits each accelerometer's
+per-axis scale and offset on the whole data's rests and, where its gate
+passes, stages 2–7 run on the corrected accelerometer.
+
 Every threshold is a named field of ``CalibrationSettings`` with its unit.
 :func:`calibrate_grid` is the one entry from grid chunks, used by the
 offline analysis and the live analyser alike. A new stage is a function of
@@ -41,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.conventions import ANGLE_SENSORS
+from hinge_imu.core.acc_fit import AccCorrection, AccFitSettings, accelerometer_fits
 from hinge_imu.core.angles import (
     matrix_to_quat,
     segment_angles_deg,
@@ -295,6 +301,7 @@ def verdict(
     axes: Axes,
     cs: CalibrationSettings,
     tracks: Mapping[str, BiasTrack] | None = None,
+    acc: Mapping[str, AccCorrection] | None = None,
 ) -> dict[str, SensorCalibration]:
     """Stage 7: every sensor's calibration, ok or not (and why, in its messages)."""
     t0, t1 = grid.t_s(st.start), grid.t_s(st.end)
@@ -315,6 +322,8 @@ def verdict(
         bias = st.bias_dps[s]
         track = (tracks or {}).get(s)
         last = bias if track is None else track.last_dps
+        fit = (acc or {}).get(s)
+        fitted = fit is not None and fit.applied
         out[s] = SensorCalibration(
             sensor=s,
             stance_start_s=t0,
@@ -327,6 +336,9 @@ def verdict(
             kind=st.kind,
             bias_rests=0 if track is None else track.rests,
             last_gyro_bias_dps=(float(last[0]), float(last[1]), float(last[2])),
+            acc_scale=fit.scale if fitted and fit else None,
+            acc_offset_mps2=fit.offset_mps2 if fitted and fit else None,
+            acc_pairs=fit.pairs if fit else 0,
         )
     return out
 
@@ -336,9 +348,11 @@ def calibrate(
     settings: CalibrationSettings | None = None,
     orientation: OrientationSettings | None = None,
     rest: RestBiasSettings | None = None,
+    acc_fit: AccFitSettings | None = None,
 ) -> Calibration:
     """Calibrate every sensor from grid data: the stages above, in order.
 
+    ``acc_fit``: fit and correct the accelerometers first (offline; None: not).
     Raises NoStanceError when no still standing period exists.
     """
     cs = settings or CalibrationSettings()
@@ -350,7 +364,11 @@ def calibrate(
     }
     st = stance_and_bias(grid, cs, quiet_ticks, os_)
     tracks = bias_tracks(grid, st, cs, rest or RestBiasSettings(), quiet_ticks)
+    acc = {} if acc_fit is None else accelerometer_fits(grid, st, tracks, quiet_ticks, acc_fit)
     del quiet_ticks
+    if any(f.applied for f in acc.values()):
+        # Every later stage reads the corrected accelerometer, as the angles will.
+        grid = replace(grid, acc_mps2={s: acc[s].apply(a) for s, a in grid.acc_mps2.items()})
     vert = verticals(grid, st, os_, tracks)
     slips = strap_slips(grid, st, cs)
     fit_on = unslipped(grid, st, vert, slips)
@@ -362,13 +380,15 @@ def calibrate(
         {**trunk.confidence, **limbs.confidence},
     )
     mountings, slip_msgs = slip_mountings(grid, st, axes.frames, slips, trunk_tilt(trunk), cs)
-    sensors = verdict(grid, st, axes, cs, tracks)
+    sensors = verdict(grid, st, axes, cs, tracks, acc)
     msgs = [*st.messages, *limbs.messages, *slip_msgs]
+    # Every fit said, applied or not (too few rest pairs: the sensor's line says "as recorded").
+    msgs += [f.describe(s) for s, f in acc.items() if f.fitted]
     msgs += [m for s in grid.sensors for m in sensors[s].messages]
     t0, t1 = grid.t_s(st.start), grid.t_s(st.end)
     pose_s = (st.end - st.start if st.pose is None else int(st.pose.sum())) / grid.rate_hz
     return Calibration(
-        sensors, t0, t1, merge_repeats(msgs), mountings, tracks, pose_s, st.opening_cycles
+        sensors, t0, t1, merge_repeats(msgs), mountings, tracks, pose_s, st.opening_cycles, acc
     )
 
 
@@ -378,8 +398,11 @@ def calibrate_grid(
     settings: CalibrationSettings | None = None,
     orientation: OrientationSettings | None = None,
     rest: RestBiasSettings | None = None,
+    acc_fit: AccFitSettings | None = None,
 ) -> Calibration:
     """Calibrate from each sensor's grid ticks: the one entry of offline and live.
+
+    ``acc_fit``: offline only, fit and correct the accelerometers (``calibrate``).
 
     The chunks may differ in length and start (the first tick of any sensor
     is where the data starts); a sensor short at either end counts as lost
@@ -409,4 +432,5 @@ def calibrate_grid(
         if c.bridged is not None:
             bridged[name] = np.zeros(n, dtype=bool)
             bridged[name][lo:hi] = c.bridged
-    return calibrate(GridData(acc, gyr, valid, rate_hz, k0, bridged), settings, orientation, rest)
+    grid = GridData(acc, gyr, valid, rate_hz, k0, bridged)
+    return calibrate(grid, settings, orientation, rest, acc_fit)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from hinge_imu.core.acc_fit import AccCorrection
 from hinge_imu.core.angles import quat_to_matrix
 from hinge_imu.core.rest_bias import BiasTrack
 from hinge_imu.core.results import SensorCalibration
@@ -50,6 +51,14 @@ class Calibration:
     #: The gyro biases come from whole rep cycles since the data's opening
     #: (no stance at all and scarce steady moments: ``opening_cycles.opening_to_lockout_bias``).
     opening_cycles: bool = False
+    #: sensor → its accelerometer fit (offline only; ``acc_fit.py``); the
+    #: grid's accelerometer is corrected where ``applied``.
+    acc: Mapping[str, AccCorrection] = field(default_factory=dict)
+
+    def correct_acc(self, sensor: str, acc_mps2: FloatArray) -> FloatArray:
+        """The sensor's accelerometer readings (N, 3) m/s² as the calibration read them."""
+        fit = self.acc.get(sensor)
+        return acc_mps2 if fit is None else fit.apply(acc_mps2)
 
     def bias_track(self, sensor: str) -> BiasTrack:
         """The sensor's gyro bias over time (constant when not tracked)."""

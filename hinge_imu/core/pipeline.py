@@ -83,7 +83,7 @@ def calibrate_recording(
     chunks = grid if grid is not None else grid_recording(rec, st)
     try:
         return calibrate_grid(
-            chunks, st.grid.rate_hz, st.calibration, st.orientation(), st.rest_bias
+            chunks, st.grid.rate_hz, st.calibration, st.orientation(), st.rest_bias, st.acc_fit
         )
     except NoStanceError as err:
         raise RecordingError(str(err), rec.source or None) from None
@@ -130,6 +130,9 @@ def analyse(
         raise RecordingError("no pelvis sensor (the pelvis sensor is required)", rec.source or None)
     grid = grid_recording(rec, st)
     cal = calibrate_recording(rec, st, grid)
+    # Offline's look at the whole recording: each accelerometer's scale and
+    # offset where the calibration fitted them; the stages read it corrected.
+    grid = {n: replace(c, acc_mps2=cal.correct_acc(n, c.acc_mps2)) for n, c in grid.items()}
     stages = AnalysisStages(cal, rs, st, side=rec.side)
     names = rec.ordered_sensor_names()
     t_parts: list[np.ndarray] = []

@@ -46,6 +46,10 @@ class SensorCalibration:
         bias_rests: how many rests re-measured the gyro bias (drift tracking).
         last_gyro_bias_dps: the tracked gyro bias at the end of the data
             calibrated on, sensor frame, deg/s.
+        acc_scale, acc_offset_mps2: the accelerometer's per-axis scale
+            (share) and offset (m/s²) fitted offline on the recording's rests
+            and taken off its readings (None: read as recorded).
+        acc_pairs: rest pairs with movement between that the fit had.
     """
 
     sensor: str
@@ -59,6 +63,9 @@ class SensorCalibration:
     kind: str = "stance"
     bias_rests: int = 0
     last_gyro_bias_dps: tuple[float, float, float] | None = None
+    acc_scale: tuple[float, float, float] | None = None
+    acc_offset_mps2: tuple[float, float, float] | None = None
+    acc_pairs: int = 0
 
     @property
     def stance_s(self) -> float:
@@ -78,6 +85,17 @@ class SensorCalibration:
             return "gyro bias from the calibration only (no standing rest)"
         moved = f"moved {self.bias_moved_dps:.1f} °/s"
         return f"gyro bias re-measured at {self.bias_rests} rests ({moved})"
+
+    def acc_note(self) -> str:
+        """One short phrase: whether the accelerometer was corrected, and by how much."""
+        if self.acc_scale is None or self.acc_offset_mps2 is None:
+            return "accelerometer as recorded"
+        scale = max(abs(x - 1.0) for x in self.acc_scale)
+        offset = max(abs(x) for x in self.acc_offset_mps2)
+        return (
+            f"accelerometer corrected (scale up to {100 * scale:.0f} %, "
+            f"offset up to {offset:.2f} m/s², {self.acc_pairs} rest pairs)"
+        )
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.conventions import ANGLE_NAMES, ANGLE_SENSORS, CORE_SENSORS, REQUIRED_SENSOR
+from hinge_imu.core.acc_fit import AccFitSettings
 from hinge_imu.core.angles import joint_angles_deg
 from hinge_imu.core.calibration import ANGLE_READERS, Calibration, CalibrationSettings
 from hinge_imu.core.chain import SensorChain
@@ -76,6 +77,10 @@ class AnalysisSettings:
     #: accelerometer's error (a few degrees); more says the accelerometer
     #: was not at rest (a knock, a step).
     lockout_max_correction_deg: float = 2.5
+    #: Offline only: fit each accelerometer's per-axis scale and offset on the
+    #: whole recording's rests and correct it (``acc_fit.py``; None: never).
+    #: The live analyser does not use it.
+    acc_fit: AccFitSettings | None = field(default_factory=AccFitSettings)
 
     def orientation(
         self, bias_dps: Sequence[float] = (0.0, 0.0, 0.0), estimate_bias: bool = False
