@@ -156,3 +156,18 @@ def test_offline_correction_takes_the_pelvic_tilt_lockout_error_to_its_floor(
     assert pelvis.acc_note().startswith("accelerometer corrected")
     assert any(w.startswith("pelvis: accelerometer corrected offline") for w in fitted.warnings)
     assert as_recorded.calibration["pelvis"].acc_scale is None
+
+
+def test_a_fit_not_applied_is_no_warning() -> None:
+    # The included recording: every sensor has rest pairs to fit, and every
+    # fit is refused by the gate (offsets too uncertain). That leaves the data
+    # as recorded, which the printed table says; a warning line per sensor
+    # on an ordinary recording was noise.
+    from pathlib import Path
+
+    from hinge_imu.recording import read_recording
+
+    root = Path(__file__).resolve().parents[1]
+    s = analyse(read_recording(root / "recordings" / "sim_mistakes_set.csv.gz"))
+    assert all(c.acc_pairs > 0 and c.acc_scale is None for c in s.calibration.values())
+    assert not any("accelerometer" in w for w in s.warnings)

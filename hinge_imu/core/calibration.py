@@ -383,7 +383,9 @@ def calibrate(
     sensors = verdict(grid, st, axes, cs, tracks, acc)
     msgs = [*st.messages, *limbs.messages, *slip_msgs]
     # Every fit said, applied or not (too few rest pairs: the sensor's line says "as recorded").
-    msgs += [f.describe(s) for s, f in acc.items() if f.fitted]
+    # Only a correction made is news: one not made leaves the data as recorded,
+    # which the printed table says (a line per sensor on every recording was noise).
+    msgs += [f.describe(s) for s, f in acc.items() if f.applied]
     msgs += [m for s in grid.sensors for m in sensors[s].messages]
     t0, t1 = grid.t_s(st.start), grid.t_s(st.end)
     pose_s = (st.end - st.start if st.pose is None else int(st.pose.sum())) / grid.rate_hz
