@@ -77,7 +77,7 @@ def _near(*reps: Any) -> set[str]:
     }
 
 
-def run(job: tuple[str, int, int, tuple[int, ...] | None]) -> dict[str, Any]:
+def run(job: tuple[str, int, int, tuple[int, ...] | None, int]) -> dict[str, Any]:
     from hinge_imu.core.live import LiveAnalyser, LiveSettings
     from hinge_imu.core.pipeline import analyse
     from hinge_imu.core.rules import load_rules
@@ -92,7 +92,7 @@ def run(job: tuple[str, int, int, tuple[int, ...] | None]) -> dict[str, Any]:
         sys.path.insert(0, str(Path(hinge_imu.__file__).resolve().parents[1] / "tests"))
         from test_core_parity import random_blocks
 
-    condition, seed, reps, again = job
+    condition, seed, reps, again, block = job
     s = simulate(replace(real_config(condition, seed), reps=reps, sets=2))
     rec = s.recording
     try:
@@ -104,7 +104,7 @@ def run(job: tuple[str, int, int, tuple[int, ...] | None]) -> dict[str, Any]:
     live_reps: list[Any] = []
     cal_t: list[float] = []
     newest = 0.0
-    for b in random_blocks(rec, seed):
+    for b in random_blocks(rec, seed, block):
         step = live.update(b)
         newest = max(newest, float(b.t_s[-1]))
         if step.calibration is not None:
@@ -199,19 +199,28 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--again", default=None, help="LiveSettings.recalibrate_after_reps, e.g. 3,8 ('' = none)"
     )
+    p.add_argument(
+        "--block-samples",
+        type=int,
+        default=40,
+        help="blocks of 1 to this many samples per sensor (a BLE packet holds ~1–10)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="one line per session too")
     a = p.parse_args(argv)
     conds = (
         a.conditions.split(",") if a.conditions else [c for c in CONDITIONS if c != "warming_30min"]
     )
     again = None if a.again is None else tuple(int(x) for x in a.again.split(",") if x)
-    jobs = [(c, seed, a.reps, again) for c in conds for seed in range(a.seeds)]
+    jobs = [(c, seed, a.reps, again, a.block_samples) for c in conds for seed in range(a.seeds)]
     if a.jobs > 1:
         with ProcessPoolExecutor(a.jobs) as ex:
             results = list(ex.map(run, jobs))
     else:
         results = [run(j) for j in jobs]
-    print("SIMULATED data: live (random blocks) vs offline, `real` preset")
+    print(
+        f"SIMULATED data: live (random blocks of 1–{a.block_samples} samples) vs offline, "
+        "`real` preset"
+    )
     head = ("condition", "coach", "same_n", "same_iv", "verd", "n/a", "hip_pk", "truth l/o")
     print(f"{head[0]:18s} {head[1]:>9s} {head[2]:>7s} {head[3]:>7s} {head[4]:>7s} ", end="")
     print(f"{head[5]:>7s} {head[6]:>11s} {head[7]:>10s} {'recal':>6s}")

@@ -243,6 +243,9 @@ def random_blocks(rec: Recording, seed: int, max_samples: int = 40) -> list[Samp
     for name in rec.ordered_sensor_names():
         st = rec.sensors[name]
         cuts = np.cumsum(rng.integers(1, max_samples + 1, size=len(st) // 10 + 2))
+        while cuts[-1] < len(st):  # small blocks: as many more as cover every sample
+            more = rng.integers(1, max_samples + 1, size=len(st) // 10 + 2)
+            cuts = np.r_[cuts, cuts[-1] + np.cumsum(more)]
         for lo, hi in zip(np.r_[0, cuts[:-1]], cuts, strict=True):
             if lo >= len(st):
                 break

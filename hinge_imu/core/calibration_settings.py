@@ -95,6 +95,12 @@ class CalibrationSettings:
             pose at both ends taken as the same (at a turning point the
             upper back's accelerometer reads the reversal: 5–33 °/s off with
             its tilt, 0.4–6.2 without), s.
+        cycle_gyro_pose_s: … where no lockout passes the accelerometers'
+            pose test yet (at a fast lockout the pelvis' reads the reversal
+            too, 15–27° off), a turning point within this of the opening whose
+            pose sensors' gyro turned less than ``pose_tolerance_deg`` since
+            it (an unknown bias turns it a few degrees in that time, a rep's
+            bottom 30–100°), s.
         cycle_opening_pairs, cycle_opening_ends: … with this many lockouts
             or more, the median of the biases between every two of the last
             ``cycle_opening_ends`` (the pose a fast lockout misses from the
@@ -200,6 +206,7 @@ class CalibrationSettings:
     cycle_bias_rounds: int = 3
     cycle_opening_max_steady_s: float = 1.0
     cycle_opening_pairs: int = 3
+    cycle_gyro_pose_s: float = 2.0
     cycle_opening_ends: int = 6
     cycle_opening_s: float = 0.1
     cycle_opening_min_s: float = 0.6

@@ -206,6 +206,12 @@ class LiveAnalyser:
         """The stages' step with its reps numbered in the session (stages restart at 1)."""
         if len(step.t_s):
             self._next_row_k = round(float(step.t_s[-1]) * self.settings.grid.rate_hz) + 1
+        # Stages new since a rep was told can see it again, longer (it was under way at
+        # the swap): its bottom is before the last told rep's end (SIMULATED, blocks
+        # of 1–5 samples: 2 of 8 sessions told a rep twice).
+        fresh = [r for r in step.reps if r.bounds.bottom > self._last_end_k]
+        if len(fresh) < len(step.reps):
+            step = replace(step, reps=tuple(fresh))
         if not step.reps:
             return step
         reps = tuple(replace(r, rep=self._reps_seen + i + 1) for i, r in enumerate(step.reps))

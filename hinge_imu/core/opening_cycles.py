@@ -11,13 +11,15 @@ interval), and from 3 lockouts on the median over pairs of lockouts.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.arrays import column_mean, runs, unit, unit_rows
 from hinge_imu.core.calibration_data import GridData
 from hinge_imu.core.calibration_settings import CalibrationSettings
-from hinge_imu.core.cycle_bias import cycle_bias, turns_in_pose
+from hinge_imu.core.cycle_bias import cycle_bias, net_rotation, turns_in_pose
 from hinge_imu.core.stance import pose_sensor_names, same_pose
 
 __all__ = ["opening_to_lockout_bias", "opening_window"]
@@ -56,21 +58,53 @@ def opening_to_lockout_bias(
     each end taken as the same: at a turning point the accelerometer reads
     the reversal too). None when there is no end.
     """
-    rate = grid.rate_hz
     n = min(x.shape[0] for x in grid.acc_mps2.values())
     first = opening_window(grid, settings)
     if first is None:
         return None
-    i0, w = first[0], first[1] - first[0]
+    i0 = first[0]
     ref = {s: unit(column_mean(unit_rows(x[i0 : first[1]]))) for s, x in grid.acc_mps2.items()}
-    cos_pose = np.cos(np.deg2rad(settings.pose_tolerance_deg))
-    pose = pose_sensor_names(grid.acc_mps2)
     # Turning points add ends (back-to-back reps stop too briefly for a moment);
     # their speed read without a bias: the moments' may be 1–28 °/s off here.
     zero = {s: np.zeros(3) for s in grid.acc_mps2}
     turns = turns_in_pose(grid, zero, ref, first[1], settings, every=False)
     ends = sorted([*runs(moments[:n]), *((t, t + 1) for t in turns)], reverse=True)
-    mid0 = i0 + w // 2
+    own, common = _ends_in_pose(grid, first, ref, ends, {}, settings)
+    if not common:
+        # No lockout the accelerometers show yet: rep 1's, by the gyro alone.
+        by_gyro = _early_lockouts(grid, first, ref, settings)
+        own, common = _ends_in_pose(
+            grid, first, ref, sorted(by_gyro, reverse=True), by_gyro, settings
+        )
+    if not common:
+        return None
+    # A sensor near the pose at under half the common ends reads the reversal at a
+    # turning point (the upper back far from the hip: 25–55° off at true lockouts,
+    # yet within 6° in one with the ribs flared): its own test says nothing, and
+    # the median over pairs of the common ends drops the odd lockout.
+    return {
+        s: _bias_from_ends(grid, s, first, e if 2 * len(e) >= len(common) else common, settings)
+        for s, e in own.items()
+    }
+
+
+def _ends_in_pose(
+    grid: GridData,
+    first: tuple[int, int],
+    ref: dict[str, FloatArray],
+    ends: list[tuple[int, int]],
+    looks: dict[tuple[int, int], dict[str, float]],
+    settings: CalibrationSettings,
+) -> tuple[dict[str, list[tuple[int, int]]], list[tuple[int, int]]]:
+    """Of ``ends`` (latest first), each sensor's own lockouts and the common ones (in time
+    order): where the pose sensors stand in the opening's pose (as ``stance.same_pose``)
+    by their accelerometer directions, or by ``looks`` (end → each sensor's cosine to
+    its opening pose), at least ``cycle_opening_min_s`` after the opening."""
+    rate = grid.rate_hz
+    i0 = first[0]
+    mid0 = (first[0] + first[1]) // 2
+    cos_pose = np.cos(np.deg2rad(settings.pose_tolerance_deg))
+    pose = pose_sensor_names(grid.acc_mps2)
     min_k = settings.cycle_opening_min_s * rate
     own: dict[str, list[tuple[int, int]]] = {s: [] for s in grid.acc_mps2}
     common: list[tuple[int, int]] = []
@@ -80,7 +114,7 @@ def opening_to_lockout_bias(
             break
         if not all(v[i0:j].all() for v in grid.valid.values()):
             continue
-        cos = {
+        cos = looks.get((a, b)) or {
             s: float(unit(column_mean(unit_rows(grid.acc_mps2[s][a:b]))) @ ref[s])
             for s in grid.acc_mps2
         }
@@ -95,16 +129,37 @@ def opening_to_lockout_bias(
             mine = own[s]
             if cos[s] >= cos_pose and (not mine or mine[0][0] - j >= min_k):
                 mine.insert(0, (a, b))  # one end per stop or turn
-    if not common:
-        return None
-    # A sensor near the pose at under half the common ends reads the reversal at a
-    # turning point (the upper back far from the hip: 25–55° off at true lockouts,
-    # yet within 6° in one with the ribs flared): its own test says nothing, and
-    # the median over pairs of the common ends drops the odd lockout.
-    return {
-        s: _bias_from_ends(grid, s, first, e if 2 * len(e) >= len(common) else common, settings)
-        for s, e in own.items()
-    }
+    return own, common
+
+
+def _early_lockouts(
+    grid: GridData,
+    first: tuple[int, int],
+    ref: dict[str, FloatArray],
+    settings: CalibrationSettings,
+) -> dict[tuple[int, int], dict[str, float]]:
+    """Turning points within ``cycle_gyro_pose_s`` of the opening whose pose the gyro
+    alone shows: end → each sensor's cosine of its net rotation since the opening.
+
+    At a fast lockout the pelvis' accelerometer too reads the reversal (15–27° off
+    at a true lockout, SIMULATED), so rep 1's lockout failed the accelerometer's
+    pose test; over the first seconds an unknown bias (a few °/s) turns the
+    integrated gyro by a few degrees, a rep's bottom by 30–100°.
+    """
+    rate = grid.rate_hz
+    mid0 = (first[0] + first[1]) // 2
+    zero = {s: np.zeros(3) for s in grid.acc_mps2}
+    anywhere = replace(settings, pose_tolerance_deg=180.0)
+    out = {}
+    for t in turns_in_pose(grid, zero, ref, first[1], anywhere, every=True):
+        if (t - mid0) / rate > settings.cycle_gyro_pose_s:
+            break
+        turned = {
+            s: float(np.linalg.norm(net_rotation(grid.gyr_dps[s][mid0:t], rate)))
+            for s in grid.acc_mps2
+        }
+        out[(t, t + 1)] = {s: float(np.cos(np.deg2rad(d))) for s, d in turned.items()}
+    return out
 
 
 def _bias_from_ends(
