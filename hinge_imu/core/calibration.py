@@ -382,7 +382,6 @@ def calibrate(
     mountings, slip_msgs = slip_mountings(grid, st, axes.frames, slips, trunk_tilt(trunk), cs)
     sensors = verdict(grid, st, axes, cs, tracks, acc)
     msgs = [*st.messages, *limbs.messages, *slip_msgs]
-    # Every fit said, applied or not (too few rest pairs: the sensor's line says "as recorded").
     # Only a correction made is news: one not made leaves the data as recorded,
     # which the printed table says (a line per sensor on every recording was noise).
     msgs += [f.describe(s) for s, f in acc.items() if f.applied]

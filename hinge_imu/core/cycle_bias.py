@@ -41,6 +41,7 @@ __all__ = [
     "net_rotation",
     "orientations",
     "stance_to_lockout_bias",
+    "turning_points",
     "turns_in_pose",
 ]
 
@@ -150,29 +151,16 @@ def cycle_bias(
     return out
 
 
-def turns_in_pose(
-    grid: GridData,
-    bias: Mapping[str, FloatArray],
-    ref: Mapping[str, FloatArray],
-    from_i: int,
-    settings: CalibrationSettings,
-    every: bool,
+def turning_points(
+    grid: GridData, bias: Mapping[str, FloatArray], from_i: int, settings: CalibrationSettings
 ) -> list[int]:
-    """The turning points in the standing pose after ``from_i`` (indices, in time order).
-
-    A turning point: the sensors' summed rate beyond ``bias`` (smoothed over
-    ``cycle_turn_smooth_s``) at a local minimum under ``cycle_turn_dps`` per
-    sensor, the pose sensors' accelerometer directions (over the same
-    window: the reversal's acceleration rocks them, 20–35° 0.05 s away in fast
-    simulated reps) within ``pose_tolerance_deg`` of ``ref`` (a rep's bottom
-    is a turning point too): ``every`` one, or as ``stance.same_pose`` (the
-    upper back's, far from the hip, reads 25–37° off at a fast lockout), with
-    every sensor's data for a window after it.
-    """
-    rate = grid.rate_hz
+    """The turning points after ``from_i`` (indices, in time order): the sensors' summed
+    rate beyond ``bias`` (smoothed over ``cycle_turn_smooth_s``) at a local minimum
+    under ``cycle_turn_dps`` per sensor, with every sensor's data for a window after
+    it (a rep's bottom is one too)."""
     names = list(grid.acc_mps2)
     n = min(x.shape[0] for x in grid.acc_mps2.values())
-    k = max(1, round(settings.cycle_turn_smooth_s * rate))
+    k = max(1, round(settings.cycle_turn_smooth_s * grid.rate_hz))
     speed = np.zeros(n)
     for s in names:
         speed += moving_mean(norm_rows(grid.gyr_dps[s][:n] - bias[s])[:, None], k)[:, 0]
@@ -183,16 +171,37 @@ def turns_in_pose(
     # Every sensor's own data around it (a sensor short at the end has lost data there).
     have = np.logical_and.reduce([grid.valid[s][:n] for s in names])
     low &= have & np.concatenate([have[k:], np.zeros(min(k, n), dtype=bool)])
+    return [int(i) for i in np.flatnonzero(low)]
+
+
+def turns_in_pose(
+    grid: GridData,
+    bias: Mapping[str, FloatArray],
+    ref: Mapping[str, FloatArray],
+    from_i: int,
+    settings: CalibrationSettings,
+    every: bool,
+) -> list[int]:
+    """The :func:`turning_points` in the standing pose (indices, in time order).
+
+    The pose sensors' accelerometer directions (over ``cycle_turn_smooth_s``:
+    the reversal's acceleration rocks them, 20–35° 0.05 s away in fast
+    simulated reps) within ``pose_tolerance_deg`` of ``ref`` (a rep's bottom
+    is a turning point too): ``every`` one, or as ``stance.same_pose`` (the
+    upper back's, far from the hip, reads 25–37° off at a fast lockout).
+    """
+    n = min(x.shape[0] for x in grid.acc_mps2.values())
+    k = max(1, round(settings.cycle_turn_smooth_s * grid.rate_hz))
     cos_pose = np.cos(np.deg2rad(settings.pose_tolerance_deg))
-    pose = pose_sensor_names(names)
+    pose = pose_sensor_names(list(grid.acc_mps2))
     out = []
-    for i in np.flatnonzero(low).tolist():
+    for i in turning_points(grid, bias, from_i, settings):
         lo, hi = max(0, i - k // 2), min(n, i + k // 2 + 1)
         differ = sum(
             unit(column_mean(unit_rows(grid.acc_mps2[s][lo:hi]))) @ ref[s] < cos_pose for s in pose
         )
         if differ == 0 or (not every and same_pose(np.array(differ), len(pose))):
-            out.append(int(i))
+            out.append(i)
     return out
 
 

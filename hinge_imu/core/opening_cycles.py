@@ -11,15 +11,13 @@ interval), and from 3 lockouts on the median over pairs of lockouts.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.arrays import column_mean, runs, unit, unit_rows
 from hinge_imu.core.calibration_data import GridData
 from hinge_imu.core.calibration_settings import CalibrationSettings
-from hinge_imu.core.cycle_bias import cycle_bias, net_rotation, turns_in_pose
+from hinge_imu.core.cycle_bias import cycle_bias, net_rotation, turning_points, turns_in_pose
 from hinge_imu.core.stance import pose_sensor_names, same_pose
 
 __all__ = ["opening_to_lockout_bias", "opening_window"]
@@ -72,7 +70,7 @@ def opening_to_lockout_bias(
     own, common = _ends_in_pose(grid, first, ref, ends, {}, settings)
     if not common:
         # No lockout the accelerometers show yet: rep 1's, by the gyro alone.
-        by_gyro = _early_lockouts(grid, first, ref, settings)
+        by_gyro = _early_lockouts(grid, first, settings)
         own, common = _ends_in_pose(
             grid, first, ref, sorted(by_gyro, reverse=True), by_gyro, settings
         )
@@ -135,7 +133,6 @@ def _ends_in_pose(
 def _early_lockouts(
     grid: GridData,
     first: tuple[int, int],
-    ref: dict[str, FloatArray],
     settings: CalibrationSettings,
 ) -> dict[tuple[int, int], dict[str, float]]:
     """Turning points within ``cycle_gyro_pose_s`` of the opening whose pose the gyro
@@ -149,9 +146,8 @@ def _early_lockouts(
     rate = grid.rate_hz
     mid0 = (first[0] + first[1]) // 2
     zero = {s: np.zeros(3) for s in grid.acc_mps2}
-    anywhere = replace(settings, pose_tolerance_deg=180.0)
     out = {}
-    for t in turns_in_pose(grid, zero, ref, first[1], anywhere, every=True):
+    for t in turning_points(grid, zero, first[1], settings):
         if (t - mid0) / rate > settings.cycle_gyro_pose_s:
             break
         turned = {
