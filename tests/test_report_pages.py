@@ -10,7 +10,8 @@ from matplotlib.figure import Figure
 from pypdf import PdfReader
 
 from hinge_imu.errors import HingeImuError
-from hinge_imu.report.pages import Page, can_fork, draw_in_two, split_point
+from hinge_imu.report.cores import can_fork
+from hinge_imu.report.pages import Page, draw_in_two, split_point
 
 pytestmark = pytest.mark.skipif(not can_fork(), reason="two processes need fork (Linux)")
 

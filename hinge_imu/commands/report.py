@@ -86,6 +86,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from hinge_imu.report.cores import cpu_sample
+
+    # Before the imports and the analysis: whether a second core is free is
+    # measured over them (report/cores.py).
+    since = cpu_sample()
     from hinge_imu.atomic import refuse_report_over_inputs
     from hinge_imu.core.pipeline import analyse
     from hinge_imu.core.rules import load_rules
@@ -103,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
         set_pngs=args.set_pngs,
         jobs=args.jobs or 0,
     )
-    written = write_report(sessions, out, settings)
+    written = write_report(sessions, out, settings, cpu_since=since)
     if any(s.is_simulated for s in sessions):
         print("*** SIMULATED DATA — not a real person ***")
     for s in sessions:

@@ -9,6 +9,7 @@
 * ``exports`` — ``reps.csv``, ``angles.csv``, ``summary.csv``, ``columns.csv`` as DataFrames
 * ``pdf``     — figures → PDF / PNG bytes
 * ``pages``   — a report's pages planned, then drawn by one process or two
+* ``cores``   — whether a second core is free to draw (measured from /proc/stat)
 * ``build``   — ``render_report`` / ``write_report``: everything, written atomically
 
 Figures draw on the Agg canvas directly (no pyplot, never shown). See docs/reports.md.

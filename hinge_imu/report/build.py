@@ -38,6 +38,7 @@ from hinge_imu.core.results import Session
 from hinge_imu.errors import HingeImuError
 from hinge_imu.report import exports
 from hinge_imu.report.compare import progress_figure, unique_names
+from hinge_imu.report.cores import PARALLEL_MIN_FREE_CORES, CpuSample, can_fork, free_cores
 from hinge_imu.report.overview import overview_figure
 from hinge_imu.report.pages import (
     COST_CSV_PER_SAMPLE,
@@ -46,13 +47,10 @@ from hinge_imu.report.pages import (
     COST_SET_PAGE,
     COST_SET_PNG,
     PARALLEL_MIN_COST,
-    PARALLEL_MIN_FREE_CORES,
     Page,
     Timelines,
-    can_fork,
     draw_in_two,
     draw_pages,
-    free_cores,
     split_point,
 )
 from hinge_imu.report.plots import reps_overlay_figure, scores_figure
@@ -81,7 +79,7 @@ class ReportSettings:
         png_dpi: PNG resolution, dots per inch (A4 landscape).
         jobs: processes drawing the pages: 1, 2 (on Linux, forked; more are
             not used), or 0 = two when the report is long enough to gain from
-            it and the machine has 1.5 idle cores (``PARALLEL_MIN_FREE_CORES``).
+            it and 1.5 cores are free (``cores.free_cores``).
             1 by default here (a notebook's kernel is not forked unasked);
             the command's default is 0.
     """
@@ -217,13 +215,18 @@ def report_plan(sessions: Sequence[Session], settings: ReportSettings | None = N
 
 
 def render_report(
-    sessions: Sequence[Session], settings: ReportSettings | None = None
+    sessions: Sequence[Session],
+    settings: ReportSettings | None = None,
+    *,
+    cpu_since: CpuSample | None = None,
 ) -> dict[str, bytes]:
     """Every output file of the report: relative path → content (nothing written).
 
-    With ``settings.jobs`` 2 (or 0, automatic, and two free cores) and a long
+    With ``settings.jobs`` 2 (or 0, automatic, and 1.5 free cores) and a long
     report, a second process draws the later pages while this one draws the
-    first ones and the CSV files.
+    first ones and the CSV files. ``cpu_since``: a ``cores.cpu_sample()``
+    taken before the analysis; the free cores are measured from then on
+    (else the load average, ``cores.free_cores``).
     """
     if not sessions:
         raise HingeImuError("no session to report on")
@@ -242,7 +245,8 @@ def render_report(
 
     csv_cost = COST_CSV_PER_SAMPLE * sum(len(s.angles) for s in sessions)
     cost = sum(p.cost for p in plan) + csv_cost
-    auto = 2 if cost >= PARALLEL_MIN_COST and free_cores() >= PARALLEL_MIN_FREE_CORES else 1
+    idle = free_cores(cpu_since) >= PARALLEL_MIN_FREE_CORES
+    auto = 2 if cost >= PARALLEL_MIN_COST and idle else 1
     if (settings.jobs or auto) >= 2 and len(plan) >= 2 and can_fork():
         k = split_point([p.cost for p in plan], csv_cost)
         return draw_in_two(plan, k, title, simulated, settings.png_dpi, csv_files)
@@ -286,11 +290,18 @@ def check_out_dir(out_dir: str | Path) -> Path:
 
 
 def write_report(
-    sessions: Sequence[Session], out_dir: str | Path, settings: ReportSettings | None = None
+    sessions: Sequence[Session],
+    out_dir: str | Path,
+    settings: ReportSettings | None = None,
+    *,
+    cpu_since: CpuSample | None = None,
 ) -> list[Path]:
-    """Render the report of ``sessions`` and write it into ``out_dir``; the paths written."""
+    """Render the report of ``sessions`` and write it into ``out_dir``; the paths written.
+
+    ``cpu_since``: as in ``render_report``.
+    """
     out = check_out_dir(out_dir)
-    files = render_report(sessions, settings)
+    files = render_report(sessions, settings, cpu_since=cpu_since)
     written = []
     try:
         for rel, content in files.items():

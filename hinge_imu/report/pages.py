@@ -12,8 +12,6 @@ same whichever process draws them.
 from __future__ import annotations
 
 import io
-import os
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -85,24 +83,6 @@ def draw_pages(pages: Sequence[Page], title: str, simulated: bool, dpi: int) -> 
             del fig
         files["report.pdf"] = pdf.close()
     return files
-
-
-#: Cores that must be idle (cores this process may use minus the 1-minute
-#: load average) for a report to be drawn by two processes by default: on a
-#: busy machine the second process only waits for a core and slows the first.
-PARALLEL_MIN_FREE_CORES = 1.5
-
-
-def free_cores() -> float:
-    """Cores this process may run on, minus the 1-minute load average."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
-    return (cpus or 1) - load
-
-
-def can_fork() -> bool:
-    """Two processes need fork (Linux): the child inherits the sessions, nothing is pickled."""
-    return sys.platform.startswith("linux")
 
 
 def split_point(costs: Sequence[float], parent_extra: float) -> int:
