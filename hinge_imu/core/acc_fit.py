@@ -139,18 +139,6 @@ class AccCorrection:
         out -= np.asarray(self.offset_mps2) * inv
         return out
 
-    def describe(self, sensor: str) -> str:
-        """One line for the analysis messages."""
-        sc = "/".join(f"{x:.3f}" for x in self.scale)
-        off = "/".join(f"{x:+.2f}" for x in self.offset_mps2)
-        res = f"residual {self.residual_mps2[0]:.3f} → {self.residual_mps2[1]:.3f} m/s²"
-        what = f"scale {sc}, offset {off} m/s² from {self.pairs} rest pairs, {res}"
-        if self.applied:
-            return f"{sensor}: accelerometer corrected offline: {what}"
-        if not self.fitted:
-            return f"{sensor}: accelerometer as recorded ({self.reason})"
-        return f"{sensor}: accelerometer as recorded ({self.reason}; fit: {what})"
-
 
 def rotvecs_to_matrices(rotvec_rad: FloatArray) -> FloatArray:
     """Rotation matrices (N, 3, 3) of rotation vectors (N, 3) in radians (Rodrigues)."""

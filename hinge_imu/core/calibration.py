@@ -251,9 +251,9 @@ def calibrate(
     mountings, slip_msgs = slip_mountings(grid, st, axes.frames, slips, trunk_tilt(trunk), cs)
     sensors = verdict(grid, st, axes, cs, tracks, acc)
     msgs = [*st.messages, *limbs.messages, *slip_msgs]
-    # Only a correction made is news: one not made leaves the data as recorded,
-    # which the printed table says (a line per sensor on every recording was noise).
-    msgs += [f.describe(s) for s, f in acc.items() if f.applied]
+    # No message either way: a correction is said in the sensor's calibration
+    # (``SensorCalibration.acc_note``: the printed table, the report's quality
+    # page); a warning line per sensor on every good recording was noise.
     msgs += [m for s in grid.sensors for m in sensors[s].messages]
     t0, t1 = grid.t_s(st.start), grid.t_s(st.end)
     pose_s = (st.end - st.start if st.pose is None else int(st.pose.sum())) / grid.rate_hz

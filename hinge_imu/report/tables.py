@@ -70,7 +70,7 @@ def quality_figure(session: Session) -> Figure:
             stance + 0.05,
             yi,
             f"{stance:.1f} s{word}\nbending axis found: {cal.axis_confidence:.0%} sure\n"
-            f"{cal.bias_note()}",
+            f"{cal.bias_note()}\n{cal.acc_note()}",
             va="center",
             fontsize=8.5,
         )
