@@ -37,7 +37,7 @@ import numpy as np
 from hinge_imu.samples import FloatArray, IntArray, LinkEvent, SampleBlock, SensorHealth
 from hinge_imu.sensors.ble import BATTERY_LEVEL_UUID, BleError
 from hinge_imu.sensors.ble_link import Link, SensorTarget, configure, locate, write_stop
-from hinge_imu.sensors.clock import SkewReport, skew_report
+from hinge_imu.sensors.clock_skew import SkewReport, skew_report
 
 __all__ = ["BleSession", "SensorTarget"]
 
@@ -395,7 +395,7 @@ class BleSession:
 
     # -- health -------------------------------------------------------------------
     def clock_skew(self) -> SkewReport | None:
-        """Each sensor's clock drift against the host and between sensors (clock.py).
+        """Each sensor's clock drift against the host and between sensors (clock_skew.py).
 
         None when no sensor has a fitted clock yet.
         """
