@@ -11,12 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hinge_imu.sensors.clock import (
-    ClockError,
-    SensorClock,
-    clock_for_profile,
-    skew_report,
-)
+from hinge_imu.sensors.clock import ClockError, SensorClock, clock_for_profile
+from hinge_imu.sensors.clock_skew import skew_report
 from hinge_imu.sensors.profiles import load_profile
 
 RATE_HZ = 100.0

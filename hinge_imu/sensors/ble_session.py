@@ -11,13 +11,16 @@ Sensors are connected one at a time (BLE stacks dislike parallel connects).
 The notification callback only stamps the host clock and queues the bytes,
 as bleak advises; decoding and clocking (each driver's
 :class:`~hinge_imu.sensors.clock.SensorClock`) run in the consumer
-(``__anext__``). A dropped sensor is reconnected in the background and
-the session yields ``disconnected`` / ``reconnected`` events; the missing
-stretch stays a gap in ``t_s`` and ``seq``. A malformed packet (wrong
-length, unknown header, a counter or time stamp that goes back) is skipped,
-counted in :meth:`BleSession.health` and reported as a ``bad_packet`` event;
-the session goes on. Devices are torn down with an ``AsyncExitStack``
-however the session ends; :meth:`BleSession.stop_streaming` first makes sure
+(``__anext__``), in :mod:`hinge_imu.sensors.ble_blocks`. This module is the
+radio side and the order of things: connecting, reconnecting, tearing
+down, the queue, health. A dropped sensor is reconnected in the background
+and the session yields ``disconnected`` / ``reconnected`` events; the
+missing stretch stays a gap in ``t_s`` and ``seq``. A malformed packet
+(wrong length, unknown header, a counter or time stamp that goes back) is
+skipped, counted in :meth:`BleSession.health` and reported as a
+``bad_packet`` event; the session goes on. Devices are torn down with an
+``AsyncExitStack`` however the session ends;
+:meth:`BleSession.stop_streaming` first makes sure
 everything the devices sent is in the queue.
 """
 
@@ -25,34 +28,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import time
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from hinge_imu.samples import FloatArray, IntArray, LinkEvent, SampleBlock, SensorHealth
+from hinge_imu.samples import LinkEvent, SampleBlock, SensorHealth
 from hinge_imu.sensors.ble import BATTERY_LEVEL_UUID, BleError
+from hinge_imu.sensors.ble_blocks import Notification, decode, release_all
 from hinge_imu.sensors.ble_link import Link, SensorTarget, configure, locate, write_stop
-from hinge_imu.sensors.clock import SkewReport, skew_report
+from hinge_imu.sensors.clock_skew import SkewReport, skew_report
 
 __all__ = ["BleSession", "SensorTarget"]
-
-#: Smallest time step between consecutive samples of one sensor, s.
-MIN_STEP_S = 1e-5
-
-
-@dataclass(frozen=True)
-class _Notification:
-    """What the notification callback queues: bytes and when they arrived."""
-
-    link: Link
-    uuid: str
-    arrival_s: float  # time.perf_counter()
-    data: bytes
 
 
 class BleSession:
@@ -107,7 +94,7 @@ class BleSession:
         self._out: deque[SampleBlock | LinkEvent] = deque()
         self._battery_task: asyncio.Task[None] | None = None
         self._links: list[Link] = []
-        self._queue: asyncio.Queue[_Notification | LinkEvent] = asyncio.Queue()
+        self._queue: asyncio.Queue[Notification | LinkEvent] = asyncio.Queue()
         self._stack: contextlib.AsyncExitStack | None = None
         self._start_perf_s = time.perf_counter()
         self._stopping = False
@@ -214,7 +201,7 @@ class BleSession:
         link.connected = True
 
     def _put_data(self, link: Link, uuid: str, arrival_s: float, data: bytes) -> None:
-        self._queue.put_nowait(_Notification(link, uuid, arrival_s, data))
+        self._queue.put_nowait(Notification(link, uuid, arrival_s, data))
 
     def _callback(self, link: Link, uuid: str) -> Any:
         responses = link.target.driver.response_uuid
@@ -226,7 +213,7 @@ class BleSession:
             if link.configuring and uuid == responses:
                 link.responses.put_nowait((arrival, bytes(data)))
             else:
-                put(_Notification(link, uuid, arrival, bytes(data)))
+                put(Notification(link, uuid, arrival, bytes(data)))
 
         return on_notify
 
@@ -285,7 +272,7 @@ class BleSession:
     async def __anext__(self) -> SampleBlock | LinkEvent:
         while True:
             if self._stopping and self._queue.empty():
-                self._release_all()
+                release_all(self._links, self._out, self.now_s)
                 if not self._out:
                     raise StopAsyncIteration
             if self._out:
@@ -302,15 +289,23 @@ class BleSession:
             if self._queue.empty():
                 if not self._stopping:
                     return None
-                self._release_all()  # stopping: what the warm-up held, too
+                # Stopping: what the warm-up held, too.
+                release_all(self._links, self._out, self.now_s)
                 return self._out.popleft() if self._out else None
             out = self._handle(self._queue.get_nowait())
             if out is not None:
                 return out
 
-    def _handle(self, item: _Notification | LinkEvent) -> SampleBlock | LinkEvent | None:
-        if isinstance(item, _Notification):
-            return self._decode(item)
+    def _handle(self, item: Notification | LinkEvent) -> SampleBlock | LinkEvent | None:
+        if isinstance(item, Notification):
+            return decode(
+                item,
+                self._out,
+                start_perf_s=self._start_perf_s,
+                ready_perf_s=self._ready_perf_s,
+                clock_warmup_s=self.clock_warmup_s,
+                bad_packet_report_s=self.bad_packet_report_s,
+            )
         if item.kind == "disconnected":
             link = next(ln for ln in self._links if ln.sensor == item.sensor)
             if not link.connected or self._stopping:
@@ -323,79 +318,9 @@ class BleSession:
                 link.reconnect_task = asyncio.create_task(self._reconnect(link))
         return item
 
-    def _decode(self, note: _Notification) -> SampleBlock | LinkEvent | None:
-        link = note.link
-        drv = link.target.driver
-        clock = link.clock
-        if clock is None:  # pragma: no cover - the clock exists before subscribing
-            return None
-        arrival_s = note.arrival_s - self._start_perf_s
-        try:
-            packet = drv.decode(note.uuid, note.data)
-            if packet is None or len(packet) == 0:
-                return None
-            n = len(packet)
-            # Time stamps place the samples; a counter besides counts losses exactly
-            # and must not go back either.
-            seq0 = None if packet.seq is None or clock.source != "time" else int(packet.seq[0])
-            clocked = clock.update(drv.clock_input(packet), arrival_s, n, seq=seq0)
-        except Exception as err:
-            # A malformed packet is skipped and counted; the session goes on.
-            return link.bad_packet(arrival_s, note.data, err, self.bad_packet_report_s)
-        # Bad packets not reported yet (one event a second at most) go out now.
-        if (
-            late := link.report_bad_packets(arrival_s, every_s=self.bad_packet_report_s)
-        ) is not None:
-            self._out.append(late)
-        link.lost += int(clocked.lost)
-        link.received += n
-        link.arrivals.append((note.arrival_s, n))
-        while link.arrivals and note.arrival_s - link.arrivals[0][0] > 2.0:
-            link.arrivals.popleft()
-        seq: IntArray | None = None if packet.seq is None else np.asarray(packet.seq, np.int64)
-        acc: FloatArray = np.asarray(packet.acc_mps2, dtype=np.float64)
-        gyr: FloatArray = np.asarray(packet.gyr_dps, dtype=np.float64)
-        block = SampleBlock(link.sensor, clocked.t_s, acc, gyr, seq, note.arrival_s)
-        if not link.warm:
-            link.held.append((block, clocked.device_time_s, arrival_s))
-            ready = self._ready_perf_s
-            if ready is None or note.arrival_s - ready < self.clock_warmup_s:
-                return None
-            self._release(link)
-            return self._out.popleft()
-        return self._in_order(link, block, clocked.t_s)
-
-    def _in_order(self, link: Link, block: SampleBlock, t_s: FloatArray) -> SampleBlock:
-        # Files keep t to 1 µs: after a refit the clock may place a packet a
-        # hair after the last one; keep samples at least 10 µs apart.
-        floor = link.last_t_s + MIN_STEP_S * np.arange(1, len(t_s) + 1)
-        t: FloatArray = np.maximum(np.asarray(t_s, dtype=np.float64), floor)
-        link.last_t_s = float(t[-1])
-        return dataclasses.replace(block, t_s=t)
-
-    def _release(self, link: Link) -> None:
-        """Place the blocks held during the warm-up by the clock's fit now, in order."""
-        link.warm = True
-        held, link.held = link.held, []
-        clock = link.clock
-        if clock is None:  # pragma: no cover - blocks are only held once clocked
-            return
-        for block, device_time_s, arrival_s in held:
-            t = clock.host_time_s(device_time_s)
-            t = t - max(0.0, float(t[-1]) - arrival_s)  # never after its arrival
-            self._out.append(self._in_order(link, block, t))
-
-    def _release_all(self) -> None:
-        """Stopping: what the warm-up held, and the last count of bad packets."""
-        for link in self._links:
-            if link.held:
-                self._release(link)
-            if (late := link.report_bad_packets(self.now_s())) is not None:
-                self._out.append(late)
-
     # -- health -------------------------------------------------------------------
     def clock_skew(self) -> SkewReport | None:
-        """Each sensor's clock drift against the host and between sensors (clock.py).
+        """Each sensor's clock drift against the host and between sensors (clock_skew.py).
 
         None when no sensor has a fitted clock yet.
         """

@@ -32,20 +32,24 @@ Where samples come from (``source``):
 
 Lost samples stay gaps (their indices and times are skipped), never
 interpolated.
+
+This module is the per-packet bookkeeping (sources, unwrapping, loss
+counting, placing samples under the line); the slope of the lower envelope
+is fitted in :mod:`hinge_imu.sensors.lower_envelope`, and the report over
+several clocks is :mod:`hinge_imu.sensors.clock_skew`.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import deque
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.errors import HingeImuError
+from hinge_imu.sensors.lower_envelope import envelope_slope
 from hinge_imu.sensors.profiles import DeviceProfile
 
 FloatArray = npt.NDArray[np.float64]
@@ -58,11 +62,6 @@ MAX_DRIFT = {"time": 300e-6, "seq": 0.05, "count": 0.05}
 #: Below this span of device time the drift is not fitted (taken as 0):
 #: long for crystal time (50 ppm × 10 s = 0.5 ms), short for counters.
 MIN_SPAN_FOR_DRIFT_S = {"time": 10.0, "seq": 2.0, "count": 2.0}
-#: The drift is fitted through the buckets' quick packets (near the lower
-#: envelope) only if they are at least this share of the window…
-ENVELOPE_MIN_SHARE = 0.2
-#: …and at least this many.
-ENVELOPE_MIN_POINTS = 4
 
 
 class ClockError(HingeImuError):
@@ -354,7 +353,7 @@ class SensorClock:
         b = 1.0
         if xs[-1] - xs[0] >= MIN_SPAN_FOR_DRIFT_S[self.source] and len(xs) >= 4:
             lim = MAX_DRIFT[self.source]
-            slope = _envelope_slope(xs, ys, self.envelope_tolerance_s, lim)
+            slope = envelope_slope(xs, ys, self.envelope_tolerance_s, lim)
             b = min(max(slope, 1.0 - lim), 1.0 + lim)
         self._b = b
         self._a = float(np.min(ys - b * xs))  # the line under every point
@@ -366,65 +365,6 @@ class SensorClock:
             return (math.nan, math.nan, math.nan)
         d = np.asarray(self.delays_s) * 1e3
         return float(d.min()), float(np.median(d)), float(np.percentile(d, 95))
-
-
-def _envelope_slope(xs: FloatArray, ys: FloatArray, tolerance_s: float, max_drift: float) -> float:
-    """Slope of the lower envelope through the fastest packet of each bucket.
-
-    A busy host only ever delays packets: the true line lies under the
-    points, with the quick ones within a fraction of a ms above it and the
-    held-up ones (load, interference) far above. Every edge of the points'
-    lower convex hull is a line under all of them. The edge above the mean
-    device time (the linear-programming fit of Moon, Skelly & Towsley 1999:
-    the line under all points closest to them on average) is the default;
-    another edge with a plausible slope (within ``max_drift``) is taken if
-    more points lie within ``tolerance_s`` above it. The slope is then the
-    least-squares line through those points, averaging their scatter, far
-    steadier than one hull edge. So spells in which every packet was held
-    up, even at the ends of the window, cannot pull it. With too few such
-    points (``ENVELOPE_MIN_SHARE``) the whole window was held up alike and
-    :func:`_trimmed_slope` of all points is used.
-    """
-    hull: list[int] = []  # lower convex hull, by increasing x (xs are sorted)
-    for i in range(len(xs)):
-        while len(hull) >= 2:
-            j, k = hull[-2], hull[-1]
-            cross = (xs[k] - xs[j]) * (ys[i] - ys[j]) - (ys[k] - ys[j]) * (xs[i] - xs[j])
-            if cross > 0:
-                break
-            hull.pop()
-        hull.append(i)
-    x_mean = float(np.mean(xs))
-    candidates: list[tuple[int, bool, npt.NDArray[np.bool_]]] = []
-    for j, k in itertools.pairwise(hull):
-        edge = (ys[k] - ys[j]) / (xs[k] - xs[j])
-        central = bool(xs[j] <= x_mean <= xs[k])
-        if central or abs(edge - 1.0) <= max_drift:
-            near = ys - ys[j] - edge * (xs - xs[j]) <= tolerance_s
-            candidates.append((int(near.sum()), central, near))
-    # The most points near it; the central edge wins a tie.
-    best = max(candidates, key=lambda c: (c[0], c[1]), default=None)
-    if best is None or best[0] < max(ENVELOPE_MIN_POINTS, ENVELOPE_MIN_SHARE * len(xs)):
-        # No quick stretch to rest on (every packet held up alike): the
-        # scatter is then even, and a fit through all of them is steadiest.
-        return _trimmed_slope(xs, ys)
-    near = best[2]
-    return float(np.polyfit(xs[near], ys[near], 1)[0])
-
-
-def _trimmed_slope(xs: FloatArray, ys: FloatArray) -> float:
-    """Least-squares slope, refitted without the points well above the line."""
-    keep = np.ones(len(xs), dtype=bool)
-    slope = 1.0
-    for _ in range(3):
-        slope, icept = np.polyfit(xs[keep], ys[keep], 1)
-        resid = ys - (slope * xs + icept)
-        mad = float(np.median(np.abs(resid[keep] - np.median(resid[keep])))) or 1e-6
-        new_keep = resid < np.median(resid[keep]) + 3.0 * mad
-        if new_keep.sum() < ENVELOPE_MIN_POINTS or np.array_equal(new_keep, keep):
-            break
-        keep = new_keep
-    return float(slope)
 
 
 def clock_for_profile(
@@ -458,62 +398,3 @@ def clock_for_profile(
             bucket_s=bucket_s,
         )
     return SensorClock(rate_hz, "count", window_s=window_s, bucket_s=bucket_s)
-
-
-@dataclass(frozen=True)
-class SkewRow:
-    """How one sensor's clock sits against the host clock."""
-
-    sensor: str
-    source: str
-    drift_ppm: float
-    received: int
-    lost: int
-    delay_min_ms: float
-    delay_median_ms: float
-    delay_p95_ms: float
-
-
-@dataclass(frozen=True)
-class SkewReport:
-    """Per-sensor clock fits and the drift between each pair of sensors.
-
-    Attributes:
-        rows: one per sensor.
-        relative_drift_ppm: (a, b) → drift of a minus drift of b, ppm: how
-            fast their device clocks walk apart (already corrected on the
-            host clock).
-    """
-
-    rows: tuple[SkewRow, ...]
-    relative_drift_ppm: Mapping[tuple[str, str], float]
-
-    def format(self) -> str:
-        """A plain-text table."""
-        lines = [
-            f"{'sensor':12s} {'source':6s} {'drift ppm':>10s} {'received':>9s} {'lost':>6s}"
-            f" {'delay min/median/p95 ms':>24s}"
-        ]
-        for r in self.rows:
-            lines.append(
-                f"{r.sensor:12s} {r.source:6s} {r.drift_ppm:10.1f} {r.received:9d} {r.lost:6d}"
-                f" {r.delay_min_ms:8.1f}/{r.delay_median_ms:.1f}/{r.delay_p95_ms:.1f}"
-            )
-        for (a, b), d in self.relative_drift_ppm.items():
-            lines.append(f"{a} vs {b}: clocks drift apart by {d:+.1f} ppm (corrected)")
-        return "\n".join(lines)
-
-
-def skew_report(clocks: Mapping[str, SensorClock]) -> SkewReport:
-    """Drift of each sensor against the host and between sensors."""
-    rows = []
-    for name, c in clocks.items():
-        dmin, dmed, d95 = c.delay_summary_ms()
-        rows.append(SkewRow(name, c.source, c.drift_ppm, c.received, c.lost, dmin, dmed, d95))
-    names = list(clocks)
-    rel = {
-        (a, b): clocks[a].drift_ppm - clocks[b].drift_ppm
-        for i, a in enumerate(names)
-        for b in names[i + 1 :]
-    }
-    return SkewReport(tuple(rows), rel)

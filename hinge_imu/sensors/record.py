@@ -23,7 +23,7 @@ from pathlib import Path
 from hinge_imu.events import EventWriter, events_path_for
 from hinge_imu.samples import LinkEvent, SampleBlock, SensorHealth
 from hinge_imu.sensors.ble_session import BleSession, SensorTarget
-from hinge_imu.sensors.clock import SkewReport
+from hinge_imu.sensors.clock_skew import SkewReport
 
 #: Called after every event and about every ``status_interval_s``:
 #: ``(session time s, health per sensor, the new event or None)``.
