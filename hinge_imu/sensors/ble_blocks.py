@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hinge_imu.samples import FloatArray, IntArray, LinkEvent, SampleBlock
-from hinge_imu.sensors.ble_link import Link
+from hinge_imu.sensors.ble_link import RATE_WINDOW_S, Link
 
 #: Smallest time step between consecutive samples of one sensor, s.
 MIN_STEP_S = 1e-5
@@ -83,7 +83,7 @@ def decode(
     link.lost += int(clocked.lost)
     link.received += n
     link.arrivals.append((note.arrival_s, n))
-    while link.arrivals and note.arrival_s - link.arrivals[0][0] > 2.0:
+    while link.arrivals and note.arrival_s - link.arrivals[0][0] > RATE_WINDOW_S:
         link.arrivals.popleft()
     seq: IntArray | None = None if packet.seq is None else np.asarray(packet.seq, np.int64)
     acc: FloatArray = np.asarray(packet.acc_mps2, dtype=np.float64)

@@ -23,6 +23,10 @@ from hinge_imu.samples import LinkEvent
 from hinge_imu.sensors.ble import BATTERY_LEVEL_UUID, BleError, FoundDevice, SensorDriver, scan
 from hinge_imu.sensors.clock import SensorClock
 
+#: The span a sensor's received rate is counted over (health), s: each link
+#: keeps its packet arrivals this long.
+RATE_WINDOW_S = 2.0
+
 
 @dataclass(frozen=True)
 class SensorTarget:
@@ -105,6 +109,7 @@ class Link:
     bad_reported: int = 0  # the count the last bad_packet event gave
     bad_reported_s: float = -np.inf
     battery_pct: float | None = None
+    #: (arrival s, samples) of the packets of the last ``RATE_WINDOW_S``.
     arrivals: deque[tuple[float, int]] = field(default_factory=deque)
     reconnect_task: asyncio.Task[None] | None = None
     down_since_s: float | None = None

@@ -36,7 +36,14 @@ from typing import Any
 from hinge_imu.samples import LinkEvent, SampleBlock, SensorHealth
 from hinge_imu.sensors.ble import BATTERY_LEVEL_UUID, BleError
 from hinge_imu.sensors.ble_blocks import Notification, decode, release_all
-from hinge_imu.sensors.ble_link import Link, SensorTarget, configure, locate, write_stop
+from hinge_imu.sensors.ble_link import (
+    RATE_WINDOW_S,
+    Link,
+    SensorTarget,
+    configure,
+    locate,
+    write_stop,
+)
 from hinge_imu.sensors.clock_skew import SkewReport, skew_report
 
 __all__ = ["BleSession", "SensorTarget"]
@@ -328,11 +335,11 @@ class BleSession:
         return skew_report(clocks) if clocks else None
 
     def health(self) -> dict[str, SensorHealth]:
-        """Rate over the last 2 s, loss and bad packets since the start, battery, per sensor."""
+        """Per sensor: rate over the last ``RATE_WINDOW_S``, loss, bad packets, battery."""
         now = time.perf_counter()
         out = {}
         for link in self._links:
-            recent = [(a, n) for a, n in link.arrivals if now - a <= 2.0]
+            recent = [(a, n) for a, n in link.arrivals if now - a <= RATE_WINDOW_S]
             rate = 0.0
             if len(recent) >= 2:
                 span = max(now - recent[0][0], 1e-3)

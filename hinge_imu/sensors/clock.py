@@ -49,7 +49,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.errors import HingeImuError
-from hinge_imu.sensors.lower_envelope import envelope_slope
+from hinge_imu.sensors.lower_envelope import ENVELOPE_MIN_POINTS, envelope_slope
 from hinge_imu.sensors.profiles import DeviceProfile
 
 FloatArray = npt.NDArray[np.float64]
@@ -62,6 +62,9 @@ MAX_DRIFT = {"time": 300e-6, "seq": 0.05, "count": 0.05}
 #: Below this span of device time the drift is not fitted (taken as 0):
 #: long for crystal time (50 ppm × 10 s = 0.5 ms), short for counters.
 MIN_SPAN_FOR_DRIFT_S = {"time": 10.0, "seq": 2.0, "count": 2.0}
+#: A device's measured sample rate is used only within this fraction of its
+#: nominal one; further off, the estimate is not trusted and the nominal stays.
+MAX_ODR_OFF = 0.05
 
 
 class ClockError(HingeImuError):
@@ -331,7 +334,7 @@ class SensorClock:
         i0, t0 = self._rate_base
         if t - t0 > MIN_SPAN_FOR_DRIFT_S["time"]:
             est = (idx0 - i0) / (t - t0)
-            if abs(est / self.rate_hz - 1.0) < 0.05:  # ODR within 5 % of nominal
+            if abs(est / self.rate_hz - 1.0) < MAX_ODR_OFF:
                 self._rate_dev = est
 
     def _add_point(self, x: float, y: float) -> None:
@@ -351,7 +354,7 @@ class SensorClock:
         xs = np.array([p[1] for p in self._buckets])
         ys = np.array([p[2] for p in self._buckets])
         b = 1.0
-        if xs[-1] - xs[0] >= MIN_SPAN_FOR_DRIFT_S[self.source] and len(xs) >= 4:
+        if xs[-1] - xs[0] >= MIN_SPAN_FOR_DRIFT_S[self.source] and len(xs) >= ENVELOPE_MIN_POINTS:
             lim = MAX_DRIFT[self.source]
             slope = envelope_slope(xs, ys, self.envelope_tolerance_s, lim)
             b = min(max(slope, 1.0 - lim), 1.0 + lim)
