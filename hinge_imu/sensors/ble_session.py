@@ -329,7 +329,9 @@ class BleSession:
     def clock_skew(self) -> SkewReport | None:
         """Each sensor's clock drift against the host and between sensors (clock_skew.py).
 
-        None when no sensor has a fitted clock yet.
+        None before any sensor is connected. A clock is made at connection,
+        before its first packet: until packets arrive its drift reads 0 ppm and
+        its delays NaN.
         """
         clocks = {ln.sensor: ln.clock for ln in self._links if ln.clock is not None}
         return skew_report(clocks) if clocks else None
