@@ -14,14 +14,14 @@ kept ticks then go through the same
 block straight through. So the first rep is judged a moment after
 calibration, every later rep as it happens. Once more reps are seen it
 calibrates again on everything kept, between reps, and carries on with
-new stages (``recalibrate_after_reps``). Every block also goes, from
+new stages (``recalibrate_after_reps``; when, and what the swap tells:
+:mod:`~hinge_imu.core.live_again`). Every block also goes, from
 the first, through the sensor's :class:`~hinge_imu.saturation.SaturationDetector`
 (the reader's): a rep touching a saturated stretch is not judged, as offline.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -29,6 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from hinge_imu.core.calibration import Calibration, NoStanceError, calibrate_grid
+from hinge_imu.core.live_again import AgainSchedule, again_warnings, told_from
 from hinge_imu.core.live_ready import (
     in_opening_pose,
     movement_after_stance_s,
@@ -39,10 +40,9 @@ from hinge_imu.core.live_ready import (
 )
 from hinge_imu.core.live_settings import LiveSettings
 from hinge_imu.core.live_ticks import GridBuffer, from_tick
-from hinge_imu.core.rep_events import RepEvent
 from hinge_imu.core.results import RepResult
 from hinge_imu.core.rules import RuleSet
-from hinge_imu.core.short_stance import BIAS_FROM_STOPS, CALIBRATION_WORDS
+from hinge_imu.core.short_stance import BIAS_FROM_STOPS
 from hinge_imu.core.step import AnalysisStep, merge_steps
 from hinge_imu.core.stream import AnalysisSettings, AnalysisStages, missing_sensor_warnings
 from hinge_imu.core.timegrid import GridChunk, GridResampler
@@ -90,19 +90,13 @@ class LiveAnalyser:
         self._first_s: float | None = None
         self._next_try_s = 0.0
         self._nagged = False
-        #: Reps seen at which to calibrate again (the first due first).
-        self._again_at = sorted(self.live.recalibrate_after_reps)
+        #: When to calibrate again (reps, rests, movements seen since).
+        self._again = AgainSchedule(self.live, self.settings.grid.rate_hz)
         #: Ticks kept (to calibrate again on) until ``again_within_s``.
         self._keeping = True
         #: The data's first ticks are no longer kept (waited over ``keep_max_s``).
         self._opening_dropped = False
-        #: Grid index of the last try at a rest (on upright moments).
-        self._rest_try_k = 0
-        #: … and of the last look for a slip during a movement.
-        self._slip_try_k = 0
         self._reps_seen = 0
-        #: Reps seen at the last calibration (again) on rough opening-cycle biases.
-        self._rough_at = 0
         #: Grid index of the next angle row, and of the last rep's end.
         self._next_row_k = 0
         self._last_end_k = 0
@@ -185,7 +179,7 @@ class LiveAnalyser:
         if again.calibration is None:
             return self._counted(told)
         # The held reps are seen now: a re-calibration due at their count is this one.
-        self._again_at = [n for n in self._again_at if n > self._reps_seen]
+        self._again.seen(self._reps_seen)
         # The rep's end, told by the stages that followed it; the new stages' events from here.
         ended = tuple(e for e in told.events if e.index < row_k)
         return replace(
@@ -226,38 +220,15 @@ class LiveAnalyser:
             self._rep_from_k = self._next_row_k
 
     def _again_due(self, step: AnalysisStep) -> str:
-        """Why to calibrate again now ("" if not): reps seen, a rest, or a long movement.
-
-        A strap that slips at a rest turns its sensor's angles by the slip:
-        the rep detector takes that for a rep, and stays in it, so no rest
-        comes to find the slip before the "rep" ends and is buzzed. So every
-        ``rest_again_s`` of a movement the slips are looked for too ("slip":
-        taken only if a new one is found; the new stages, knowing it, then
-        see no rep there, as offline).
-
-        A rest (a pause between sets) may hold a still stance to calibrate
-        on (on upright moments the lockout rules are not assessed), or show
-        that a strap slipped (``calibrate_grid`` finds it as offline, and the
-        mounting after it; the stages then use that from here on).
-        """
-        rest_k = round(self.live.rest_again_s * self.settings.grid.rate_hz)
-        cal = self.calibration
-        rough = cal is not None and cal.opening_cycles and self._reps_seen > self._rough_at
-        if rough and not step.events:  # a rep's feedback (its bottom) must not wait for this
-            # Biases from the cycles since the opening are off by the pose a fast
-            # lockout misses over the cycles' length: each rep told lengthens them
-            # (back to back, no rep count would ever find the detector between reps).
-            return "reps"
-        if step.in_rep:
-            if step.events:
-                return ""
-            since_k = max(self._rep_from_k or 0, self._slip_try_k)
-            return "slip" if self._next_row_k - since_k >= rest_k else ""
-        if self._again_at and self._reps_seen >= self._again_at[0]:
-            return "reps"
-        since_k = max(self._last_end_k, self._rest_try_k)
-        rested = self._reps_seen > 0 and self._next_row_k - since_k >= rest_k
-        return "rest" if rested else ""
+        """Why to calibrate again now ("" if not): :meth:`AgainSchedule.due`."""
+        return self._again.due(
+            step,
+            self.calibration,
+            self._reps_seen,
+            self._next_row_k,
+            self._rep_from_k,
+            self._last_end_k,
+        )
 
     def _calibrate_again(self, due: str = "reps") -> AnalysisStep:
         """Calibrate again on every tick kept, between reps; new stages from the next row.
@@ -268,13 +239,7 @@ class LiveAnalyser:
         The new stages start where the angle rows stand, led in from the
         last rep's lockout (standing), so no rep is cut or seen twice.
         """
-        if due != "slip":  # a look for a slip is not the re-calibration due at a rep count
-            self._again_at = [n for n in self._again_at if n > self._reps_seen]
-            self._rough_at = self._reps_seen
-        if due == "rest":
-            self._rest_try_k = self._next_row_k
-        if due == "slip":
-            self._slip_try_k = self._next_row_k
+        self._again.taking(due, self._reps_seen, self._next_row_k)
         chunks = self._kept_chunks()
         try:
             cal = self._calibrate(chunks)
@@ -292,30 +257,10 @@ class LiveAnalyser:
         )
         stages, step = self._stages_on(cal, chunks, first_k)
         self.calibration, self._stages = cal, stages
-        # What the new stages found before the next row was told already; the
-        # movement told started ends here for whoever followed it, if the new
-        # stages see no rep there (a slip's; a rep a slip hit goes on, unjudged).
-        ended = RepEvent("rejected", row_k, row_k / rate, reason="a strap slip, not a rep")
-        moved = (ended,) if due == "slip" and not step.in_rep else ()
-        keep = step.t_s >= (row_k - 0.5) / rate
-        step = replace(
-            step,
-            t_s=step.t_s[keep],
-            angles_deg={a: v[keep] for a, v in step.angles_deg.items()},
-            events=(*moved, *(e for e in step.events if e.index >= row_k)),
-            reps=tuple(r for r in step.reps if r.bounds.bottom > self._last_end_k),
-        )
+        step = told_from(step, row_k, rate, self._last_end_k, slip=due == "slip")
         step = self._counted(step)  # a rep held for this (``_judge_again``) counts as seen
-        what = CALIBRATION_WORDS.get(cal.kind, cal.kind)
-        why: tuple[str, ...] = (
-            f"calibrated again at {self._newest_s:.2f} s on the {self._reps_seen} reps "
-            f"seen so far ({what}): the reps from now on use it",
-        )
-        said = {_wording(m) for m in (old.messages if old else ())}
-        news = tuple(m for m in cal.messages if _wording(m) not in said)
-        if old is not None and old.opening_cycles and cal.opening_cycles:
-            why = ()  # again on every rep of such a set: said at the first only
-        return replace(step, calibration=cal, warnings=(*news, *why, *step.warnings))
+        said = again_warnings(old, cal, self._newest_s, self._reps_seen)
+        return replace(step, calibration=cal, warnings=(*said, *step.warnings))
 
     def _kept_chunks(self) -> dict[str, GridChunk]:
         """Every sensor's kept ticks, each as one chunk (sensors with none left out)."""
@@ -422,8 +367,7 @@ class LiveAnalyser:
         self.calibration = cal
         self._stages = stages
         merged = self._counted(merged)
-        self._again_at = [n for n in self._again_at if n > self._reps_seen]
-        self._rough_at = self._reps_seen
+        self._again.calibrated(self._reps_seen)
         warnings = (*cal.messages, *missing_sensor_warnings(self.sensors), *merged.warnings)
         return replace(merged, calibrated=True, calibration=cal, warnings=warnings)
 
@@ -438,8 +382,3 @@ class LiveAnalyser:
                 warnings=("not calibrated yet: stand tall and still for 2 s, then do a hip hinge",)
             )
         return AnalysisStep()
-
-
-def _wording(message: str) -> str:
-    """A message without its numbers: one that only says new times or lengths is no news."""
-    return re.sub(r"[-+]?\d+(\.\d+)?", "#", message)

@@ -29,7 +29,9 @@ sample, and reports events:
 The standing level follows still, near-upright periods between reps and the
 lockouts of reps, so a small drift of the calibration does not move the
 start of every rep; never a rejected movement's low point (a step's, with
-the leg behind), so the first rep after a walk starts where it starts.
+the leg behind), so the first rep after a walk starts where it starts
+(:class:`~hinge_imu.core.rep_standing.StandingLevel`, which also finds the
+start of the next rep).
 """
 
 from __future__ import annotations
@@ -43,11 +45,11 @@ import numpy.typing as npt
 from hinge_imu.core.rep_events import RepEvent, RepSettings, tilt_angle_deg
 from hinge_imu.core.rep_history import DriverHistory
 from hinge_imu.core.rep_metrics import RepBounds
-from hinge_imu.core.windowed import median_list, settle_windows, settled_blocks
+from hinge_imu.core.rep_standing import StandingLevel
+from hinge_imu.core.windowed import median_list, settle_windows
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-IntArray = npt.NDArray[np.int64]
 
 
 _IDLE, _DOWN, _UP = 0, 1, 2
@@ -69,7 +71,6 @@ class RepDetector:
         self._settle_n = max(2, round(self.settings.settle_s * self.rate_hz))
         self._k = self.first_k  # grid index of the next sample
         self._state = _IDLE
-        self._base = 0.0
         self._start = 0
         self._peak = -np.inf
         self._peak_i = 0
@@ -81,8 +82,9 @@ class RepDetector:
         self._tilt_at_min = -np.inf
         # Recent driver values (for the settle test and the back-to-back start).
         self._hist = DriverHistory(self.first_k)
+        #: The standing level, and the search for the next rep's start.
+        self._standing = StandingLevel(self.settings, self._settle_n, self._hist)
         self._win: tuple[BoolArray, FloatArray] | None = None
-        self._blk: tuple[int, FloatArray, FloatArray, IntArray] | None = None
 
     @property
     def in_rep(self) -> bool:
@@ -103,7 +105,8 @@ class RepDetector:
         events: list[RepEvent] = []
         s = self.settings
         settle_n = self._settle_n
-        self._win = self._blk = None
+        self._win = None
+        self._standing.new_chunk()
         j = 0
         m = x.shape[0]
         while j < m:
@@ -153,12 +156,12 @@ class RepDetector:
                 if ev.kind == "finished":
                     # A step's low point (the leg behind) is no standing pose:
                     # following it would start a "rep" at the end of a walk.
-                    self._follow_level(self._min)
-                if v <= self._base + s.start_above_deg:
+                    self._standing.follow(self._min)
+                if v <= self._standing.base + s.start_above_deg:
                     self._state = _IDLE  # not above standing: no movement has begun yet
                     continue
                 # The next rep began at once: it starts where it rose above the standing level.
-                start = self._hist.first_above(lock + 1, i, self._base + s.start_above_deg)
+                start = self._hist.first_above(lock + 1, i, self._standing.base + s.start_above_deg)
                 self._begin(start, events)
                 for k in range(start, i + 1):
                     hv = self._hist.at(k)
@@ -186,7 +189,7 @@ class RepDetector:
                     ev = self._finish(lock, lock + 1)
                     events.append(replace(ev, settled=(i + 1 - settle_n, i + 1)))
                     self._state = _IDLE
-                    self._follow_level(final)
+                    self._standing.follow(final)
         self._k += m
         self._trim()
         return events
@@ -279,92 +282,17 @@ class RepDetector:
     # ---- helpers -------------------------------------------------------------------------
 
     def _idle(self, x: FloatArray, j: int, events: list[RepEvent]) -> int:
-        """Standing: follow the standing level and look for the start of a rep.
+        """Standing, until a rep starts (``StandingLevel.rise``).
 
-        Works in blocks aligned to absolute multiples of the settle window, so
-        the result does not depend on how the data was chunked. Returns the
-        index after the start sample (or the chunk end).
+        Returns the chunk index after the rep's start sample, or the chunk's end.
         """
-        s = self.settings
-        n = self._settle_n
-        m = x.shape[0]
-        while j < m:
-            i = self._k + j
-            if i % n == 0 and m - j >= 2 * n:
-                j = self._idle_blocks(x, j, events)
-                if self._state != _IDLE or j >= m:
-                    return j
-                continue
-            stop = min(m, j + (n - i % n))  # up to the next aligned boundary
-            seg = x[j:stop]
-            above = np.nonzero(seg > self._base + s.start_above_deg)[0]
-            if above.size:
-                at = j + int(above[0])
-                self._hist.push_many(x[j : at + 1])
-                start = self._k + at
-                self._begin(start, events)
-                self._peak, self._peak_i = float(x[at]), start
-                return at + 1
-            self._hist.push_many(seg)
-            j = stop
-            if (self._k + j) % n == 0 and len(self._hist) >= n:
-                w = self._hist.last(n)
-                if np.isfinite(w).all() and float(w.max() - w.min()) < s.settle_range_deg:
-                    level = median_list(w.tolist())
-                    if abs(level) <= s.max_standing_drift_deg:
-                        self._base = level
-        return m
-
-    def _idle_blocks(self, x: FloatArray, j: int, events: list[RepEvent]) -> int:
-        """``_idle`` over whole aligned blocks at once (same result, vectorised).
-
-        ``j`` is at an aligned boundary. Returns where processing stopped: after
-        a rep's start sample, or at the end of the last whole block.
-        """
-        s = self.settings
-        n = self._settle_n
-        j0, all_blocks, level, last_new = self._block_flags(x)
-        b0 = (j - j0) // n
-        # A bounded look-ahead: a rep usually starts within a few seconds.
-        nb = min((x.shape[0] - j) // n, 64)
-        blocks = all_blocks[b0 : b0 + nb]
-        # The standing level in effect during block b: the last settled level
-        # of a block before b (from b0 on), else the current one.
-        prev = last_new[b0 - 1 : b0 + nb - 1] if b0 else np.concatenate(([-1], last_new[: nb - 1]))
-        base = np.where(prev >= b0, level[np.maximum(prev, 0)], self._base)
-        with np.errstate(invalid="ignore"):
-            above = blocks > (base + s.start_above_deg)[:, None]
-        hit = np.flatnonzero(above)
-        if hit.size:
-            at = j + int(hit[0])
-            self._base = float(base[int(hit[0]) // n])
-            self._hist.push_many(x[j : at + 1])
-            start = self._k + at
-            self._begin(start, events)
-            self._peak, self._peak_i = float(x[at]), start
-            return at + 1
-        if last_new[b0 + nb - 1] >= b0:
-            self._base = float(level[last_new[b0 + nb - 1]])
-        self._hist.push_many(x[j : j + nb * n])
-        return j + nb * n
-
-    def _block_flags(self, x: FloatArray) -> tuple[int, FloatArray, FloatArray, IntArray]:
-        """This chunk's whole aligned blocks and what ``_idle_blocks`` reads of them.
-
-        (first block's index in the chunk, blocks (B, settle_n), each
-        block's standing level if it settled there (its median; NaN: not
-        settled, or too far from the stance), the index of the last block up
-        to each that did, −1: none). State-free, so made once per chunk on
-        first use (``update`` clears it).
-        """
-        if self._blk is None:
-            s = self.settings
-            n = self._settle_n
-            j0 = -self._k % n
-            blocks = x[j0 : j0 + (x.shape[0] - j0) // n * n].reshape(-1, n)
-            level, last = settled_blocks(blocks, s.settle_range_deg, s.max_standing_drift_deg)
-            self._blk = (j0, blocks, level, last)
-        return self._blk
+        at = self._standing.rise(x, j, self._k)
+        if at >= x.shape[0]:
+            return at
+        start = self._k + at
+        self._begin(start, events)
+        self._peak, self._peak_i = float(x[at]), start
+        return at + 1
 
     def _ceiling(self) -> float:
         """Highest driver value a lockout may settle at, deg (see the module docstring).
@@ -375,13 +303,9 @@ class RepDetector:
         its peak; left open, it merged with the next movement into a "rep".
         """
         s = self.settings
-        share = self._base + s.lockout_max_share * (self._peak - self._base)
-        return max(min(self._peak - s.lockout_drop_deg, share), self._base + s.start_above_deg)
-
-    def _follow_level(self, level: float) -> None:
-        """The standing level a next rep rises from: the pose the last rep ended in."""
-        if abs(level) <= self.settings.max_standing_drift_deg:
-            self._base = level
+        base = self._standing.base
+        share = base + s.lockout_max_share * (self._peak - base)
+        return max(min(self._peak - s.lockout_drop_deg, share), base + s.start_above_deg)
 
     def _begin(self, start: int, events: list[RepEvent]) -> None:
         self._state = _DOWN
