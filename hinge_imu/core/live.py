@@ -257,7 +257,7 @@ class LiveAnalyser:
         )
         stages, step = self._stages_on(cal, chunks, first_k)
         self.calibration, self._stages = cal, stages
-        step = told_from(step, row_k, rate, self._last_end_k, slip=due == "slip")
+        step = told_from(step, row_k, rate, slip=due == "slip")
         step = self._counted(step)  # a rep held for this (``_judge_again``) counts as seen
         said = again_warnings(old, cal, self._newest_s, self._reps_seen)
         return replace(step, calibration=cal, warnings=(*said, *step.warnings))

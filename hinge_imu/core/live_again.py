@@ -105,14 +105,14 @@ class AgainSchedule:
         return "rest" if rested else ""
 
 
-def told_from(
-    step: AnalysisStep, row_k: int, rate_hz: float, last_end_k: int, slip: bool
-) -> AnalysisStep:
+def told_from(step: AnalysisStep, row_k: int, rate_hz: float, slip: bool) -> AnalysisStep:
     """The new stages' first step from row ``row_k`` on (``slip``: they came for a slip).
 
     What the new stages found before the next row was told already; the
     movement told started ends here for whoever followed it, if the new
     stages see no rep there (a slip's; a rep a slip hit goes on, unjudged).
+    A rep told already is left out where every step's reps are numbered
+    (``LiveAnalyser._counted``).
     """
     ended = RepEvent("rejected", row_k, row_k / rate_hz, reason="a strap slip, not a rep")
     moved = (ended,) if slip and not step.in_rep else ()
@@ -122,7 +122,6 @@ def told_from(
         t_s=step.t_s[keep],
         angles_deg={a: v[keep] for a, v in step.angles_deg.items()},
         events=(*moved, *(e for e in step.events if e.index >= row_k)),
-        reps=tuple(r for r in step.reps if r.bounds.bottom > last_end_k),
     )
 
 

@@ -128,7 +128,7 @@ class RepDetector:
             if not np.isfinite(v):
                 continue
             if i - self._start > s.max_rep_s * self.rate_hz:
-                events.append(self._close(i, "longer than the longest rep"))
+                events.append(self._close("longer than the longest rep"))
                 continue
             if self._state == _DOWN:
                 if v > self._peak:
@@ -333,7 +333,7 @@ class RepDetector:
         kind = "rejected" if reason else "finished"
         return RepEvent(kind, lock, self._t(lock), b, reason)
 
-    def _close(self, i: int, reason: str) -> RepEvent:
+    def _close(self, reason: str) -> RepEvent:
         self._state = _IDLE
         return RepEvent("rejected", self._start, self._t(self._start), reason=reason)
 

@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from hinge_imu.conventions import ANGLE_NAMES
 from hinge_imu.core.calibration import Calibration
-from hinge_imu.core.reps import RepEvent
+from hinge_imu.core.rep_events import RepEvent
 from hinge_imu.core.results import RepResult
 
 __all__ = ["AnalysisStep", "merge_steps"]

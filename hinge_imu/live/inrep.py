@@ -34,8 +34,8 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
+from hinge_imu.core.rep_events import RepEvent, RepSettings, tilt_angle_deg
 from hinge_imu.core.rep_metrics import BOTTOM_BAND_DEG, HIP_FLEXION_KNEES_FORWARD_DEG
-from hinge_imu.core.reps import RepEvent, RepSettings, tilt_angle_deg
 from hinge_imu.core.rules import Condition, RuleSet
 from hinge_imu.core.step import AnalysisStep
 
