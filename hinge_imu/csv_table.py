@@ -1,10 +1,10 @@
 """Tables as plain columns, written as CSV exactly as pandas writes them, without pandas.
 
-Every CSV file hinge-imu writes from a table (``analyse --reps-csv``, the
-report's ``reps.csv``, ``angles.csv``, ``summary.csv``, ``columns.csv``) is
-``csv_text(table)``: the bytes ``to_frame(table).to_csv(index=False,
-lineterminator="\\n")`` gives, made without importing pandas (~0.3 s of a
-command's start). A table maps column names to columns of one of three kinds:
+The rep report of ``analyse --reps-csv`` and the report's ``reps.csv``,
+``angles.csv``, ``summary.csv`` and ``columns.csv`` are ``csv_text(table)``:
+the bytes ``to_frame(table).to_csv(index=False, lineterminator="\\n")``
+gives, made without importing pandas (~0.3 s of a command's start). A table
+maps column names to columns of one of three kinds:
 
 * a numpy float64 array: a cell is numpy's ``str`` of the value (the shortest
   text that reads back as the same number, as pandas writes it); NaN is empty;
@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -58,14 +57,6 @@ def csv_text(table: Table) -> str:
         return head.getvalue() + "".join(",".join(r) + "\n" for r in zip(*cells, strict=True))
     csv.writer(head, lineterminator="\n").writerows(zip(*cells, strict=True))
     return head.getvalue()
-
-
-def write_csv(table: Table, path: str | os.PathLike[str]) -> None:
-    """``csv_text(table)`` into ``path``, UTF-8, all or nothing (the file is replaced whole)."""
-    from hinge_imu.atomic import atomic_write
-
-    with atomic_write(path, newline="") as fh:
-        fh.write(csv_text(table))
 
 
 def _cells(column: Column) -> list[str]:

@@ -45,9 +45,11 @@ def _stem(path: Path) -> str:
 
 def write_reps_csv(session: Session, path: str | os.PathLike[str]) -> None:
     """``session.reps_frame().to_csv(fh, index=False)``, byte for byte, without pandas."""
-    from hinge_imu.csv_table import write_csv
+    from hinge_imu.atomic import atomic_write
+    from hinge_imu.csv_table import csv_text
 
-    write_csv(session.reps_columns(), path)
+    with atomic_write(path, newline="") as fh:
+        fh.write(csv_text(session.reps_columns()))
 
 
 def write_angles_csv(session: Session, path: str | os.PathLike[str]) -> None:
