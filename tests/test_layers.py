@@ -1,7 +1,7 @@
 """The package's floors (docs/architecture.md): nothing imports a module above it.
 
-conventions/errors/samples/saturation/atomic/events ← recording ← core, sensors ← sim, live,
-report ← commands/cli. A violation makes the data flow circular and the
+conventions/errors/samples/saturation/atomic/events/csv_table ← recording ← core,
+sensors ← sim, live, report ← commands/cli. A violation makes the data flow circular and the
 live/offline core no longer reusable on its own.
 """
 
@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parents[1] / "hinge_imu"
-BASE = {"conventions", "errors", "samples", "saturation", "atomic", "events", "data"}
+BASE = {
+    "conventions",
+    "errors",
+    "samples",
+    "saturation",
+    "atomic",
+    "events",
+    "csv_table",
+    "data",
+}
 FLOOR = {
     **dict.fromkeys(BASE, 0),
     "recording": 1,

@@ -11,6 +11,7 @@ import re
 import shutil
 import struct
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -280,3 +281,16 @@ def test_a_folder_gives_its_recordings_in_name_order(tmp_path: Path) -> None:
     empty.mkdir()
     with pytest.raises(HingeImuError, match="no recordings"):
         _expand([str(empty)])
+
+
+def test_the_report_never_imports_pandas(tmp_path: Path) -> None:
+    # pandas takes ~0.3 s to import, a tenth of a 5-minute session's report
+    rec = Path(__file__).resolve().parent.parent / "recordings" / "sim_mistakes_set.csv.gz"
+    args = ["report", str(rec), "--out", str(tmp_path / "r"), "--no-png"]
+    code = (
+        f"import sys; from hinge_imu.cli import main; rc = main({args!r}); "
+        "print(rc, 'pandas' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-2:] == ["0", "False"]
+    assert sorted(p.name for p in (tmp_path / "r").iterdir()) == sorted(["report.pdf", *CSVS])

@@ -1,42 +1,105 @@
-"""The CSV files are a contract: the fast writer of numeric files writes what pandas wrote."""
+"""The CSV files are a contract: the one writer of tables writes what pandas' ``to_csv`` wrote."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pytest
 
+from hinge_imu.core.pipeline import analyse
+from hinge_imu.core.results import Session
+from hinge_imu.core.rules import judge_rep
+from hinge_imu.csv_table import Table, csv_text, from_frame, to_frame
 from hinge_imu.report import exports
 
-
-def _pandas_text(df: pd.DataFrame) -> bytes:
-    return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+RECORDINGS = Path(__file__).resolve().parent.parent / "recordings"
 
 
-def test_numeric_file_is_written_as_pandas_writes_it() -> None:
+def _pandas_text(df: pd.DataFrame) -> str:
+    return df.to_csv(index=False, lineterminator="\n")
+
+
+def test_numeric_table_is_written_as_pandas_writes_it() -> None:
     rng = np.random.default_rng(3)
     angles = np.round(rng.normal(0, 40, 500), 2)
     angles[::7] = np.nan
     angles[1:4] = [-0.0, 0.0, -0.0]  # -0.0 equals 0.0 but is written "-0.0"
     odd = [1e-5, 1e16, -123456.789, 0.1 + 0.2, np.inf, -np.inf, 5e-324, 2.5]
-    rep = pd.array(rng.integers(0, 9, 500), dtype="Int64")
-    rep[rep == 0] = pd.NA
-    df = pd.DataFrame(
-        {
-            "t_s": np.round(np.arange(500) / 50, 3),
-            "rep": rep,
-            "angle_deg": angles,
-            "odd": np.resize(odd, 500),
-            "count": np.arange(500, dtype=np.int64) - 250,
-        }
+    number = rng.integers(0, 9, 500)
+    table: Table = {
+        "t_s": np.round(np.arange(500) / 50, 3),
+        "rep": np.ma.MaskedArray(number, mask=number == 0),
+        "angle_deg": angles,
+        "odd": np.resize(odd, 500),
+        "count": np.arange(500, dtype=np.int64) - 250,
+    }
+    # The frame as pandas itself makes it, Int64 with NA where masked.
+    rep = pd.array(number, dtype="Int64")
+    rep[number == 0] = pd.NA
+    df = pd.DataFrame({**table, "rep": rep})
+    assert csv_text(table) == _pandas_text(df)
+    pd.testing.assert_frame_equal(to_frame(table), df)
+    assert exports.csv_bytes(df) == _pandas_text(df).encode()  # a DataFrame: the same writer
+    empty = {k: v[:0] for k, v in table.items()}
+    assert csv_text(empty) == _pandas_text(df.iloc[:0])
+
+
+def test_python_values_are_written_as_pandas_writes_them() -> None:
+    rows = [
+        {"n": 1, "x": 0.5, "k": 3, "t": "a;b", "none": None, "mixed": 2},
+        {"n": 2, "x": None, "k": None, "t": 'say "x", then y', "none": None, "mixed": 2.5},
+        {"n": 3, "x": -0.0, "k": 4, "t": "two\nlines\r", "none": None, "mixed": -1},
+        {"n": 4, "x": float("nan"), "k": 5, "t": None, "none": None, "mixed": 1e16},
+        {"n": 5, "x": 1e-5, "k": 6, "t": "", "none": None, "mixed": 0},
+    ]
+    names = list(rows[0])
+    table = {n: [r[n] for r in rows] for n in names}
+    df = pd.DataFrame(rows, columns=names)  # pandas reads k and mixed as float64
+    assert csv_text(table) == _pandas_text(df)
+    assert to_frame(table).dtypes.tolist() == df.dtypes.tolist()
+    assert exports.csv_bytes(df) == _pandas_text(df).encode()
+    # An object column keeps its objects: ints with a None are not floats there.
+    obj = pd.DataFrame({"id": pd.Series([1, None, 3], dtype=object), "s": ["a", "b", "c"]})
+    assert csv_text(from_frame(obj)) == _pandas_text(obj)
+    # Names needing quotes; a lone empty cell is quoted by csv; no rows at all.
+    odd_names = {'a,"b"': [1.0, np.nan], "c": ["x", "y"]}
+    assert csv_text(odd_names) == _pandas_text(pd.DataFrame(odd_names))
+    one = {"t_s": np.array([1.0, np.nan])}
+    assert csv_text(one) == _pandas_text(pd.DataFrame(one))
+    no_rows = {n: [] for n in names}
+    assert csv_text(no_rows) == _pandas_text(pd.DataFrame([], columns=names))
+
+
+@pytest.fixture(scope="module")
+def sessions() -> list[Session]:
+    mistakes = analyse(RECORDINGS / "sim_mistakes_set.csv.gz")
+    first = mistakes.reps[0]
+    why = 'pelvis lost, "twice" − 0.8 s'  # quotes, a comma and a sign spelled out in ASCII
+    unjudged = replace(
+        first, not_judged_reason=why, judgement=judge_rep(first.metrics, mistakes.rules, why)
     )
-    assert exports._numeric_csv(df) is not None  # the fast path, not pandas
-    assert exports.csv_bytes(df) == _pandas_text(df)
-    assert exports.csv_bytes(df.iloc[:0]) == _pandas_text(df.iloc[:0])
+    mistakes = replace(mistakes, reps=(unjudged, *mistakes.reps[1:]))
+    return [mistakes, analyse(RECORDINGS / "sim_harsh_arbitrary.csv.gz")]
 
 
-def test_files_with_text_are_left_to_pandas() -> None:
-    df = pd.DataFrame({"rep": [1, 2], "mistakes": ["a;b", 'say "x", then y']})
-    assert exports._numeric_csv(df) is None
-    assert exports.csv_bytes(df) == _pandas_text(df)
-    one = pd.DataFrame({"t_s": [1.0, np.nan]})  # a lone empty cell is quoted by csv
-    assert exports.csv_bytes(one) == _pandas_text(one)
+def test_the_report_files_are_what_pandas_writes_of_their_frames(sessions: list[Session]) -> None:
+    for s in sessions:
+        reps = exports.reps_columns(s)
+        assert exports.csv_bytes(reps).decode() == _pandas_text(exports.reps_frame(s))
+        assert exports.csv_bytes(reps).isascii()
+        angles = exports.angles_columns(s, rate_hz=20)
+        assert exports.csv_bytes(angles).decode() == _pandas_text(exports.angles_frame(s, 20))
+        no_reps = replace(s, reps=())
+        assert exports.csv_bytes(exports.reps_columns(no_reps)).decode() == _pandas_text(
+            exports.reps_frame(no_reps)
+        )
+    summary = exports.summary_columns(sessions)  # two sessions, one row each
+    frame = exports.summary_frame(sessions)
+    assert exports.csv_bytes(summary).decode() == _pandas_text(frame)
+    assert frame["back_rounded_count"].dtype == "Int64"
+    files = {"reps.csv": list(reps), "angles.csv": list(angles), "summary.csv": list(summary)}
+    columns = exports.columns_frame(exports.reps_frame(s), exports.angles_frame(s), frame)
+    assert exports.csv_bytes(exports.columns_columns(files)).decode() == _pandas_text(columns)

@@ -45,24 +45,11 @@ def _stem(path: Path) -> str:
 
 def write_reps_csv(session: Session, path: str | os.PathLike[str]) -> None:
     """``session.reps_frame().to_csv(fh, index=False)``, byte for byte, without pandas."""
-    import csv
-
     from hinge_imu.atomic import atomic_write
+    from hinge_imu.csv_table import csv_text
 
-    cols, rows = session.reps_table()
     with atomic_write(path, newline="") as fh:
-        out = csv.writer(fh, lineterminator="\n")
-        out.writerow(cols)
-        out.writerows([_csv_field(row.get(c)) for c in cols] for row in rows)
-
-
-def _csv_field(value: object) -> object:
-    """A cell as pandas writes it: empty for None and NaN, a float as its shortest repr."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return repr(float(value)) if value == value else ""
-    return value
+        fh.write(csv_text(session.reps_columns()))
 
 
 def write_angles_csv(session: Session, path: str | os.PathLike[str]) -> None:

@@ -22,6 +22,8 @@ from hinge_imu.saturation import Saturation
 if TYPE_CHECKING:
     import pandas as pd
 
+    from hinge_imu.csv_table import Column
+
 #: The angle columns as the analysis makes them: ``t_s``, then ``<angle>_deg``.
 AngleColumns = Mapping[str, npt.NDArray[np.float64]]
 
@@ -167,26 +169,28 @@ class _AngleTable:
     """``Session.angles``: a DataFrame, made from the analysis' columns when first read.
 
     The analysis gives plain numpy columns, so a command that never reads
-    ``angles`` as a table (``analyse`` without ``--angles-csv``) never
-    imports pandas (~0.3 s of a run). A DataFrame given is kept as it is.
+    ``angles`` as a table (``analyse`` without ``--angles-csv``, ``report``:
+    they read ``Session.angle_column``) never imports pandas (~0.3 s of a
+    run). A DataFrame given is kept as it is.
     """
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._key = f"_{name}_value"
 
     def __get__(self, obj: object, owner: type | None = None) -> pd.DataFrame:
         if obj is None:
             raise AttributeError("no default")  # dataclasses: the field is required
-        value = obj.__dict__[self._key]
+        value = obj.__dict__[_ANGLES_KEY]
         if isinstance(value, Mapping):
             import pandas as pd
 
             value = pd.DataFrame(dict(value))
-            obj.__dict__[self._key] = value
+            obj.__dict__[_ANGLES_KEY] = value
         return value
 
     def __set__(self, obj: object, value: pd.DataFrame | AngleColumns) -> None:
-        obj.__dict__[self._key] = value
+        obj.__dict__[_ANGLES_KEY] = value
+
+
+#: Where a Session keeps its angles as given: plain columns or a DataFrame.
+_ANGLES_KEY = "_angles_value"
 
 
 def angle_columns(columns: AngleColumns) -> pd.DataFrame:
@@ -208,7 +212,8 @@ class Session:
 
     Attributes:
         angles: one row per grid sample: ``t_s`` then ``<angle>_deg`` for every
-            name in ``conventions.ANGLE_NAMES`` (NaN where not measurable).
+            name in ``conventions.ANGLE_NAMES`` (NaN where not measurable); a
+            DataFrame when read (``angle_column`` reads one without pandas).
         reps: the reps in time order.
         calibration: sensor → its calibration.
         quality: sensor → its data quality.
@@ -233,13 +238,33 @@ class Session:
     def is_simulated(self) -> bool:
         return "simulated" in " ".join(self.header.values()).lower()
 
+    def angle_column(self, name: str) -> npt.NDArray[np.float64]:
+        """One column of ``angles`` (``t_s`` in s or ``<angle>_deg`` in deg), read-only.
+
+        Read from the analysis' plain columns without making the DataFrame
+        (the report never imports pandas).
+        """
+        angles = self.__dict__[_ANGLES_KEY]
+        if isinstance(angles, Mapping):
+            column = np.asarray(angles[name], dtype=np.float64).view()
+        else:
+            column = angles[name].to_numpy(dtype=np.float64, copy=True)
+        column.flags.writeable = False
+        return column
+
+    @property
+    def samples(self) -> int:
+        """Rows of ``angles`` (grid samples)."""
+        return len(self.angle_column("t_s"))
+
     def rejudge(self, rules: RuleSet) -> Session:
         """The same reps judged by other rules (e.g. a changed threshold)."""
         reps = tuple(
             replace(r, judgement=judge_rep(r.metrics, rules, r.not_judged_reason))
             for r in self.reps
         )
-        return replace(self, rules=rules, reps=reps)
+        # The angles as given: reading ``angles`` would make the DataFrame.
+        return replace(self, rules=rules, reps=reps, angles=self.__dict__[_ANGLES_KEY])
 
     def reps_frame(self) -> pd.DataFrame:
         """The rep report of docs/outputs.md: contract columns first, then extras.
@@ -248,13 +273,18 @@ class Session:
         Extra columns: ``judged``, ``not_judged_reason`` and the extra
         quantities the rules read (see docs/outputs.md).
         """
-        import pandas as pd
+        from hinge_imu.csv_table import to_frame
 
-        cols, rows = self.reps_table()
-        return pd.DataFrame(rows, columns=cols)
+        return to_frame(self.reps_columns())
 
-    def reps_table(self) -> tuple[list[str], list[dict[str, Any]]]:
-        """``reps_frame()`` as column names and one dict per rep (numbers, strings, None)."""
+    def reps_columns(self) -> dict[str, Column]:
+        """``reps_frame()`` as plain columns (numbers, strings, None), without pandas;
+        ``hinge_imu.csv_table.csv_text`` writes them as pandas writes the frame."""
+        from hinge_imu.csv_table import table_from_rows
+
+        return table_from_rows(*self._reps_rows())
+
+    def _reps_rows(self) -> tuple[list[str], list[dict[str, Any]]]:
         rows = []
         kind = "+".join(sorted({c.kind for c in self.calibration.values()}))
         extras = [

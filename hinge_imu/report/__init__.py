@@ -6,7 +6,8 @@
 * ``plots``   — reps overlaid, scores and mistakes (re-exports the timeline)
 * ``tables``  — calibration and data quality, each rep against the thresholds
 * ``compare`` — the progress page across sessions
-* ``exports`` — ``reps.csv``, ``angles.csv``, ``summary.csv``, ``columns.csv`` as DataFrames
+* ``exports`` — ``reps.csv``, ``angles.csv``, ``summary.csv``, ``columns.csv`` as plain
+  columns (written without pandas), or as DataFrames for notebooks
 * ``pdf``     — figures → PDF / PNG bytes
 * ``pages``   — a report's pages planned, then drawn by one process or two
 * ``cores``   — whether a second core is free to draw (measured from /proc/stat)

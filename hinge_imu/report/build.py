@@ -108,7 +108,7 @@ def session_pages(session: Session) -> Iterator[tuple[str, Figure]]:
 
 def _session_plan(session: Session, timelines: Timelines) -> list[tuple[str, Draw]]:
     """(file stem, how to draw it) of every page of one session, in page order."""
-    t = session.angles["t_s"].to_numpy()
+    t = session.angle_column("t_s")
     span = (float(t[0]), float(t[-1])) if t.size else (0.0, 1.0)
     sets = split_sets(session.reps, span)
     if len(sets) > 1:
@@ -243,7 +243,7 @@ def render_report(
     def csv_files() -> dict[str, bytes]:
         return _csv_files(sessions, settings)
 
-    csv_cost = COST_CSV_PER_SAMPLE * sum(len(s.angles) for s in sessions)
+    csv_cost = COST_CSV_PER_SAMPLE * sum(s.samples for s in sessions)
     cost = sum(p.cost for p in plan) + csv_cost
     idle = free_cores(cpu_since) >= PARALLEL_MIN_FREE_CORES
     auto = 2 if cost >= PARALLEL_MIN_COST and idle else 1
@@ -261,18 +261,18 @@ def _csv_files(sessions: Sequence[Session], settings: ReportSettings) -> dict[st
     several = len(sessions) > 1
     for session, folder in zip(sessions, session_folders(sessions), strict=True):
         prefix = f"{folder}/" if several else ""
-        reps = exports.reps_frame(session)
-        angles = exports.angles_frame(session, settings.angles_rate_hz)
+        reps = exports.reps_columns(session)
+        angles = exports.angles_columns(session, settings.angles_rate_hz)
         files[f"{prefix}reps.csv"] = exports.csv_bytes(reps)
         files[f"{prefix}angles.csv"] = exports.csv_bytes(angles)
         if several:
-            files[f"{prefix}summary.csv"] = exports.csv_bytes(exports.summary_frame([session]))
+            files[f"{prefix}summary.csv"] = exports.csv_bytes(exports.summary_columns([session]))
 
-    summary = exports.summary_frame(sessions)
+    summary = exports.summary_columns(sessions)
     files["summary.csv"] = exports.csv_bytes(summary)
     # Every session has the same columns (same rules), so the last one describes them all.
-    columns = exports.columns_frame(reps, angles, summary)
-    files["columns.csv"] = exports.csv_bytes(columns)
+    names = {"reps.csv": list(reps), "angles.csv": list(angles), "summary.csv": list(summary)}
+    files["columns.csv"] = exports.csv_bytes(exports.columns_columns(names))
     return files
 
 

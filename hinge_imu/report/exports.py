@@ -8,21 +8,30 @@ are spelled out. Comma separator, '.' decimal point, no index column, empty
 cell = no value. Units are in the column names (``_s``, ``_deg``) except in
 ``reps.csv``, whose names are fixed by the contract; ``columns.csv`` lists
 every column of every file with its unit. See docs/reports.md.
+
+Each file is made as plain columns (``reps_columns``, ``angles_columns``,
+``summary_columns``, ``columns_columns``) and written by
+``hinge_imu.csv_table.csv_text``, as pandas would write it, without importing
+pandas; ``reps_frame`` … ``columns_frame`` give the same columns as DataFrames.
 """
 
 from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from hinge_imu.conventions import ANGLE_NAMES, REP_METRICS
 from hinge_imu.core.results import Session
+from hinge_imu.csv_table import Column, Table, csv_text, from_frame, table_from_rows, to_frame
 from hinge_imu.report.style import session_name
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Default rate of the fixed time grid of ``angles.csv``, Hz (the hinge is
 #: slower than 2 Hz; 50 Hz keeps every detail at half the size of 100 Hz).
@@ -58,17 +67,20 @@ def ascii_text(text: str) -> str:
     return plain.encode("ascii", "replace").decode("ascii")
 
 
-def _ascii_frame(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object:
-            out[col] = out[col].map(lambda v: ascii_text(v) if isinstance(v, str) else v)
-    return out
+def _ascii_column(column: Column) -> Column:
+    if isinstance(column, np.ndarray):
+        return column
+    return [ascii_text(v) if isinstance(v, str) else v for v in column]
+
+
+def reps_columns(session: Session) -> dict[str, Column]:
+    """``reps.csv`` as plain columns: the contract's rep report (docs/outputs.md) in ASCII."""
+    return {name: _ascii_column(col) for name, col in session.reps_columns().items()}
 
 
 def reps_frame(session: Session) -> pd.DataFrame:
     """``reps.csv``: the contract's rep report (docs/outputs.md), cells in ASCII."""
-    return _ascii_frame(session.reps_frame())
+    return to_frame(reps_columns(session))
 
 
 def _resample(
@@ -86,15 +98,15 @@ def _resample(
     return out
 
 
-def angles_frame(session: Session, rate_hz: float = ANGLES_RATE_HZ) -> pd.DataFrame:
-    """``angles.csv``: every angle on a fixed time grid ``t_s = k / rate_hz``.
+def angles_columns(session: Session, rate_hz: float = ANGLES_RATE_HZ) -> dict[str, Column]:
+    """``angles.csv`` as plain columns: every angle on a fixed time grid ``t_s = k / rate_hz``.
 
-    Columns: ``t_s`` (s), ``rep`` (rep number, empty between reps), then
-    ``<angle>_deg`` for every angle of docs/rules.md (deg; empty where not measured).
+    Columns: ``t_s`` (s), ``rep`` (rep number, masked between reps), then
+    ``<angle>_deg`` for every angle of docs/rules.md (deg; NaN where not measured).
     """
     if not (rate_hz > 0 and math.isfinite(rate_hz)):
         raise ValueError(f"rate_hz must be positive, not {rate_hz}")
-    t_src = session.angles["t_s"].to_numpy(dtype=float)
+    t_src = session.angle_column("t_s")
     if len(t_src) == 0:
         t_new = np.zeros(0)
     else:
@@ -108,13 +120,23 @@ def angles_frame(session: Session, rate_hz: float = ANGLES_RATE_HZ) -> pd.DataFr
         lo = np.searchsorted(t_new, r.metrics.t_start, side="left")
         hi = np.searchsorted(t_new, r.metrics.t_end, side="right")
         number[lo:hi] = r.rep
-    rep = pd.array(number, dtype="Int64")
-    rep[number == 0] = pd.NA
-    data: dict[str, object] = {"t_s": np.round(t_new, 3), "rep": rep}
+    data: dict[str, Column] = {
+        "t_s": np.round(t_new, 3),
+        "rep": np.ma.MaskedArray(number, mask=number == 0),
+    }
     for angle in ANGLE_NAMES:
-        y = session.angles[f"{angle}_deg"].to_numpy(dtype=float)
+        y = session.angle_column(f"{angle}_deg")
         data[f"{angle}_deg"] = np.round(_resample(t_src, y, t_new), 2)
-    return pd.DataFrame(data)
+    return data
+
+
+def angles_frame(session: Session, rate_hz: float = ANGLES_RATE_HZ) -> pd.DataFrame:
+    """``angles.csv``: every angle on a fixed time grid ``t_s = k / rate_hz``.
+
+    Columns: ``t_s`` (s), ``rep`` (rep number, empty between reps), then
+    ``<angle>_deg`` for every angle of docs/rules.md (deg; empty where not measured).
+    """
+    return to_frame(angles_columns(session, rate_hz))
 
 
 def _stats(values: list[float]) -> tuple[float | None, float | None]:
@@ -128,13 +150,13 @@ def _stats(values: list[float]) -> tuple[float | None, float | None]:
 def summary_row(session: Session) -> dict[str, object]:
     """One session in numbers: reps, score, every metric's mean and spread, mistake counts."""
     judged = [r for r in session.reps if r.judged]
-    t = session.angles["t_s"]
+    t = session.angle_column("t_s")
     row: dict[str, object] = {
         "session": ascii_text(session_name(session)),
         "source": ascii_text(session.source),
         "simulated": "true" if session.is_simulated else "false",
         "rules": ascii_text(session.rules.source),
-        "duration_s": round(float(t.iloc[-1] - t.iloc[0]), 2) if len(t) else 0.0,
+        "duration_s": round(float(t[-1] - t[0]), 2) if len(t) else 0.0,
         "reps": len(session.reps),
         "reps_judged": len(judged),
         "reps_bad": sum(r.judgement.bad for r in judged),
@@ -158,23 +180,38 @@ def summary_row(session: Session) -> dict[str, object]:
     return row
 
 
+def summary_columns(sessions: Sequence[Session]) -> dict[str, Column]:
+    """``summary.csv`` as plain columns: one row per session, in the order given;
+    the counts as masked integers (empty where None)."""
+    rows = [summary_row(s) for s in sessions]
+    table = table_from_rows(list(dict.fromkeys(k for row in rows for k in row)), rows)
+    for name, column in table.items():
+        if name.endswith(("_count", "_assessed")) or name.startswith("reps"):
+            count = [v if isinstance(v, int) else 0 for v in column]
+            table[name] = np.ma.MaskedArray(count, mask=[v is None for v in column], dtype=np.int64)
+    return table
+
+
 def summary_frame(sessions: Sequence[Session]) -> pd.DataFrame:
     """``summary.csv``: one row per session, in the order given."""
-    df = pd.DataFrame([summary_row(s) for s in sessions])
-    for col in df.columns:
-        if col.endswith(("_count", "_assessed")) or col.startswith("reps"):
-            df[col] = df[col].astype("Int64")
-    return df
+    return to_frame(summary_columns(sessions))
+
+
+def columns_columns(files: Mapping[str, Iterable[str]]) -> dict[str, Column]:
+    """``columns.csv`` as plain columns: every column of ``files`` (file name → its
+    column names), with its unit and meaning."""
+    rows = []
+    for name, cols in files.items():
+        for col in cols:
+            unit, meaning = describe_column(name, col)
+            rows.append({"file": name, "column": col, "unit": unit, "meaning": meaning})
+    return table_from_rows(["file", "column", "unit", "meaning"], rows)
 
 
 def columns_frame(reps: pd.DataFrame, angles: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     """``columns.csv``: every column of the three files, with its unit and meaning."""
-    rows = []
-    for name, df in (("reps.csv", reps), ("angles.csv", angles), ("summary.csv", summary)):
-        for col in df.columns:
-            unit, meaning = describe_column(name, col)
-            rows.append({"file": name, "column": col, "unit": unit, "meaning": meaning})
-    return pd.DataFrame(rows, columns=["file", "column", "unit", "meaning"])
+    files = {"reps.csv": reps.columns, "angles.csv": angles.columns, "summary.csv": summary.columns}
+    return to_frame(columns_columns({k: [str(c) for c in v] for k, v in files.items()}))
 
 
 _REPS_WORDS = {
@@ -251,52 +288,13 @@ def describe_column(file: str, col: str) -> tuple[str, str]:
     return "", ""
 
 
-def csv_bytes(df: pd.DataFrame) -> bytes:
-    """One export as file content: UTF-8 (ASCII cells), no BOM, no index, '\\n' line ends."""
-    fast = _numeric_csv(df)
-    if fast is not None:
-        return fast.encode("utf-8")
-    text: str = df.to_csv(index=False, lineterminator="\n")
-    return text.encode("utf-8")
+def csv_bytes(table: Table | pd.DataFrame) -> bytes:
+    """One export as file content: UTF-8 (ASCII cells), no BOM, no index, '\\n' line ends.
 
-
-def _numeric_csv(df: pd.DataFrame) -> str | None:
-    """``df.to_csv(index=False, lineterminator="\\n")``, the same text, for a frame of
-    numbers only (``angles.csv``: 180 000 rows an hour, 0.65 s in pandas); None for
-    any other frame.
-
-    pandas writes a float as ``numpy``'s ``astype(str)`` (the shortest text that
-    reads back as the same number) and a missing value as an empty cell; so does
-    this, formatting each distinct value once: an angle rounded to 0.01° takes
-    a few thousand values over a session.
+    A table of plain columns (``reps_columns`` …) or a DataFrame, written as
+    ``to_csv(index=False, lineterminator="\\n")`` writes the DataFrame (without pandas
+    for plain columns).
     """
-    names = [str(c) for c in df.columns]
-    # csv quotes a row of one empty cell and names with separators: pandas does those.
-    if len(names) < 2 or any(set(n) & set(',"\r\n') for n in names):
-        return None
-    cells: list[list[str]] = []
-    for name in df.columns:
-        col = df[name]
-        if isinstance(col.dtype, np.dtype) and col.dtype == np.float64:
-            cells.append(_float_cells(col.to_numpy()))
-        elif isinstance(col.dtype, pd.Int64Dtype) or (
-            isinstance(col.dtype, np.dtype) and col.dtype == np.int64
-        ):
-            missing = col.isna().to_numpy()
-            text = col.to_numpy(dtype=np.int64, na_value=0).astype(str).astype(object)
-            text[missing] = ""
-            cells.append(text.tolist())
-        else:
-            return None
-    return "\n".join([",".join(names), *map(",".join, zip(*cells, strict=True))]) + "\n"
-
-
-def _float_cells(values: npt.NDArray[np.float64]) -> list[str]:
-    """Each value as pandas writes it in a CSV; NaN as an empty cell."""
-    # Distinct by bit pattern, so -0.0 stays "-0.0" (it equals 0.0).
-    bits, index = np.unique(values.view(np.int64), return_inverse=True)
-    distinct = bits.view(np.float64)
-    text = distinct.astype(str).astype(object)
-    text[np.isnan(distinct)] = ""
-    out: list[str] = text[index].tolist()
-    return out
+    if not isinstance(table, Mapping):
+        table = from_frame(table)
+    return csv_text(table).encode("utf-8")

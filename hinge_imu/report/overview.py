@@ -69,9 +69,9 @@ def overview_figure(session: Session, sets: Sequence[RepSet]) -> Figure:
         s = sets[k - 1]
         mid = (s.reps[0].metrics.t_start + s.reps[-1].metrics.t_end) / 2
         ax_score.text(mid, 104, str(k), ha="center", va="bottom", fontsize=7)
-    t_all = session.angles["t_s"]
+    t_all = session.angle_column("t_s")
     if len(t_all):
-        ax_score.set_xlim(float(t_all.iloc[0]), float(t_all.iloc[-1]))
+        ax_score.set_xlim(float(t_all[0]), float(t_all[-1]))
     ax_score.set_ylim(-4, 112)
     ax_score.set_ylabel("Score (0–100)\n100 = no mistake", fontsize=9)
     ax_score.set_xlabel("Time since the recording started (s)", fontsize=9, labelpad=1)
@@ -153,8 +153,8 @@ def _totals(ax: Axes, session: Session, sets: Sequence[RepSet]) -> None:
     ax.axis("off")
     reps = session.reps
     judged = [r for r in reps if r.judged]
-    t = session.angles["t_s"]
-    minutes = (float(t.iloc[-1]) - float(t.iloc[0])) / 60 if len(t) else 0.0
+    t = session.angle_column("t_s")
+    minutes = (float(t[-1]) - float(t[0])) / 60 if len(t) else 0.0
     lines = [
         f"Length: {minutes:.1f} min.   Sets: {len(sets)}.",
         f"Reps found: {len(reps)}, judged: {len(judged)}.",

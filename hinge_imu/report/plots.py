@@ -88,7 +88,7 @@ def _label_index(rep: RepResult, metric: str, y: np.ndarray, session: Session) -
     if metric.endswith("_bottom") or metric == "hip_flexion_peak":
         return rep.bounds.bottom - rep.bounds.start
     if metric == "thigh_inclination_at_hip20":
-        hip = session.angles["hip_flexion_deg"].to_numpy()[rep.bounds.start : rep.bounds.end]
+        hip = session.angle_column("hip_flexion_deg")[rep.bounds.start : rep.bounds.end]
         above = np.flatnonzero(hip >= HIP_FLEXION_KNEES_FORWARD_DEG)
         return int(above[0]) if above.size else int(finite[0])
     if "_min" in metric:
@@ -130,11 +130,11 @@ def reps_overlay_figure(session: Session) -> Figure:
     )
     flagged = [r for r in session.reps if r.judgement.mistakes]
     label = len(flagged) <= OVERLAY_LABELS_MAX
-    t_all_s = session.angles["t_s"].to_numpy()
+    t_all_s = session.angle_column("t_s")
     for ax, angle in zip(axes, TIMELINE_ANGLES, strict=True):
         ax.set_title(ANGLE_LABELS[angle], fontsize=11, loc="left", y=1.0)
         ax.axhline(0, color="#BBBBBB", linewidth=0.6, zorder=0)
-        y_all_deg = session.angles[f"{angle}_deg"].to_numpy()
+        y_all_deg = session.angle_column(f"{angle}_deg")
         curves: dict[str, list[np.ndarray]] = {}
         for rep in order:
             x, y = _normalised(t_all_s, y_all_deg, rep)

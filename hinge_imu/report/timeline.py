@@ -71,16 +71,16 @@ def fired_time_s(session: Session, rep: RepResult, rule_id: str) -> float:
         if metric.endswith(suffix):
             return float(getattr(rep.metrics, attr))
     b = rep.bounds
-    t = session.angles["t_s"].to_numpy()[b.start : b.end]
+    t = session.angle_column("t_s")[b.start : b.end]
     if metric == "thigh_inclination_at_hip20":
-        hip = session.angles["hip_flexion_deg"].to_numpy()[b.start : b.bottom + 1]
+        hip = session.angle_column("hip_flexion_deg")[b.start : b.bottom + 1]
         above = np.flatnonzero(hip >= HIP_FLEXION_KNEES_FORWARD_DEG)
         return float(t[above[0]]) if above.size else float(rep.metrics.t_bottom)
     angle = metric_angle(metric)
     cond = next((c for c in session.rules[rule_id].fires_when if c.metric == metric), None)
     if angle is None or cond is None:
         return float(rep.metrics.t_bottom)
-    y = session.angles[f"{angle}_deg"].to_numpy()[b.start : b.end]
+    y = session.angle_column(f"{angle}_deg")[b.start : b.end]
     # NaN (no data) never holds, so gaps are skipped.
     past = np.flatnonzero([cond.holds(float(v)) for v in y])
     return float(t[past[0]]) if past.size else float(rep.metrics.t_bottom)
@@ -135,7 +135,7 @@ def timeline_windows(
     session: Session, page_s: float = TIMELINE_PAGE_S
 ) -> list[tuple[float, float]]:
     """(from_s, to_s) of each timeline page; pages break between reps, never inside one."""
-    t = session.angles["t_s"].to_numpy()
+    t = session.angle_column("t_s")
     if t.size == 0:
         return [(0.0, 1.0)]
     return split_window(session.reps, (float(t[0]), float(t[-1])), page_s)
@@ -218,7 +218,9 @@ class TimelinePage:
         self.session = session
         # Placed by hand (no layout engine): a layout pass costs as much as drawing.
         self.fig = new_page("", session, layout=False)
-        self.angles = [a for a in TIMELINE_ANGLES if np.isfinite(session.angles[f"{a}_deg"]).any()]
+        self.angles = [
+            a for a in TIMELINE_ANGLES if np.isfinite(session.angle_column(f"{a}_deg")).any()
+        ]
         self.missing = [a for a in TIMELINE_ANGLES if a not in self.angles]
         # Drawn once per PDF for all the pages of a strip height and legend (see
         # SharedLayer): the stamp, the angles' names and scales, the threshold
@@ -227,8 +229,8 @@ class TimelinePage:
         self._layers: dict[tuple[int, frozenset[str]], SharedLayer] = {}
         # One legend per mix of verdicts on a page, made once; the page's is shown.
         self._legends: dict[frozenset[str], Legend] = {}
-        self.t_all_s = session.angles["t_s"].to_numpy()
-        self.y_all_deg = [session.angles[f"{a}_deg"].to_numpy() for a in self.angles]
+        self.t_all_s = session.angle_column("t_s")
+        self.y_all_deg = [session.angle_column(f"{a}_deg") for a in self.angles]
         heights = [1.0] + [3.0] * max(1, len(self.angles))  # the strip's is set by show()
         grid = {"height_ratios": heights, **_TIMELINE_MARGINS}
         axes = self.fig.subplots(len(heights), 1, sharex=True, gridspec_kw=grid)
