@@ -173,13 +173,17 @@ def test_a_valid_recording_is_analysed_without_importing_pandas(
     rec_file: Path, tmp_path: Path
 ) -> None:
     # pandas takes ~0.3 s to import: as long as reading the whole file
+    reps, angles = str(tmp_path / "r.csv"), str(tmp_path / "a.csv")
+    args = ["analyse", str(rec_file), "--reps-csv", reps, "--angles-csv", angles]
     code = (
-        "import sys; from hinge_imu.cli import main; "
-        f"rc = main(['analyse', {str(rec_file)!r}, '--reps-csv', {str(tmp_path / 'r.csv')!r}]); "
+        f"import sys; from hinge_imu.cli import main; rc = main({args!r}); "
         "print(rc, 'pandas' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split()[-2:] == ["0", "False"]
+    # ... and the angles are still what pandas writes of Session.angles
+    expected = analyse(rec_file).angles.to_csv(index=False, float_format="%.3f")
+    assert Path(angles).read_text() == expected
 
 
 def test_the_reps_csv_is_what_pandas_writes(rec_file: Path, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 from hinge_imu.core.pipeline import analyse
 from hinge_imu.core.results import Session
 from hinge_imu.core.rules import judge_rep
-from hinge_imu.csv_table import Table, csv_text, from_frame, to_frame
+from hinge_imu.csv_table import Table, csv_chunks, csv_text, from_frame, to_frame
 from hinge_imu.report import exports
 
 RECORDINGS = Path(__file__).resolve().parent.parent / "recordings"
@@ -71,6 +71,29 @@ def test_python_values_are_written_as_pandas_writes_them() -> None:
     assert csv_text(one) == _pandas_text(pd.DataFrame(one))
     no_rows = {n: [] for n in names}
     assert csv_text(no_rows) == _pandas_text(pd.DataFrame([], columns=names))
+
+
+def test_fixed_decimals_are_written_as_pandas_float_format_writes_them() -> None:
+    # analyse --angles-csv: to_csv(float_format="%.3f"); each value that formats oddly
+    tricky = [np.nan, -0.0, 0.0, -0.0004, 0.0005, 0.0015, 0.0025, 1.0005, -2.0005]
+    tricky += [np.inf, -np.inf, 1e16, -1e16, 1e300, 5e-324, -5e-324, 2.2250738585072014e-308]
+    tricky += [3.0, -7.0, 123456789.1234567, 179.9995, -179.9995]
+    n = len(tricky)
+    table: Table = {
+        "t_s": np.array(tricky),
+        "ints_as_floats": np.arange(n, dtype=np.float64) - 5,
+        "count": np.arange(n, dtype=np.int64),  # integers keep no decimals
+        "rep": np.ma.MaskedArray(np.arange(n), mask=np.arange(n) % 2 == 0),
+        "mixed": [None if i % 3 == 0 else i for i in range(n)],  # read as float64
+    }
+    df = to_frame(table)
+    for decimals in (3, 0, 4):
+        expected = df.to_csv(index=False, lineterminator="\n", float_format=f"%.{decimals}f")
+        assert csv_text(table, float_decimals=decimals) == expected
+    # In blocks of rows the text is the same, whatever the block.
+    assert "".join(csv_chunks(table, 3, rows=4)) == csv_text(table, float_decimals=3)
+    with pytest.raises(ValueError, match="different lengths"):
+        csv_text({"a": np.zeros(2), "b": np.zeros(3)})
 
 
 @pytest.fixture(scope="module")

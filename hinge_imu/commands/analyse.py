@@ -53,10 +53,13 @@ def write_reps_csv(session: Session, path: str | os.PathLike[str]) -> None:
 
 
 def write_angles_csv(session: Session, path: str | os.PathLike[str]) -> None:
+    """``session.angles.to_csv(fh, index=False, float_format="%.3f", lineterminator="\\n")``,
+    byte for byte, without pandas (~0.3 s of a run), a block of rows at a time."""
     from hinge_imu.atomic import atomic_write
+    from hinge_imu.csv_table import csv_chunks
 
     with atomic_write(path, newline="") as fh:
-        session.angles.to_csv(fh, index=False, float_format="%.3f")
+        fh.writelines(csv_chunks(session.angle_table(), float_decimals=3))
 
 
 def _single_threaded_blas() -> None:

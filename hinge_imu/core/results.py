@@ -252,6 +252,10 @@ class Session:
         column.flags.writeable = False
         return column
 
+    def angle_table(self) -> dict[str, npt.NDArray[np.float64]]:
+        """``angles`` as plain columns in their order (``angle_column`` each), without pandas."""
+        return {str(name): self.angle_column(str(name)) for name in self.__dict__[_ANGLES_KEY]}
+
     @property
     def samples(self) -> int:
         """Rows of ``angles`` (grid samples)."""
