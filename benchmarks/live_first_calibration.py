@@ -3,18 +3,22 @@
 Replays a session of ``benchmarks/live_parity.py`` (2 sets of ``--reps``
 reps, random blocks) into :class:`~hinge_imu.core.live.LiveAnalyser` and,
 at every try of its first calibration up to the bottom of true rep
-``--until-rep``, prints what ``_try_calibrate`` weighs:
+``--until-rep``, prints what ``_try_calibrate`` weighed, as live itself
+records it (``LiveAnalyser.last_try``, a ``live_ready.CalibrationTry``; a
+fact live did not weigh at that try is left out):
 
-* ``kind``, ``pose_s``: the calibration on the ticks so far (``NoStance``:
-  none possible yet);
-* ``open``: ``live_ready.in_opening_pose`` (the pose the data opens in);
-* ``seen``: ``live_ready.rep_seen`` on the stages fed those ticks, and
-  ``reps``: the reps they found;
+* ``data``: the least data kept of any sensor, s;
+* the calibration on the ticks so far: its kind (``cycles``: gyro biases
+  from the rep cycles since the opening) and ``pose_s``;
 * ``moments``: the upright moments ``upright_moments`` finds on the ticks
   every sensor has (start + length, s), and the TRUE hip flexion there (deg:
   ~0 at lockout, 30–80 at a rep's bottom or on the way down);
 * ``bias_err``: |calibration's gyro bias − the simulator's| per sensor, deg/s;
-* ``blocks``: the first check that holds the calibration off.
+* ``open``: ``live_ready.in_opening_pose``; ``moved_s``: pelvis movement
+  after the stance; ``clear``: ``live_ready.reads_clear``; ``reps``: the
+  reps the stages on the calibration found, ``seen``: ``live_ready.rep_seen``;
+* ``blocks``: the check that held the calibration off, and what the user
+  is told (``AnalysisStep.waiting``), or ``none: taken``.
 
 Usage::
 
@@ -40,7 +44,7 @@ from live_parity import CONDITIONS
 from hinge_imu.core.arrays import runs
 from hinge_imu.core.calibration import NoStanceError
 from hinge_imu.core.live import LiveAnalyser
-from hinge_imu.core.live_ready import clear, in_opening_pose, rep_seen
+from hinge_imu.core.live_ready import CalibrationTry
 from hinge_imu.core.rules import load_rules
 from hinge_imu.core.step import AnalysisStep
 from hinge_imu.core.timegrid import GridChunk
@@ -50,57 +54,47 @@ from hinge_imu.sim import simulate
 
 
 class Diagnosed(LiveAnalyser):
-    """The live analyser, saying at each try of its first calibration what it weighs."""
+    """The live analyser, printing each try of its first calibration as it weighed it."""
 
     truth: Any = None
     truth_angles: Any = None
     until_s = 0.0
 
     def _try_calibrate(self, final: bool) -> AnalysisStep:
-        if not final and self._newest_s <= self.until_s:
-            print(f"  t {self._newest_s:5.2f} s: {self._diagnose()}")
-        return super()._try_calibrate(final)
+        step = super()._try_calibrate(final)
+        if not final and self._newest_s <= self.until_s and self.last_try is not None:
+            print(f"  t {self._newest_s:5.2f} s: {self._diagnose(self.last_try)}")
+        return step
 
-    def _diagnose(self) -> str:
-        rate = self.settings.grid.rate_hz
-        chunks = self._kept_chunks()
-        need = self.settings.calibration.min_stance_s + self.live.stance_margin_s
-        have_s = [float((~c.gap).sum()) / rate for c in chunks.values()]
-        if "pelvis" not in chunks or min(have_s) < need:
-            return f"blocks: data {min(have_s, default=0):.2f} s < {need:g} s"
-        try:
-            cal = self._calibrate(chunks)
-        except NoStanceError:
-            return "NoStance (not even a turning point with every sensor slow)"
-        lv, cs = self.live, self.settings.calibration
-        opening = in_opening_pose(
-            chunks, cal, lv.upright_opening_s, rate, cs, self.settings.orientation()
-        )
-        axes_clear = all(clear(c) for c in cal.sensors.values())
-        k0 = min(c.k0 for c in chunks.values())
-        _, step = self._stages_on(cal, chunks, k0)
-        seen = rep_seen(step, cal, axes_clear)
-        true_bias = {s: v["errors"]["gyr_bias_dps"] for s, v in self.truth["sensors"].items()}
-        bias_err = " ".join(
-            f"{s[:5]} {np.linalg.norm(np.subtract(c.gyro_bias_dps, true_bias[s])):.1f}"
-            for s, c in cal.sensors.items()
-        )
-        blocks = (
-            f"pose_s {cal.pose_s:.2f} < {lv.upright_min_pose_s:g}"
-            if cal.pose_s < lv.upright_min_pose_s
-            else "opening pose"
-            if not opening
-            else "rep_seen"
-            if not seen
-            else "none"
-        )
-        return (
-            f"{cal.kind} pose_s {cal.pose_s:.2f} open {opening:d} seen {seen:d} "
-            f"reps {len(step.reps)} moments {self._moments(chunks, k0)} "
-            f"bias_err {bias_err} | blocks: {blocks}"
-        )
+    def _diagnose(self, t: CalibrationTry) -> str:
+        """What live weighed at the try ``t`` (its own record), and the truth beside it."""
+        why = f"{t.reason} ({t.words})" if t.reason else "none: taken"
+        facts = [f"data {t.data_s:.2f} s"]
+        cal = t.calibration
+        if cal is not None:
+            true_bias = {s: v["errors"]["gyr_bias_dps"] for s, v in self.truth["sensors"].items()}
+            bias_err = " ".join(
+                f"{s[:5]} {np.linalg.norm(np.subtract(c.gyro_bias_dps, true_bias[s])):.1f}"
+                for s, c in cal.sensors.items()
+            )
+            cycles = " cycles" if cal.opening_cycles else ""
+            facts.append(f"{cal.kind}{cycles} pose_s {cal.pose_s:.2f}")
+            facts.append(f"moments {self._moments(self._kept_chunks())}")
+            facts.append(f"bias_err {bias_err}")
+        facts += [
+            f"{name} {_fmt(v)}"
+            for name, v in (
+                ("open", t.opening),
+                ("moved_s", t.moved_s),
+                ("clear", t.axes_clear),
+                ("reps", t.reps),
+                ("seen", t.rep_seen),
+            )
+            if v is not None
+        ]
+        return f"{' '.join(facts)} | blocks: {why}"
 
-    def _moments(self, chunks: dict[str, GridChunk], k0: int) -> str:
+    def _moments(self, chunks: dict[str, GridChunk]) -> str:
         """The upright moments on the ticks every sensor has, and the true hip flexion there."""
         rate = self.settings.grid.rate_hz
         lo = max(c.k0 for c in chunks.values())
@@ -122,6 +116,10 @@ class Diagnosed(LiveAnalyser):
             hip = float(np.interp(t, ta["t"], ta["hip_flexion"]).mean())
             out.append(f"{(lo + a) / rate:.2f}+{(b - a) / rate:.2f}(hip {hip:.0f})")
         return ",".join(out) or "none"
+
+
+def _fmt(v: bool | float | int) -> str:
+    return f"{v:d}" if isinstance(v, bool | int) else f"{v:.2f}"
 
 
 def session(condition: str, seed: int, reps: int, until_rep: int) -> None:

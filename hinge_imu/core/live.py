@@ -31,6 +31,7 @@ import numpy.typing as npt
 from hinge_imu.core.calibration import Calibration, NoStanceError, calibrate_grid
 from hinge_imu.core.live_again import AgainSchedule, again_warnings, told_from
 from hinge_imu.core.live_ready import (
+    CalibrationTry,
     in_opening_pose,
     movement_after_stance_s,
     reads_clear,
@@ -90,6 +91,8 @@ class LiveAnalyser:
         self._first_s: float | None = None
         self._next_try_s = 0.0
         self._nagged = False
+        #: The newest try of the first calibration (None: none yet; the taken one once calibrated).
+        self.last_try: CalibrationTry | None = None
         #: When to calibrate again (reps, rests, movements seen since).
         self._again = AgainSchedule(self.live, self.settings.grid.rate_hz)
         #: Ticks kept (to calibrate again on) until ``again_within_s``.
@@ -107,6 +110,10 @@ class LiveAnalyser:
     @property
     def calibrated(self) -> bool:
         return self._stages is not None
+
+    def _waiting(self) -> str:
+        """Why not calibrated yet, in words ("" calibrated, or not tried yet)."""
+        return "" if self._stages is not None or self.last_try is None else self.last_try.words
 
     @property
     def in_rep(self) -> bool:
@@ -133,7 +140,9 @@ class LiveAnalyser:
     def update(self, block: SampleBlock) -> AnalysisStep:
         """The next samples of one sensor (a sensor not of the session is ignored)."""
         if block.sensor not in self._grid:
-            return AnalysisStep(calibrated=self.calibrated, in_rep=self.in_rep)
+            return AnalysisStep(
+                calibrated=self.calibrated, in_rep=self.in_rep, waiting=self._waiting()
+            )
         found = self._saturation[block.sensor].update(block.t_s, block.acc_mps2, block.gyr_dps)
         return self._unless_saturated(
             self._analyse_block(block), [(block.sensor, x) for x in found]
@@ -166,7 +175,7 @@ class LiveAnalyser:
                     self._track_rep(step)
             return step
         if self._newest_s < self._next_try_s:
-            return AnalysisStep()
+            return AnalysisStep(waiting=self._waiting())
         self._next_try_s = self._newest_s + self.live.retry_every_s
         self._drop_old_ticks()
         return self._try_calibrate(final=False)
@@ -317,37 +326,40 @@ class LiveAnalyser:
         return self._counted(self._stages.finish())
 
     def _try_calibrate(self, final: bool) -> AnalysisStep:
+        """Calibrate on the ticks kept if they support it; :attr:`last_try` says why not."""
         rate = self.settings.grid.rate_hz
         chunks = self._kept_chunks()
         need = self.settings.calibration.min_stance_s + self.live.stance_margin_s
-        have_s = [float((~c.gap).sum()) / rate for c in chunks.values()]
-        if "pelvis" not in chunks or min(have_s) < min(need, self.live.cycles_min_data_s):
-            return self._nag(final)  # not even a rep's worth of data yet
+        data_s = min((float((~c.gap).sum()) / rate for c in chunks.values()), default=0.0)
+        t = CalibrationTry(self._newest_s, data_s=data_s)
+        if "pelvis" not in chunks:
+            return self._wait(replace(t, reason="no_pelvis"), final)
+        if data_s < min(need, self.live.cycles_min_data_s):
+            return self._wait(replace(t, reason="data"), final)  # not a rep's worth of data yet
         try:
             cal = self._calibrate(chunks)
         except NoStanceError:
-            return self._nag(final)
+            return self._wait(replace(t, reason="no_stance"), final)
+        t = replace(t, calibration=cal)
         cycles = cal.opening_cycles
-        if min(have_s) < need and not cycles:
-            return self._nag(final)  # not even a stance's worth of data yet
-        early = min(have_s) < self.live.upright_wait_s
+        if data_s < need and not cycles:
+            return self._wait(replace(t, reason="stance_data"), final)  # nor a stance's worth
+        early = data_s < self.live.upright_wait_s
         cs = self.settings.calibration
-        ready = (cycles or cal.pose_s >= self.live.upright_min_pose_s) and in_opening_pose(
-            chunks,
-            cal,
-            cs.cycle_opening_s if cycles else self.live.upright_opening_s,
-            rate,
-            cs,
-            self.settings.orientation(),
-        )
+        posed = cycles or cal.pose_s >= self.live.upright_min_pose_s
+        if posed:
+            opening_s = cs.cycle_opening_s if cycles else self.live.upright_opening_s
+            orient = self.settings.orientation()
+            t = replace(t, opening=in_opening_pose(chunks, cal, opening_s, rate, cs, orient))
         # A short stance is taken as upright moments are (its gyro bias is theirs): taken
         # at once, during the first rep, a swaying stance's pelvis read 10° off.
         stops = cal.kind in BIAS_FROM_STOPS
-        if stops and not final and early and not ready:
+        if stops and not final and early and not (posed and t.opening):
             # Upright moments from the data so far, but no rep back up to them yet.
-            return self._nag(final)
+            return self._wait(replace(t, reason="not_opening" if posed else "pose_short"), final)
         axes_clear = reads_clear(cal)
-        moved_s = movement_after_stance_s(chunks["pelvis"], cal, rate, self.settings.calibration)
+        moved_s = movement_after_stance_s(chunks["pelvis"], cal, rate, cs)
+        t = replace(t, moved_s=moved_s, axes_clear=axes_clear)
         enough = (
             (moved_s >= self.live.min_axis_movement_s and axes_clear)
             or moved_s >= self.live.max_axis_wait_s
@@ -355,15 +367,19 @@ class LiveAnalyser:
             or cal.kind == "upright"
         )
         if not (final or enough):
-            return self._nag(final)
+            return self._wait(replace(t, reason="axes"), final)
         # Every sensor from the same tick on (a sensor that started late: lost data before).
         stages, merged = self._stages_on(cal, chunks, min(c.k0 for c in chunks.values()))
-        if stops and not final and early and not rep_seen(merged, cal, axes_clear, cycles):
-            # A walk or a fidget before the first rep shows no flexion axis,
-            # and read on a wrong reference it can pass for a rep: wait for a
-            # rep between two upright moments (the stop or turning point before
-            # it and its lockout), or after them with every axis clear.
-            return self._nag(final)
+        if stops and not final and early:
+            seen = rep_seen(merged, cal, axes_clear, cycles)
+            t = replace(t, reps=len(merged.reps), rep_seen=seen)
+            if not seen:
+                # A walk or a fidget before the first rep shows no flexion axis,
+                # and read on a wrong reference it can pass for a rep: wait for a
+                # rep between two upright moments (the stop or turning point before
+                # it and its lockout), or after them with every axis clear.
+                return self._wait(replace(t, reason="no_rep"), final)
+        self.last_try = t
         self.calibration = cal
         self._stages = stages
         merged = self._counted(merged)
@@ -371,14 +387,16 @@ class LiveAnalyser:
         warnings = (*cal.messages, *missing_sensor_warnings(self.sensors), *merged.warnings)
         return replace(merged, calibrated=True, calibration=cal, warnings=warnings)
 
-    def _nag(self, final: bool) -> AnalysisStep:
+    def _wait(self, tried: CalibrationTry, final: bool) -> AnalysisStep:
+        """Not calibrated: why (``tried``), and once after ``nag_after_s`` what is needed."""
+        self.last_try = tried
         stance_s = self.settings.calibration.min_stance_s
         if final:
             why = f"no calibration: no still standing stance of {stance_s:g} s followed by a hinge"
-            return AnalysisStep(warnings=(why,))
+            return AnalysisStep(warnings=(why,), waiting=tried.words)
         if not self._nagged and self._newest_s > self.live.nag_after_s:
             self._nagged = True
-            return AnalysisStep(
-                warnings=("not calibrated yet: stand tall and still for 2 s, then do a hip hinge",)
-            )
-        return AnalysisStep()
+            do = "stand tall and still for 2 s, then do a hip hinge"
+            why = f"not calibrated yet ({tried.words}): {do}"
+            return AnalysisStep(warnings=(why,), waiting=tried.words)
+        return AnalysisStep(waiting=tried.words)

@@ -10,7 +10,8 @@ taking (docs/analysis.md, "Live").
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 
@@ -25,6 +26,65 @@ from hinge_imu.core.short_stance import BIAS_FROM_STOPS
 from hinge_imu.core.stance import pose_sensor_names, same_pose
 from hinge_imu.core.step import AnalysisStep
 from hinge_imu.core.timegrid import GridChunk
+
+#: Why a try of live's first calibration was refused ("": taken), in the order checked.
+WaitReason = Literal[
+    "",
+    "no_pelvis",
+    "data",
+    "no_stance",
+    "stance_data",
+    "pose_short",
+    "not_opening",
+    "axes",
+    "no_rep",
+]
+
+#: What each refusal tells the user waiting for the first calibration (docs/live.md).
+WAIT_WORDS: dict[WaitReason, str] = {
+    "": "calibrated",
+    "no_pelvis": "no data from the pelvis sensor yet",
+    "data": "too little data yet",
+    "no_stance": "no moment standing still yet",
+    "stance_data": "too little data for a still stance yet",
+    "pose_short": "no rep back up to a moment standing tall yet",
+    "not_opening": "no rep back up standing as you started yet",
+    "axes": "not enough hinging yet to find every flexion axis",
+    "no_rep": "no rep between two moments standing tall yet",
+}
+
+
+@dataclass(frozen=True)
+class CalibrationTry:
+    """One try of live's first calibration: what ``LiveAnalyser._try_calibrate`` weighed, and
+    why it was refused (``reason``; "" taken). A fact it did not weigh is None.
+
+    Attributes:
+        t_s: newest sample time at the try, s.
+        reason: the first check that held the calibration off ("" none).
+        data_s: the least data kept of any sensor that sent some, s.
+        calibration: the calibration weighed (None: none possible yet).
+        opening: it is in the pose the data opens in (``in_opening_pose``).
+        moved_s: pelvis movement after its stance, s (``movement_after_stance_s``).
+        axes_clear: every sensor an angle reads is clear (``reads_clear``).
+        reps: the reps the stages on it found in the ticks kept.
+        rep_seen: one of them counts (``rep_seen``).
+    """
+
+    t_s: float
+    reason: WaitReason = ""
+    data_s: float = 0.0
+    calibration: Calibration | None = None
+    opening: bool | None = None
+    moved_s: float | None = None
+    axes_clear: bool | None = None
+    reps: int | None = None
+    rep_seen: bool | None = None
+
+    @property
+    def words(self) -> str:
+        """The reason as the user is told it."""
+        return WAIT_WORDS[self.reason]
 
 
 def clear(c: SensorCalibration) -> bool:

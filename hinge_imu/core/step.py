@@ -2,8 +2,9 @@
 
 One step type for the offline analysis and live coaching alike. Besides the
 new angle rows, rep events and judged reps it carries flags in the manner of
-x-io Fusion's ``FusionAhrsFlags`` (``calibrated``, ``in_rep``), so a caller
-never reaches into a stage to know where the analysis stands.
+x-io Fusion's ``FusionAhrsFlags`` (``calibrated``, ``in_rep``, and live's
+``waiting``: why not calibrated yet), so a caller never reaches into a
+stage to know where the analysis stands.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class AnalysisStep:
         in_rep: the rep detector is inside a movement at the end of the step.
         calibration: the calibration, only in the step that completed it.
         warnings: things the user should know, one line each.
+        waiting: live, not calibrated yet: why its newest try was refused, in words
+            (``live_ready.WAIT_WORDS``; "" calibrated, or offline).
     """
 
     t_s: FloatArray = field(default_factory=lambda: _EMPTY)
@@ -51,6 +54,7 @@ class AnalysisStep:
     in_rep: bool = False
     calibration: Calibration | None = None
     warnings: tuple[str, ...] = ()
+    waiting: str = ""
 
     @property
     def empty(self) -> bool:
@@ -79,4 +83,5 @@ def merge_steps(steps: Sequence[AnalysisStep]) -> AnalysisStep:
         in_rep=steps[-1].in_rep,
         calibration=next((s.calibration for s in full if s.calibration is not None), None),
         warnings=tuple(w for s in full for w in s.warnings),
+        waiting=steps[-1].waiting,
     )

@@ -30,6 +30,8 @@ class LiveState:
     schedule: str = "every"
     t_s: float = 0.0
     calibrated: bool = False
+    #: Not calibrated yet: why (``AnalysisStep.waiting``; "" not known yet).
+    waiting: str = ""
     angles_deg: dict[str, float] = field(default_factory=dict)
     reps: int = 0
     bad_reps: int = 0
@@ -55,6 +57,12 @@ def rep_line(state: LiveState) -> str:
         verdict = f"score {_fmt(state.last_score)}"
         verdict += f", mistakes: {', '.join(state.last_mistakes)}" if state.last_mistakes else ""
     return f"rep {state.last_rep} at {state.t_s:.2f} s: {verdict}"
+
+
+def waiting_line(state: LiveState) -> str:
+    """What the view says before the calibration: what to do, and why live still waits."""
+    why = f" (not calibrated: {state.waiting})" if state.waiting else ""
+    return f"stand tall and still to calibrate{why}"
 
 
 class LiveDisplay:
@@ -130,7 +138,7 @@ class LiveDisplay:
         head = Text(
             f"{state.source}  t = {state.t_s:7.1f} s   reps {state.reps}  (bad {state.bad_reps})"
             f"   schedule: {state.schedule}"
-            + ("" if state.calibrated else "   — stand tall and still to calibrate"),
+            + ("" if state.calibrated else f"   — {waiting_line(state)}"),
             style="bold",
         )
         last = Text(rep_line(state) if state.last_rep is not None else "no rep yet")

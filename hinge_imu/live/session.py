@@ -201,6 +201,7 @@ class LiveSession:
         for msg in step.warnings:
             self.warn(msg)
         again = self.state.calibrated
+        self.state.waiting = step.waiting
         if step.calibration is not None and not again:
             self._on_calibrated(step.calibration, again)
         if len(step.t_s):
