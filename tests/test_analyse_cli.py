@@ -186,6 +186,32 @@ def test_a_valid_recording_is_analysed_without_importing_pandas(
     assert Path(angles).read_text() == expected
 
 
+def test_piped_output_is_whole_plain_lines_and_data_is_never_markup(rec_file: Path) -> None:
+    # Piped (a log file, grep): no rich import (0.05 s), every line whole
+    # (rich wrapped the calibration line at 80 columns), and a warning's
+    # brackets printed as they are, not read as rich markup.
+    session = analyse(rec_file)
+    odd = replace(session, warnings=("data[1]: [bold]not[/bold] markup [/x]",))
+    code = (
+        "import pickle, sys\n"
+        "from hinge_imu.commands._analyse_table import print_session\n"
+        "print_session(pickle.loads(sys.stdin.buffer.read()))\n"
+        "print('rich' in sys.modules)\n"
+    )
+    import pickle
+
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=pickle.dumps(odd), capture_output=True, check=True
+    ).stdout.decode()
+    lines = out.splitlines()
+    assert lines[-1] == "False"
+    assert "  warning: data[1]: [bold]not[/bold] markup [/x]" in lines
+    cal = [ln for ln in lines if "calibration ok" in ln]
+    assert len(cal) == len(session.calibration)
+    assert all("gyro bias" in ln and "accelerometer" in ln for ln in cal)
+    assert "[bold" not in out.replace("[bold]not[/bold]", "")
+
+
 def test_the_reps_csv_is_what_pandas_writes(rec_file: Path, tmp_path: Path) -> None:
     session = analyse(rec_file)
     # a rep not judged: empty cells, and a reason needing quotes
