@@ -1,6 +1,8 @@
 """One sensor's stage after calibration: grid ticks → orientation → segment angles.
 
-:class:`SensorChain` subtracts the gyro bias per tick (the calibration's
+:class:`SensorChain` corrects the accelerometer where the calibration
+fitted its scale and offset (``acc_fit.py``: every tick the stages read,
+live and offline alike), subtracts the gyro bias per tick (the calibration's
 track, then, live, the bias measured at each rest as it ends:
 ``rest_bias.py``), runs the orientation filter (``orientation.py``;
 restarted after a long gap) and turns its vertical into the segment's
@@ -12,10 +14,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
 
+from hinge_imu.core.acc_fit import AccCorrection
 from hinge_imu.core.angles import sagittal_angle_deg, segment_angles_deg, vertical_in_sensor
 from hinge_imu.core.arrays import norm_rows
 from hinge_imu.core.orientation import OrientationSettings, OrientationTracker
@@ -39,7 +43,10 @@ class SensorChain:
         bias: BiasTrack | None = None,
         rest: RestBias | None = None,
         at_rest_angle: bool = True,
+        acc: AccCorrection | None = None,
     ):
+        #: The accelerometer's fitted scale and offset (applied only where its gate passed).
+        self.acc = acc
         #: The gyro bias over the ticks the calibration looked at (offline: all of them).
         self.bias = bias
         #: Tracks the bias at the rests after ``bias.end_k`` (live), causally.
@@ -114,12 +121,18 @@ class SensorChain:
             return
         f = lo + int(first[0])
         n = min(len(c) - f, round(self.tracker.settings.lead_in_s * self.rate_hz) + 1)
-        self.tracker.lead_in(c.acc_mps2[f:], c.gyr_dps[f:], ~c.gap[f:], self._bias_dps(c.k0 + f, n))
+        # The ticks in hand stay as recorded (offline: the whole recording, not copied).
+        acc = self._corrected(c.acc_mps2[f : f + n])
+        self.tracker.lead_in(acc, c.gyr_dps[f:], ~c.gap[f:], self._bias_dps(c.k0 + f, n))
         # The data starts at tick f: the filter carries on there instead of restarting.
         self._led_in_k = c.k0 + f
 
+    def _corrected(self, acc_mps2: FloatArray) -> FloatArray:
+        """The readings (N, 3) m/s² as the calibration read them (``Calibration.correct_acc``)."""
+        return acc_mps2 if self.acc is None else self.acc.apply(acc_mps2)
+
     def update(self, chunk: GridChunk) -> FloatArray:
-        """The next grid ticks as (M, 3), deg; NaN in long gaps.
+        """The next grid ticks (as recorded) as (M, 3), deg; NaN in long gaps.
 
         Columns: sagittal and frontal angle from the orientation filter, and
         the sagittal angle from the accelerometer's direction alone (true
@@ -127,6 +140,9 @@ class SensorChain:
         """
         if len(chunk) == 0:
             return np.zeros((0, 3))
+        acc_mps2 = self._corrected(chunk.acc_mps2)
+        if acc_mps2 is not chunk.acc_mps2:
+            chunk = replace(chunk, acc_mps2=acc_mps2)
         if (
             self.rest is not None
             and self.bias is not None

@@ -276,13 +276,13 @@ class LiveAnalyser:
         return {s: c for s, c in ((s, k.joined()) for s, k in self._kept.items()) if c}
 
     def _calibrate(self, chunks: dict[str, GridChunk]) -> Calibration:
-        st = self.settings
-        cs = st.calibration
+        st, cs = self.settings, self.settings.calibration
         if self._opening_dropped:
             # The rep cycles are counted from the data's opening (a set starts
             # standing): the first tick kept is no opening.
             cs = replace(cs, cycle_opening_max_steady_s=0.0)
-        return calibrate_grid(chunks, st.grid.rate_hz, cs, st.orientation(), st.rest_bias)
+        fit = st.acc_fit  # each accelerometer fitted on the rests kept (offline: on all)
+        return calibrate_grid(chunks, st.grid.rate_hz, cs, st.orientation(), st.rest_bias, fit)
 
     def _stages_on(
         self, cal: Calibration, chunks: dict[str, GridChunk], first_k: int

@@ -131,7 +131,8 @@ def in_opening_pose(
             motion_bias_estimation=est or orientation.motion_bias_estimation,
         )
         end = first + max(n_open, round(orientation.lead_in_s * rate_hz))
-        up = vertical_over(c.acc_mps2[first:end], c.gyr_dps[first:end], valid[first:end], filt)
+        acc = cal.correct_acc(s, c.acc_mps2[first:end])  # as the calibration read it
+        up = vertical_over(acc, c.gyr_dps[first:end], valid[first:end], filt)
         off_deg = float(angle_between_deg(up[:n_open].mean(axis=0), cal.R_S_B(s)[:, 2]))
         differ += off_deg > settings.pose_tolerance_deg
     return bool(same_pose(np.array(differ), len(pose)))
@@ -166,15 +167,22 @@ def tells_news(
 ) -> bool:
     """``new`` tells something ``old`` did not: another kind (a still stance after a short one
     or upright moments; or the data so far no longer shows the old one's), a slip, an axis
-    now clear or ok; after one from the opening's rep cycles, one on at least
-    ``settled_pose_s`` of the standing pose)."""
+    now clear or ok, an accelerometer now corrected (``acc_fit``: rest pairs enough at
+    last); after one from the opening's rep cycles, one on at least ``settled_pose_s``
+    of the standing pose)."""
     cleared = any(s not in was_clear and clear(c) for s, c in new.sensors.items())
     now_ok = any(c.ok and not old.sensors[s].ok for s, c in new.sensors.items() if s in old.sensors)
+    now_ok |= bool(_corrected(new) - _corrected(old))
     # A bias from the rep cycles since the opening is rough (a few °/s): one on
     # ``settled_pose_s`` of upright moments is news (SIMULATED: steps read as reps
     # otherwise; on the 0.45 s of moments after set 1 a vertical read 11° off).
     rough = old.opening_cycles and not new.opening_cycles and new.pose_s >= settled_pose_s
     return new.kind != old.kind or rough or new_slip(old, new) or cleared or now_ok
+
+
+def _corrected(cal: Calibration) -> set[str]:
+    """The sensors whose accelerometer ``cal`` corrects."""
+    return {s for s, fit in cal.acc.items() if fit.applied}
 
 
 def tilts_cycles(old: Calibration, new: Calibration, limit_deg: float) -> bool:

@@ -129,10 +129,9 @@ def analyse(
     if "pelvis" not in rec.sensors or len(rec.sensors["pelvis"]) == 0:
         raise RecordingError("no pelvis sensor (the pelvis sensor is required)", rec.source or None)
     grid = grid_recording(rec, st)
-    cal = calibrate_recording(rec, st, grid)
     # Offline's look at the whole recording: each accelerometer's scale and
-    # offset where the calibration fitted them; the stages read it corrected.
-    grid = {n: replace(c, acc_mps2=cal.correct_acc(n, c.acc_mps2)) for n, c in grid.items()}
+    # offset where the calibration fitted them (the stages read it corrected).
+    cal = calibrate_recording(rec, st, grid)
     stages = AnalysisStages(cal, rs, st, side=rec.side)
     names = rec.ordered_sensor_names()
     t_parts: list[np.ndarray] = []

@@ -77,9 +77,9 @@ class AnalysisSettings:
     #: accelerometer's error (a few degrees); more says the accelerometer
     #: was not at rest (a knock, a step).
     lockout_max_correction_deg: float = 2.5
-    #: Offline only: fit each accelerometer's per-axis scale and offset on the
-    #: whole recording's rests and correct it (``acc_fit.py``; None: never).
-    #: The live analyser does not use it.
+    #: Fit each accelerometer's per-axis scale and offset on the rests of the
+    #: data calibrated on and correct it (``acc_fit.py``; None: never):
+    #: offline the whole recording's, live the ticks kept so far.
     acc_fit: AccFitSettings | None = field(default_factory=AccFitSettings)
 
     def orientation(
@@ -177,6 +177,8 @@ class AnalysisStages:
                 self.calibration.bias_track(s),
                 self._live_rest_bias(s),
                 at_rest_angle=s == _AT_REST_SENSOR,
+                # As the calibration read it (its mountings were found on it).
+                acc=self.calibration.acc.get(s),
             )
             for s in self.sensors
         }
