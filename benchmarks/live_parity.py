@@ -24,6 +24,10 @@ condition:
   deg: the median session and the worst;
 * ``truth l/o``: mean |estimate − truth| hip flexion peak, live / offline,
   over the sessions (reps judged, bottoms within 0.6 s of the truth's), deg;
+* ``pelv_lo l/o``: … pelvic tilt at the lockout (where the accelerometer's
+  scale and offset errors show most: ``core/acc_fit.py``), deg;
+* ``pelv_lo``: mean |live − offline| pelvic tilt at the lockout over the
+  paired reps, deg: the median session and the worst;
 * ``recal``: sessions where live calibrated again.
 
 Usage::
@@ -130,6 +134,7 @@ def run(job: tuple[str, int, int, tuple[int, ...] | None, int]) -> dict[str, Any
     differ = 0
     unassessed = 0
     hip: list[float] = []
+    pelvis: list[float] = []
     for orep in offline:
         lr = max(live_reps, key=lambda r: _iou(r.metrics, orep.metrics), default=None)
         if lr is None or _iou(lr.metrics, orep.metrics) < SAME_REP_IOU:
@@ -137,6 +142,9 @@ def run(job: tuple[str, int, int, tuple[int, ...] | None, int]) -> dict[str, Any
         paired += 1
         if lr.judged and orep.judged:
             hip.append(abs(lr.metrics.hip_flexion_peak - orep.metrics.hip_flexion_peak))
+            lo, oo = lr.metrics.pelvic_tilt_lockout, orep.metrics.pelvic_tilt_lockout
+            if lo is not None and oo is not None:
+                pelvis.append(abs(lo - oo))
             pairs = list(zip(lr.judgement.verdicts, orep.judgement.verdicts, strict=True))
             fired = {
                 v.rule_id for v, w in pairs if v.assessed and w.assessed and v.fired != w.fired
@@ -146,18 +154,22 @@ def run(job: tuple[str, int, int, tuple[int, ...] | None, int]) -> dict[str, Any
         elif lr.judged != orep.judged:
             differ += 1
 
-    def truth_err(reps: Any) -> float:
+    def truth_err(reps: Any, angle: str = "hip_flexion_peak") -> float:
         errs = []
         for tr in truth:
             r = min(reps, key=lambda r: abs(r.metrics.t_bottom - tr["t_bottom"]), default=None)
             if r is not None and r.judged and abs(r.metrics.t_bottom - tr["t_bottom"]) < 0.6:
-                errs.append(abs(r.metrics.hip_flexion_peak - tr["hip_flexion_peak"]))
+                value = getattr(r.metrics, angle)
+                if value is not None and tr.get(angle) is not None:
+                    errs.append(abs(value - tr[angle]))
         return float(np.mean(errs)) if errs else float("nan")
 
     return {
         "condition": condition,
         "err_live": truth_err(live_reps),
         "err_off": truth_err(offline),
+        "pelv_live": truth_err(live_reps, "pelvic_tilt_lockout"),
+        "pelv_off": truth_err(offline, "pelvic_tilt_lockout"),
         "seed": seed,
         "coach": coach,
         "same": same,
@@ -166,6 +178,7 @@ def run(job: tuple[str, int, int, tuple[int, ...] | None, int]) -> dict[str, Any
         "differ": differ,
         "unassessed": unassessed,
         "hip": float(np.mean(hip)) if hip else float("nan"),
+        "pelvis": float(np.mean(pelvis)) if pelvis else float("nan"),
         "recal": len(cal_t) - 1,
         "n_live": len(live_reps),
         "n_off": len(offline),
@@ -176,9 +189,14 @@ def _row(c: str, rs: list[dict[str, Any]]) -> str:
     coach = [r["coach"] for r in rs]
     hips = [r["hip"] for r in rs if r["hip"] == r["hip"]]
     hip = f"{statistics.median(hips):4.1f}/{max(hips):5.1f}" if hips else "–"
+    pds = [r["pelvis"] for r in rs if r["pelvis"] == r["pelvis"]]
+    pd = f"{statistics.median(pds):4.2f}/{max(pds):4.2f}" if pds else "–"
     el = [r["err_live"] for r in rs if r["err_live"] == r["err_live"]]
     eo = [r["err_off"] for r in rs if r["err_off"] == r["err_off"]]
     err = f"{np.mean(el) if el else np.nan:4.1f}/{np.mean(eo) if eo else np.nan:4.1f}"
+    pl = [r["pelv_live"] for r in rs if r["pelv_live"] == r["pelv_live"]]
+    po = [r["pelv_off"] for r in rs if r["pelv_off"] == r["pelv_off"]]
+    pelv = f"{np.mean(pl) if pl else np.nan:4.2f}/{np.mean(po) if po else np.nan:4.2f}"
     paired = sum(r["paired"] for r in rs)
     return (
         f"{c:18s} {statistics.median(coach):4.0f}/{max(coach):3d} "
@@ -186,7 +204,7 @@ def _row(c: str, rs: list[dict[str, Any]]) -> str:
         f"{sum(r['same_iv'] for r in rs):3d}/{len(rs):<3d} "
         f"{sum(r['differ'] for r in rs):3d}/{paired:<3d} "
         f"{sum(r['unassessed'] for r in rs):3d}/{paired:<3d} {hip:>11s} {err:>10s} "
-        f"{sum(r['recal'] > 0 for r in rs):3d}"
+        f"{pd:>10s} {pelv:>11s} {sum(r['recal'] > 0 for r in rs):3d}"
     )
 
 
@@ -223,7 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     head = ("condition", "coach", "same_n", "same_iv", "verd", "n/a", "hip_pk", "truth l/o")
     print(f"{head[0]:18s} {head[1]:>9s} {head[2]:>7s} {head[3]:>7s} {head[4]:>7s} ", end="")
-    print(f"{head[5]:>7s} {head[6]:>11s} {head[7]:>10s} {'recal':>6s}")
+    print(f"{head[5]:>7s} {head[6]:>11s} {head[7]:>10s} {'pelv_lo':>10s} ", end="")
+    print(f"{'pelv_lo l/o':>11s} {'recal':>6s}")
     for c in conds:
         rs = [r for r in results if r["condition"] == c]
         print(_row(c, rs))
@@ -232,8 +251,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"   seed {r['seed']}: coach {r['coach']} reps {r['n_live']}/{r['n_off']} "
                     f"same {r['same']}/{r['same_iv']} differ {r['differ']}/{r['paired']} "
-                    f"n/a {r['unassessed']} hip {r['hip']:.1f} (vs truth: live "
-                    f"{r['err_live']:.1f}, offline {r['err_off']:.1f}) recal {r['recal']}"
+                    f"n/a {r['unassessed']} hip {r['hip']:.1f} pelvic lockout "
+                    f"{r['pelvis']:.2f} (vs truth: live "
+                    f"{r['err_live']:.1f}, offline {r['err_off']:.1f}; pelvic lockout "
+                    f"{r['pelv_live']:.2f}, {r['pelv_off']:.2f}) recal {r['recal']}"
                 )
     return 0
 

@@ -1,4 +1,4 @@
-"""Offline accelerometer calibration: each sensor's per-axis scale and offset.
+"""Accelerometer calibration: each sensor's per-axis scale and offset, from its rests.
 
 Real accelerometers read each axis with its own scale (±10 %) and offset
 (up to ~0.5 m/s²). In the stance's own pose that cancels (every angle is
@@ -6,7 +6,7 @@ relative to the stance), in other poses it tilts the vertical by a few
 degrees, most visibly at the lockout after a rep (docs/analysis.md,
 "Limits", "Accelerometer offsets and scale errors").
 
-The whole recording tells them: between two rests the velocity does not
+Rests tell them: between two rests the velocity does not
 change, so the specific force, turned into the first rest's frame by the
 bias-free gyro alone, averages to gravity as read at that rest, the next
 rest reads the same gravity, and every rest reads g. With the true specific
@@ -14,10 +14,13 @@ force ``f = (m - offset) / scale`` per axis (``m`` the reading) all three
 are linear in ``1 / scale`` and ``offset / scale``; the magnitude is taken
 linearised and iterated, and a prior pulls toward scale 1 and offset 0.
 
-Offline only: :func:`fit_acc` needs the rests on both sides of the
-movement. ``calibration.calibrate`` runs it after the gyro bias tracks and
-corrects the grid before every later stage; ``pipeline.analyse`` feeds the
-stages the corrected grid (``Calibration.acc``). Live does not use it.
+:func:`fit_acc` needs rests on both sides of movements: offline the whole
+recording has them, live the ticks it kept once a set or so is in them
+(before that the gate refuses: too few rest pairs). ``calibration.calibrate``
+runs it after the gyro bias tracks and corrects the grid before every later
+stage; the stages built on the calibration read every tick corrected the
+same way (``Calibration.acc``, applied in ``chain.SensorChain``), live and
+offline alike.
 """
 
 from __future__ import annotations
@@ -337,7 +340,7 @@ def accelerometer_fits(
     quiet_ticks: Mapping[str, tuple[BoolArray, FloatArray]],
     fs: AccFitSettings,
 ) -> dict[str, AccCorrection]:
-    """Each sensor's accelerometer scale and offset from the whole data's rests (offline).
+    """Each sensor's accelerometer scale and offset from the data's rests.
 
     The calibration stage (``calibration.calibrate``), right after the gyro
     bias tracks; ``quiet_ticks``: sensor → ``stance.quiet`` of all its samples.

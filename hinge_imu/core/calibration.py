@@ -26,9 +26,9 @@
    fitted again after a slip in lost data).
 7. :func:`verdict`: each sensor ok or not, and why.
 
-Offline only (given ``acc_fit``), right after the gyro bias tracks:
+Given ``acc_fit`` (offline and live), right after the gyro bias tracks:
 :func:`accelerometer_fits` (``acc_fit.py``) fits each accelerometer's
-per-axis scale and offset on the whole data's rests and, where its gate
+per-axis scale and offset on the data's rests and, where its gate
 passes, stages 2–7 run on the corrected accelerometer.
 
 Every threshold is a named field of ``CalibrationSettings`` with its unit.
@@ -221,7 +221,7 @@ def calibrate(
 ) -> Calibration:
     """Calibrate every sensor from grid data: the stages above, in order.
 
-    ``acc_fit``: fit and correct the accelerometers first (offline; None: not).
+    ``acc_fit``: fit and correct the accelerometers first (None: not).
     Raises NoStanceError when no still standing period exists.
     """
     cs = settings or CalibrationSettings()
@@ -272,7 +272,7 @@ def calibrate_grid(
 ) -> Calibration:
     """Calibrate from each sensor's grid ticks: the one entry of offline and live.
 
-    ``acc_fit``: offline only, fit and correct the accelerometers (``calibrate``).
+    ``acc_fit``: fit and correct the accelerometers (``calibrate``; None: not).
 
     The chunks may differ in length and start (the first tick of any sensor
     is where the data starts); a sensor short at either end counts as lost

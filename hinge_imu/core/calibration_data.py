@@ -51,8 +51,9 @@ class Calibration:
     #: The gyro biases come from whole rep cycles since the data's opening
     #: (no stance at all and scarce steady moments: ``opening_cycles.opening_to_lockout_bias``).
     opening_cycles: bool = False
-    #: sensor → its accelerometer fit (offline only; ``acc_fit.py``); the
-    #: grid's accelerometer is corrected where ``applied``.
+    #: sensor → its accelerometer fit (``acc_fit.py``); where ``applied`` the
+    #: later calibration stages read the accelerometer corrected, as do the
+    #: stages built on this calibration (``chain.SensorChain``).
     acc: Mapping[str, AccCorrection] = field(default_factory=dict)
 
     def correct_acc(self, sensor: str, acc_mps2: FloatArray) -> FloatArray:
