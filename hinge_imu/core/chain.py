@@ -46,7 +46,7 @@ class SensorChain:
         acc: AccCorrection | None = None,
     ):
         #: The accelerometer's fitted scale and offset (applied only where its gate passed).
-        self.acc = acc
+        self.acc = acc or AccCorrection()
         #: The gyro bias over the ticks the calibration looked at (offline: all of them).
         self.bias = bias
         #: Tracks the bias at the rests after ``bias.end_k`` (live), causally.
@@ -122,14 +122,10 @@ class SensorChain:
         f = lo + int(first[0])
         n = min(len(c) - f, round(self.tracker.settings.lead_in_s * self.rate_hz) + 1)
         # The ticks in hand stay as recorded (offline: the whole recording, not copied).
-        acc = self._corrected(c.acc_mps2[f : f + n])
+        acc = self.acc.apply(c.acc_mps2[f : f + n])
         self.tracker.lead_in(acc, c.gyr_dps[f:], ~c.gap[f:], self._bias_dps(c.k0 + f, n))
         # The data starts at tick f: the filter carries on there instead of restarting.
         self._led_in_k = c.k0 + f
-
-    def _corrected(self, acc_mps2: FloatArray) -> FloatArray:
-        """The readings (N, 3) m/s² as the calibration read them (``Calibration.correct_acc``)."""
-        return acc_mps2 if self.acc is None else self.acc.apply(acc_mps2)
 
     def update(self, chunk: GridChunk) -> FloatArray:
         """The next grid ticks (as recorded) as (M, 3), deg; NaN in long gaps.
@@ -140,7 +136,7 @@ class SensorChain:
         """
         if len(chunk) == 0:
             return np.zeros((0, 3))
-        acc_mps2 = self._corrected(chunk.acc_mps2)
+        acc_mps2 = self.acc.apply(chunk.acc_mps2)  # as the calibration read it
         if acc_mps2 is not chunk.acc_mps2:
             chunk = replace(chunk, acc_mps2=acc_mps2)
         if (

@@ -172,12 +172,13 @@ def tells_news(
     of the standing pose)."""
     cleared = any(s not in was_clear and clear(c) for s, c in new.sensors.items())
     now_ok = any(c.ok and not old.sensors[s].ok for s, c in new.sensors.items() if s in old.sensors)
-    now_ok |= bool(_corrected(new) - _corrected(old))
+    fitted = bool(_corrected(new) - _corrected(old))
     # A bias from the rep cycles since the opening is rough (a few °/s): one on
     # ``settled_pose_s`` of upright moments is news (SIMULATED: steps read as reps
     # otherwise; on the 0.45 s of moments after set 1 a vertical read 11° off).
     rough = old.opening_cycles and not new.opening_cycles and new.pose_s >= settled_pose_s
-    return new.kind != old.kind or rough or new_slip(old, new) or cleared or now_ok
+    news = new.kind != old.kind or rough or new_slip(old, new)
+    return news or cleared or now_ok or fitted
 
 
 def _corrected(cal: Calibration) -> set[str]:
